@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The way of a packet through peersniff, one target a step:
+// capture (libpcap) → link layer → IPv4 (+ reassembly) → UDP → codec → analyzer → output.
+let package = Package(
+    name: "peersniff",
+    products: [
+        .executable(name: "peersniff", targets: ["peersniff"]),
+        .library(name: "DiscoveryCodec", targets: ["DiscoveryCodec"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        // Bytes, addresses and hex: what every layer reads with.
+        .target(name: "WireBytes"),
+        // The one place that knows the discovery wire format. No Foundation, no libpcap.
+        .target(name: "DiscoveryCodec", dependencies: ["WireBytes"]),
+        // Link, IPv4 (with reassembly), IPv6 and UDP headers. Knows nothing of discovery.
+        .target(name: "PacketLayers", dependencies: ["WireBytes"]),
+        // libpcap behind one small seam: files, live interfaces, filters, dump files.
+        .target(name: "Capture", dependencies: ["CPcap"]),
+        // The election timeline: frames and time in, events out.
+        .target(name: "Analyzer", dependencies: ["DiscoveryCodec", "WireBytes"]),
+        // Records to text and JSON Lines.
+        .target(name: "Output", dependencies: ["DiscoveryCodec", "Analyzer", "WireBytes"]),
+        // Wires capture → layers → codec → analyzer → output.
+        .target(name: "PeersniffCore", dependencies: ["Capture", "PacketLayers", "DiscoveryCodec", "Analyzer", "Output", "WireBytes"]),
+        .executableTarget(
+            name: "peersniff",
+            dependencies: ["PeersniffCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(
+            name: "PeersniffTests",
+            dependencies: ["DiscoveryCodec", "PacketLayers", "Capture", "Analyzer", "Output", "PeersniffCore", "WireBytes"],
+            resources: []
+        ),
+    ]
+)

@@ -1,0 +1,193 @@
+import WireBytes
+
+/// One FULL entry, borrowed from the payload.
+public struct PeerView {
+    public let ip: IPv4Address
+    public let name: UnsafeRawBufferPointer
+}
+
+/// The entries of a FULL, walked in place without copying.
+public struct PeerSequence: Sequence {
+    let payload: UnsafeRawBufferPointer
+    public let count: Int
+
+    public struct Iterator: IteratorProtocol {
+        let payload: UnsafeRawBufferPointer
+        var offset = 2
+        var left: Int
+
+        public mutating func next() -> PeerView? {
+            guard left > 0 else { return nil }
+            left -= 1
+            let ip = IPv4Address(payload.loadBigEndianUInt32(at: offset))
+            let length = Int(payload[offset + 4])
+            let name = UnsafeRawBufferPointer(rebasing: payload[offset + 5..<offset + 5 + length])
+            offset += 5 + length
+            return PeerView(ip: ip, name: name)
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(payload: payload, left: count) }
+}
+
+/// A decoded frame that borrows the payload's bytes (gopacket's way): valid only
+/// while those bytes are. `owned()` copies it out into a `Frame`.
+public struct FrameView {
+    public let type: FrameType
+    public let payload: UnsafeRawBufferPointer
+    public var warnings: FrameWarnings
+    /// The parsed object of a LEGACY frame.
+    public let legacy: JSONValue?
+
+    /// HELLO: the name's bytes.
+    public var helloName: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: payload[2..<2 + Int(payload[1])])
+    }
+
+    /// OFFLINE: the address declared offline.
+    public var offlineIP: IPv4Address { IPv4Address(payload.loadBigEndianUInt32(at: 1)) }
+
+    /// FULL: the entries, in wire order.
+    public var peers: PeerSequence { PeerSequence(payload: payload, count: type == .full ? Int(payload[1]) : 0) }
+
+    /// LEGACY: the `name` member, if it is a string.
+    public var legacyName: String? { legacy?["name"]?.stringValue }
+
+    /// A copy that owns its data.
+    public func owned() -> Frame {
+        switch type {
+        case .hello: return .hello(name: Name(bytes: Array(helloName)))
+        case .full: return .full(peers: peers.map { Peer(ip: $0.ip, name: Name(bytes: Array($0.name))) })
+        case .ping: return .ping
+        case .pong: return .pong
+        case .offline: return .offline(ip: offlineIP)
+        case .legacy: return .legacy(legacy ?? .null)
+        }
+    }
+}
+
+public enum DecodeResult {
+    case frame(FrameView)
+    case malformed(Malformation)
+}
+
+/// Decodes one UDP payload strictly. `sender` (the IPv4 source) lets the decoder
+/// check that a FULL lists its sender first, as the firmware does.
+///
+/// Every bound is checked before a byte is read; on the first problem the result is
+/// a `Malformation` naming the reason and the offset of the element that could not
+/// be read. A frame that decodes may still carry warnings.
+public func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address? = nil) -> DecodeResult {
+    let length = payload.count
+    func malformed(_ reason: MalformationReason, _ offset: Int, _ detail: @autoclosure () -> String) -> DecodeResult {
+        .malformed(Malformation(reason: reason, offset: offset, length: length, detail: detail()))
+    }
+    func trailing(after end: Int, _ what: String) -> DecodeResult {
+        malformed(.trailingBytes, end, "\(length - end) byte\(length - end == 1 ? "" : "s") after the end of a complete \(what) at offset \(end)")
+    }
+
+    guard length > 0 else { return malformed(.empty, 0, "the payload is empty") }
+    var warnings: FrameWarnings = length > FirmwareLimits.receiveBuffer ? .exceedsReceiveBuffer : []
+    let typeByte = payload[0]
+    guard let type = FrameType(rawValue: typeByte) else {
+        return malformed(.unknownType, 0, "type byte 0x\(hex(typeByte)) is not HELLO, FULL, PING, PONG, OFFLINE (1 to 5) or JSON '{'")
+    }
+
+    switch type {
+    case .ping, .pong:
+        if length > 1 { return trailing(after: 1, type.name) }
+        return .frame(FrameView(type: type, payload: payload, warnings: warnings, legacy: nil))
+
+    case .offline:
+        guard length >= 5 else {
+            return malformed(.truncatedHeader, 0, "OFFLINE needs 5 bytes (type and an IPv4 address), the payload has \(length)")
+        }
+        if length > 5 { return trailing(after: 5, "OFFLINE") }
+        return .frame(FrameView(type: type, payload: payload, warnings: warnings, legacy: nil))
+
+    case .hello:
+        guard length >= 2 else {
+            return malformed(.truncatedHeader, 0, "HELLO needs 2 bytes (type and name length), the payload has \(length)")
+        }
+        let nameLength = Int(payload[1])
+        guard length - 2 >= nameLength else {
+            return malformed(.truncatedName, 2, "name of \(nameLength) bytes at offset 2, only \(length - 2) left")
+        }
+        if length > 2 + nameLength { return trailing(after: 2 + nameLength, "HELLO") }
+        warnings.formUnion(nameWarnings(UnsafeRawBufferPointer(rebasing: payload[2..<2 + nameLength])))
+        return .frame(FrameView(type: type, payload: payload, warnings: warnings, legacy: nil))
+
+    case .full:
+        guard length >= 2 else {
+            return malformed(.truncatedHeader, 0, "FULL needs 2 bytes (type and entry count), the payload has \(length)")
+        }
+        let count = Int(payload[1])
+        if count > FirmwareLimits.maxPeers { warnings.insert(.tooManyPeers) }
+        var offset = 2
+        for index in 0..<count {
+            let left = length - offset
+            guard left >= 5 else {
+                return malformed(.truncatedPeer, offset, "peer \(index + 1) of \(count) needs 5 bytes at offset \(offset), \(left) left")
+            }
+            let nameLength = Int(payload[offset + 4])
+            guard left >= 5 + nameLength else {
+                return malformed(.truncatedPeer, offset, "peer \(index + 1) of \(count) needs \(5 + nameLength) bytes at offset \(offset) (a \(nameLength)-byte name), \(left) left")
+            }
+            warnings.formUnion(nameWarnings(UnsafeRawBufferPointer(rebasing: payload[offset + 5..<offset + 5 + nameLength])))
+            offset += 5 + nameLength
+        }
+        if offset < length { return trailing(after: offset, "FULL") }
+        let view = FrameView(type: type, payload: payload, warnings: warnings, legacy: nil)
+        var result = view
+        result.warnings.formUnion(orderWarnings(view.peers, sender: sender))
+        return .frame(result)
+
+    case .legacy:
+        var parser = JSONParser(payload)
+        let value: JSONValue
+        do {
+            value = try parser.parseValue(depth: 0)
+        } catch {
+            return malformed(.badJSON, error.offset, "not a JSON object: \(error.message) at offset \(error.offset)")
+        }
+        parser.skipWhitespace()
+        if parser.i < length { return trailing(after: parser.i, "JSON object") }
+        return .frame(FrameView(type: type, payload: payload, warnings: warnings, legacy: value))
+    }
+}
+
+/// The firmware lists the sender first, then the others sorted by IP ascending,
+/// each once. Checked in place: the addresses go to a stack buffer, not the heap.
+func orderWarnings(_ peers: PeerSequence, sender: IPv4Address?) -> FrameWarnings {
+    var warnings: FrameWarnings = []
+    let count = peers.count
+    if let sender {
+        var first: IPv4Address? = nil
+        for peer in peers { first = peer.ip; break }
+        if first != sender { warnings.insert(.fullSenderNotFirst) }
+    }
+    guard count > 1 else { return warnings }
+    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: count) { ips in
+        var i = 0
+        for peer in peers { ips[i] = peer.ip.value; i += 1 }
+        var sorted = true
+        if count > 2 {
+            for k in 2..<count where ips[k] < ips[k - 1] { sorted = false; break }
+        }
+        if !sorted { warnings.insert(.fullNotSorted) }
+        var duplicate = false
+        if sorted {
+            for k in 1..<count where ips[k] == ips[0] || (k >= 2 && ips[k] == ips[k - 1]) { duplicate = true; break }
+        } else {
+            outer: for a in 0..<count {
+                for b in (a + 1)..<count where ips[a] == ips[b] { duplicate = true; break outer }
+            }
+        }
+        if duplicate { warnings.insert(.fullDuplicateIP) }
+    }
+    return warnings
+}
+
+private func hex(_ byte: UInt8) -> String {
+    String(decoding: [hexDigit(byte >> 4), hexDigit(byte & 0x0F)], as: UTF8.self)
+}

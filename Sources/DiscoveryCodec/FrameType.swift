@@ -1,0 +1,46 @@
+/// The first byte of a discovery payload.
+public enum FrameType: UInt8, Sendable, CaseIterable {
+    case hello = 0x01
+    case full = 0x02
+    case ping = 0x03
+    case pong = 0x04
+    case offline = 0x05
+    /// Old firmware's JSON announcement: the payload starts with `{`.
+    case legacy = 0x7B
+
+    /// The name CONTRACT.md uses in `frame` records.
+    public var name: String {
+        switch self {
+        case .hello: "HELLO"
+        case .full: "FULL"
+        case .ping: "PING"
+        case .pong: "PONG"
+        case .offline: "OFFLINE"
+        case .legacy: "LEGACY"
+        }
+    }
+
+    /// A dense index 0..<6, for counting by type without a dictionary.
+    public var index: Int {
+        switch self {
+        case .hello: 0
+        case .full: 1
+        case .ping: 2
+        case .pong: 3
+        case .offline: 4
+        case .legacy: 5
+        }
+    }
+}
+
+/// Limits of the firmware (`src/common/discovery.py`).
+public enum FirmwareLimits {
+    /// The firmware cuts a name to 32 characters, then to 32 bytes.
+    public static let maxNameBytes = 32
+    /// A FULL lists the sender and at most 50 known devices.
+    public static let maxPeers = 51
+    /// Boards read with `recvfrom(1024)`: anything longer is cut on every receiver.
+    public static let receiveBuffer = 1024
+    /// The discovery port.
+    public static let port: UInt16 = 37020
+}

@@ -1,0 +1,304 @@
+import WireBytes
+
+/// A JSON value as old firmware sends it. Numbers keep their exact text, objects
+/// their key order, so a LEGACY frame is reported as it was sent.
+public indirect enum JSONValue: Hashable, Sendable {
+    case null
+    case bool(Bool)
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    case object([(key: String, value: JSONValue)])
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case let (.bool(a), .bool(b)): return a == b
+        case let (.number(a), .number(b)): return a == b
+        case let (.string(a), .string(b)): return a == b
+        case let (.array(a), .array(b)): return a == b
+        case let (.object(a), .object(b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case let .bool(b): hasher.combine(b)
+        case let .number(n): hasher.combine(n)
+        case let .string(s): hasher.combine(s)
+        case let .array(a): hasher.combine(a)
+        case let .object(o):
+            for (k, v) in o { hasher.combine(k); hasher.combine(v) }
+        }
+    }
+
+    /// The value of `key` in an object (the first, if the key repeats).
+    public subscript(key: String) -> JSONValue? {
+        guard case let .object(members) = self else { return nil }
+        return members.first { $0.key == key }?.value
+    }
+
+    public var stringValue: String? {
+        if case let .string(s) = self { return s }
+        return nil
+    }
+
+    /// Compact JSON text of this value, appended to `out`.
+    public func write(to out: inout [UInt8]) {
+        switch self {
+        case .null: out.append(contentsOf: "null".utf8)
+        case let .bool(b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case let .number(n): out.append(contentsOf: n.utf8)
+        case let .string(s): writeJSONString(s, to: &out)
+        case let .array(items):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                item.write(to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case let .object(members):
+            out.append(UInt8(ascii: "{"))
+            for (i, member) in members.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                writeJSONString(member.key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                member.value.write(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    public var jsonText: String {
+        var out: [UInt8] = []
+        write(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Appends `text` as a JSON string literal: quotes, backslashes and every control
+/// character escaped, so that nothing from the network can break a JSON line.
+public func writeJSONString(_ text: String, to out: inout [UInt8]) {
+    out.append(UInt8(ascii: "\""))
+    for byte in text.utf8 { appendJSONEscaped(byte, to: &out) }
+    out.append(UInt8(ascii: "\""))
+}
+
+/// Appends one UTF-8 byte of a JSON string's content, escaped where JSON requires.
+@inlinable
+public func appendJSONEscaped(_ byte: UInt8, to out: inout [UInt8]) {
+    switch byte {
+    case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\""))
+    case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\\"))
+    case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+    case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+    case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+    case 0x00..<0x20, 0x7F:
+        out.append(contentsOf: "\\u00".utf8)
+        out.append(hexDigit(byte >> 4))
+        out.append(hexDigit(byte & 0x0F))
+    default: out.append(byte)
+    }
+}
+
+/// A strict RFC 8259 parser over borrowed bytes. On failure it tells the byte
+/// offset and what was expected there.
+struct JSONParser {
+    struct Failure: Error {
+        let offset: Int
+        let message: String
+    }
+
+    /// Deep nesting is refused rather than recursed into without end.
+    static let maxDepth = 64
+
+    let bytes: UnsafeRawBufferPointer
+    var i = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    mutating func skipWhitespace() {
+        while i < bytes.count {
+            switch bytes[i] {
+            case 0x20, 0x09, 0x0A, 0x0D: i += 1
+            default: return
+            }
+        }
+    }
+
+    func fail(_ message: String) -> Failure { Failure(offset: i, message: message) }
+
+    mutating func parseValue(depth: Int) throws(Failure) -> JSONValue {
+        skipWhitespace()
+        guard i < bytes.count else { throw fail("the text ends where a value should be") }
+        switch bytes[i] {
+        case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
+        case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        default: throw fail("unexpected byte where a value should be")
+        }
+    }
+
+    mutating func literal(_ word: StaticString) throws(Failure) {
+        let count = word.utf8CodeUnitCount
+        guard bytes.count - i >= count else { throw fail("the text ends inside a literal") }
+        for k in 0..<count where bytes[i + k] != word.utf8Start[k] {
+            throw fail("not a JSON literal")
+        }
+        i += count
+    }
+
+    mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
+        guard depth <= JSONParser.maxDepth else { throw fail("nested too deeply") }
+        i += 1
+        var members: [(key: String, value: JSONValue)] = []
+        skipWhitespace()
+        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+        while true {
+            skipWhitespace()
+            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+            let key = try parseString()
+            skipWhitespace()
+            guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
+            i += 1
+            let value = try parseValue(depth: depth)
+            members.append((key, value))
+            skipWhitespace()
+            guard i < bytes.count else { throw fail("the text ends inside an object") }
+            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+            if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+            throw fail("expected ',' or '}' in an object")
+        }
+    }
+
+    mutating func parseArray(depth: Int) throws(Failure) -> JSONValue {
+        guard depth <= JSONParser.maxDepth else { throw fail("nested too deeply") }
+        i += 1
+        var items: [JSONValue] = []
+        skipWhitespace()
+        if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+        while true {
+            items.append(try parseValue(depth: depth))
+            skipWhitespace()
+            guard i < bytes.count else { throw fail("the text ends inside an array") }
+            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+            if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+            throw fail("expected ',' or ']' in an array")
+        }
+    }
+
+    mutating func parseNumber() throws(Failure) -> String {
+        let start = i
+        if bytes[i] == UInt8(ascii: "-") { i += 1 }
+        func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+        guard i < bytes.count, isDigit(bytes[i]) else { throw fail("a number needs a digit") }
+        if bytes[i] == UInt8(ascii: "0") {
+            i += 1
+        } else {
+            while i < bytes.count, isDigit(bytes[i]) { i += 1 }
+        }
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            guard i < bytes.count, isDigit(bytes[i]) else { throw fail("a fraction needs a digit") }
+            while i < bytes.count, isDigit(bytes[i]) { i += 1 }
+        }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard i < bytes.count, isDigit(bytes[i]) else { throw fail("an exponent needs a digit") }
+            while i < bytes.count, isDigit(bytes[i]) { i += 1 }
+        }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+    }
+
+    mutating func hex4() throws(Failure) -> UInt32 {
+        guard bytes.count - i >= 4 else { throw fail("the text ends inside a \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = bytes[i]
+            let d: UInt32
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - UInt8(ascii: "A") + 10)
+            default: throw fail("bad hex digit in a \\u escape")
+            }
+            v = v << 4 | d
+            i += 1
+        }
+        return v
+    }
+
+    mutating func parseString() throws(Failure) -> String {
+        i += 1
+        var scalars = String.UnicodeScalarView()
+        while true {
+            guard i < bytes.count else { throw fail("the text ends inside a string") }
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") { i += 1; return String(scalars) }
+            if b < 0x20 { throw fail("a control character inside a string") }
+            if b == UInt8(ascii: "\\") {
+                i += 1
+                guard i < bytes.count else { throw fail("the text ends inside an escape") }
+                let e = bytes[i]
+                i += 1
+                switch e {
+                case UInt8(ascii: "\""): scalars.append("\"")
+                case UInt8(ascii: "\\"): scalars.append("\\")
+                case UInt8(ascii: "/"): scalars.append("/")
+                case UInt8(ascii: "b"): scalars.append("\u{08}")
+                case UInt8(ascii: "f"): scalars.append("\u{0C}")
+                case UInt8(ascii: "n"): scalars.append("\n")
+                case UInt8(ascii: "r"): scalars.append("\r")
+                case UInt8(ascii: "t"): scalars.append("\t")
+                case UInt8(ascii: "u"):
+                    var code = try hex4()
+                    if (0xD800...0xDBFF).contains(code) {
+                        guard bytes.count - i >= 2, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
+                            throw fail("a lone high surrogate")
+                        }
+                        i += 2
+                        let low = try hex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("a high surrogate without its low half") }
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00...0xDFFF).contains(code) {
+                        throw fail("a lone low surrogate")
+                    }
+                    guard let scalar = Unicode.Scalar(code) else { throw fail("not a Unicode scalar") }
+                    scalars.append(scalar)
+                default:
+                    i -= 1
+                    throw fail("an unknown escape")
+                }
+                continue
+            }
+            // One UTF-8 scalar, checked strictly.
+            let start = i
+            let width: Int
+            switch b {
+            case 0x00..<0x80: width = 1
+            case 0xC2...0xDF: width = 2
+            case 0xE0...0xEF: width = 3
+            case 0xF0...0xF4: width = 4
+            default: throw fail("bytes that are not UTF-8 inside a string")
+            }
+            guard bytes.count - i >= width else { throw fail("the text ends inside a UTF-8 character") }
+            let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<start + width])
+            guard checkUTF8(slice) == .valid else { throw fail("bytes that are not UTF-8 inside a string") }
+            var decoder = UTF8()
+            var iterator = slice.makeIterator()
+            guard case let .scalarValue(scalar) = decoder.decode(&iterator) else {
+                throw fail("bytes that are not UTF-8 inside a string")
+            }
+            scalars.append(scalar)
+            i += width
+        }
+    }
+}

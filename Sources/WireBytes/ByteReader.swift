@@ -1,0 +1,103 @@
+/// Reads big-endian integers from borrowed bytes with a cursor, in the manner of
+/// swift-nio's ByteBuffer: a read that would pass the end returns nil and does not move.
+public struct ByteReader {
+    public let bytes: UnsafeRawBufferPointer
+    public var offset: Int
+
+    @inlinable
+    public init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0) {
+        self.bytes = bytes
+        self.offset = offset
+    }
+
+    @inlinable public var remaining: Int { bytes.count - offset }
+
+    @inlinable
+    public mutating func readUInt8() -> UInt8? {
+        guard offset < bytes.count else { return nil }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    @inlinable
+    public mutating func readUInt16() -> UInt16? {
+        guard remaining >= 2 else { return nil }
+        defer { offset += 2 }
+        return bytes.loadBigEndianUInt16(at: offset)
+    }
+
+    @inlinable
+    public mutating func readUInt32() -> UInt32? {
+        guard remaining >= 4 else { return nil }
+        defer { offset += 4 }
+        return bytes.loadBigEndianUInt32(at: offset)
+    }
+
+    /// The next `count` bytes, borrowed; nil if fewer remain.
+    @inlinable
+    public mutating func readSlice(_ count: Int) -> UnsafeRawBufferPointer? {
+        guard count >= 0, remaining >= count else { return nil }
+        defer { offset += count }
+        return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
+    }
+
+    @inlinable
+    public mutating func skip(_ count: Int) -> Bool {
+        guard count >= 0, remaining >= count else { return false }
+        offset += count
+        return true
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Big-endian UInt16 at `offset`; the caller has checked the bounds.
+    @inlinable
+    public func loadBigEndianUInt16(at offset: Int) -> UInt16 {
+        UInt16(self[offset]) << 8 | UInt16(self[offset + 1])
+    }
+
+    /// Big-endian UInt32 at `offset`; the caller has checked the bounds.
+    @inlinable
+    public func loadBigEndianUInt32(at offset: Int) -> UInt32 {
+        UInt32(self[offset]) << 24 | UInt32(self[offset + 1]) << 16
+            | UInt32(self[offset + 2]) << 8 | UInt32(self[offset + 3])
+    }
+
+    /// Little-endian UInt32 at `offset`; the caller has checked the bounds.
+    @inlinable
+    public func loadLittleEndianUInt32(at offset: Int) -> UInt32 {
+        UInt32(self[offset + 3]) << 24 | UInt32(self[offset + 2]) << 16
+            | UInt32(self[offset + 1]) << 8 | UInt32(self[offset])
+    }
+}
+
+/// Lower-case hex digits of `bytes`, appended to `out`.
+@inlinable
+public func appendHex(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    for byte in bytes {
+        out.append(hexDigit(byte >> 4))
+        out.append(hexDigit(byte & 0x0F))
+    }
+}
+
+@inlinable
+public func hexDigit(_ nibble: UInt8) -> UInt8 {
+    nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ (nibble &- 10)
+}
+
+/// Bytes from lower- or upper-case hex text; nil if the text is not hex.
+public func bytesFromHex(_ text: some StringProtocol) -> [UInt8]? {
+    var out: [UInt8] = []
+    var high: UInt8? = nil
+    for c in text.utf8 {
+        let v: UInt8
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): v = c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): v = c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+        if let h = high { out.append(h << 4 | v); high = nil } else { high = v }
+    }
+    return high == nil ? out : nil
+}

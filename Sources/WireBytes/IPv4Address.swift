@@ -1,0 +1,88 @@
+/// An IPv4 address held as its 32-bit value in host order, so that comparison is
+/// numeric: 10.0.0.9 < 10.0.0.10, as the firmware's election compares them.
+public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var value: UInt32
+
+    public init(_ value: UInt32) { self.value = value }
+
+    public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) {
+        value = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
+    }
+
+    /// Parses dotted-quad text ("10.37.0.20"); nil for anything else.
+    public init?(_ text: some StringProtocol) {
+        var parts: [UInt32] = []
+        var current: UInt32 = 0
+        var digits = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0 else { return nil }
+                parts.append(current); current = 0; digits = 0
+            } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                current = current * 10 + UInt32(byte - UInt8(ascii: "0"))
+                digits += 1
+                guard digits <= 3, current <= 255 else { return nil }
+            } else {
+                return nil
+            }
+        }
+        guard digits > 0 else { return nil }
+        parts.append(current)
+        guard parts.count == 4 else { return nil }
+        value = parts[0] << 24 | parts[1] << 16 | parts[2] << 8 | parts[3]
+    }
+
+    public static let broadcast = IPv4Address(0xFFFF_FFFF)
+
+    public static func < (lhs: IPv4Address, rhs: IPv4Address) -> Bool { lhs.value < rhs.value }
+
+    public var description: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(15)
+        write(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the dotted-quad text to `out` without building a String.
+    public func write(to out: inout [UInt8]) {
+        for shift in stride(from: 24, through: 0, by: -8) {
+            appendDecimal(UInt64((value >> UInt32(shift)) & 0xFF), to: &out)
+            if shift != 0 { out.append(UInt8(ascii: ".")) }
+        }
+    }
+}
+
+/// Appends the decimal digits of `number` to `out`.
+@inlinable
+public func appendDecimal(_ number: UInt64, to out: inout [UInt8]) {
+    if number < 10 { out.append(UInt8(ascii: "0") &+ UInt8(number)); return }
+    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var count = 0
+    var n = number
+    withUnsafeMutableBytes(of: &digits) { buffer in
+        while n > 0 {
+            buffer[count] = UInt8(ascii: "0") &+ UInt8(n % 10)
+            n /= 10
+            count += 1
+        }
+        while count > 0 {
+            count -= 1
+            out.append(buffer[count])
+        }
+    }
+}
+
+/// Appends `number` as exactly `width` decimal digits, zero-padded.
+@inlinable
+public func appendDecimal(_ number: UInt64, width: Int, to out: inout [UInt8]) {
+    var divisor: UInt64 = 1
+    for _ in 1..<max(width, 1) { divisor *= 10 }
+    var n = number
+    while divisor > 0 {
+        out.append(UInt8(ascii: "0") &+ UInt8((n / divisor) % 10))
+        n %= divisor
+        divisor /= 10
+    }
+}
