@@ -1,1 +1,145 @@
-print("peersniff")
+import ArgumentParser
+import Capture
+import Output
+import PeersniffCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The command line: tcpdump's habits (CONTRACT.md). This file only parses
+/// arguments and wires the steps together.
+struct Peersniff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "peersniff",
+        abstract: "Watch the pinball boards' UDP discovery protocol: decode every frame, reconstruct the registry election.",
+        discussion: """
+            Reads pcap/pcapng files (-r) or, as root, watches an interface (-i). peersniff only listens: it never transmits.
+            Exit status: 0 done, 1 input unreadable or capture not started, 2 usage error.
+            """,
+        version: peersniffVersion)
+
+    @Option(name: .customShort("r"), help: ArgumentHelp("Read a pcap or pcapng file; '-' reads standard input. Repeat to merge several files by timestamp.", valueName: "file"))
+    var read: [String] = []
+
+    @Option(name: .customShort("i"), help: ArgumentHelp("Watch this interface live (or 'any').", valueName: "interface"))
+    var interface: String?
+
+    @Flag(name: .customShort("D"), help: "List the interfaces that can be watched, then exit.")
+    var listInterfaces = false
+
+    @Option(name: .long, help: "The discovery port.")
+    var port: UInt16 = 37020
+
+    @Option(name: .customShort("f"), help: ArgumentHelp("An extra BPF expression, ANDed with peersniff's own filter.", valueName: "expression"))
+    var filter: String?
+
+    @Option(name: .customShort("w"), help: ArgumentHelp("Also save every matched packet (all fragments of a frame) to this pcap file.", valueName: "file"))
+    var write: String?
+
+    @Option(name: .customShort("c"), help: ArgumentHelp("Stop after this many discovery datagrams.", valueName: "count"))
+    var count: Int?
+
+    @Flag(name: .long, help: "JSON Lines on standard output instead of text.")
+    var json = false
+
+    @Flag(name: [.customShort("q"), .long], help: "Print only the summary at the end.")
+    var quiet = false
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "Check UDP checksums (offloaded ones are recognised, not errors).")
+    var verifyChecksums = true
+
+    @Option(name: .long, help: ArgumentHelp("Colour the text output: auto, always or never (NO_COLOR is honoured).", valueName: "when"))
+    var color: ColorChoice = .auto
+
+    @Flag(name: .long, help: "Print the BPF expression peersniff uses on Ethernet, then exit.")
+    var printFilter = false
+
+    enum ColorChoice: String, ExpressibleByArgument, CaseIterable { case auto, always, never }
+
+    func validate() throws {
+        if listInterfaces || printFilter { return }
+        if read.isEmpty && interface == nil { throw ValidationError("Say what to read: -r FILE, or -i INTERFACE to watch one live.") }
+        if !read.isEmpty && interface != nil { throw ValidationError("-r and -i cannot be used together.") }
+        if let count, count < 1 { throw ValidationError("-c needs a count of at least 1.") }
+        if read.filter({ $0 == "-" }).count > 1 { throw ValidationError("Standard input ('-r -') can be read only once.") }
+    }
+
+    func run() throws {
+        var options = Options()
+        options.port = port
+        options.extraFilter = filter
+        options.verifyChecksums = verifyChecksums
+        options.countLimit = count
+        options.writePath = write
+
+        if printFilter {
+            print(discoveryFilter(port: port, extra: filter))
+            return
+        }
+        if listInterfaces || interface != nil {
+            fail("live capture (-i, -D) is not available in this build yet")
+        }
+
+        let stream = Output.OutputStream(descriptor: 1)
+        let writer: RecordWriter
+        if json {
+            writer = JSONLinesWriter(stream: stream, quiet: quiet)
+        } else {
+            writer = TextWriter(stream: stream, quiet: quiet, style: useColor ? .ansi : .plain)
+        }
+        let pipeline = Pipeline(options: options, writer: writer)
+        let errors: [String]
+        do {
+            errors = try OfflineReader(paths: read, options: options).run(pipeline: pipeline)
+        } catch {
+            stream.flush()
+            fail(error.message, status: error.kind == .badFilter ? 2 : 1)
+        }
+        if let first = errors.first { pipeline.setInputError(errors.joined(separator: "; ")) ; _ = first }
+        writer.write(pipeline.summary)
+        writer.flush()
+        if !errors.isEmpty {
+            for message in errors { printError(message) }
+            Glibc.exit(1)
+        }
+    }
+
+    var useColor: Bool {
+        switch color {
+        case .always: return true
+        case .never: return false
+        case .auto:
+            if let value = getenv("NO_COLOR"), value.pointee != 0 { return false }
+            return isatty(1) != 0
+        }
+    }
+}
+
+let peersniffVersion = "0.1.0"
+
+func printError(_ message: String) {
+    let line = "peersniff: \(terminalSafe(message))\n"
+    writeStandardError(line)
+}
+
+func fail(_ message: String, status: Int32 = 1) -> Never {
+    printError(message)
+    exit(status)
+}
+
+// Usage errors exit 2, as tcpdump's do (ArgumentParser's own default is 64).
+do {
+    var command = try Peersniff.parseAsRoot()
+    try command.run()
+} catch {
+    let code = Peersniff.exitCode(for: error)
+    if code == .success {
+        Peersniff.exit(withError: error)
+    }
+    let message = Peersniff.fullMessage(for: error)
+    if code == .validationFailure {
+        writeStandardError(message + "\n")
+        exit(2)
+    }
+    Peersniff.exit(withError: error)
+}

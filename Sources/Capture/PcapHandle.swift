@@ -1,0 +1,148 @@
+import CPcap
+import WireBytes
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One captured packet as libpcap hands it over: the header and the bytes, which
+/// stay valid until the next read on the same handle.
+public struct CapturedPacket {
+    public var time: Timestamp
+    public var capturedLength: Int
+    public var originalLength: Int
+    public var bytes: UnsafeRawBufferPointer
+}
+
+public enum ReadResult {
+    case packet(CapturedPacket)
+    /// Live capture: the read timeout passed with nothing to read.
+    case timeout
+    case end
+    case failed(String)
+}
+
+/// A compiled BPF program, freed with the handle that made it.
+public final class BPFProgram {
+    var program = bpf_program()
+    init() {}
+    deinit { pcap_freecode(&program) }
+
+    /// Runs the filter on one packet in user space, as libpcap does for files.
+    public func matches(_ packet: CapturedPacket) -> Bool {
+        var header = pcap_pkthdr()
+        header.caplen = bpf_u_int32(packet.capturedLength)
+        header.len = bpf_u_int32(packet.originalLength)
+        return pcap_offline_filter(&program, &header, packet.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)) != 0
+    }
+}
+
+/// A libpcap handle: the one reference type around the C library's capture.
+/// Closed when released.
+public final class PcapHandle {
+    let pointer: OpaquePointer
+    /// The name shown in messages: the file path ("-" for standard input) or the interface.
+    public let name: String
+    public let precision: Timestamp.Precision
+
+    init(pointer: OpaquePointer, name: String, precision: Timestamp.Precision) {
+        self.pointer = pointer
+        self.name = name
+        self.precision = precision
+    }
+
+    deinit { pcap_close(pointer) }
+
+    /// Opens a pcap or pcapng file; "-" reads standard input. Timestamps are read
+    /// at nanosecond precision and shown at the file's own.
+    public static func openOffline(_ path: String) throws(CaptureError) -> PcapHandle {
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        let precision: Timestamp.Precision
+        let handle: OpaquePointer?
+        if path == "-" {
+            // Peek at the head of the stream and push it back (glibc keeps any number
+            // of pushed-back bytes), so that libpcap still reads it from the start.
+            guard let input = fdopen(0, "rb") else {
+                throw CaptureError(.cannotOpen, "standard input: cannot be read")
+            }
+            var head = [UInt8](repeating: 0, count: 4096)
+            let got = fread(&head, 1, head.count, input)
+            precision = head.withUnsafeBytes { nativePrecision(ofCaptureHeader: UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+            for byte in head[0..<got].reversed() { ungetc(Int32(byte), input) }
+            handle = pcap_fopen_offline_with_tstamp_precision(input, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer)
+        } else {
+            precision = peekPrecision(path)
+            handle = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer)
+        }
+        guard let handle else {
+            throw CaptureError(.cannotOpen, "\(path == "-" ? "standard input" : path): \(describeOpenError(errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }, path: path))")
+        }
+        return PcapHandle(pointer: handle, name: path, precision: precision)
+    }
+
+    /// libpcap's DLT_ value.
+    public var linkType: Int32 { pcap_datalink(pointer) }
+    public var snapLength: Int32 { pcap_snapshot(pointer) }
+
+    /// A readable name of the link type, e.g. "EN10MB (Ethernet)".
+    public static func linkTypeName(_ dlt: Int32) -> String {
+        let name = pcap_datalink_val_to_name(dlt).map { String(cString: $0) } ?? "DLT \(dlt)"
+        let description = pcap_datalink_val_to_description(dlt).map { String(cString: $0) }
+        return description.map { "\(name) (\($0))" } ?? name
+    }
+
+    /// Compiles a BPF expression for this handle's link type.
+    public func compile(_ expression: String) throws(CaptureError) -> BPFProgram {
+        let program = BPFProgram()
+        guard pcap_compile(pointer, &program.program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+            throw CaptureError(.badFilter, "bad filter \"\(expression)\": \(lastError)")
+        }
+        return program
+    }
+
+    /// Makes libpcap (the kernel, for live capture) apply the filter.
+    public func setFilter(_ program: BPFProgram) throws(CaptureError) {
+        guard pcap_setfilter(pointer, &program.program) == 0 else {
+            throw CaptureError(.badFilter, "\(name): cannot set the filter: \(lastError)")
+        }
+    }
+
+    public var lastError: String { String(cString: pcap_geterr(pointer)) }
+
+    /// The next packet.
+    public func next() -> ReadResult {
+        var header: UnsafeMutablePointer<pcap_pkthdr>? = nil
+        var data: UnsafePointer<UInt8>? = nil
+        let status = pcap_next_ex(pointer, &header, &data)
+        switch status {
+        case 1:
+            guard let header, let data else { return .failed("libpcap returned a packet without data") }
+            let h = header.pointee
+            let captured = Int(h.caplen)
+            return .packet(CapturedPacket(
+                time: Timestamp(seconds: Int64(h.ts.tv_sec), nanoseconds: Int32(truncatingIfNeeded: h.ts.tv_usec), precision: precision),
+                capturedLength: captured,
+                originalLength: Int(h.len),
+                bytes: UnsafeRawBufferPointer(start: data, count: captured)))
+        case 0: return .timeout
+        case PCAP_ERROR_BREAK: return .end
+        default: return .failed(lastError)
+        }
+    }
+}
+
+private func peekPrecision(_ path: String) -> Timestamp.Precision {
+    guard let file = fopen(path, "rb") else { return .microseconds }
+    defer { fclose(file) }
+    var head = [UInt8](repeating: 0, count: 4096)
+    let got = fread(&head, 1, head.count, file)
+    return head.withUnsafeBytes { nativePrecision(ofCaptureHeader: UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+}
+
+/// libpcap's open errors, said the way a user needs them.
+private func describeOpenError(_ message: String, path: String) -> String {
+    if message.contains("unknown file format") { return "not a pcap or pcapng capture (\(message))" }
+    if message.contains("truncated") || message.contains("Truncated") { return "the capture's header is cut short (\(message))" }
+    // libpcap prefixes the path; drop it, the caller names the file.
+    if message.hasPrefix(path + ": ") { return String(message.dropFirst(path.count + 2)) }
+    return message
+}

@@ -1,0 +1,140 @@
+import WireBytes
+
+/// Appends bytes from the network so that a terminal shows them and does nothing
+/// else: no escape sequence, no control character, no bidirectional override gets
+/// through. Printable text passes; `"` and `\` are escaped (names are shown quoted);
+/// controls become `\xNN` (or `\n`, `\r`, `\t`, `\e`); C1 controls and invisible
+/// format characters become `\u{XXXX}`; bytes that are not UTF-8 become U+FFFD.
+public func appendTerminalSafe(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    var i = 0
+    let n = bytes.count
+    while i < n {
+        let b = bytes[i]
+        if b < 0x80 {
+            switch b {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                out.append(UInt8(ascii: "\\")); out.append(b)
+            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x1B: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "e")])
+            case 0x00..<0x20, 0x7F:
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "x"), hexDigit(b >> 4), hexDigit(b & 0x0F)])
+            default: out.append(b)
+            }
+            i += 1
+            continue
+        }
+        // A multi-byte sequence: decode one scalar strictly.
+        guard let (scalar, width) = decodeScalar(bytes, at: i) else {
+            out.append(contentsOf: [0xEF, 0xBF, 0xBD])  // U+FFFD
+            i += 1
+            continue
+        }
+        if isInvisibleOrControl(scalar) {
+            out.append(contentsOf: "\\u{".utf8)
+            var hex: [UInt8] = []
+            var v = scalar
+            repeat { hex.append(hexDigit(UInt8(v & 0xF))); v >>= 4 } while v > 0
+            while hex.count < 4 { hex.append(UInt8(ascii: "0")) }
+            out.append(contentsOf: hex.reversed())
+            out.append(UInt8(ascii: "}"))
+        } else {
+            for k in 0..<width { out.append(bytes[i + k]) }
+        }
+        i += width
+    }
+}
+
+/// Same, for a Swift string (details, JSON text of a LEGACY frame).
+public func appendTerminalSafe(_ text: String, to out: inout [UInt8]) {
+    var copy = text
+    copy.withUTF8 { appendTerminalSafe(UnsafeRawBufferPointer($0), to: &out) }
+}
+
+public func terminalSafe(_ text: String) -> String {
+    var out: [UInt8] = []
+    appendTerminalSafe(text, to: &out)
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// C1 controls, line/paragraph separators, bidi embeddings, overrides and isolates,
+/// zero-width and BOM: characters that move, hide or reorder text.
+private func isInvisibleOrControl(_ scalar: UInt32) -> Bool {
+    switch scalar {
+    case 0x80...0x9F, 0xAD, 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x206F, 0xFEFF, 0xFFF9...0xFFFB:
+        return true
+    default:
+        return false
+    }
+}
+
+/// One UTF-8 scalar at `i` (RFC 3629 strict): its value and width, or nil.
+func decodeScalar(_ bytes: UnsafeRawBufferPointer, at i: Int) -> (UInt32, Int)? {
+    let b0 = bytes[i]
+    let width: Int
+    var value: UInt32
+    var lower: UInt8 = 0x80, upper: UInt8 = 0xBF
+    switch b0 {
+    case 0xC2...0xDF: width = 2; value = UInt32(b0 & 0x1F)
+    case 0xE0: width = 3; value = UInt32(b0 & 0x0F); lower = 0xA0
+    case 0xE1...0xEC, 0xEE...0xEF: width = 3; value = UInt32(b0 & 0x0F)
+    case 0xED: width = 3; value = UInt32(b0 & 0x0F); upper = 0x9F
+    case 0xF0: width = 4; value = UInt32(b0 & 0x07); lower = 0x90
+    case 0xF1...0xF3: width = 4; value = UInt32(b0 & 0x07)
+    case 0xF4: width = 4; value = UInt32(b0 & 0x07); upper = 0x8F
+    default: return nil
+    }
+    guard i + width <= bytes.count else { return nil }
+    for k in 1..<width {
+        let b = bytes[i + k]
+        if k == 1 {
+            guard b >= lower, b <= upper else { return nil }
+        } else {
+            guard b >= 0x80, b <= 0xBF else { return nil }
+        }
+        value = value << 6 | UInt32(b & 0x3F)
+    }
+    return (value, width)
+}
+
+/// Appends bytes as the content of a JSON string: valid UTF-8 is copied (escaped
+/// where JSON requires), anything else becomes U+FFFD.
+public func appendJSONStringContent(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    var i = 0
+    let n = bytes.count
+    while i < n {
+        let b = bytes[i]
+        if b < 0x80 {
+            appendJSONEscapedByte(b, to: &out)
+            i += 1
+        } else if let (_, width) = decodeScalar(bytes, at: i) {
+            for k in 0..<width { out.append(bytes[i + k]) }
+            i += width
+        } else {
+            out.append(contentsOf: [0xEF, 0xBF, 0xBD])
+            i += 1
+        }
+    }
+}
+
+@inline(__always)
+func appendJSONEscapedByte(_ byte: UInt8, to out: inout [UInt8]) {
+    switch byte {
+    case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\""))
+    case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\\"))
+    case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+    case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+    case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+    case 0x00..<0x20, 0x7F:
+        out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hexDigit(byte >> 4), hexDigit(byte & 0x0F)])
+    default: out.append(byte)
+    }
+}
+
+public func appendJSONString(_ text: String, to out: inout [UInt8]) {
+    out.append(UInt8(ascii: "\""))
+    var copy = text
+    copy.withUTF8 { appendJSONStringContent(UnsafeRawBufferPointer($0), to: &out) }
+    out.append(UInt8(ascii: "\""))
+}

@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Buffered output to a file descriptor: records are built into one reused buffer
+/// and written with one `write(2)` per 64 KiB, never one per record.
+public final class OutputStream {
+    public var buffer: [UInt8] = []
+    private let descriptor: Int32
+    private let threshold: Int
+    /// Set when the reader went away (EPIPE): later writes are dropped.
+    public private(set) var broken = false
+
+    public init(descriptor: Int32 = 1, threshold: Int = 64 * 1024) {
+        self.descriptor = descriptor
+        self.threshold = threshold
+        buffer.reserveCapacity(threshold + 16 * 1024)
+    }
+
+    /// Writes out the buffer if it is full enough.
+    @inline(__always)
+    public func recordEnded() {
+        if buffer.count >= threshold { flush() }
+    }
+
+    public func flush() {
+        guard !buffer.isEmpty else { return }
+        defer { buffer.removeAll(keepingCapacity: true) }
+        guard !broken else { return }
+        buffer.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    broken = true
+                    return
+                }
+                offset += n
+            }
+        }
+    }
+
+    public func append(_ text: String) { buffer.append(contentsOf: text.utf8) }
+
+    deinit { flush() }
+}
+
+/// Writes a line to standard error at once (unbuffered, as errors should be).
+public func writeStandardError(_ text: String) {
+    var copy = text
+    copy.withUTF8 { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
+            if n <= 0 { if n < 0, errno == EINTR { continue }; return }
+            offset += n
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import DiscoveryCodec
+import WireBytes
+
+/// Where a record comes from: the packet's number inside its file (as Wireshark
+/// numbers it), its capture time, and the file's name when several were read.
+public struct PacketOrigin: Sendable {
+    public var number: Int
+    public var time: Timestamp
+    public var file: String?
+
+    public init(number: Int, time: Timestamp, file: String?) {
+        self.number = number
+        self.time = time
+        self.file = file
+    }
+}
+
+/// The two ends of a UDP datagram.
+public struct Endpoints: Sendable, Hashable {
+    public var source: IPAddress
+    public var destination: IPAddress
+    public var sourcePort: UInt16
+    public var destinationPort: UInt16
+
+    public init(source: IPAddress, destination: IPAddress, sourcePort: UInt16, destinationPort: UInt16) {
+        self.source = source
+        self.destination = destination
+        self.sourcePort = sourcePort
+        self.destinationPort = destinationPort
+    }
+}
+
+/// A decoded discovery frame (`kind: frame`). The frame borrows the packet's bytes:
+/// a writer renders it at once and keeps nothing.
+public struct FrameRecord {
+    public var origin: PacketOrigin
+    public var endpoints: Endpoints
+    public var frame: FrameView
+
+    public init(origin: PacketOrigin, endpoints: Endpoints, frame: FrameView) {
+        self.origin = origin
+        self.endpoints = endpoints
+        self.frame = frame
+    }
+}
+
+/// A payload on the discovery port that does not decode (`kind: malformed`).
+public struct MalformedRecord {
+    public var origin: PacketOrigin
+    /// Nil when not even the addresses could be read.
+    public var endpoints: Endpoints
+    public var malformation: Malformation
+    /// The payload bytes as captured.
+    public var payload: UnsafeRawBufferPointer
+
+    public init(origin: PacketOrigin, endpoints: Endpoints, malformation: Malformation, payload: UnsafeRawBufferPointer) {
+        self.origin = origin
+        self.endpoints = endpoints
+        self.malformation = malformation
+        self.payload = payload
+    }
+}
+
+/// What the run saw, counted (`kind: summary`).
+public struct Summary: Sendable {
+    public var packetsRead = 0
+    /// Packets that belong to discovery datagrams (fragments included).
+    public var packetsMatched = 0
+    public var framesByType = [Int](repeating: 0, count: FrameType.allCases.count)
+    public var malformedByReason = [Int](repeating: 0, count: MalformationReason.allCases.count)
+    public var warningsByCode = [Int](repeating: 0, count: FrameWarnings.all.count)
+    public var checksumsValid = 0
+    public var checksumsAbsent = 0
+    /// Checksums left for the NIC to finish (captured on the sender or a veth): not errors.
+    public var checksumsOffloaded = 0
+    public var checksumsNotVerified = 0
+    public var datagramsReassembled = 0
+    /// Incomplete fragment sets whose first fragment never came, so their port is unknown.
+    public var fragmentsUnattributed = 0
+    /// Live capture: the kernel's counts (pcap_stats).
+    public var kernelReceived: Int? = nil
+    public var kernelDropped: Int? = nil
+    public var interfaceDropped: Int? = nil
+    public var firstTime: Timestamp? = nil
+    public var lastTime: Timestamp? = nil
+    /// Set when the input ended with an error (a cut file): the message.
+    public var inputError: String? = nil
+
+    public init() {}
+
+    public var frames: Int { framesByType.reduce(0, +) }
+    public var malformed: Int { malformedByReason.reduce(0, +) }
+
+    public mutating func count(_ warnings: FrameWarnings) {
+        guard !warnings.isEmpty else { return }
+        for (index, entry) in FrameWarnings.all.enumerated() where warnings.contains(entry.warning) {
+            warningsByCode[index] += 1
+        }
+    }
+}
+
+/// Renders records. Text, JSON Lines and the quiet summary-only form are siblings
+/// behind this one interface.
+public protocol RecordWriter: AnyObject {
+    func write(_ record: FrameRecord)
+    func write(_ record: MalformedRecord)
+    func write(_ summary: Summary)
+    /// Pushes out what is buffered (live capture calls this after each batch).
+    func flush()
+}

@@ -1,0 +1,192 @@
+import DiscoveryCodec
+import WireBytes
+
+/// The default output: one readable line per frame, tcpdump-like, with names quoted
+/// and made terminal-safe, and a summary at the end.
+///
+///     12:00:01.234567 #17 10.37.0.20:51980 > 255.255.255.255:37020 FULL 2 peers: 10.37.0.20 "Attack from Mars", 10.37.0.30 "Medieval Madness"
+public final class TextWriter: RecordWriter {
+    let stream: OutputStream
+    let quiet: Bool
+    public var style: TextStyle
+    /// Lines the summary gets from the analyzer, already rendered.
+    public var summaryExtensions: [String] = []
+    private var lastDay: Int64? = nil
+
+    public init(stream: OutputStream, quiet: Bool = false, style: TextStyle = .plain) {
+        self.stream = stream
+        self.quiet = quiet
+        self.style = style
+    }
+
+    public func flush() { stream.flush() }
+
+    func prefix(_ origin: PacketOrigin) {
+        // A date line whenever the UTC day changes, so lines can show time of day only.
+        let day = origin.time.seconds >= 0 ? origin.time.seconds / 86_400 : (origin.time.seconds - 86_399) / 86_400
+        if day != lastDay {
+            lastDay = day
+            stream.buffer.append(contentsOf: style.dim.utf8)
+            stream.buffer.append(contentsOf: "-- ".utf8)
+            var stamp: [UInt8] = []
+            origin.time.writeRFC3339(to: &stamp)
+            stream.buffer.append(contentsOf: stamp.prefix(10))
+            stream.buffer.append(contentsOf: " (UTC) --".utf8)
+            stream.buffer.append(contentsOf: style.reset.utf8)
+            stream.buffer.append(0x0A)
+        }
+        origin.time.writeTimeOfDay(to: &stream.buffer)
+        stream.buffer.append(contentsOf: " #".utf8)
+        appendDecimal(UInt64(origin.number), to: &stream.buffer)
+        if let file = origin.file {
+            stream.buffer.append(contentsOf: " [".utf8)
+            appendTerminalSafe(file, to: &stream.buffer)
+            stream.buffer.append(UInt8(ascii: "]"))
+        }
+        stream.buffer.append(UInt8(ascii: " "))
+    }
+
+    func endpoints(_ e: Endpoints) {
+        e.source.write(to: &stream.buffer)
+        stream.buffer.append(UInt8(ascii: ":"))
+        appendDecimal(UInt64(e.sourcePort), to: &stream.buffer)
+        stream.buffer.append(contentsOf: " > ".utf8)
+        e.destination.write(to: &stream.buffer)
+        stream.buffer.append(UInt8(ascii: ":"))
+        appendDecimal(UInt64(e.destinationPort), to: &stream.buffer)
+        stream.buffer.append(UInt8(ascii: " "))
+    }
+
+    func quoted(_ bytes: UnsafeRawBufferPointer) {
+        stream.buffer.append(UInt8(ascii: "\""))
+        appendTerminalSafe(bytes, to: &stream.buffer)
+        stream.buffer.append(UInt8(ascii: "\""))
+    }
+
+    public func write(_ record: FrameRecord) {
+        guard !quiet else { return }
+        prefix(record.origin)
+        endpoints(record.endpoints)
+        let frame = record.frame
+        stream.buffer.append(contentsOf: style.bold.utf8)
+        stream.buffer.append(contentsOf: frame.type.name.utf8)
+        stream.buffer.append(contentsOf: style.reset.utf8)
+        switch frame.type {
+        case .hello:
+            stream.buffer.append(UInt8(ascii: " "))
+            quoted(frame.helloName)
+        case .full:
+            stream.buffer.append(UInt8(ascii: " "))
+            appendDecimal(UInt64(frame.peers.count), to: &stream.buffer)
+            stream.buffer.append(contentsOf: (frame.peers.count == 1 ? " peer" : " peers").utf8)
+            var first = true
+            for peer in frame.peers {
+                stream.buffer.append(contentsOf: (first ? ": " : ", ").utf8)
+                first = false
+                peer.ip.write(to: &stream.buffer)
+                stream.buffer.append(UInt8(ascii: " "))
+                quoted(peer.name)
+            }
+        case .offline:
+            stream.buffer.append(UInt8(ascii: " "))
+            frame.offlineIP.write(to: &stream.buffer)
+        case .legacy:
+            stream.buffer.append(UInt8(ascii: " "))
+            appendTerminalSafe((frame.legacy ?? .null).jsonText, to: &stream.buffer)
+        case .ping, .pong:
+            break
+        }
+        if !frame.warnings.isEmpty {
+            stream.buffer.append(contentsOf: "  ".utf8)
+            stream.buffer.append(contentsOf: style.warning.utf8)
+            stream.buffer.append(contentsOf: "warning:".utf8)
+            for code in frame.warnings.codes {
+                stream.buffer.append(UInt8(ascii: " "))
+                stream.buffer.append(contentsOf: code.utf8)
+            }
+            stream.buffer.append(contentsOf: style.reset.utf8)
+        }
+        stream.buffer.append(0x0A)
+        stream.recordEnded()
+    }
+
+    public func write(_ record: MalformedRecord) {
+        guard !quiet else { return }
+        prefix(record.origin)
+        endpoints(record.endpoints)
+        let m = record.malformation
+        stream.buffer.append(contentsOf: style.error.utf8)
+        stream.buffer.append(contentsOf: "MALFORMED ".utf8)
+        stream.buffer.append(contentsOf: m.reason.description.utf8)
+        stream.buffer.append(contentsOf: style.reset.utf8)
+        stream.buffer.append(contentsOf: " at offset ".utf8)
+        appendDecimal(UInt64(max(0, m.offset)), to: &stream.buffer)
+        stream.buffer.append(contentsOf: " of ".utf8)
+        appendDecimal(UInt64(max(0, m.length)), to: &stream.buffer)
+        stream.buffer.append(contentsOf: ": ".utf8)
+        appendTerminalSafe(m.detail, to: &stream.buffer)
+        stream.buffer.append(0x0A)
+        stream.recordEnded()
+    }
+
+    public func write(_ summary: Summary) {
+        var lines: [String] = []
+        lines.append("")
+        lines.append("\(style.bold)Summary\(style.reset)")
+        var packets = "  packets: \(summary.packetsRead) read, \(summary.packetsMatched) on the discovery port"
+        if summary.datagramsReassembled > 0 { packets += ", \(summary.datagramsReassembled) datagrams reassembled from fragments" }
+        lines.append(packets)
+        if let first = summary.firstTime, let last = summary.lastTime {
+            lines.append("  time: \(first.rfc3339) to \(last.rfc3339) (\(formatSeconds(last.seconds(since: first))))")
+        }
+        let byType = FrameType.allCases.filter { summary.framesByType[$0.index] > 0 }
+            .map { "\($0.name) \(summary.framesByType[$0.index])" }.joined(separator: ", ")
+        lines.append("  frames: \(summary.frames)" + (byType.isEmpty ? "" : " (\(byType))"))
+        let reasons = MalformationReason.allCases.filter { summary.malformedByReason[$0.index] > 0 }
+            .map { "\($0) \(summary.malformedByReason[$0.index])" }.joined(separator: ", ")
+        lines.append("  malformed: \(summary.malformed)" + (reasons.isEmpty ? "" : " (\(reasons))"))
+        let warnings = FrameWarnings.all.enumerated().filter { summary.warningsByCode[$0.offset] > 0 }
+            .map { "\($0.element.code) \(summary.warningsByCode[$0.offset])" }.joined(separator: ", ")
+        if !warnings.isEmpty { lines.append("  frames with warnings: \(warnings)") }
+        var checksums = "  UDP checksums: \(summary.checksumsValid) valid"
+        if summary.checksumsOffloaded > 0 { checksums += ", \(summary.checksumsOffloaded) offloaded (left for the sender's NIC; not errors)" }
+        if summary.checksumsAbsent > 0 { checksums += ", \(summary.checksumsAbsent) absent" }
+        if summary.checksumsNotVerified > 0 { checksums += ", \(summary.checksumsNotVerified) not verified" }
+        lines.append(checksums)
+        if summary.fragmentsUnattributed > 0 {
+            lines.append("  incomplete fragment sets of unknown port (first fragment never seen): \(summary.fragmentsUnattributed)")
+        }
+        if let received = summary.kernelReceived {
+            lines.append("  kernel: \(received) received, \(summary.kernelDropped ?? 0) dropped by the kernel, \(summary.interfaceDropped ?? 0) by the interface")
+        }
+        lines.append(contentsOf: summaryExtensions)
+        if let error = summary.inputError { lines.append("  \(style.error)input ended early\(style.reset): \(terminalSafe(error))") }
+        for line in lines { stream.append(line); stream.buffer.append(0x0A) }
+        stream.flush()
+    }
+}
+
+/// "12.5 s", "3 min 4 s", "2 h 5 min".
+public func formatSeconds(_ seconds: Double) -> String {
+    if seconds < 60 {
+        let tenths = Int((seconds * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10) s"
+    }
+    let whole = Int(seconds.rounded())
+    if whole < 3600 { return "\(whole / 60) min \(whole % 60) s" }
+    return "\(whole / 3600) h \(whole / 60 % 60) min"
+}
+
+/// Colours for a terminal; `.plain` when piped, `--color never` or NO_COLOR.
+public struct TextStyle: Sendable {
+    public var bold: String
+    public var dim: String
+    public var warning: String
+    public var error: String
+    public var event: String
+    public var reset: String
+
+    public static let plain = TextStyle(bold: "", dim: "", warning: "", error: "", event: "", reset: "")
+    public static let ansi = TextStyle(bold: "\u{1B}[1m", dim: "\u{1B}[2m", warning: "\u{1B}[33m",
+                                       error: "\u{1B}[31m", event: "\u{1B}[1;36m", reset: "\u{1B}[0m")
+}

@@ -1,0 +1,100 @@
+import WireBytes
+
+/// A UDP header (RFC 768), read in place.
+public struct UDPHeader: Sendable {
+    public var sourcePort: UInt16
+    public var destinationPort: UInt16
+    /// The length field: header plus payload.
+    public var length: Int
+    public var checksum: UInt16
+}
+
+public enum UDPDatagram {
+    /// `payload` is what was captured; `cut` says it ends before the length field's end.
+    case datagram(UDPHeader, payload: UnsafeRawBufferPointer, cut: Bool)
+    /// Only the ports could be read: the rest of the header was not captured.
+    case portsOnly(sourcePort: UInt16, destinationPort: UInt16)
+    case invalid
+}
+
+/// Reads a UDP header from an IP payload. `ipCut` says the IP layer was already cut
+/// by the snap length.
+
+public func parseUDP(_ bytes: UnsafeRawBufferPointer, ipCut: Bool) -> UDPDatagram {
+    guard bytes.count >= 8 else {
+        if bytes.count >= 4, ipCut {
+            return .portsOnly(sourcePort: bytes.loadBigEndianUInt16(at: 0), destinationPort: bytes.loadBigEndianUInt16(at: 2))
+        }
+        return .invalid
+    }
+    let header = UDPHeader(
+        sourcePort: bytes.loadBigEndianUInt16(at: 0),
+        destinationPort: bytes.loadBigEndianUInt16(at: 2),
+        length: Int(bytes.loadBigEndianUInt16(at: 4)),
+        checksum: bytes.loadBigEndianUInt16(at: 6))
+    guard header.length >= 8 else { return .invalid }
+    if header.length > bytes.count {
+        // The datagram claims more than the IP packet holds: cut by the capture, or broken.
+        guard ipCut else { return .invalid }
+        return .datagram(header, payload: UnsafeRawBufferPointer(rebasing: bytes[8...]), cut: true)
+    }
+    return .datagram(header, payload: UnsafeRawBufferPointer(rebasing: bytes[8..<header.length]), cut: false)
+}
+
+/// What a UDP checksum says about a datagram.
+public enum ChecksumVerdict: Sendable, Equatable {
+    case valid
+    /// Zero: the sender computed none (legal over IPv4).
+    case absent
+    /// The field holds only the folded pseudo-header sum: the sending host left the
+    /// checksum for its NIC to finish (seen on the sender or on a veth). Not an error.
+    case offloaded
+    case bad(expected: UInt16)
+}
+
+/// Verifies the checksum of a whole UDP datagram (header and payload, as captured in full).
+public func verifyUDPChecksum(source: IPv4Address, destination: IPv4Address, udp: UnsafeRawBufferPointer, field: UInt16) -> ChecksumVerdict {
+    if field == 0 { return .absent }
+    var pseudo: UInt32 = 0
+    pseudo &+= source.value >> 16
+    pseudo &+= source.value & 0xFFFF
+    pseudo &+= destination.value >> 16
+    pseudo &+= destination.value & 0xFFFF
+    pseudo &+= 17
+    pseudo &+= UInt32(udp.count)
+    var sum = pseudo &+ onesComplementSum(udp)
+    sum = fold(sum)
+    if sum == 0xFFFF { return .valid }
+    if field == UInt16(fold(pseudo)) { return .offloaded }
+    // What the field should have held: the complement of the sum with the field as zero.
+    var without = pseudo &+ onesComplementSum(udp) &+ UInt32(~field)
+    without = fold(without)
+    var expected = ~UInt16(without)
+    if expected == 0 { expected = 0xFFFF }
+    return .bad(expected: expected)
+}
+
+func fold(_ value: UInt32) -> UInt32 {
+    var v = value
+    while v > 0xFFFF { v = (v & 0xFFFF) &+ (v >> 16) }
+    return v
+}
+
+/// The 16-bit ones' complement sum of `bytes` (RFC 1071), partially folded.
+
+public func onesComplementSum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    var sum: UInt64 = 0
+    var i = 0
+    let n = bytes.count
+    while i + 8 <= n {
+        sum &+= UInt64(bytes.loadBigEndianUInt32(at: i)) &+ UInt64(bytes.loadBigEndianUInt32(at: i + 4))
+        i += 8
+    }
+    while i + 2 <= n {
+        sum &+= UInt64(bytes.loadBigEndianUInt16(at: i))
+        i += 2
+    }
+    if i < n { sum &+= UInt64(bytes[i]) << 8 }
+    while sum > 0xFFFF_FFFF { sum = (sum & 0xFFFF_FFFF) &+ (sum >> 32) }
+    return fold(UInt32(truncatingIfNeeded: sum & 0xFFFF_FFFF) ) &+ 0
+}

@@ -1,0 +1,115 @@
+import Capture
+import Output
+import PacketLayers
+import WireBytes
+
+/// One capture file being read: its libpcap handle, its filter, where it stands.
+final class FileInput {
+    let handle: PcapHandle
+    let filter: BPFProgram
+    let state: Pipeline.SourceState
+    var current: CapturedPacket?
+    var read = 0
+    var error: String?
+
+    init(handle: PcapHandle, filter: BPFProgram, state: Pipeline.SourceState) {
+        self.handle = handle
+        self.filter = filter
+        self.state = state
+    }
+
+    /// Reads until the next packet that passes the filter. Every packet read counts,
+    /// so that numbers are Wireshark's.
+    func advance(summary count: (Int) -> Void) {
+        current = nil
+        while error == nil {
+            switch handle.next() {
+            case let .packet(packet):
+                read += 1
+                count(1)
+                if filter.matches(packet) {
+                    current = packet
+                    return
+                }
+            case .end, .timeout:
+                return
+            case let .failed(message):
+                let where_ = handle.name == "-" ? "standard input" : handle.name
+                error = "\(where_): packet \(read + 1): \(message)"
+            }
+        }
+    }
+}
+
+/// `-r FILE [-r FILE ...]`: reads capture files through the pipeline, merged by
+/// timestamp when there are several.
+public struct OfflineReader {
+    public let paths: [String]
+    public let options: Options
+
+    public init(paths: [String], options: Options) {
+        self.paths = paths
+        self.options = options
+    }
+
+    /// The errors met while reading (a file cut short): each names the file and packet.
+    public struct ReadErrors: Error {
+        public var messages: [String]
+    }
+
+    /// Opens every input first (so that a bad one stops the run before any output),
+    /// then reads them all. Returns the read errors met along the way: the frames
+    /// before each error have been reported.
+    public func run(pipeline: Pipeline) throws(CaptureError) -> [String] {
+        var inputs: [FileInput] = []
+        let several = paths.count > 1
+        for path in paths {
+            let handle = try PcapHandle.openOffline(path)
+            let dlt = handle.linkType
+            guard let link = LinkType(dlt: dlt) else {
+                throw CaptureError(.unsupportedLinkType,
+                                   "\(path): link type \(PcapHandle.linkTypeName(dlt)) is not supported; peersniff reads Ethernet (with 802.1Q/QinQ), Linux cooked (SLL, SLL2), raw IP and BSD loopback (NULL, LOOP)")
+            }
+            let filter = try handle.compile(discoveryFilter(port: options.port, link: link, extra: options.extraFilter))
+            inputs.append(FileInput(handle: handle, filter: filter, state: Pipeline.SourceState(link: link, label: several ? path : nil)))
+        }
+        if options.writePath != nil, let first = inputs.first {
+            if let other = inputs.first(where: { $0.handle.linkType != first.handle.linkType }) {
+                throw CaptureError(.cannotWrite, "-w: \(first.handle.name) (\(PcapHandle.linkTypeName(first.handle.linkType))) and \(other.handle.name) (\(PcapHandle.linkTypeName(other.handle.linkType))) have different link types; one pcap file holds one")
+            }
+            let nano = inputs.contains { $0.handle.precision == .nanoseconds }
+            try pipeline.openDump(linkType: first.handle.linkType, snapLength: inputs.map(\.handle.snapLength).max() ?? 65535,
+                                  precision: nano ? .nanoseconds : .microseconds)
+        }
+        defer { pipeline.closeDump() }
+
+        var read = 0
+        let count: (Int) -> Void = { read += $0 }
+        if inputs.count == 1 {
+            let input = inputs[0]
+            while !pipeline.limitReached {
+                input.advance(summary: count)
+                guard let packet = input.current else { break }
+                pipeline.process(packet, number: input.read, source: input.state)
+            }
+        } else {
+            for input in inputs { input.advance(summary: count) }
+            while !pipeline.limitReached {
+                // The input whose next packet is earliest; ties go to the earlier file.
+                var next: FileInput? = nil
+                for input in inputs {
+                    guard let packet = input.current else { continue }
+                    if next == nil || packet.time < next!.current!.time { next = input }
+                }
+                guard let input = next, let packet = input.current else { break }
+                pipeline.process(packet, number: input.read, source: input.state)
+                input.advance(summary: count)
+            }
+        }
+        if !pipeline.limitReached {
+            for input in inputs { pipeline.finish(source: input.state) }
+        }
+        pipeline.addRead(read)
+        return inputs.compactMap(\.error)
+    }
+}

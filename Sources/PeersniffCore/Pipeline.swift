@@ -1,0 +1,239 @@
+import Capture
+import DiscoveryCodec
+import Output
+import PacketLayers
+import WireBytes
+
+/// What the reassembler keeps of each fragment's packet: where it was, and a copy
+/// for the dump file when one is being written.
+struct FragmentTag {
+    var origin: PacketOrigin
+    var originalLength: Int
+    var copy: [UInt8]?
+}
+
+/// Receives every decoded frame with its time: the analyzer's seat. Tests and the
+/// analyzer implement it; the pipeline does not know what it does.
+public protocol FrameConsumer: AnyObject {
+    func consume(_ record: FrameRecord)
+    /// A packet with time `time` was read (deadlines may pass), whether or not it held a frame.
+    func clock(_ time: Timestamp)
+}
+
+/// One packet's way: link layer → IPv4 (+ reassembly) → UDP → codec → records.
+/// The same pipeline serves files and live interfaces; it is handed packets.
+public final class Pipeline {
+    public let options: Options
+    public let writer: RecordWriter
+    public weak var consumer: FrameConsumer?
+    public private(set) var summary = Summary()
+    /// Records of discovery datagrams so far (for `-c`).
+    public private(set) var datagrams = 0
+    var dumper: PcapDumper?
+
+    public init(options: Options, writer: RecordWriter) {
+        self.options = options
+        self.writer = writer
+    }
+
+    /// Counts packets read that the filter let through or not.
+    public func addRead(_ count: Int) { summary.packetsRead += count }
+
+    /// Live capture: the kernel's counts.
+    public func setKernelStatistics(received: Int, dropped: Int, interfaceDropped: Int) {
+        summary.kernelReceived = received
+        summary.kernelDropped = dropped
+        summary.interfaceDropped = interfaceDropped
+    }
+
+    public func setInputError(_ message: String) { summary.inputError = message }
+
+    public var limitReached: Bool {
+        if let limit = options.countLimit { return datagrams >= limit }
+        return false
+    }
+
+    /// Opens the `-w` file for packets of this link type.
+    public func openDump(linkType: Int32, snapLength: Int32, precision: Timestamp.Precision) throws(CaptureError) {
+        guard let path = options.writePath else { return }
+        dumper = try PcapDumper(path: path, linkType: linkType, snapLength: snapLength, precision: precision)
+    }
+
+    public func closeDump() {
+        dumper?.flush()
+        dumper?.close()
+    }
+
+    public func flushDump() { dumper?.flush() }
+
+    /// Where a source's packets stand: its link type, its packet count and its
+    /// fragments in waiting.
+    public final class SourceState {
+        public let link: LinkType
+        public let label: String?
+        public internal(set) var number = 0
+        var reassembler = FragmentReassembler<FragmentTag>()
+
+        public init(link: LinkType, label: String?) {
+            self.link = link
+            self.label = label
+        }
+    }
+
+    /// Handles one packet that passed the BPF filter. `number` is its place in its
+    /// input, counting every packet read.
+    public func process(_ packet: CapturedPacket, number: Int, source: SourceState) {
+        source.number = number
+        if summary.firstTime == nil { summary.firstTime = packet.time }
+        summary.lastTime = packet.time
+        let origin = PacketOrigin(number: number, time: packet.time, file: source.label)
+        if !source.reassembler.isEmpty {
+            source.reassembler.expire(now: packet.time) { giveUp($0) }
+        }
+        switch networkLayer(of: packet.bytes, link: source.link) {
+        case let .ipv4(bytes):
+            guard case let .packet(header, payload, cut) = parseIPv4(bytes), header.protocolNumber == 17 else { break }
+            if header.isFragment {
+                let tag = FragmentTag(origin: origin, originalLength: packet.originalLength,
+                                      copy: dumper == nil ? nil : Array(packet.bytes))
+                let outcome = source.reassembler.add(header, payload: payload, cut: cut, time: packet.time, tag: tag) { giveUp($0) }
+                if case let .complete(whole, wholeCut, tags) = outcome {
+                    whole.withUnsafeBytes { datagram in
+                        handleDatagram(source: header.source, destination: header.destination, udp: datagram, ipCut: wholeCut,
+                                       origin: origin, packet: nil, fragments: tags)
+                    }
+                }
+            } else {
+                handleDatagram(source: header.source, destination: header.destination, udp: payload, ipCut: cut,
+                               origin: origin, packet: packet, fragments: nil)
+            }
+        case let .ipv6(bytes):
+            guard let udp = parseIPv6UDP(bytes), udp.sourcePort == options.port || udp.destinationPort == options.port else { break }
+            matched(packet: packet, fragments: nil)
+            let endpoints = Endpoints(source: .v6(udp.source), destination: .v6(udp.destination),
+                                      sourcePort: udp.sourcePort, destinationPort: udp.destinationPort)
+            malformed(.notIPv4, offset: 0, length: udp.payloadLength,
+                      detail: "UDP over IPv6 to or from the discovery port: the protocol is IPv4 only; not decoded",
+                      origin: origin, endpoints: endpoints, payload: udp.payload)
+        case .other:
+            break
+        }
+        consumer?.clock(packet.time)
+    }
+
+    /// The end of the input: fragments still waiting are given up and reported.
+    public func finish(source: SourceState) {
+        source.reassembler.drain { giveUp($0) }
+    }
+
+    private func matched(packet: CapturedPacket?, fragments: [FragmentTag]?) {
+        if let fragments {
+            summary.packetsMatched += fragments.count
+            guard let dumper else { return }
+            for tag in fragments {
+                guard let copy = tag.copy else { continue }
+                copy.withUnsafeBytes { dumper.write(time: tag.origin.time, originalLength: tag.originalLength, bytes: $0) }
+            }
+        } else if let packet {
+            summary.packetsMatched += 1
+            dumper?.write(time: packet.time, originalLength: packet.originalLength, bytes: packet.bytes)
+        }
+    }
+
+    private func handleDatagram(source: IPv4Address, destination: IPv4Address, udp bytes: UnsafeRawBufferPointer, ipCut: Bool,
+                                origin: PacketOrigin, packet: CapturedPacket?, fragments: [FragmentTag]?) {
+        switch parseUDP(bytes, ipCut: ipCut) {
+        case .invalid:
+            return
+        case let .portsOnly(sourcePort, destinationPort):
+            guard sourcePort == options.port || destinationPort == options.port else { return }
+            matched(packet: packet, fragments: fragments)
+            let endpoints = Endpoints(source: .v4(source), destination: .v4(destination), sourcePort: sourcePort, destinationPort: destinationPort)
+            malformed(.truncatedCapture, offset: 0, length: 0,
+                      detail: "the capture's snap length cut the packet inside the UDP header; the payload cannot be judged",
+                      origin: origin, endpoints: endpoints, payload: UnsafeRawBufferPointer(start: nil, count: 0))
+        case let .datagram(header, payload, cut):
+            guard header.sourcePort == options.port || header.destinationPort == options.port else { return }
+            matched(packet: packet, fragments: fragments)
+            let endpoints = Endpoints(source: .v4(source), destination: .v4(destination),
+                                      sourcePort: header.sourcePort, destinationPort: header.destinationPort)
+            let declared = header.length - 8
+            if cut {
+                malformed(.truncatedCapture, offset: payload.count, length: declared,
+                          detail: "the capture's snap length kept \(payload.count) of the payload's \(declared) bytes; the rest cannot be judged",
+                          origin: origin, endpoints: endpoints, payload: payload)
+                return
+            }
+            if options.verifyChecksums {
+                let whole = UnsafeRawBufferPointer(rebasing: bytes[0..<header.length])
+                switch verifyUDPChecksum(source: source, destination: destination, udp: whole, field: header.checksum) {
+                case .valid: summary.checksumsValid += 1
+                case .absent: summary.checksumsAbsent += 1
+                case .offloaded: summary.checksumsOffloaded += 1
+                case let .bad(expected):
+                    malformed(.badUDPChecksum, offset: 0, length: declared,
+                              detail: "UDP checksum 0x\(hex16(header.checksum)) does not match the datagram (0x\(hex16(expected)) expected); not decoded",
+                              origin: origin, endpoints: endpoints, payload: payload)
+                    return
+                }
+            } else {
+                summary.checksumsNotVerified += 1
+            }
+            switch decodeFrame(payload, sender: source) {
+            case var .frame(view):
+                if fragments != nil { view.warnings.insert(.fragmented) }
+                datagrams += 1
+                summary.framesByType[view.type.index] += 1
+                summary.count(view.warnings)
+                let record = FrameRecord(origin: origin, endpoints: endpoints, frame: view)
+                writer.write(record)
+                consumer?.consume(record)
+            case let .malformed(malformation):
+                malformed(malformation, origin: origin, endpoints: endpoints, payload: payload)
+            }
+        }
+    }
+
+    private func malformed(_ reason: MalformationReason, offset: Int, length: Int, detail: String,
+                           origin: PacketOrigin, endpoints: Endpoints, payload: UnsafeRawBufferPointer) {
+        malformed(Malformation(reason: reason, offset: offset, length: length, detail: detail),
+                  origin: origin, endpoints: endpoints, payload: payload)
+    }
+
+    private func malformed(_ malformation: Malformation, origin: PacketOrigin, endpoints: Endpoints, payload: UnsafeRawBufferPointer) {
+        datagrams += 1
+        summary.malformedByReason[malformation.reason.index] += 1
+        writer.write(MalformedRecord(origin: origin, endpoints: endpoints, malformation: malformation, payload: payload))
+    }
+
+    /// A datagram whose fragments never all came. Reported if its first fragment
+    /// shows the discovery port; otherwise only counted.
+    private func giveUp(_ entry: FragmentReassembler<FragmentTag>.Pending) {
+        guard let last = entry.tags.last else { return }
+        guard let first = entry.firstFragment, first.count >= 4 else {
+            summary.fragmentsUnattributed += 1
+            return
+        }
+        let sourcePort = UInt16(first[0]) << 8 | UInt16(first[1])
+        let destinationPort = UInt16(first[2]) << 8 | UInt16(first[3])
+        guard sourcePort == options.port || destinationPort == options.port else { return }
+        matched(packet: nil, fragments: entry.tags)
+        let declared = first.count >= 6 ? Int(UInt16(first[4]) << 8 | UInt16(first[5])) - 8 : 0
+        let expected = entry.expectedLength.map { "\($0)" } ?? "unknown"
+        let endpoints = Endpoints(source: .v4(entry.key.source), destination: .v4(entry.key.destination),
+                                  sourcePort: sourcePort, destinationPort: destinationPort)
+        let detail = "\(entry.fragmentCount) fragment\(entry.fragmentCount == 1 ? "" : "s") of IP id 0x\(hex16(entry.key.identification)) " +
+            "covering \(entry.coveredBytes) of \(expected) bytes; the rest never came"
+        first.withUnsafeBytes { bytes in
+            let payload = bytes.count > 8 ? UnsafeRawBufferPointer(rebasing: bytes[8...]) : UnsafeRawBufferPointer(start: nil, count: 0)
+            malformed(.incompleteFragments, offset: payload.count, length: max(0, declared), detail: detail,
+                      origin: last.origin, endpoints: endpoints, payload: payload)
+        }
+    }
+}
+
+func hex16(_ value: UInt16) -> String {
+    var out: [UInt8] = []
+    for shift in [12, 8, 4, 0] { out.append(hexDigit(UInt8(value >> UInt16(shift) & 0xF))) }
+    return String(decoding: out, as: UTF8.self)
+}

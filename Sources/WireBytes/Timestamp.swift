@@ -1,0 +1,114 @@
+/// A capture time: seconds since the Unix epoch and nanoseconds, with the
+/// precision the capture itself had (so that output shows no invented digits).
+public struct Timestamp: Hashable, Comparable, Sendable {
+    public var seconds: Int64
+    public var nanoseconds: Int32
+    public var precision: Precision
+
+    public enum Precision: Sendable, Hashable {
+        case microseconds
+        case nanoseconds
+    }
+
+    public init(seconds: Int64, nanoseconds: Int32, precision: Precision = .nanoseconds) {
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+        self.precision = precision
+    }
+
+    /// From a floating-point count of seconds (thresholds, tests).
+    public init(_ value: Double, precision: Precision = .nanoseconds) {
+        let whole = value.rounded(.down)
+        seconds = Int64(whole)
+        nanoseconds = Int32(((value - whole) * 1e9).rounded()).clamped(0, 999_999_999)
+        self.precision = precision
+    }
+
+    public var totalNanoseconds: Int64 { seconds &* 1_000_000_000 &+ Int64(nanoseconds) }
+    public var asDouble: Double { Double(seconds) + Double(nanoseconds) / 1e9 }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
+        (lhs.seconds, lhs.nanoseconds) < (rhs.seconds, rhs.nanoseconds)
+    }
+
+    public static func == (lhs: Timestamp, rhs: Timestamp) -> Bool {
+        lhs.seconds == rhs.seconds && lhs.nanoseconds == rhs.nanoseconds
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(seconds)
+        hasher.combine(nanoseconds)
+    }
+
+    /// This time plus a duration in nanoseconds.
+    public func adding(nanoseconds delta: Int64) -> Timestamp {
+        let total = totalNanoseconds &+ delta
+        var s = total / 1_000_000_000
+        var ns = total % 1_000_000_000
+        if ns < 0 { ns += 1_000_000_000; s -= 1 }
+        return Timestamp(seconds: s, nanoseconds: Int32(ns), precision: precision)
+    }
+
+    /// Seconds from `earlier` to this time.
+    public func seconds(since earlier: Timestamp) -> Double {
+        Double(totalNanoseconds &- earlier.totalNanoseconds) / 1e9
+    }
+
+    /// RFC 3339 UTC with the capture's precision: `2026-11-25T12:00:01.234567Z`.
+    public func writeRFC3339(to out: inout [UInt8]) {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = civilFromDays(days)
+        appendDecimal(UInt64(max(0, year)), width: 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendDecimal(UInt64(month), width: 2, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendDecimal(UInt64(day), width: 2, to: &out)
+        out.append(UInt8(ascii: "T"))
+        writeTimeOfDay(secondOfDay: secondOfDay, to: &out)
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// `HH:MM:SS.ffffff` (UTC), as tcpdump shows a packet's time.
+    public func writeTimeOfDay(to out: inout [UInt8]) {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        writeTimeOfDay(secondOfDay: seconds - days * 86_400, to: &out)
+    }
+
+    private func writeTimeOfDay(secondOfDay: Int64, to out: inout [UInt8]) {
+        appendDecimal(UInt64(secondOfDay / 3600), width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDecimal(UInt64(secondOfDay / 60 % 60), width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDecimal(UInt64(secondOfDay % 60), width: 2, to: &out)
+        out.append(UInt8(ascii: "."))
+        switch precision {
+        case .microseconds: appendDecimal(UInt64(nanoseconds / 1000), width: 6, to: &out)
+        case .nanoseconds: appendDecimal(UInt64(nanoseconds), width: 9, to: &out)
+        }
+    }
+
+    public var rfc3339: String {
+        var out: [UInt8] = []
+        writeRFC3339(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Howard Hinnant's days-to-civil algorithm: (year, month, day) of a day count since 1970-01-01.
+func civilFromDays(_ days: Int64) -> (Int64, Int64, Int64) {
+    let z = days + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let doe = z - era * 146_097
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+    let y = yoe + era * 400
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    let mp = (5 * doy + 2) / 153
+    let d = doy - (153 * mp + 2) / 5 + 1
+    let m = mp < 10 ? mp + 3 : mp - 9
+    return (m <= 2 ? y + 1 : y, m, d)
+}
+
+extension Comparable {
+    func clamped(_ low: Self, _ high: Self) -> Self { min(max(self, low), high) }
+}
