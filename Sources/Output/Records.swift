@@ -1,19 +1,5 @@
 import DiscoveryCodec
-import WireBytes
-
-/// Where a record comes from: the packet's number inside its file (as Wireshark
-/// numbers it), its capture time, and the file's name when several were read.
-public struct PacketOrigin: Sendable {
-    public var number: Int
-    public var time: Timestamp
-    public var file: String?
-
-    public init(number: Int, time: Timestamp, file: String?) {
-        self.number = number
-        self.time = time
-        self.file = file
-    }
-}
+@_exported import WireBytes
 
 /// The two ends of a UDP datagram.
 public struct Endpoints: Sendable, Hashable {
