@@ -52,9 +52,9 @@ enum CodecBytes {
         }
     }
 
-    /// Hex text to bytes; spaces are allowed for readability.
+    /// Hex text to bytes; whitespace is allowed for readability.
     static func hex(_ text: String) -> [UInt8] {
-        bytesFromHex(text.filter { $0 != " " })!
+        bytesFromHex(text.filter { !$0.isWhitespace })!
     }
 
     static func ascii(_ text: String) -> [UInt8] { Array(text.utf8) }
