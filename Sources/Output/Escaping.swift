@@ -5,7 +5,7 @@ import WireBytes
 /// through. Printable text passes; `"` and `\` are escaped (names are shown quoted);
 /// controls become `\xNN` (or `\n`, `\r`, `\t`, `\e`); C1 controls and invisible
 /// format characters become `\u{XXXX}`; bytes that are not UTF-8 become U+FFFD.
-public func appendTerminalSafe(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+public func appendTerminalSafe(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8], quoting: Bool = true) {
     var i = 0
     let n = bytes.count
     while i < n {
@@ -13,7 +13,8 @@ public func appendTerminalSafe(_ bytes: UnsafeRawBufferPointer, to out: inout [U
         if b < 0x80 {
             switch b {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                out.append(UInt8(ascii: "\\")); out.append(b)
+                if quoting { out.append(UInt8(ascii: "\\")) }
+                out.append(b)
             case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
             case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
             case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
@@ -47,14 +48,16 @@ public func appendTerminalSafe(_ bytes: UnsafeRawBufferPointer, to out: inout [U
 }
 
 /// Same, for a Swift string (details, JSON text of a LEGACY frame).
-public func appendTerminalSafe(_ text: String, to out: inout [UInt8]) {
+public func appendTerminalSafe(_ text: String, to out: inout [UInt8], quoting: Bool = true) {
     var copy = text
-    copy.withUTF8 { appendTerminalSafe(UnsafeRawBufferPointer($0), to: &out) }
+    copy.withUTF8 { appendTerminalSafe(UnsafeRawBufferPointer($0), to: &out, quoting: quoting) }
 }
 
-public func terminalSafe(_ text: String) -> String {
+/// `quoting: false` leaves `"` and `\` as they are (prose, not a quoted name);
+/// controls are escaped all the same.
+public func terminalSafe(_ text: String, quoting: Bool = true) -> String {
     var out: [UInt8] = []
-    appendTerminalSafe(text, to: &out)
+    appendTerminalSafe(text, to: &out, quoting: quoting)
     return String(decoding: out, as: UTF8.self)
 }
 

@@ -1,3 +1,4 @@
+import Analyzer
 import DiscoveryCodec
 import WireBytes
 
@@ -7,12 +8,13 @@ public final class JSONLinesWriter: RecordWriter {
     let stream: OutputStream
     /// `--quiet`: only the summary record.
     let quiet: Bool
-    /// Extra members the summary gets (the analyzer's part), already JSON.
-    public var summaryExtensions: [(key: String, json: [UInt8])] = []
+    /// `--events`: events only, no frame or malformed records.
+    let eventsOnly: Bool
 
-    public init(stream: OutputStream, quiet: Bool = false) {
+    public init(stream: OutputStream, quiet: Bool = false, eventsOnly: Bool = false) {
         self.stream = stream
         self.quiet = quiet
+        self.eventsOnly = eventsOnly
     }
 
     public func flush() { stream.flush() }
@@ -68,7 +70,7 @@ public final class JSONLinesWriter: RecordWriter {
     }
 
     public func write(_ record: FrameRecord) {
-        guard !quiet else { return }
+        guard !quiet, !eventsOnly else { return }
         openRecord(kind: "frame", origin: record.origin)
         endpoints(record.endpoints)
         let frame = record.frame
@@ -112,7 +114,7 @@ public final class JSONLinesWriter: RecordWriter {
     }
 
     public func write(_ record: MalformedRecord) {
-        guard !quiet else { return }
+        guard !quiet, !eventsOnly else { return }
         openRecord(kind: "malformed", origin: record.origin)
         endpoints(record.endpoints)
         let m = record.malformation
@@ -155,12 +157,7 @@ public final class JSONLinesWriter: RecordWriter {
             key("interface_dropped"); appendDecimal(UInt64(summary.interfaceDropped ?? 0), to: &stream.buffer)
         }
         if let error = summary.inputError { key("input_error"); appendJSONString(error, to: &stream.buffer) }
-        for (name, json) in summaryExtensions {
-            stream.buffer.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: "\"")])
-            stream.buffer.append(contentsOf: name.utf8)
-            stream.buffer.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
-            stream.buffer.append(contentsOf: json)
-        }
+        if let election = summary.election { writeElection(election) }
         endRecord()
         stream.flush()
     }

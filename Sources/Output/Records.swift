@@ -1,3 +1,4 @@
+import Analyzer
 import DiscoveryCodec
 @_exported import WireBytes
 
@@ -71,6 +72,8 @@ public struct Summary: Sendable {
     public var lastTime: Timestamp? = nil
     /// Set when the input ended with an error (a cut file): the message.
     public var inputError: String? = nil
+    /// The analyzer's part: nodes, registry history, event counts, diagnoses.
+    public var election: ElectionReport? = nil
 
     public init() {}
 
@@ -90,6 +93,7 @@ public struct Summary: Sendable {
 public protocol RecordWriter: AnyObject {
     func write(_ record: FrameRecord)
     func write(_ record: MalformedRecord)
+    func write(_ event: ElectionEvent)
     func write(_ summary: Summary)
     /// Pushes out what is buffered (live capture calls this after each batch).
     func flush()

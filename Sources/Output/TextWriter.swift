@@ -1,3 +1,4 @@
+import Analyzer
 import DiscoveryCodec
 import WireBytes
 
@@ -9,17 +10,24 @@ public final class TextWriter: RecordWriter {
     let stream: OutputStream
     let quiet: Bool
     public var style: TextStyle
-    /// Lines the summary gets from the analyzer, already rendered.
-    public var summaryExtensions: [String] = []
+    /// `--events`: events only.
+    let eventsOnly: Bool
+    /// The names the analyzer knows, to show beside addresses in events.
+    public var nameOf: (IPv4Address) -> Name? = { _ in nil }
+    /// The run of same-kind events being folded into one line.
+    var fold: EventFold? = nil
     private var lastDay: Int64? = nil
 
-    public init(stream: OutputStream, quiet: Bool = false, style: TextStyle = .plain) {
+    public init(stream: OutputStream, quiet: Bool = false, eventsOnly: Bool = false, style: TextStyle = .plain) {
         self.stream = stream
         self.quiet = quiet
+        self.eventsOnly = eventsOnly
         self.style = style
     }
 
-    public func flush() { stream.flush() }
+    public func flush() {
+        stream.flush()
+    }
 
     func prefix(_ origin: PacketOrigin) {
         // A date line whenever the UTC day changes, so lines can show time of day only.
@@ -64,7 +72,7 @@ public final class TextWriter: RecordWriter {
     }
 
     public func write(_ record: FrameRecord) {
-        guard !quiet else { return }
+        guard !quiet, !eventsOnly else { return }
         prefix(record.origin)
         endpoints(record.endpoints)
         let frame = record.frame
@@ -92,7 +100,7 @@ public final class TextWriter: RecordWriter {
             frame.offlineIP.write(to: &stream.buffer)
         case .legacy:
             stream.buffer.append(UInt8(ascii: " "))
-            appendTerminalSafe((frame.legacy ?? .null).jsonText, to: &stream.buffer)
+            appendTerminalSafe((frame.legacy ?? .null).jsonText, to: &stream.buffer, quoting: false)
         case .ping, .pong:
             break
         }
@@ -111,7 +119,7 @@ public final class TextWriter: RecordWriter {
     }
 
     public func write(_ record: MalformedRecord) {
-        guard !quiet else { return }
+        guard !quiet, !eventsOnly else { return }
         prefix(record.origin)
         endpoints(record.endpoints)
         let m = record.malformation
@@ -124,12 +132,13 @@ public final class TextWriter: RecordWriter {
         stream.buffer.append(contentsOf: " of ".utf8)
         appendDecimal(UInt64(max(0, m.length)), to: &stream.buffer)
         stream.buffer.append(contentsOf: ": ".utf8)
-        appendTerminalSafe(m.detail, to: &stream.buffer)
+        appendTerminalSafe(m.detail, to: &stream.buffer, quoting: false)
         stream.buffer.append(0x0A)
         stream.recordEnded()
     }
 
     public func write(_ summary: Summary) {
+        endFold()
         var lines: [String] = []
         lines.append("")
         lines.append("\(style.bold)Summary\(style.reset)")
@@ -159,7 +168,7 @@ public final class TextWriter: RecordWriter {
         if let received = summary.kernelReceived {
             lines.append("  kernel: \(received) received, \(summary.kernelDropped ?? 0) dropped by the kernel, \(summary.interfaceDropped ?? 0) by the interface")
         }
-        lines.append(contentsOf: summaryExtensions)
+        if let election = summary.election { lines.append(contentsOf: electionLines(election)) }
         if let error = summary.inputError { lines.append("  \(style.error)input ended early\(style.reset): \(terminalSafe(error))") }
         for line in lines { stream.append(line); stream.buffer.append(0x0A) }
         stream.flush()

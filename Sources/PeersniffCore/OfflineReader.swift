@@ -20,7 +20,7 @@ final class FileInput {
 
     /// Reads until the next packet that passes the filter. Every packet read counts,
     /// so that numbers are Wireshark's.
-    func advance(summary count: (Int) -> Void) {
+    func advance(summary count: (Int) -> Void, passing: (Timestamp) -> Void) {
         current = nil
         while error == nil {
             switch handle.next() {
@@ -31,6 +31,8 @@ final class FileInput {
                     current = packet
                     return
                 }
+                // Not discovery traffic, but its time still moves the clock (deadlines).
+                passing(packet.time)
             case .end, .timeout:
                 return
             case let .failed(message):
@@ -85,15 +87,16 @@ public struct OfflineReader {
 
         var read = 0
         let count: (Int) -> Void = { read += $0 }
+        let passing: (Timestamp) -> Void = { [weak pipeline] in pipeline?.consumer?.clock($0) }
         if inputs.count == 1 {
             let input = inputs[0]
             while !pipeline.limitReached {
-                input.advance(summary: count)
+                input.advance(summary: count, passing: passing)
                 guard let packet = input.current else { break }
                 pipeline.process(packet, number: input.read, source: input.state)
             }
         } else {
-            for input in inputs { input.advance(summary: count) }
+            for input in inputs { input.advance(summary: count, passing: passing) }
             while !pipeline.limitReached {
                 // The input whose next packet is earliest; ties go to the earlier file.
                 var next: FileInput? = nil
@@ -103,7 +106,7 @@ public struct OfflineReader {
                 }
                 guard let input = next, let packet = input.current else { break }
                 pipeline.process(packet, number: input.read, source: input.state)
-                input.advance(summary: count)
+                input.advance(summary: count, passing: passing)
             }
         }
         if !pipeline.limitReached {

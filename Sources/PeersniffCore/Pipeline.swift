@@ -87,6 +87,8 @@ public final class Pipeline {
         if summary.firstTime == nil { summary.firstTime = packet.time }
         summary.lastTime = packet.time
         let origin = PacketOrigin(number: number, time: packet.time, file: source.label)
+        // Deadlines before this packet's time pass before its frames are seen.
+        consumer?.clock(packet.time)
         if !source.reassembler.isEmpty {
             source.reassembler.expire(now: packet.time) { giveUp($0) }
         }
@@ -118,7 +120,6 @@ public final class Pipeline {
         case .other:
             break
         }
-        consumer?.clock(packet.time)
     }
 
     /// The end of the input: fragments still waiting are given up and reported.

@@ -1,3 +1,4 @@
+import Analyzer
 import ArgumentParser
 import Capture
 import Output
@@ -51,6 +52,15 @@ struct Peersniff: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Colour the text output: auto, always or never (NO_COLOR is honoured).", valueName: "when"))
     var color: ColorChoice = .auto
 
+    @Flag(name: .long, help: "Print only the election events (and the summary).")
+    var events = false
+
+    @Option(name: .long, help: ArgumentHelp("Seconds a due FULL may take before registry-silent.", valueName: "seconds"))
+    var registryTimeout: Double = 3
+
+    @Option(name: .long, help: ArgumentHelp("FULLs from two senders closer than this are a registry-conflict.", valueName: "seconds"))
+    var conflictWindow: Double = 5
+
     @Flag(name: .long, help: "Print the BPF expression peersniff uses on Ethernet, then exit.")
     var printFilter = false
 
@@ -62,6 +72,8 @@ struct Peersniff: ParsableCommand {
         if !read.isEmpty && interface != nil { throw ValidationError("-r and -i cannot be used together.") }
         if let count, count < 1 { throw ValidationError("-c needs a count of at least 1.") }
         if read.filter({ $0 == "-" }).count > 1 { throw ValidationError("Standard input ('-r -') can be read only once.") }
+        if !(registryTimeout > 0) || !registryTimeout.isFinite { throw ValidationError("--registry-timeout needs a positive number of seconds.") }
+        if !(conflictWindow > 0) || !conflictWindow.isFinite { throw ValidationError("--conflict-window needs a positive number of seconds.") }
     }
 
     func run() throws {
@@ -82,12 +94,22 @@ struct Peersniff: ParsableCommand {
 
         let stream = Output.OutputStream(descriptor: 1)
         let writer: RecordWriter
+        let textWriter: TextWriter?
         if json {
-            writer = JSONLinesWriter(stream: stream, quiet: quiet)
+            writer = JSONLinesWriter(stream: stream, quiet: quiet, eventsOnly: events)
+            textWriter = nil
         } else {
-            writer = TextWriter(stream: stream, quiet: quiet, style: useColor ? .ansi : .plain)
+            textWriter = TextWriter(stream: stream, quiet: quiet, eventsOnly: events, style: useColor ? .ansi : .plain)
+            writer = textWriter!
         }
         let pipeline = Pipeline(options: options, writer: writer)
+        let election = ElectionBridge(
+            thresholds: .init(registryTimeout: registryTimeout, conflictWindow: conflictWindow), writer: writer)
+        pipeline.consumer = election
+        if let textWriter {
+            let analyzer = election.analyzer
+            textWriter.nameOf = { analyzer.nodes[$0]?.name }
+        }
         let errors: [String]
         do {
             errors = try OfflineReader(paths: read, options: options).run(pipeline: pipeline)
@@ -95,8 +117,11 @@ struct Peersniff: ParsableCommand {
             stream.flush()
             fail(error.message, status: error.kind == .badFilter ? 2 : 1)
         }
-        if let first = errors.first { pipeline.setInputError(errors.joined(separator: "; ")) ; _ = first }
-        writer.write(pipeline.summary)
+        if !errors.isEmpty { pipeline.setInputError(errors.joined(separator: "; ")) }
+        election.finish()
+        var summary = pipeline.summary
+        summary.election = election.report(malformed: summary.malformed)
+        writer.write(summary)
         writer.flush()
         if !errors.isEmpty {
             for message in errors { printError(message) }

@@ -1,0 +1,346 @@
+import DiscoveryCodec
+import WireBytes
+
+/// What the observer knows of one address.
+public struct Node: Sendable {
+    public let ip: IPv4Address
+    /// The last name known (from its HELLO, its LEGACY `name` or a FULL entry).
+    public internal(set) var name: Name?
+    /// Every distinct name seen, in order (at most `maxNames`).
+    public internal(set) var names: [Name] = []
+    /// Times of the first and last frame it sent itself; nil if only listed.
+    public internal(set) var firstSent: Timestamp?
+    public internal(set) var lastSent: Timestamp?
+    /// When a FULL first listed it.
+    public internal(set) var firstListed: Timestamp?
+    public internal(set) var framesByType = [Int](repeating: 0, count: FrameType.allCases.count)
+    /// Declared offline and not heard from since.
+    public internal(set) var declaredOffline = false
+    public internal(set) var timesDeclaredOffline = 0
+    public internal(set) var timesReturned = 0
+    /// In the live set L.
+    public internal(set) var live = false
+    /// `version` of its LEGACY announcement, if it sent one.
+    public internal(set) var legacyVersion: String?
+    /// The last FULL it sent, for the conflict rule (cleared when declared offline).
+    var lastFull: Timestamp?
+    /// `node-seen` was reported (a node first met in an OFFLINE is not yet seen).
+    var seen = false
+
+    static let maxNames = 16
+
+    public var framesSent: Int { framesByType.reduce(0, +) }
+}
+
+/// One reign in the registry history: the sender of FULLs from `since` until the
+/// next sender's first FULL.
+public struct Reign: Sendable {
+    public var ip: IPv4Address
+    public var since: Timestamp
+    public var until: Timestamp?
+    public var fulls: Int
+}
+
+/// The election timeline of CONTRACT.md, reconstructed from frames and their
+/// capture times only: it does not know files, interfaces or terminals, so the
+/// same analyzer serves `-r` and `-i`, and tests feed it frames directly.
+///
+/// The observer's view: the live set L (senders and FULL listings, minus nodes
+/// declared offline; a node declared offline re-enters L only by sending a frame,
+/// since a FULL may still list a dead node) and the current registry (the sender
+/// of the latest FULL).
+public final class ElectionAnalyzer {
+    public struct Thresholds: Sendable {
+        /// `--registry-timeout`: how long a due FULL may take.
+        public var registryTimeout: Double
+        /// `--conflict-window`: FULLs from two senders closer than this conflict.
+        public var conflictWindow: Double
+
+        public init(registryTimeout: Double = 3, conflictWindow: Double = 5) {
+            self.registryTimeout = registryTimeout
+            self.conflictWindow = conflictWindow
+        }
+    }
+
+    public let thresholds: Thresholds
+    private let timeoutNanoseconds: Int64
+    private let windowNanoseconds: Int64
+    /// Receives every event as it happens.
+    public var emit: (ElectionEvent) -> Void
+
+    public private(set) var nodes: [IPv4Address: Node] = [:]
+    /// The lowest address in L, and how many nodes L holds.
+    public private(set) var lowest: IPv4Address?
+    public private(set) var liveCount = 0
+    /// The sender of the latest FULL.
+    public private(set) var registry: IPv4Address?
+    public private(set) var history: [Reign] = []
+    /// Reigns dropped from the front of `history` to bound memory.
+    public private(set) var historyDropped = 0
+    static let maxHistory = 1000
+    public private(set) var eventCounts = [Int](repeating: 0, count: ElectionEventKind.allCases.count)
+
+    /// The previous FULL's entries, for `peers-changed`.
+    private var previousFull: [Peer]? = nil
+    /// The pending FULL deadline: the node due to send it, when, and why.
+    public private(set) var pending: (expected: IPv4Address, deadline: Timestamp, after: IPv4Address?)?
+    /// Conflict episodes: the last conflicting FULL time per pair.
+    private var conflictEpisodes: [PairKey: Timestamp] = [:]
+    /// FULL senders of the last conflict window (most recent time each).
+    private var recentFullSenders: [IPv4Address] = []
+
+    /// Times a due FULL went unanswered, per expected node.
+    public private(set) var silentCounts: [IPv4Address: Int] = [:]
+    /// Conflicts per pair (lower address first).
+    public private(set) var conflictCounts: [PairKey: Int] = [:]
+    /// Unexpected FULLs per sender.
+    public private(set) var unexpectedCounts: [IPv4Address: Int] = [:]
+
+    public struct PairKey: Hashable, Sendable {
+        public let low: IPv4Address
+        public let high: IPv4Address
+        init(_ a: IPv4Address, _ b: IPv4Address) { low = min(a, b); high = max(a, b) }
+    }
+
+    public init(thresholds: Thresholds = Thresholds(), emit: @escaping (ElectionEvent) -> Void = { _ in }) {
+        self.thresholds = thresholds
+        timeoutNanoseconds = Int64((thresholds.registryTimeout * 1e9).rounded())
+        windowNanoseconds = Int64((thresholds.conflictWindow * 1e9).rounded())
+        self.emit = emit
+    }
+
+    private func send(_ detail: ElectionEvent.Detail, _ time: Timestamp, _ origin: PacketOrigin?) {
+        let event = ElectionEvent(time: time, origin: origin, detail: detail)
+        eventCounts[event.kind.index] += 1
+        switch detail {
+        case let .registrySilent(expected, _): silentCounts[expected, default: 0] += 1
+        case let .registryConflict(ips) where ips.count == 2: conflictCounts[PairKey(ips[0], ips[1]), default: 0] += 1
+        case let .registryUnexpected(ip, _): unexpectedCounts[ip, default: 0] += 1
+        default: break
+        }
+        emit(event)
+    }
+
+    // MARK: Time
+
+    /// Capture time has reached `now` (a packet's time, or the wall clock live): a
+    /// deadline strictly before it has passed. A FULL stamped at the deadline is in time.
+    public func advance(to now: Timestamp) {
+        guard let due = pending, now > due.deadline else { return }
+        pending = nil
+        send(.registrySilent(expected: due.expected, after: due.after), due.deadline, nil)
+    }
+
+    // MARK: Frames
+
+    /// One decoded frame from `sender` at `time`. `origin` is passed through to the
+    /// events it causes. Call `advance(to:)` with the packet's time first.
+    public func observe(_ frame: FrameView, from sender: IPv4Address, at time: Timestamp, origin: PacketOrigin?) {
+        advance(to: time)
+        let lowestBefore = lowest
+
+        // Any decoded frame puts its sender in L.
+        heardFrom(sender, frame: frame, at: time, origin: origin)
+
+        switch frame.type {
+        case .full:
+            observeFull(frame, from: sender, at: time, origin: origin)
+        case .offline:
+            declareOffline(frame.offlineIP, by: sender, at: time, origin: origin)
+        case .hello, .ping, .pong, .legacy:
+            break
+        }
+
+        scheduleOrCancel(after: frame.type, from: sender, lowestBefore: lowestBefore, at: time)
+    }
+
+    private func heardFrom(_ ip: IPv4Address, frame: FrameView, at time: Timestamp, origin: PacketOrigin?) {
+        var node = nodes[ip] ?? Node(ip: ip)
+        let isNew = !node.seen
+        node.seen = true
+        if node.firstSent == nil { node.firstSent = time }
+        node.lastSent = time
+        node.framesByType[frame.type.index] += 1
+        nodes[ip] = node
+        if isNew {
+            var name: Name? = nil
+            if frame.type == .hello { name = Name(bytes: Array(frame.helloName)) }
+            if frame.type == .legacy, let text = frame.legacyName { name = Name(text) }
+            if frame.type == .full, let first = frame.peers.first(where: { $0.ip == ip }) { name = Name(bytes: Array(first.name)) }
+            send(.nodeSeen(ip: ip, name: name, via: frame.type), time, origin)
+        }
+        if node.declaredOffline {
+            nodes[ip]!.declaredOffline = false
+            nodes[ip]!.timesReturned += 1
+            send(.nodeReturned(ip: ip), time, origin)
+        }
+        enterLive(ip)
+        // The sender's own name, from its HELLO or LEGACY announcement.
+        switch frame.type {
+        case .hello: learnName(frame.helloName, for: ip, at: time, origin: origin)
+        case .legacy:
+            if let text = frame.legacyName {
+                var copy = text
+                copy.withUTF8 { learnName(UnsafeRawBufferPointer($0), for: ip, at: time, origin: origin) }
+            }
+            if let version = frame.legacy?["version"]?.stringValue { nodes[ip]!.legacyVersion = version }
+        default: break
+        }
+    }
+
+    private func enterLive(_ ip: IPv4Address) {
+        guard !nodes[ip]!.live else { return }
+        nodes[ip]!.live = true
+        liveCount += 1
+        if lowest == nil || ip < lowest! { lowest = ip }
+    }
+
+    private func leaveLive(_ ip: IPv4Address) {
+        guard nodes[ip]?.live == true else { return }
+        nodes[ip]!.live = false
+        liveCount -= 1
+        if lowest == ip { lowest = nodes.values.filter(\.live).map(\.ip).min() }
+    }
+
+    /// A name differing from the last one known gives `node-renamed`; the first gives none.
+    private func learnName(_ bytes: UnsafeRawBufferPointer, for ip: IPv4Address, at time: Timestamp, origin: PacketOrigin?) {
+        let node = nodes[ip]!
+        if let current = node.name, current.bytes.elementsEqual(bytes) { return }
+        let name = Name(bytes: Array(bytes))
+        if let current = node.name {
+            send(.nodeRenamed(Rename(ip: ip, from: current, to: name)), time, origin)
+        }
+        nodes[ip]!.name = name
+        if !node.names.contains(name), node.names.count < Node.maxNames { nodes[ip]!.names.append(name) }
+    }
+
+    private func observeFull(_ frame: FrameView, from sender: IPv4Address, at time: Timestamp, origin: PacketOrigin?) {
+        // Listings put nodes in L, unless they were declared offline.
+        for peer in frame.peers {
+            if nodes[peer.ip] == nil { nodes[peer.ip] = Node(ip: peer.ip) }
+            if nodes[peer.ip]!.firstListed == nil { nodes[peer.ip]!.firstListed = time }
+            if !nodes[peer.ip]!.seen {
+                nodes[peer.ip]!.seen = true
+                send(.nodeSeen(ip: peer.ip, name: Name(bytes: Array(peer.name)), via: .full), time, origin)
+            }
+            learnName(peer.name, for: peer.ip, at: time, origin: origin)
+            if !nodes[peer.ip]!.declaredOffline { enterLive(peer.ip) }
+        }
+
+        // The registry is the sender of the latest FULL.
+        if let current = registry {
+            if current != sender {
+                send(.registryChanged(from: current, to: sender), time, origin)
+                history[history.count - 1].until = time
+                appendReign(Reign(ip: sender, since: time, until: nil, fulls: 1))
+            } else {
+                history[history.count - 1].fulls += 1
+            }
+        } else {
+            send(.registryElected(ip: sender), time, origin)
+            appendReign(Reign(ip: sender, since: time, until: nil, fulls: 1))
+        }
+        registry = sender
+
+        // Two registries: another sender's FULL less than a window ago, not declared offline since.
+        recentFullSenders.removeAll { ip in
+            guard let last = nodes[ip]?.lastFull else { return true }
+            return time.totalNanoseconds - last.totalNanoseconds >= windowNanoseconds
+        }
+        for other in recentFullSenders where other != sender {
+            guard let last = nodes[other]?.lastFull, time.totalNanoseconds - last.totalNanoseconds < windowNanoseconds else { continue }
+            let pair = PairKey(sender, other)
+            let previous = conflictEpisodes[pair]
+            conflictEpisodes[pair] = time
+            if let previous, time.totalNanoseconds - previous.totalNanoseconds < windowNanoseconds { continue }
+            send(.registryConflict(ips: [pair.low, pair.high]), time, origin)
+        }
+        nodes[sender]!.lastFull = time
+        if !recentFullSenders.contains(sender) { recentFullSenders.append(sender) }
+        if conflictEpisodes.count > 4096 { conflictEpisodes.removeAll() }
+
+        // The firmware elects the lowest address in L.
+        if let expected = lowest, expected != sender {
+            send(.registryUnexpected(ip: sender, expected: expected), time, origin)
+        }
+
+        // peers-changed against the previous FULL, whoever sent it.
+        comparePeers(frame, at: time, origin: origin)
+    }
+
+    private func comparePeers(_ frame: FrameView, at time: Timestamp, origin: PacketOrigin?) {
+        guard let previous = previousFull else {
+            previousFull = frame.peers.map { Peer(ip: $0.ip, name: Name(bytes: Array($0.name))) }
+            return
+        }
+        // Same entries in the same order: nothing to build.
+        var same = previous.count == frame.peers.count
+        if same {
+            var index = 0
+            for peer in frame.peers {
+                let old = previous[index]
+                if old.ip != peer.ip || !old.name.bytes.elementsEqual(peer.name) { same = false; break }
+                index += 1
+            }
+        }
+        guard !same else { return }
+        let current = frame.peers.map { Peer(ip: $0.ip, name: Name(bytes: Array($0.name))) }
+        var oldNames: [IPv4Address: Name] = [:]
+        for peer in previous where oldNames[peer.ip] == nil { oldNames[peer.ip] = peer.name }
+        var newNames: [IPv4Address: Name] = [:]
+        for peer in current where newNames[peer.ip] == nil { newNames[peer.ip] = peer.name }
+        let added = newNames.keys.filter { oldNames[$0] == nil }.sorted()
+        let removed = oldNames.keys.filter { newNames[$0] == nil }.sorted()
+        let renamed = newNames.compactMap { ip, name -> Rename? in
+            guard let old = oldNames[ip], old != name else { return nil }
+            return Rename(ip: ip, from: old, to: name)
+        }.sorted { $0.ip < $1.ip }
+        previousFull = current
+        // A reordering alone is no change of the peer list.
+        guard !added.isEmpty || !removed.isEmpty || !renamed.isEmpty else { return }
+        send(.peersChanged(added: added, removed: removed, renamed: renamed), time, origin)
+    }
+
+    private func declareOffline(_ ip: IPv4Address, by sender: IPv4Address, at time: Timestamp, origin: PacketOrigin?) {
+        if nodes[ip] == nil { nodes[ip] = Node(ip: ip) }
+        nodes[ip]!.declaredOffline = true
+        nodes[ip]!.timesDeclaredOffline += 1
+        nodes[ip]!.lastFull = nil
+        send(.nodeDeclaredOffline(ip: ip, by: sender), time, origin)
+        leaveLive(ip)
+    }
+
+    private func appendReign(_ reign: Reign) {
+        history.append(reign)
+        if history.count > ElectionAnalyzer.maxHistory {
+            history.removeFirst(history.count - ElectionAnalyzer.maxHistory / 2)
+            historyDropped += ElectionAnalyzer.maxHistory / 2
+        }
+    }
+
+    /// CONTRACT's "due" rule. A FULL from X (the lowest in L, with L holding at least
+    /// two nodes) is due when X has just become the lowest while not being the sender
+    /// of the latest FULL, or when a HELLO or an OFFLINE from another node arrives
+    /// (the firmware's registry answers both with a FULL). The deadline is cancelled
+    /// when X sends a FULL, leaves L or stops being the lowest.
+    private func scheduleOrCancel(after type: FrameType, from sender: IPv4Address, lowestBefore: IPv4Address?, at time: Timestamp) {
+        if let due = pending {
+            let cancelled = (type == .full && sender == due.expected) || lowest != due.expected
+                || nodes[due.expected]?.live != true
+            if cancelled { pending = nil }
+        }
+        guard let x = lowest, liveCount >= 2 else { return }
+        let becameLowest = lowestBefore != x && registry != x
+        let answered = (type == .hello || type == .offline) && sender != x
+        guard becameLowest || answered else { return }
+        if pending?.expected == x { return }
+        pending = (x, time.adding(nanoseconds: timeoutNanoseconds), answered ? sender : nil)
+    }
+
+    /// The input ended: deadlines it did not reach are dropped.
+    public func finish() {
+        pending = nil
+    }
+
+    public func eventCount(_ kind: ElectionEventKind) -> Int { eventCounts[kind.index] }
+}

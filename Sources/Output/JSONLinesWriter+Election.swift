@@ -1,0 +1,151 @@
+import Analyzer
+import DiscoveryCodec
+import WireBytes
+
+extension JSONLinesWriter {
+    /// `{"kind":"event","event":"registry-changed","n":…,"ts":…,"from":…,"to":…}`;
+    /// `registry-silent` has no `n` and is stamped at its deadline.
+    public func write(_ event: ElectionEvent) {
+        guard !quiet else { return }
+        openRecord(kind: "event", origin: nil)
+        key("event"); appendJSONString(event.kind.rawValue, to: &stream.buffer)
+        if let origin = event.origin {
+            key("n"); appendDecimal(UInt64(origin.number), to: &stream.buffer)
+            if let file = origin.file { key("file"); appendJSONString(file, to: &stream.buffer) }
+        }
+        key("ts"); timestamp(event.time)
+        switch event.detail {
+        case let .nodeSeen(ip, name, via):
+            key("ip"); quotedAddress(ip)
+            if let name { key("name"); nameValue(name) }
+            key("via"); appendJSONString(via.name, to: &stream.buffer)
+        case let .nodeRenamed(rename):
+            key("ip"); quotedAddress(rename.ip)
+            key("from"); nameValue(rename.from)
+            key("to"); nameValue(rename.to)
+        case let .nodeDeclaredOffline(ip, by):
+            key("ip"); quotedAddress(ip)
+            key("by"); quotedAddress(by)
+        case let .nodeReturned(ip), let .registryElected(ip):
+            key("ip"); quotedAddress(ip)
+        case let .registryChanged(from, to):
+            key("from"); quotedAddress(from)
+            key("to"); quotedAddress(to)
+        case let .registryConflict(ips):
+            key("ips"); addressList(ips)
+        case let .registryUnexpected(ip, expected):
+            key("ip"); quotedAddress(ip)
+            key("expected"); quotedAddress(expected)
+        case let .registrySilent(expected, after):
+            key("expected"); quotedAddress(expected)
+            if let after { key("after"); quotedAddress(after) }
+        case let .peersChanged(added, removed, renamed):
+            key("added"); addressList(added)
+            key("removed"); addressList(removed)
+            key("renamed"); stream.buffer.append(UInt8(ascii: "["))
+            for (i, rename) in renamed.enumerated() {
+                if i > 0 { stream.buffer.append(UInt8(ascii: ",")) }
+                stream.buffer.append(contentsOf: "{\"ip\":".utf8); quotedAddress(rename.ip)
+                stream.buffer.append(contentsOf: ",\"from\":".utf8); nameValue(rename.from)
+                stream.buffer.append(contentsOf: ",\"to\":".utf8); nameValue(rename.to)
+                stream.buffer.append(UInt8(ascii: "}"))
+            }
+            stream.buffer.append(UInt8(ascii: "]"))
+        }
+        endRecord()
+    }
+
+    func timestamp(_ time: Timestamp) {
+        stream.buffer.append(UInt8(ascii: "\""))
+        time.writeRFC3339(to: &stream.buffer)
+        stream.buffer.append(UInt8(ascii: "\""))
+    }
+
+    func nameValue(_ name: Name) {
+        name.bytes.withUnsafeBytes { self.name($0) }
+    }
+
+    func addressList(_ ips: [IPv4Address]) {
+        stream.buffer.append(UInt8(ascii: "["))
+        for (i, ip) in ips.enumerated() {
+            if i > 0 { stream.buffer.append(UInt8(ascii: ",")) }
+            quotedAddress(ip)
+        }
+        stream.buffer.append(UInt8(ascii: "]"))
+    }
+
+    /// The analyzer's members of the summary record.
+    func writeElection(_ report: ElectionReport) {
+        key("nodes"); stream.buffer.append(UInt8(ascii: "["))
+        for (i, node) in report.nodes.enumerated() {
+            if i > 0 { stream.buffer.append(UInt8(ascii: ",")) }
+            stream.buffer.append(contentsOf: "{\"ip\":".utf8); quotedAddress(node.ip)
+            if let name = node.name { stream.buffer.append(contentsOf: ",\"name\":".utf8); nameValue(name) }
+            stream.buffer.append(contentsOf: ",\"names\":[".utf8)
+            for (k, name) in node.names.enumerated() {
+                if k > 0 { stream.buffer.append(UInt8(ascii: ",")) }
+                nameValue(name)
+            }
+            stream.buffer.append(UInt8(ascii: "]"))
+            if let first = node.firstSent, let last = node.lastSent {
+                key("first_seen"); timestamp(first)
+                key("last_seen"); timestamp(last)
+            }
+            if let listed = node.firstListed { key("first_listed"); timestamp(listed) }
+            key("frames_sent"); appendDecimal(UInt64(node.framesSent), to: &stream.buffer)
+            key("frames_by_type")
+            countsObject(FrameType.allCases.map { ($0.name, node.framesByType[$0.index]) }, keepZero: false)
+            key("state"); appendJSONString(nodeState(node), to: &stream.buffer)
+            key("times_declared_offline"); appendDecimal(UInt64(node.timesDeclaredOffline), to: &stream.buffer)
+            if let version = node.legacyVersion { key("legacy_version"); appendJSONString(version, to: &stream.buffer) }
+            stream.buffer.append(UInt8(ascii: "}"))
+        }
+        stream.buffer.append(UInt8(ascii: "]"))
+        key("registry")
+        if let registry = report.registry { quotedAddress(registry) } else { stream.buffer.append(contentsOf: "null".utf8) }
+        key("registry_history"); stream.buffer.append(UInt8(ascii: "["))
+        for (i, reign) in report.history.enumerated() {
+            if i > 0 { stream.buffer.append(UInt8(ascii: ",")) }
+            stream.buffer.append(contentsOf: "{\"ip\":".utf8); quotedAddress(reign.ip)
+            key("since"); timestamp(reign.since)
+            if let until = reign.until {
+                key("until"); timestamp(until)
+                key("duration_s"); stream.buffer.append(contentsOf: formatDecimal(until.seconds(since: reign.since)).utf8)
+            }
+            key("fulls"); appendDecimal(UInt64(reign.fulls), to: &stream.buffer)
+            stream.buffer.append(UInt8(ascii: "}"))
+        }
+        stream.buffer.append(UInt8(ascii: "]"))
+        if report.historyDropped > 0 {
+            key("registry_history_dropped"); appendDecimal(UInt64(report.historyDropped), to: &stream.buffer)
+        }
+        key("events_by_kind")
+        countsObject(report.eventCounts.map { ($0.kind.rawValue, $0.count) }, keepZero: true)
+        key("diagnoses"); stream.buffer.append(UInt8(ascii: "["))
+        for (i, diagnosis) in report.diagnoses.enumerated() {
+            if i > 0 { stream.buffer.append(UInt8(ascii: ",")) }
+            stream.buffer.append(contentsOf: "{\"code\":".utf8); appendJSONString(diagnosis.code, to: &stream.buffer)
+            stream.buffer.append(contentsOf: ",\"text\":".utf8); appendJSONString(diagnosis.text, to: &stream.buffer)
+            stream.buffer.append(UInt8(ascii: "}"))
+        }
+        stream.buffer.append(UInt8(ascii: "]"))
+    }
+}
+
+/// `live`, `offline` (declared offline, not heard since) or `listed` (only listed in FULLs).
+public func nodeState(_ node: Node) -> String {
+    if node.declaredOffline { return "offline" }
+    if node.firstSent == nil { return "listed" }
+    return "live"
+}
+
+/// A decimal with up to six fraction digits, no exponent: `12.5`, `0.000125`.
+public func formatDecimal(_ value: Double) -> String {
+    let micro = Int64((value * 1e6).rounded())
+    let sign = micro < 0 ? "-" : ""
+    let magnitude = abs(micro)
+    var fraction = String(magnitude % 1_000_000)
+    while fraction.count < 6 { fraction = "0" + fraction }
+    while fraction.hasSuffix("0") { fraction.removeLast() }
+    return sign + String(magnitude / 1_000_000) + (fraction.isEmpty ? "" : "." + fraction)
+}
