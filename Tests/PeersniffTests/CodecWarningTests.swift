@@ -141,7 +141,7 @@ private let warningCases: [WarningCase] = [
 
 /// big capture, from .100: a FULL of 27 entries, 1001 bytes (under the buffer), with the
 /// boards' cut names.
-private let bigFull1001 = CodecBytes.hex("""
+let codecBigFull1001 = CodecBytes.hex("""
     021b0a25006420466c6970706572205a6f6e6520cea920233030202e2e2e2e2e2e2e2e2e2e2e2e0a2500652047616d65203031202d2d2d2d2d2d2d2d2d2d2d2d
     2d2d2d2d2d2d2d2d2d2d2d2d0a2500662050696e62616c6c2043616665203032202e2e2e2e2e2e2e2e2e2e2e2e2e2e2ec30a25006720e38394e383b3e3839ce3
     83bce383ab203033202e2e2e2e2e2e2e2e2e2e2e2e2e0a25006820f09f8eb12045696768742042616c6c203034202e2e2e2e2e2e2e2e2e2e2e2e2e0a25006920
@@ -161,7 +161,7 @@ private let bigFull1001 = CodecBytes.hex("""
 """)
 
 /// big capture, from .100: a FULL of 44 entries, 1630 bytes (past the buffer, IP-fragmented).
-private let bigFull1630 = CodecBytes.hex("""
+let codecBigFull1630 = CodecBytes.hex("""
     022c0a25006420466c6970706572205a6f6e6520cea920233030202e2e2e2e2e2e2e2e2e2e2e2e0a2500652047616d65203031202d2d2d2d2d2d2d2d2d2d2d2d
     2d2d2d2d2d2d2d2d2d2d2d2d0a2500662050696e62616c6c2043616665203032202e2e2e2e2e2e2e2e2e2e2e2e2e2e2ec30a25006720e38394e383b3e3839ce3
     83bce383ab203033202e2e2e2e2e2e2e2e2e2e2e2e2e0a25006820f09f8eb12045696768742042616c6c203034202e2e2e2e2e2e2e2e2e2e2e2e2e0a25006920
@@ -312,8 +312,8 @@ private let realFrames: [RealFrame] = [
     }
 
     @Test func bigCaptureFullUnderTheBuffer() throws {
-        #expect(bigFull1001.count == 1001)
-        let outcome = CodecBytes.decode(bigFull1001, sender: CodecBytes.ip("10.37.0.100"))
+        #expect(codecBigFull1001.count == 1001)
+        let outcome = CodecBytes.decode(codecBigFull1001, sender: CodecBytes.ip("10.37.0.100"))
         #expect(outcome.warnings == ["name-cut-mid-character"])
         guard case let .full(peers) = try #require(outcome.frame) else { Issue.record("not a FULL"); return }
         #expect(peers.count == 27)
@@ -326,15 +326,15 @@ private let realFrames: [RealFrame] = [
     }
 
     @Test func bigCaptureFullPastTheBuffer() throws {
-        #expect(bigFull1630.count == 1630)
-        let outcome = CodecBytes.decode(bigFull1630, sender: CodecBytes.ip("10.37.0.100"))
+        #expect(codecBigFull1630.count == 1630)
+        let outcome = CodecBytes.decode(codecBigFull1630, sender: CodecBytes.ip("10.37.0.100"))
         #expect(outcome.warnings == ["name-cut-mid-character", "exceeds-receive-buffer"])
         guard case let .full(peers) = try #require(outcome.frame) else { Issue.record("not a FULL"); return }
         #expect(peers.count == 44)
         // .131 was not known to the registry at that moment.
         #expect(peers.map(\.ip) == (Array(100...130) + Array(132...144)).map { IPv4Address(10, 37, 0, UInt8($0)) })
         // Sent by another board, the same list breaks the sender-first rule.
-        #expect(CodecBytes.decode(bigFull1630, sender: CodecBytes.ip("10.37.0.101")).warnings
+        #expect(CodecBytes.decode(codecBigFull1630, sender: CodecBytes.ip("10.37.0.101")).warnings
                 == ["name-cut-mid-character", "full-sender-not-first", "exceeds-receive-buffer"])
     }
 
