@@ -1,0 +1,283 @@
+import Foundation
+import Testing
+@testable import Capture
+import WireBytes
+
+/// Every capture container and link type peersniff reads, end to end through the
+/// binary (`peersniff -r FILE --json`): files written byte by byte here, and files
+/// made by text2pcap, editcap and tcpdump.
+@Suite("Capture formats")
+struct CaptureFormatTests {
+
+    // MARK: Link types
+
+    /// The packets of the link-type test, framed one way: a DNS query (not ours),
+    /// a HELLO broadcast, a unicast PING and PONG, and UDP over IPv6 to the port.
+    static func linkTypePackets(_ framing: LinkFraming) -> [TestPacket] {
+        let hello = PacketBuilder.ipv4(src: "10.37.0.20", dst: "255.255.255.255",
+                                       payload: PacketBuilder.udp(src: "10.37.0.20", dst: "255.255.255.255", sport: 45123, dport: 37020,
+                                                                  payload: DiscoveryPayload.hello("Attack from Mars")))
+        let ping = PacketBuilder.ipv4(src: "10.37.0.20", dst: "10.37.0.21",
+                                      payload: PacketBuilder.udp(src: "10.37.0.20", dst: "10.37.0.21", sport: 45123, dport: 37020,
+                                                                 payload: DiscoveryPayload.ping))
+        let pong = PacketBuilder.ipv4(src: "10.37.0.21", dst: "10.37.0.20",
+                                      payload: PacketBuilder.udp(src: "10.37.0.21", dst: "10.37.0.20", sport: 51000, dport: 37020,
+                                                                 payload: DiscoveryPayload.pong))
+        var packets: [TestPacket] = [
+            .at(0, 0, dnsPacket(framing: framing)),
+            .at(1, 0, framing.frame(hello)),
+            .at(2, 0, framing.frame(ping)),
+            .at(3, 0, framing.frame(pong)),
+        ]
+        if framing != .rawIPv4 {  // LINKTYPE_IPV4 carries IPv4 only
+            let v6 = PacketBuilder.ipv6UDP(src: "fe80::1", dst: "ff02::1", sport: 45123, dport: 37020,
+                                           payload: DiscoveryPayload.hello("Attack from Mars"))
+            packets.append(.at(4, 0, framing.frame(v6, ipv6: true)))
+        }
+        return packets
+    }
+
+    @Test("Every link type gives the same frame records", arguments: LinkFraming.allCases, [false, true])
+    func everyLinkType(framing: LinkFraming, pcapng: Bool) throws {
+        let big = framing.fileIsBigEndian
+        let format: PcapFormat = pcapng ? .pcapng(bigEndian: big, nanoseconds: false) : .pcap(bigEndian: big, nanoseconds: false)
+        let path = try writeTestCapture(makeCapture(Self.linkTypePackets(framing), linkType: framing.linkType, format: format))
+        let run = try peersniffJSON(path)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.frameRecords.map(RecordFields.init) == [
+            RecordFields(n: 2, src: "10.37.0.20", dst: "255.255.255.255", sport: 45123, dport: 37020, type: "HELLO"),
+            RecordFields(n: 3, src: "10.37.0.20", dst: "10.37.0.21", sport: 45123, dport: 37020, type: "PING"),
+            RecordFields(n: 4, src: "10.37.0.21", dst: "10.37.0.20", sport: 51000, dport: 37020, type: "PONG"),
+        ])
+        #expect(run.frameRecords.first?["name"] as? String == "Attack from Mars")
+        #expect(run.frameRecords.allSatisfy { $0["warnings"] == nil })
+        if framing == .rawIPv4 {
+            #expect(run.malformedRecords.isEmpty)
+        } else {
+            #expect(run.malformedRecords.map(RecordFields.init) == [
+                RecordFields(kind: "malformed", n: 5, src: "fe80::1", dst: "ff02::1", sport: 45123, dport: 37020, type: "not-ipv4"),
+            ])
+        }
+        let summary = run.summaryRecord
+        #expect(summary?["packets_read"] as? Int == (framing == .rawIPv4 ? 4 : 5))
+        #expect(summaryCount(summary, "frames_by_type", "HELLO") == 1)
+        #expect(summaryCount(summary, "checksums", "valid") == 3)
+    }
+
+    // MARK: Containers and timestamp precision
+
+    struct FormatCase: Sendable, CustomTestStringConvertible {
+        var name: String
+        var format: PcapFormat
+        var nanoseconds: Bool
+        var testDescription: String { name }
+    }
+
+    static let formats: [FormatCase] = [
+        FormatCase(name: "pcap, little-endian, µs", format: .pcap(bigEndian: false, nanoseconds: false), nanoseconds: false),
+        FormatCase(name: "pcap, big-endian, µs", format: .pcap(bigEndian: true, nanoseconds: false), nanoseconds: false),
+        FormatCase(name: "pcap, little-endian, ns", format: .pcap(bigEndian: false, nanoseconds: true), nanoseconds: true),
+        FormatCase(name: "pcap, big-endian, ns", format: .pcap(bigEndian: true, nanoseconds: true), nanoseconds: true),
+        FormatCase(name: "pcapng, little-endian, µs", format: .pcapng(bigEndian: false, nanoseconds: false), nanoseconds: false),
+        FormatCase(name: "pcapng, big-endian, µs", format: .pcapng(bigEndian: true, nanoseconds: false), nanoseconds: false),
+        FormatCase(name: "pcapng, little-endian, if_tsresol 9", format: .pcapng(bigEndian: false, nanoseconds: true), nanoseconds: true),
+        FormatCase(name: "pcapng, big-endian, if_tsresol 9", format: .pcapng(bigEndian: true, nanoseconds: true), nanoseconds: true),
+    ]
+
+    /// A HELLO at 12:00:01.234567(891) and a PING 5 units past 12:00:02.
+    static func precisionPackets(nanoseconds: Bool) -> [TestPacket] {
+        [
+            .at(1, nanoseconds ? 234_567_891 : 234_567, PacketBuilder.discovery(DiscoveryPayload.hello("Black Knight"))),
+            .at(2, 5, PacketBuilder.discovery(DiscoveryPayload.ping, dst: "10.37.0.21")),
+        ]
+    }
+
+    @Test("ts keeps the capture's own precision: 6 digits for µs, 9 for ns", arguments: formats)
+    func timestampPrecision(format: FormatCase) throws {
+        let path = try writeTestCapture(makeCapture(Self.precisionPackets(nanoseconds: format.nanoseconds), format: format.format))
+        let run = try peersniffJSON(path)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let expected = format.nanoseconds
+            ? ["2026-11-25T12:00:01.234567891Z", "2026-11-25T12:00:02.000000005Z"]
+            : ["2026-11-25T12:00:01.234567Z", "2026-11-25T12:00:02.000005Z"]
+        #expect(run.frameRecords.map { $0["ts"] as? String } == expected)
+        #expect(run.frameRecords.map { $0["type"] as? String } == ["HELLO", "PING"])
+        #expect(run.frameRecords.map { $0["n"] as? Int } == [1, 2])
+        #expect(run.frameRecords.first?["name"] as? String == "Black Knight")
+    }
+
+    @Test("The capture's precision is read from its first bytes", arguments: formats)
+    func nativePrecisionOfHeader(format: FormatCase) {
+        let bytes = [UInt8](makeCapture([], format: format.format))
+        let precision = bytes.withUnsafeBytes { nativePrecision(ofCaptureHeader: $0) }
+        #expect(precision == (format.nanoseconds ? .nanoseconds : .microseconds))
+    }
+
+    @Test("pcapng if_tsresol: powers of ten and of two", arguments: [
+        (UInt8(6), Timestamp.Precision.microseconds), (3, .microseconds), (9, .nanoseconds), (12, .nanoseconds),
+        (0x80 | 20, .microseconds), (0x80 | 30, .nanoseconds),
+    ])
+    func pcapngResolution(resolution: UInt8, expected: Timestamp.Precision) {
+        var bytes = [UInt8](makeCapture([], format: .pcapng(bigEndian: false, nanoseconds: true)))
+        // The option's value byte: SHB (28) + IDB head (16) + option header (4).
+        #expect(bytes[28 + 16] == 9 && bytes[28 + 16 + 4] == 9)
+        bytes[28 + 16 + 4] = resolution
+        #expect(bytes.withUnsafeBytes { nativePrecision(ofCaptureHeader: $0) } == expected)
+    }
+
+    @Test("-r - reads standard input and gives the same records as the file", arguments: formats)
+    func standardInput(format: FormatCase) throws {
+        // More than 8 KB, so that the stream is read past any first peek.
+        var packets = Self.precisionPackets(nanoseconds: format.nanoseconds)
+        for i in 0..<120 { packets.append(.at(3 + UInt32(i), 0, dnsPacket())) }
+        packets.append(.at(200, 7, PacketBuilder.discovery(DiscoveryPayload.offline("10.37.0.21"))))
+        let data = makeCapture(packets, format: format.format)
+        #expect(data.count > 8192)
+        let path = try writeTestCapture(data)
+        let fromFile = try peersniffJSON(path)
+        let fromStdin = try peersniffJSON("-", stdin: data)
+        #expect(fromStdin.status == 0, "stderr: \(fromStdin.stderr)")
+        #expect(fromStdin.stdout == fromFile.stdout)
+        #expect(fromStdin.frameRecords.map { $0["n"] as? Int } == [1, 2, 123])
+        #expect(fromStdin.frameRecords.last?["ts"] as? String
+                == (format.nanoseconds ? "2026-11-25T12:03:20.000000007Z" : "2026-11-25T12:03:20.000007Z"))
+        #expect(fromStdin.summaryRecord?["packets_read"] as? Int == 123)
+    }
+
+    // MARK: Captures that tools make
+
+    /// Writes `hex` (one packet) as a text2pcap hex dump and returns the capture text2pcap made of it.
+    static func text2pcap(_ bytes: [UInt8], arguments: [String]) throws -> String {
+        let folder = Paths.temporaryFolder()
+        var dump = ""
+        for (row, start) in stride(from: 0, to: bytes.count, by: 16).enumerated() {
+            dump += String(format: "%06x ", row * 16)
+            dump += bytes[start..<min(bytes.count, start + 16)].map { String(format: " %02x", $0) }.joined() + "\n"
+        }
+        let text = folder.appendingPathComponent("packet.txt")
+        try dump.write(to: text, atomically: true, encoding: .utf8)
+        let output = folder.appendingPathComponent("made.pcap").path
+        let result = try runProgram(try toolPath("text2pcap"), ["-q"] + arguments + [text.path, output])
+        #expect(result.status == 0, "text2pcap: \(result.stderr)")
+        return output
+    }
+
+    struct Text2pcapCase: Sendable, CustomTestStringConvertible {
+        var name: String
+        var arguments: [String]
+        /// The bytes given to text2pcap: the whole frame, or just the payload when text2pcap adds the headers.
+        var framing: LinkFraming?
+        var digits: Int
+        var testDescription: String { name }
+    }
+
+    static let text2pcapCases: [Text2pcapCase] = [
+        Text2pcapCase(name: "Ethernet/IPv4/UDP headers by text2pcap, pcapng", arguments: ["-4", "10.37.0.20,255.255.255.255", "-u", "45123,37020"], framing: nil, digits: 9),
+        Text2pcapCase(name: "Ethernet/IPv4/UDP headers by text2pcap, pcap", arguments: ["-F", "pcap", "-4", "10.37.0.20,255.255.255.255", "-u", "45123,37020"], framing: nil, digits: 6),
+        Text2pcapCase(name: "raw IP (-l 101) headers by text2pcap, nsecpcap", arguments: ["-F", "nsecpcap", "-l", "101", "-4", "10.37.0.20,255.255.255.255", "-u", "45123,37020"], framing: nil, digits: 9),
+        Text2pcapCase(name: "Linux SLL frame, -l 113", arguments: ["-F", "pcap", "-l", "113"], framing: .linuxSLL, digits: 6),
+        Text2pcapCase(name: "Linux SLL2 frame, -l 276", arguments: ["-l", "276"], framing: .linuxSLL2, digits: 9),
+        Text2pcapCase(name: "QinQ frame, -l 1", arguments: ["-F", "pcap", "-l", "1"], framing: .qinq, digits: 6),
+        Text2pcapCase(name: "LOOP frame, -l 108", arguments: ["-F", "pcap", "-l", "108"], framing: .loop, digits: 6),
+    ]
+
+    @Test("Captures made by text2pcap", .enabled(if: toolAvailable("text2pcap")), arguments: text2pcapCases)
+    func madeByText2pcap(tool: Text2pcapCase) throws {
+        let payload = DiscoveryPayload.hello("Attack from Mars")
+        let bytes: [UInt8]
+        if let framing = tool.framing {
+            bytes = framing.frame(PacketBuilder.ipv4(src: "10.37.0.20", dst: "255.255.255.255",
+                                                     payload: PacketBuilder.udp(src: "10.37.0.20", dst: "255.255.255.255", sport: 45123, dport: 37020, payload: payload)))
+        } else {
+            bytes = payload
+        }
+        let path = try Self.text2pcap(bytes, arguments: tool.arguments)
+        let run = try peersniffJSON(path)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.frameRecords.map(RecordFields.init) == [
+            RecordFields(n: 1, src: "10.37.0.20", dst: "255.255.255.255", sport: 45123, dport: 37020, type: "HELLO"),
+        ])
+        #expect(run.frameRecords.first?["name"] as? String == "Attack from Mars")
+        let ts = run.frameRecords.first?["ts"] as? String ?? ""
+        #expect(fractionDigits(ts) == tool.digits, "ts \(ts)")
+    }
+
+    struct ConversionCase: Sendable, CustomTestStringConvertible {
+        var name: String
+        /// The tool and its arguments; INPUT and OUTPUT are replaced by the paths.
+        var command: [String]
+        var digits: Int
+        var testDescription: String { name }
+    }
+
+    static let conversions: [ConversionCase] = [
+        ConversionCase(name: "as captured (tcpdump, pcap µs)", command: [], digits: 6),
+        ConversionCase(name: "editcap -F pcapng", command: ["editcap", "-F", "pcapng", "INPUT", "OUTPUT"], digits: 6),
+        ConversionCase(name: "editcap -F nsecpcap", command: ["editcap", "-F", "nsecpcap", "INPUT", "OUTPUT"], digits: 9),
+        ConversionCase(name: "tcpdump --time-stamp-precision=nano -w", command: ["tcpdump", "-r", "INPUT", "--time-stamp-precision=nano", "-w", "OUTPUT"], digits: 9),
+    ]
+
+    static let boot3 = Paths.sharedCaptures.appendingPathComponent("boot3")
+
+    /// The real boot3 capture in each container: every row of tshark's own reading
+    /// (frames.tsv: number, time, addresses, ports) is one record of peersniff's.
+    @Test("A real capture, converted by editcap and tcpdump, matches tshark's reading",
+          .enabled(if: FileManager.default.fileExists(atPath: boot3.appendingPathComponent("frames.tsv").path)
+                   && toolAvailable("editcap") && toolAvailable("tcpdump")),
+          arguments: conversions)
+    func realCaptureConverted(conversion: ConversionCase) throws {
+        let original = Self.boot3.appendingPathComponent("bridge.pcap").path
+        var path = original
+        if let tool = conversion.command.first {
+            path = Paths.temporaryFolder().appendingPathComponent("converted").path
+            let arguments = conversion.command.dropFirst().map { $0 == "INPUT" ? original : $0 == "OUTPUT" ? path : $0 }
+            let made = try runProgram(try toolPath(tool), Array(arguments))
+            #expect(made.status == 0, "\(tool): \(made.stderr)")
+        }
+        let rows = try String(contentsOf: Self.boot3.appendingPathComponent("frames.tsv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        let run = try peersniffJSON(path)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let records = run.datagramRecords
+        #expect(records.count == rows.count)
+        for (record, row) in zip(records, rows) {
+            let fields = RecordFields(record)
+            #expect(fields.n == Int(row[0]))
+            #expect(fields.src == row[2] && fields.dst == row[3])
+            #expect(fields.sport == Int(row[4]) && fields.dport == Int(row[5]))
+            #expect(record["ts"] as? String == rfc3339(epoch: row[1], digits: conversion.digits))
+        }
+    }
+}
+
+/// How many digits follow the decimal point in an RFC 3339 time.
+func fractionDigits(_ ts: String) -> Int {
+    guard let dot = ts.firstIndex(of: "."), let zed = ts.firstIndex(of: "Z") else { return 0 }
+    return ts.distance(from: ts.index(after: dot), to: zed)
+}
+
+/// tshark's `frame.time_epoch` ("1795610631.856080000") as RFC 3339 UTC with `digits` of fraction.
+func rfc3339(epoch: String, digits: Int) -> String {
+    let parts = epoch.split(separator: ".")
+    let seconds = TimeInterval(Int(parts[0])!)
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+    let fraction = (parts.count > 1 ? String(parts[1]) : "") + String(repeating: "0", count: 9)
+    return formatter.string(from: Date(timeIntervalSince1970: seconds)) + "." + fraction.prefix(digits) + "Z"
+}
+
+/// A tool's full path on PATH.
+func toolPath(_ name: String) throws -> String {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    for folder in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(folder)/\(name)") {
+        return "\(folder)/\(name)"
+    }
+    throw ToolMissing(name: name)
+}
+
+struct ToolMissing: Error, CustomStringConvertible {
+    var name: String
+    var description: String { "\(name) is not on PATH" }
+}
