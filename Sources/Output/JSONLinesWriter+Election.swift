@@ -6,7 +6,7 @@ extension JSONLinesWriter {
     /// `{"kind":"event","event":"registry-changed","n":…,"ts":…,"from":…,"to":…}`;
     /// `registry-silent` has no `n` and is stamped at its deadline.
     public func write(_ event: ElectionEvent) {
-        guard !quiet else { return }
+        guard !quiet, !problemsOnly else { return }
         openRecord(kind: "event", origin: nil)
         key("event"); appendJSONString(event.kind.rawValue, to: &stream.buffer)
         if let origin = event.origin {

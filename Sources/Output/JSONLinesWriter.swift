@@ -11,10 +11,14 @@ public final class JSONLinesWriter: RecordWriter {
     /// `--events`: events only, no frame or malformed records.
     let eventsOnly: Bool
 
-    public init(stream: OutputStream, quiet: Bool = false, eventsOnly: Bool = false) {
+    /// `--malformed`: only malformed records and frames with warnings (and the summary).
+    let problemsOnly: Bool
+
+    public init(stream: OutputStream, quiet: Bool = false, eventsOnly: Bool = false, problemsOnly: Bool = false) {
         self.stream = stream
         self.quiet = quiet
         self.eventsOnly = eventsOnly
+        self.problemsOnly = problemsOnly
     }
 
     public func flush() { stream.flush() }
@@ -70,7 +74,7 @@ public final class JSONLinesWriter: RecordWriter {
     }
 
     public func write(_ record: FrameRecord) {
-        guard !quiet, !eventsOnly else { return }
+        guard !quiet, !eventsOnly, !problemsOnly || !record.frame.warnings.isEmpty else { return }
         openRecord(kind: "frame", origin: record.origin)
         endpoints(record.endpoints)
         let frame = record.frame

@@ -193,9 +193,10 @@ public struct TextStyle: Sendable {
     public var warning: String
     public var error: String
     public var event: String
+    public var reverse: String
     public var reset: String
 
-    public static let plain = TextStyle(bold: "", dim: "", warning: "", error: "", event: "", reset: "")
+    public static let plain = TextStyle(bold: "", dim: "", warning: "", error: "", event: "", reverse: "", reset: "")
     public static let ansi = TextStyle(bold: "\u{1B}[1m", dim: "\u{1B}[2m", warning: "\u{1B}[33m",
-                                       error: "\u{1B}[31m", event: "\u{1B}[1;36m", reset: "\u{1B}[0m")
+                                       error: "\u{1B}[31m", event: "\u{1B}[1;36m", reverse: "\u{1B}[7m", reset: "\u{1B}[0m")
 }

@@ -75,7 +75,7 @@ public struct OfflineReader {
             let filter = try handle.compile(discoveryFilter(port: options.port, link: link, extra: options.extraFilter))
             inputs.append(FileInput(handle: handle, filter: filter, state: Pipeline.SourceState(link: link, label: several ? path : nil)))
         }
-        if options.writePath != nil, let first = inputs.first {
+        if options.writePath != nil || options.writeMalformedPath != nil, let first = inputs.first {
             if let other = inputs.first(where: { $0.handle.linkType != first.handle.linkType }) {
                 throw CaptureError(.cannotWrite, "-w: \(first.handle.name) (\(PcapHandle.linkTypeName(first.handle.linkType))) and \(other.handle.name) (\(PcapHandle.linkTypeName(other.handle.linkType))) have different link types; one pcap file holds one")
             }

@@ -12,6 +12,8 @@ public struct Options: Sendable {
     public var countLimit: Int? = nil
     /// `-w FILE`: save every matched packet.
     public var writePath: String? = nil
+    /// `--write-malformed FILE`: save the packets behind malformed records and frames with warnings.
+    public var writeMalformedPath: String? = nil
 
     public init() {}
 }

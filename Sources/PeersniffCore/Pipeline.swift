@@ -30,6 +30,11 @@ public final class Pipeline {
     /// Records of discovery datagrams so far (for `-c`).
     public private(set) var datagrams = 0
     var dumper: PcapDumper?
+    /// `--write-malformed`: the packets behind malformed records and frames with warnings.
+    var malformedDumper: PcapDumper?
+    /// The packet (or the fragments) behind the datagram being handled, for the dump files.
+    private var currentPacket: CapturedPacket?
+    private var currentFragments: [FragmentTag]?
 
     public init(options: Options, writer: RecordWriter) {
         self.options = options
@@ -53,18 +58,42 @@ public final class Pipeline {
         return false
     }
 
-    /// Opens the `-w` file for packets of this link type.
+    /// Opens the `-w` and `--write-malformed` files for packets of this link type.
     public func openDump(linkType: Int32, snapLength: Int32, precision: Timestamp.Precision) throws(CaptureError) {
-        guard let path = options.writePath else { return }
-        dumper = try PcapDumper(path: path, linkType: linkType, snapLength: snapLength, precision: precision)
+        if let path = options.writePath {
+            dumper = try PcapDumper(path: path, linkType: linkType, snapLength: snapLength, precision: precision)
+        }
+        if let path = options.writeMalformedPath {
+            malformedDumper = try PcapDumper(path: path, linkType: linkType, snapLength: snapLength, precision: precision)
+        }
     }
+
+    public var needsDump: Bool { options.writePath != nil || options.writeMalformedPath != nil }
 
     public func closeDump() {
-        dumper?.flush()
-        dumper?.close()
+        for file in [dumper, malformedDumper] {
+            file?.flush()
+            file?.close()
+        }
     }
 
-    public func flushDump() { dumper?.flush() }
+    public func flushDump() {
+        dumper?.flush()
+        malformedDumper?.flush()
+    }
+
+    /// Saves the packets behind the current record to the `--write-malformed` file.
+    private func saveForReport() {
+        guard let malformedDumper else { return }
+        if let fragments = currentFragments {
+            for tag in fragments {
+                guard let copy = tag.copy else { continue }
+                copy.withUnsafeBytes { malformedDumper.write(time: tag.origin.time, originalLength: tag.originalLength, bytes: $0) }
+            }
+        } else if let packet = currentPacket {
+            malformedDumper.write(time: packet.time, originalLength: packet.originalLength, bytes: packet.bytes)
+        }
+    }
 
     /// Where a source's packets stand: its link type, its packet count and its
     /// fragments in waiting.
@@ -97,7 +126,7 @@ public final class Pipeline {
             guard case let .packet(header, payload, cut) = parseIPv4(bytes), header.protocolNumber == 17 else { break }
             if header.isFragment {
                 let tag = FragmentTag(origin: origin, originalLength: packet.originalLength,
-                                      copy: dumper == nil ? nil : Array(packet.bytes))
+                                      copy: dumper == nil && malformedDumper == nil ? nil : Array(packet.bytes))
                 let outcome = source.reassembler.add(header, payload: payload, cut: cut, time: packet.time, tag: tag) { giveUp($0) }
                 if case let .complete(whole, wholeCut, tags) = outcome {
                     whole.withUnsafeBytes { datagram in
@@ -112,6 +141,8 @@ public final class Pipeline {
         case let .ipv6(bytes):
             guard let udp = parseIPv6UDP(bytes), udp.sourcePort == options.port || udp.destinationPort == options.port else { break }
             matched(packet: packet, fragments: nil)
+            currentPacket = packet
+            currentFragments = nil
             let endpoints = Endpoints(source: .v6(udp.source), destination: .v6(udp.destination),
                                       sourcePort: udp.sourcePort, destinationPort: udp.destinationPort)
             malformed(.notIPv4, offset: 0, length: udp.payloadLength,
@@ -128,6 +159,8 @@ public final class Pipeline {
     }
 
     private func matched(packet: CapturedPacket?, fragments: [FragmentTag]?) {
+        currentPacket = packet
+        currentFragments = fragments
         if let fragments {
             summary.packetsMatched += fragments.count
             guard let dumper else { return }
@@ -185,7 +218,10 @@ public final class Pipeline {
                 if fragments != nil { view.warnings.insert(.fragmented) }
                 datagrams += 1
                 summary.framesByType[view.type.index] += 1
-                summary.count(view.warnings)
+                if !view.warnings.isEmpty {
+                    summary.count(view.warnings)
+                    saveForReport()
+                }
                 let record = FrameRecord(origin: origin, endpoints: endpoints, frame: view)
                 writer.write(record)
                 consumer?.consume(record)
@@ -203,6 +239,7 @@ public final class Pipeline {
 
     private func malformed(_ malformation: Malformation, origin: PacketOrigin, endpoints: Endpoints, payload: UnsafeRawBufferPointer) {
         datagrams += 1
+        saveForReport()
         summary.malformedByReason[malformation.reason.index] += 1
         writer.write(MalformedRecord(origin: origin, endpoints: endpoints, malformation: malformation, payload: payload))
     }

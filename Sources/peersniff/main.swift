@@ -52,6 +52,17 @@ struct Peersniff: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Colour the text output: auto, always or never (NO_COLOR is honoured).", valueName: "when"))
     var color: ColorChoice = .auto
 
+    @Flag(name: .long, help: "Print only the malformed-frame report: every malformed datagram and frame with warnings, with a marked hex dump, then tallies by code and source.")
+    var malformed = false
+
+    @Option(name: .long, help: ArgumentHelp("Save the packets behind malformed records and frames with warnings to this pcap file.", valueName: "file"))
+    var writeMalformed: String?
+
+    @Option(name: .long, help: ArgumentHelp("Exit with status 3 if the run saw malformed datagrams ('malformed') or any warning, registry-conflict, -unexpected or -silent ('anomaly'). Repeatable.", valueName: "what"))
+    var failOn: [FailCondition] = []
+
+    enum FailCondition: String, ExpressibleByArgument, CaseIterable { case malformed, anomaly }
+
     @Flag(name: .long, help: "Print only the election events (and the summary).")
     var events = false
 
@@ -83,6 +94,7 @@ struct Peersniff: ParsableCommand {
         options.verifyChecksums = verifyChecksums
         options.countLimit = count
         options.writePath = write
+        options.writeMalformedPath = writeMalformed
 
         if printFilter {
             print(discoveryFilter(port: port, extra: filter))
@@ -95,8 +107,13 @@ struct Peersniff: ParsableCommand {
         let stream = Output.OutputStream(descriptor: 1)
         let writer: RecordWriter
         let textWriter: TextWriter?
+        var reportWriter: MalformedReportWriter? = nil
         if json {
-            writer = JSONLinesWriter(stream: stream, quiet: quiet, eventsOnly: events)
+            writer = JSONLinesWriter(stream: stream, quiet: quiet, eventsOnly: events, problemsOnly: malformed)
+            textWriter = nil
+        } else if malformed {
+            reportWriter = MalformedReportWriter(stream: stream, style: useColor ? .ansi : .plain)
+            writer = reportWriter!
             textWriter = nil
         } else {
             textWriter = TextWriter(stream: stream, quiet: quiet, eventsOnly: events, style: useColor ? .ansi : .plain)
@@ -106,10 +123,9 @@ struct Peersniff: ParsableCommand {
         let election = ElectionBridge(
             thresholds: .init(registryTimeout: registryTimeout, conflictWindow: conflictWindow), writer: writer)
         pipeline.consumer = election
-        if let textWriter {
-            let analyzer = election.analyzer
-            textWriter.nameOf = { analyzer.nodes[$0]?.name }
-        }
+        let analyzer = election.analyzer
+        textWriter?.nameOf = { analyzer.nodes[$0]?.name }
+        reportWriter?.nameOf = { analyzer.nodes[$0]?.name }
         let errors: [String]
         do {
             errors = try OfflineReader(paths: read, options: options).run(pipeline: pipeline)
@@ -127,6 +143,19 @@ struct Peersniff: ParsableCommand {
             for message in errors { printError(message) }
             Glibc.exit(1)
         }
+        if failed(summary) { Glibc.exit(3) }
+    }
+
+    /// `--fail-on`: malformed datagrams; or anomalies: any warning, a conflict, an
+    /// unexpected or a silent registry.
+    func failed(_ summary: Summary) -> Bool {
+        if failOn.contains(.malformed), summary.malformed > 0 { return true }
+        if failOn.contains(.anomaly) {
+            if summary.warningsByCode.contains(where: { $0 > 0 }) { return true }
+            if let election = summary.election,
+               election.eventCounts.contains(where: { $0.kind.isAnomaly && $0.count > 0 }) { return true }
+        }
+        return false
     }
 
     var useColor: Bool {
