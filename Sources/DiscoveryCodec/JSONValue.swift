@@ -106,6 +106,13 @@ public func appendJSONEscaped(_ byte: UInt8, to out: inout [UInt8]) {
 
 /// A strict RFC 8259 parser over borrowed bytes. On failure it tells the byte
 /// offset and what was expected there.
+///
+/// The offset follows CONTRACT.md ("where the element that could not be read
+/// begins"): for a token that is wrong (a literal, a number, an escape, a UTF-8
+/// character, a control byte, a container nested too deeply) it is the token's
+/// first byte; for something missing (a key, ':', ',', a closing bracket, a value,
+/// the rest of a string) it is where that should begin, the end of the text if the
+/// text ends early.
 struct JSONParser {
     struct Failure: Error {
         let offset: Int
@@ -130,6 +137,7 @@ struct JSONParser {
     }
 
     func fail(_ message: String) -> Failure { Failure(offset: i, message: message) }
+    func fail(_ message: String, at offset: Int) -> Failure { Failure(offset: offset, message: message) }
 
     mutating func parseValue(depth: Int) throws(Failure) -> JSONValue {
         skipWhitespace()
@@ -198,7 +206,7 @@ struct JSONParser {
         let start = i
         if bytes[i] == UInt8(ascii: "-") { i += 1 }
         func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
-        guard i < bytes.count, isDigit(bytes[i]) else { throw fail("a number needs a digit") }
+        guard i < bytes.count, isDigit(bytes[i]) else { throw fail("a number needs a digit", at: start) }
         if bytes[i] == UInt8(ascii: "0") {
             i += 1
         } else {
@@ -206,20 +214,21 @@ struct JSONParser {
         }
         if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
             i += 1
-            guard i < bytes.count, isDigit(bytes[i]) else { throw fail("a fraction needs a digit") }
+            guard i < bytes.count, isDigit(bytes[i]) else { throw fail("a fraction needs a digit", at: start) }
             while i < bytes.count, isDigit(bytes[i]) { i += 1 }
         }
         if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
             i += 1
             if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
-            guard i < bytes.count, isDigit(bytes[i]) else { throw fail("an exponent needs a digit") }
+            guard i < bytes.count, isDigit(bytes[i]) else { throw fail("an exponent needs a digit", at: start) }
             while i < bytes.count, isDigit(bytes[i]) { i += 1 }
         }
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
     }
 
-    mutating func hex4() throws(Failure) -> UInt32 {
-        guard bytes.count - i >= 4 else { throw fail("the text ends inside a \\u escape") }
+    /// The four hex digits of a `\u` escape that begins (with its backslash) at `escape`.
+    mutating func hex4(escape: Int) throws(Failure) -> UInt32 {
+        guard bytes.count - i >= 4 else { throw fail("the text ends inside a \\u escape", at: escape) }
         var v: UInt32 = 0
         for _ in 0..<4 {
             let c = bytes[i]
@@ -228,7 +237,7 @@ struct JSONParser {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
             case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - UInt8(ascii: "a") + 10)
             case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - UInt8(ascii: "A") + 10)
-            default: throw fail("bad hex digit in a \\u escape")
+            default: throw fail("bad hex digit in a \\u escape", at: escape)
             }
             v = v << 4 | d
             i += 1
@@ -245,8 +254,9 @@ struct JSONParser {
             if b == UInt8(ascii: "\"") { i += 1; return String(scalars) }
             if b < 0x20 { throw fail("a control character inside a string") }
             if b == UInt8(ascii: "\\") {
+                let escape = i
                 i += 1
-                guard i < bytes.count else { throw fail("the text ends inside an escape") }
+                guard i < bytes.count else { throw fail("the text ends inside an escape", at: escape) }
                 let e = bytes[i]
                 i += 1
                 switch e {
@@ -259,23 +269,26 @@ struct JSONParser {
                 case UInt8(ascii: "r"): scalars.append("\r")
                 case UInt8(ascii: "t"): scalars.append("\t")
                 case UInt8(ascii: "u"):
-                    var code = try hex4()
+                    var code = try hex4(escape: escape)
                     if (0xD800...0xDBFF).contains(code) {
+                        // The low half must follow as a second escape, right here.
                         guard bytes.count - i >= 2, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
                             throw fail("a lone high surrogate")
                         }
+                        let second = i
                         i += 2
-                        let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("a high surrogate without its low half") }
+                        let low = try hex4(escape: second)
+                        guard (0xDC00...0xDFFF).contains(low) else {
+                            throw fail("a high surrogate without its low half", at: second)
+                        }
                         code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                     } else if (0xDC00...0xDFFF).contains(code) {
-                        throw fail("a lone low surrogate")
+                        throw fail("a lone low surrogate", at: escape)
                     }
-                    guard let scalar = Unicode.Scalar(code) else { throw fail("not a Unicode scalar") }
+                    guard let scalar = Unicode.Scalar(code) else { throw fail("not a Unicode scalar", at: escape) }
                     scalars.append(scalar)
                 default:
-                    i -= 1
-                    throw fail("an unknown escape")
+                    throw fail("an unknown escape", at: escape)
                 }
                 continue
             }
