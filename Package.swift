@@ -36,6 +36,9 @@ let package = Package(
             name: "peersniff",
             dependencies: ["PeersniffCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // A test helper, not part of the product: sends discovery frames inside a test
+        // network namespace so that live capture is tested for real.
+        .executableTarget(name: "peersniff-test-sender", dependencies: ["DiscoveryCodec", "WireBytes"], path: "Sources/TestSender"),
         .testTarget(
             name: "PeersniffTests",
             dependencies: ["DiscoveryCodec", "PacketLayers", "Capture", "Analyzer", "Output", "PeersniffCore", "WireBytes"],

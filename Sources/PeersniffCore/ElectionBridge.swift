@@ -10,9 +10,9 @@ public final class ElectionBridge: FrameConsumer {
     public private(set) var tally = TrafficTally()
     let writer: RecordWriter
 
-    public init(thresholds: ElectionAnalyzer.Thresholds, writer: RecordWriter) {
+    public init(analyzer: ElectionAnalyzer, writer: RecordWriter) {
         self.writer = writer
-        analyzer = ElectionAnalyzer(thresholds: thresholds)
+        self.analyzer = analyzer
         analyzer.emit = { [unowned writer] event in writer.write(event) }
     }
 

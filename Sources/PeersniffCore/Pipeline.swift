@@ -153,6 +153,20 @@ public final class Pipeline {
         }
     }
 
+    /// Time passes with no packet (live): deadlines and fragment timeouts on the wall clock.
+    public func tick(_ now: Timestamp, source: SourceState) {
+        consumer?.clock(now)
+        if !source.reassembler.isEmpty {
+            source.reassembler.expire(now: now) { giveUp($0) }
+        }
+    }
+
+    /// Live capture shows each record at once.
+    public func flushOutput() {
+        writer.flush()
+        flushDump()
+    }
+
     /// The end of the input: fragments still waiting are given up and reported.
     public func finish(source: SourceState) {
         source.reassembler.drain { giveUp($0) }

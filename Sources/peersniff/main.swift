@@ -72,6 +72,15 @@ struct Peersniff: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("FULLs from two senders closer than this are a registry-conflict.", valueName: "seconds"))
     var conflictWindow: Double = 5
 
+    @Option(name: .long, help: ArgumentHelp("Live: stop after this many seconds.", valueName: "seconds"))
+    var duration: Double?
+
+    @Option(name: .customShort("Z"), help: ArgumentHelp("Live: drop root privileges to this user right after the capture is opened.", valueName: "user"))
+    var user: String?
+
+    @Flag(name: .long, help: "Live: stream plain lines instead of the picture refreshed in place.")
+    var noLiveView = false
+
     @Flag(name: .long, help: "Print the BPF expression peersniff uses on Ethernet, then exit.")
     var printFilter = false
 
@@ -82,6 +91,9 @@ struct Peersniff: ParsableCommand {
         if read.isEmpty && interface == nil { throw ValidationError("Say what to read: -r FILE, or -i INTERFACE to watch one live.") }
         if !read.isEmpty && interface != nil { throw ValidationError("-r and -i cannot be used together.") }
         if let count, count < 1 { throw ValidationError("-c needs a count of at least 1.") }
+        if let duration, !(duration > 0) || !duration.isFinite { throw ValidationError("--duration needs a positive number of seconds.") }
+        if duration != nil && interface == nil { throw ValidationError("--duration applies to live capture (-i).") }
+        if user != nil && interface == nil { throw ValidationError("-Z applies to live capture (-i).") }
         if read.filter({ $0 == "-" }).count > 1 { throw ValidationError("Standard input ('-r -') can be read only once.") }
         if !(registryTimeout > 0) || !registryTimeout.isFinite { throw ValidationError("--registry-timeout needs a positive number of seconds.") }
         if !(conflictWindow > 0) || !conflictWindow.isFinite { throw ValidationError("--conflict-window needs a positive number of seconds.") }
@@ -100,8 +112,9 @@ struct Peersniff: ParsableCommand {
             print(discoveryFilter(port: port, extra: filter))
             return
         }
-        if listInterfaces || interface != nil {
-            fail("live capture (-i, -D) is not available in this build yet")
+        if listInterfaces {
+            listCaptureInterfaces()
+            return
         }
 
         let stream = Output.OutputStream(descriptor: 1)
@@ -119,16 +132,30 @@ struct Peersniff: ParsableCommand {
             textWriter = TextWriter(stream: stream, quiet: quiet, eventsOnly: events, style: useColor ? .ansi : .plain)
             writer = textWriter!
         }
-        let pipeline = Pipeline(options: options, writer: writer)
-        let election = ElectionBridge(
-            thresholds: .init(registryTimeout: registryTimeout, conflictWindow: conflictWindow), writer: writer)
+        let thresholds = ElectionAnalyzer.Thresholds(registryTimeout: registryTimeout, conflictWindow: conflictWindow)
+        let analyzer = ElectionAnalyzer(thresholds: thresholds)
+        // On a terminal, live capture shows a picture refreshed in place.
+        var liveView: LiveView? = nil
+        var activeWriter = writer
+        if let interface, textWriter != nil, !quiet, !events, !noLiveView, isatty(1) != 0 {
+            liveView = LiveView(stream: stream, analyzer: analyzer, style: useColor ? .ansi : .plain, title: interface)
+            activeWriter = liveView!
+        }
+        let pipeline = Pipeline(options: options, writer: activeWriter)
+        let election = ElectionBridge(analyzer: analyzer, writer: activeWriter)
         pipeline.consumer = election
-        let analyzer = election.analyzer
         textWriter?.nameOf = { analyzer.nodes[$0]?.name }
         reportWriter?.nameOf = { analyzer.nodes[$0]?.name }
-        let errors: [String]
+        var errors: [String] = []
         do {
-            errors = try OfflineReader(paths: read, options: options).run(pipeline: pipeline)
+            if let interface {
+                var runner = LiveRunner(interface: interface, options: options, duration: duration, dropTo: user)
+                runner.flushEachRecord = isatty(1) != 0
+                if let liveView { runner.onTick = { liveView.redraw(now: $0) } }
+                if let failure = try runner.run(pipeline: pipeline) { errors.append(failure) }
+            } else {
+                errors = try OfflineReader(paths: read, options: options).run(pipeline: pipeline)
+            }
         } catch {
             stream.flush()
             fail(error.message, status: error.kind == .badFilter ? 2 : 1)
@@ -137,13 +164,32 @@ struct Peersniff: ParsableCommand {
         election.finish()
         var summary = pipeline.summary
         summary.election = election.report(malformed: summary.malformed)
-        writer.write(summary)
-        writer.flush()
+        activeWriter.write(summary)
+        activeWriter.flush()
         if !errors.isEmpty {
             for message in errors { printError(message) }
             Glibc.exit(1)
         }
         if failed(summary) { Glibc.exit(3) }
+    }
+
+    /// `-D`: the interfaces, with their addresses and whether they are up.
+    func listCaptureInterfaces() {
+        do {
+            let interfaces = try PcapHandle.interfaces()
+            for (index, interface) in interfaces.enumerated() {
+                var line = "\(index + 1). \(interface.name)"
+                if let description = interface.description { line += " (\(description))" }
+                var flags = [interface.isUp ? "up" : "down"]
+                if interface.isRunning { flags.append("running") }
+                if interface.isLoopback { flags.append("loopback") }
+                line += " [" + flags.joined(separator: ", ") + "]"
+                if !interface.addresses.isEmpty { line += " " + interface.addresses.joined(separator: " ") }
+                print(line)
+            }
+        } catch {
+            fail(error.message)
+        }
     }
 
     /// `--fail-on`: malformed datagrams; or anomalies: any warning, a conflict, an

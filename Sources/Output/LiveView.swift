@@ -1,0 +1,112 @@
+import Analyzer
+import DiscoveryCodec
+import WireBytes
+
+/// The live picture on a terminal (`-i` on a tty): who is registry, every node
+/// with its name, last seen and state, and the latest events, redrawn in place a
+/// few times a second. Names are made terminal-safe like everywhere else.
+public final class LiveView: RecordWriter {
+    let stream: OutputStream
+    let analyzer: ElectionAnalyzer
+    let style: TextStyle
+    let title: String
+    /// The summary at the end is the text writer's.
+    let summaryWriter: TextWriter
+    var latestEvents: [String] = []
+    static let eventLines = 10
+    var frames = 0
+    var malformed = 0
+    /// FULLs a node had sent when its last registry-silent fired: it is "silent"
+    /// until it sends another.
+    var silentAt: [IPv4Address: Int] = [:]
+    var dirty = true
+
+    public init(stream: OutputStream, analyzer: ElectionAnalyzer, style: TextStyle, title: String) {
+        self.stream = stream
+        self.analyzer = analyzer
+        self.style = style
+        self.title = title
+        summaryWriter = TextWriter(stream: stream, quiet: true, style: style)
+        summaryWriter.nameOf = { [unowned analyzer] in analyzer.nodes[$0]?.name }
+    }
+
+    public func write(_ record: FrameRecord) { frames += 1; dirty = true }
+    public func write(_ record: MalformedRecord) { malformed += 1; dirty = true }
+
+    public func write(_ event: ElectionEvent) {
+        if case let .registrySilent(expected, _) = event.detail {
+            silentAt[expected] = analyzer.nodes[expected]?.framesByType[FrameType.full.index] ?? 0
+        }
+        var stamp: [UInt8] = []
+        event.time.writeTimeOfDay(to: &stamp)
+        let line = String(decoding: stamp, as: UTF8.self) + " " + style.event + event.kind.rawValue + style.reset + " " + summaryWriter.describe(event)
+        latestEvents.append(line)
+        if latestEvents.count > LiveView.eventLines { latestEvents.removeFirst(latestEvents.count - LiveView.eventLines) }
+        dirty = true
+    }
+
+    public func flush() {}
+
+    /// Redraws the picture (called on the live loop's tick).
+    public func redraw(now: Timestamp) {
+        var lines: [String] = []
+        var clock: [UInt8] = []
+        now.writeTimeOfDay(to: &clock)
+        lines.append("\(style.bold)peersniff\(style.reset) watching \(terminalSafe(title)) · \(String(decoding: clock.prefix(8), as: UTF8.self)) UTC · \(frames) frames, \(malformed) malformed · Ctrl-C for the summary")
+        lines.append("")
+        if let registry = analyzer.registry {
+            var line = "Registry: \(style.bold)\(summaryWriter.label(registry))\(style.reset)"
+            if let reign = analyzer.history.last { line += " since \(time(reign.since)) (\(reign.fulls) FULL\(reign.fulls == 1 ? "" : "s"))" }
+            if let lowest = analyzer.lowest, lowest != registry {
+                line += "  \(style.warning)but the lowest live address is \(summaryWriter.label(lowest))\(style.reset)"
+            }
+            lines.append(line)
+        } else {
+            lines.append("Registry: none yet (no FULL seen)" + (analyzer.lowest.map { "; lowest live address \(summaryWriter.label($0))" } ?? ""))
+        }
+        if let due = analyzer.pending {
+            lines.append("  waiting for a FULL from \(summaryWriter.label(due.expected)) until \(time(due.deadline))")
+        }
+        lines.append("")
+        lines.append(style.bold + pad("address", 16) + pad("name", 36) + pad("last seen", 12) + "state" + style.reset)
+        for node in analyzer.nodes.values.sorted(by: { $0.ip < $1.ip }) {
+            let name = node.name.map(summaryWriter.quote) ?? "-"
+            let seen = node.lastSent.map { formatAgo(now.seconds(since: $0)) } ?? "listed"
+            var state = nodeState(node)
+            if let fulls = silentAt[node.ip], fulls == node.framesByType[FrameType.full.index], !node.declaredOffline {
+                state = "\(style.warning)silent\(style.reset) (owes a FULL)"
+            } else if node.declaredOffline {
+                state = "\(style.error)declared offline\(style.reset)"
+            }
+            if node.ip == analyzer.registry { state += " · registry" }
+            lines.append(pad(node.ip.description, 16) + pad(name, 36) + pad(seen, 12) + state)
+        }
+        lines.append("")
+        lines.append("\(style.bold)Latest events\(style.reset)")
+        lines.append(contentsOf: latestEvents.isEmpty ? ["  none yet"] : latestEvents.map { "  " + $0 })
+        // Home, draw each line clearing its rest, then clear below.
+        stream.append("\u{1B}[H")
+        for line in lines { stream.append(line + "\u{1B}[K\n") }
+        stream.append("\u{1B}[J")
+        stream.flush()
+        dirty = false
+    }
+
+    public func write(_ summary: Summary) {
+        stream.append("\u{1B}[H\u{1B}[2J")
+        summaryWriter.write(summary)
+    }
+
+    func time(_ t: Timestamp) -> String {
+        var out: [UInt8] = []
+        t.writeTimeOfDay(to: &out)
+        return String(decoding: out.prefix(12), as: UTF8.self)
+    }
+}
+
+/// "0.4 s ago", "12 s ago", "3 min ago".
+func formatAgo(_ seconds: Double) -> String {
+    if seconds < 10 { return "\((seconds * 10).rounded() / 10) s ago" }
+    if seconds < 120 { return "\(Int(seconds)) s ago" }
+    return "\(Int(seconds / 60)) min ago"
+}

@@ -1,0 +1,102 @@
+import Capture
+import Output
+import PacketLayers
+import WireBytes
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Set by SIGINT/SIGTERM; the capture loop checks it between reads (the read
+/// timeout bounds how long that takes).
+nonisolated(unsafe) var stopRequested: sig_atomic_t = 0
+
+/// `-i IFACE`: watches an interface through the same pipeline as files.
+public struct LiveRunner {
+    public let interface: String
+    public let options: Options
+    /// `--duration`: stop after this many seconds.
+    public var duration: Double?
+    /// `-Z USER`: drop root once the capture is open.
+    public var dropTo: String?
+    /// Called about four times a second while watching (the live view redraws).
+    public var onTick: (Timestamp) -> Void = { _ in }
+    /// Write each record out at once (a person is watching); otherwise output is
+    /// flushed when the line goes idle and on each tick.
+    public var flushEachRecord = false
+
+    public init(interface: String, options: Options, duration: Double? = nil, dropTo: String? = nil) {
+        self.interface = interface
+        self.options = options
+        self.duration = duration
+        self.dropTo = dropTo
+    }
+
+    /// Watches until `-c`, `--duration`, SIGINT/SIGTERM, or the interface goes away.
+    /// Returns the error that ended the capture, if one did (the summary is still due).
+    public func run(pipeline: Pipeline) throws(CaptureError) -> String? {
+        let handle = try PcapHandle.openLive(interface)
+        let dlt = handle.linkType
+        guard let link = LinkType(dlt: dlt) else {
+            throw CaptureError(.unsupportedLinkType, "\(interface): link type \(PcapHandle.linkTypeName(dlt)) is not supported")
+        }
+        // The kernel applies the filter live: every packet read is one that matched.
+        try handle.setFilter(try handle.compile(discoveryFilter(port: options.port, link: link, extra: options.extraFilter)))
+        try pipeline.openDump(linkType: dlt, snapLength: handle.snapLength, precision: handle.precision)
+        defer { pipeline.closeDump() }
+        if let dropTo { try dropPrivileges(to: dropTo) }
+
+        stopRequested = 0
+        installStopHandlers()
+        let state = Pipeline.SourceState(link: link, label: nil)
+        let started = wallClock()
+        var lastTick = started
+        var number = 0
+        var failure: String? = nil
+        loop: while stopRequested == 0 && !pipeline.limitReached {
+            switch handle.next() {
+            case let .packet(packet):
+                number += 1
+                pipeline.process(packet, number: number, source: state)
+                if flushEachRecord { pipeline.flushOutput() }
+            case .timeout:
+                pipeline.flushOutput()
+            case .end:
+                break loop
+            case let .failed(message):
+                failure = "\(interface): the capture stopped: \(message)"
+                break loop
+            }
+            let now = wallClock()
+            // Deadlines pass on the wall clock even when nothing arrives.
+            if now.totalNanoseconds - lastTick.totalNanoseconds >= 250_000_000 {
+                lastTick = now
+                pipeline.tick(now, source: state)
+                onTick(now)
+                pipeline.flushOutput()
+            }
+            if let duration, now.seconds(since: started) >= duration { break }
+        }
+        if let stats = handle.statistics() {
+            pipeline.setKernelStatistics(received: stats.received, dropped: stats.dropped, interfaceDropped: stats.interfaceDropped)
+        }
+        pipeline.finish(source: state)
+        pipeline.addRead(number)
+        return failure
+    }
+}
+
+/// The wall clock as a capture timestamp.
+public func wallClock() -> Timestamp {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return Timestamp(seconds: Int64(now.tv_sec), nanoseconds: Int32(now.tv_nsec))
+}
+
+private func installStopHandlers() {
+    var action = sigaction()
+    action.__sigaction_handler.sa_handler = { _ in stopRequested = 1 }
+    sigemptyset(&action.sa_mask)
+    action.sa_flags = 0
+    sigaction(SIGINT, &action, nil)
+    sigaction(SIGTERM, &action, nil)
+}

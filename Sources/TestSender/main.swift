@@ -1,0 +1,120 @@
+// A test helper, not part of the peersniff product: sends discovery frames built
+// with the shared codec from inside a test network namespace, so that live
+// capture can be tested for real. peersniff itself never transmits.
+import DiscoveryCodec
+import WireBytes
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Arguments {
+    var broadcast = "255.255.255.255"
+    var unicast = "10.99.0.2"
+    var port: UInt16 = 37020
+    var sourcePort: UInt16 = 0
+    var scenario = "all"
+    var count = 1000
+    var rate = 1000.0
+    var gap = 0.05
+}
+
+func parse() -> Arguments {
+    var a = Arguments()
+    var it = CommandLine.arguments.dropFirst().makeIterator()
+    while let flag = it.next() {
+        guard let value = it.next() else { break }
+        switch flag {
+        case "--broadcast": a.broadcast = value
+        case "--unicast": a.unicast = value
+        case "--port": a.port = UInt16(value) ?? a.port
+        case "--source-port": a.sourcePort = UInt16(value) ?? 0
+        case "--scenario": a.scenario = value
+        case "--count": a.count = Int(value) ?? a.count
+        case "--rate": a.rate = Double(value) ?? a.rate
+        case "--gap": a.gap = Double(value) ?? a.gap
+        default:
+            print("unknown flag \(flag)")
+            exit(2)
+        }
+    }
+    return a
+}
+
+let arguments = parse()
+let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+guard fd >= 0 else { perror("socket"); exit(1) }
+var on: Int32 = 1
+setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, socklen_t(MemoryLayout<Int32>.size))
+// Let the kernel fragment a FULL longer than the MTU, as the boards' stack does.
+var pmtu: Int32 = 0 // IP_PMTUDISC_DONT
+setsockopt(fd, Int32(IPPROTO_IP), IP_MTU_DISCOVER, &pmtu, socklen_t(MemoryLayout<Int32>.size))
+if arguments.sourcePort != 0 {
+    var local = sockaddr_in()
+    local.sin_family = sa_family_t(AF_INET)
+    local.sin_port = arguments.sourcePort.bigEndian
+    _ = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+}
+
+func send(_ bytes: [UInt8], to host: String) {
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = arguments.port.bigEndian
+    inet_pton(AF_INET, host, &address.sin_addr)
+    let sent = bytes.withUnsafeBytes { buffer in
+        withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, buffer.baseAddress, buffer.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+    }
+    if sent < 0 { perror("sendto \(host)") }
+}
+
+func pause(_ seconds: Double) {
+    var ts = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
+    nanosleep(&ts, nil)
+}
+
+let me = IPv4Address("10.99.0.1")!
+let peer = IPv4Address(arguments.unicast) ?? IPv4Address("10.99.0.2")!
+
+switch arguments.scenario {
+case "all":
+    // One of each, in an order a board could produce, then a fragmented FULL and a broken one.
+    let frames: [(Frame?, [UInt8]?, String)] = [
+        (.hello(name: Name("Test Board")), nil, arguments.broadcast),
+        (.full(peers: [Peer(ip: me, name: Name("Test Board")), Peer(ip: peer, name: Name("Peer Board"))]), nil, arguments.broadcast),
+        (.ping, nil, arguments.unicast),
+        (.pong, nil, arguments.unicast),
+        (.offline(ip: IPv4Address("10.99.0.9")!), nil, arguments.broadcast),
+        // 51 entries with 32-byte names: 1889 bytes, fragmented on a 1500-byte MTU.
+        (.full(peers: [Peer(ip: me, name: firmwareName("Test Board with a very long name!!"))]
+                + (2...51).map { Peer(ip: IPv4Address(10, 99, 1, UInt8($0)), name: firmwareName("Board \($0) ................................")) }),
+         nil, arguments.broadcast),
+        // A FULL that promises three entries and holds one: truncated-peer at offset 19.
+        (nil, [0x02, 0x03, 10, 99, 0, 1, 12] + Array("Test Board X".utf8), arguments.broadcast),
+    ]
+    for (frame, raw, host) in frames {
+        send(frame?.encoded() ?? raw!, to: host)
+        pause(arguments.gap)
+    }
+case "flood":
+    // `count` HELLOs and PINGs at `rate` a second, for the capture-rate measurement.
+    let hello = Frame.hello(name: Name("Flood Board")).encoded()
+    let interval = 1.0 / arguments.rate
+    var next = 0.0
+    var start = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &start)
+    for i in 0..<arguments.count {
+        send(i % 2 == 0 ? hello : [FrameType.ping.rawValue], to: i % 2 == 0 ? arguments.broadcast : arguments.unicast)
+        next += interval
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let elapsed = Double(now.tv_sec - start.tv_sec) + Double(now.tv_nsec - start.tv_nsec) / 1e9
+        if next > elapsed { pause(next - elapsed) }
+    }
+default:
+    print("unknown scenario \(arguments.scenario)")
+    exit(2)
+}
+close(fd)
