@@ -257,8 +257,8 @@ private let badJSON: [JSONBadCase] = [
         (#"{"name":"Medieval \"MM\"\n"}"#, "Medieval \"MM\"\n"),
         (#"{"name":"\uD83C\uDFB1 Eight Ball"}"#, "🎱 Eight Ball"),
     ])
-    func legacyName(text: String, name: String) throws {
-        try json(text).withUnsafeBytes { raw in
+    func legacyName(text: String, name: String) {
+        json(text).withUnsafeBytes { raw in
             guard case let .frame(view) = decodeFrame(raw) else { Issue.record("did not decode"); return }
             #expect(view.type == .legacy)
             #expect(view.legacyName == name)
@@ -298,9 +298,49 @@ private let badJSON: [JSONBadCase] = [
     @Test func equalValuesHashEqually() {
         let text = #"{"a":[1,"x",true,null,{"b":false}],"c":{}}"#
         let one = CodecBytes.decode(json(text)).frame
-        let two = CodecBytes.decode(json(" ".isEmpty ? text : #"{ "a" : [ 1 , "x" , true , null , { "b" : false } ] , "c" : { } }"#)).frame
+        let spaced = #"{ "a" : [ 1 , "x" , true , null , { "b" : false } ] , "c" : { } }"#
+        let two = CodecBytes.decode(json(spaced)).frame
         #expect(one != nil && one == two)
         #expect(Set([one, two]).count == 1)
+    }
+}
+
+// MARK: - Prefixes, byte by byte
+
+struct JSONPrefixCase: Sendable, CustomTestStringConvertible {
+    let text: String
+    /// The bad-json offset of the prefix of n bytes, for n = 1 ..< text.count.
+    let offsets: [Int]
+    var testDescription: String { text }
+}
+
+private let prefixCases: [JSONPrefixCase] = [
+    // {"discover": true}: a missing key at 1; inside the key, the end of the text;
+    // a missing ':' at 11; a missing value at 12 (13 after the space); inside
+    // `true`, the literal's start 13; after it, a missing ',' or '}' at 17.
+    JSONPrefixCase(text: #"{"discover": true}"#, offsets: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 13, 13, 13, 17]),
+    // {"v":-1.5e3}: an unfinished number is reported at its start (5); a number
+    // that could end there leaves a missing ',' or '}' after it.
+    JSONPrefixCase(text: #"{"v":-1.5e3}"#, offsets: [1, 2, 3, 4, 5, 5, 7, 5, 9, 5, 11]),
+    // {"s":"\u00e9"}: an unfinished escape is reported at its backslash (6).
+    JSONPrefixCase(text: #"{"s":"\u00e9"}"#, offsets: [1, 2, 3, 4, 5, 6, 6, 6, 6, 6, 6, 12, 13]),
+    // {"s":"\uD83C\uDFB1"}: after the high half, the low half is missing at 12; inside
+    // the low half's escape, its backslash 12.
+    JSONPrefixCase(text: #"{"s":"\uD83C\uDFB1"}"#, offsets: [1, 2, 3, 4, 5, 6, 6, 6, 6, 6, 6, 12, 12, 12, 12, 12, 12, 18, 19]),
+    // {"a":[1,{}]}
+    JSONPrefixCase(text: #"{"a":[1,{}]}"#, offsets: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]),
+]
+
+extension CodecJSONTests {
+    @Test(arguments: prefixCases)
+    func everyPrefixIsBadJSONAtTheRightByte(_ c: JSONPrefixCase) {
+        let bytes = json(c.text)
+        #expect(c.offsets.count == bytes.count - 1)
+        #expect(CodecBytes.decode(bytes).frame != nil)
+        for n in 1..<bytes.count {
+            #expect(CodecBytes.decode(Array(bytes.prefix(n))) == .malformed(reason: "bad-json", offset: c.offsets[n - 1], length: n),
+                    "prefix of \(n) bytes")
+        }
     }
 }
 
