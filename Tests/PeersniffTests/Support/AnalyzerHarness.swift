@@ -1,0 +1,190 @@
+import Analyzer
+import DiscoveryCodec
+import Testing
+import WireBytes
+
+// Feeds an `ElectionAnalyzer` frames directly, as (time, sender, frame) steps, and
+// collects its events in a form tests can compare: the contract's fields, with
+// addresses and names as text.
+
+/// One step of a scenario: `sender` sends `frame` at `time` (seconds of capture time).
+struct SentFrame: Sendable, CustomStringConvertible {
+    var time: Timestamp
+    var sender: String
+    var frame: Frame
+
+    var description: String { "\(time.asDouble)s \(sender) \(frame.type.name)" }
+}
+
+/// `sender` sends `frame` at `seconds`.
+func at(_ seconds: Double, _ sender: String, _ frame: Frame) -> SentFrame {
+    SentFrame(time: Timestamp(seconds), sender: sender, frame: frame)
+}
+
+/// `sender` sends `frame` at exactly `time`.
+func at(_ time: Timestamp, _ sender: String, _ frame: Frame) -> SentFrame {
+    SentFrame(time: time, sender: sender, frame: frame)
+}
+
+/// Frame builders in the words of the tests: addresses and names as text.
+extension Frame {
+    static func hello(_ name: String) -> Frame { .hello(name: Name(name)) }
+    /// A FULL listing `entries` (address, name) in order; the firmware lists its sender first.
+    static func full(_ entries: (String, String)...) -> Frame {
+        .full(peers: entries.map { Peer(ip: IPv4Address($0.0)!, name: Name($0.1)) })
+    }
+    static func offline(_ ip: String) -> Frame { .offline(ip: IPv4Address(ip)!) }
+    /// An old firmware's JSON announcement carrying `name`.
+    static func legacy(name: String) -> Frame { .legacy(.object([(key: "name", value: .string(name))])) }
+}
+
+/// A renamed entry of `peers-changed`, as text.
+struct RenamedEntry: Hashable, Sendable, CustomStringConvertible {
+    var ip: String
+    var from: String
+    var to: String
+    init(_ ip: String, _ from: String, _ to: String) { self.ip = ip; self.from = from; self.to = to }
+    var description: String { "\(ip) \(from)→\(to)" }
+}
+
+/// One event of CONTRACT.md's timeline table with its fields. Lists whose order the
+/// contract does not fix (`ips`, `added`, `removed`, `renamed`) are kept in numeric
+/// address order, so that comparisons do not depend on it.
+enum TimelineEvent: Hashable, Sendable, CustomStringConvertible {
+    case nodeSeen(ip: String, name: String?, via: FrameType)
+    case nodeRenamed(ip: String, from: String, to: String)
+    case nodeDeclaredOffline(ip: String, by: String)
+    case nodeReturned(ip: String)
+    case registryElected(ip: String)
+    case registryChanged(from: String, to: String)
+    case registryConflict(ips: [String])
+    case registryUnexpected(ip: String, expected: String)
+    case registrySilent(expected: String, after: String?)
+    case peersChanged(added: [String], removed: [String], renamed: [RenamedEntry])
+
+    init(_ detail: ElectionEvent.Detail) {
+        func text(_ ips: [IPv4Address]) -> [String] { ips.sorted().map(\.description) }
+        switch detail {
+        case let .nodeSeen(ip, name, via): self = .nodeSeen(ip: ip.description, name: name?.description, via: via)
+        case let .nodeRenamed(r): self = .nodeRenamed(ip: r.ip.description, from: r.from.description, to: r.to.description)
+        case let .nodeDeclaredOffline(ip, by): self = .nodeDeclaredOffline(ip: ip.description, by: by.description)
+        case let .nodeReturned(ip): self = .nodeReturned(ip: ip.description)
+        case let .registryElected(ip): self = .registryElected(ip: ip.description)
+        case let .registryChanged(from, to): self = .registryChanged(from: from.description, to: to.description)
+        case let .registryConflict(ips): self = .registryConflict(ips: text(ips))
+        case let .registryUnexpected(ip, expected):
+            self = .registryUnexpected(ip: ip.description, expected: expected.description)
+        case let .registrySilent(expected, after):
+            self = .registrySilent(expected: expected.description, after: after?.description)
+        case let .peersChanged(added, removed, renamed):
+            self = .peersChanged(
+                added: text(added), removed: text(removed),
+                renamed: renamed.sorted { $0.ip < $1.ip }
+                    .map { RenamedEntry($0.ip.description, $0.from.description, $0.to.description) })
+        }
+    }
+
+    var kind: ElectionEventKind {
+        switch self {
+        case .nodeSeen: .nodeSeen
+        case .nodeRenamed: .nodeRenamed
+        case .nodeDeclaredOffline: .nodeDeclaredOffline
+        case .nodeReturned: .nodeReturned
+        case .registryElected: .registryElected
+        case .registryChanged: .registryChanged
+        case .registryConflict: .registryConflict
+        case .registryUnexpected: .registryUnexpected
+        case .registrySilent: .registrySilent
+        case .peersChanged: .peersChanged
+        }
+    }
+
+    var description: String {
+        switch self {
+        case let .nodeSeen(ip, name, via): "node-seen \(ip) \(name.map { "\"\($0)\"" } ?? "-") via \(via.name)"
+        case let .nodeRenamed(ip, from, to): "node-renamed \(ip) \"\(from)\"→\"\(to)\""
+        case let .nodeDeclaredOffline(ip, by): "node-declared-offline \(ip) by \(by)"
+        case let .nodeReturned(ip): "node-returned \(ip)"
+        case let .registryElected(ip): "registry-elected \(ip)"
+        case let .registryChanged(from, to): "registry-changed \(from)→\(to)"
+        case let .registryConflict(ips): "registry-conflict \(ips)"
+        case let .registryUnexpected(ip, expected): "registry-unexpected \(ip) expected \(expected)"
+        case let .registrySilent(expected, after): "registry-silent expected \(expected) after \(after ?? "-")"
+        case let .peersChanged(added, removed, renamed): "peers-changed +\(added) -\(removed) ~\(renamed)"
+        }
+    }
+}
+
+/// An event with its stamp: the capture time and the number of the packet that
+/// caused it (nil for `registry-silent`).
+struct StampedEvent: Sendable, CustomStringConvertible {
+    var time: Timestamp
+    var packet: Int?
+    var event: TimelineEvent
+
+    var description: String { "\(time.asDouble)s #\(packet.map(String.init) ?? "-") \(event)" }
+}
+
+/// An analyzer and the events it emitted. Packets are numbered 1, 2, … in the order fed.
+final class AnalyzerHarness {
+    let analyzer: ElectionAnalyzer
+    private(set) var stamped: [StampedEvent] = []
+    private(set) var packets = 0
+
+    init(registryTimeout: Double = 3, conflictWindow: Double = 5) {
+        analyzer = ElectionAnalyzer(thresholds: .init(registryTimeout: registryTimeout, conflictWindow: conflictWindow))
+        analyzer.emit = { [unowned self] event in
+            stamped.append(StampedEvent(time: event.time, packet: event.origin?.number, event: TimelineEvent(event.detail)))
+        }
+    }
+
+    /// Runs `steps` through a fresh analyzer and, when `finish`, ends the input.
+    convenience init(_ steps: [SentFrame], registryTimeout: Double = 3, conflictWindow: Double = 5, finish: Bool = true) {
+        self.init(registryTimeout: registryTimeout, conflictWindow: conflictWindow)
+        feed(steps)
+        if finish { self.finish() }
+    }
+
+    /// Feeds one frame as the next packet; returns the events it caused.
+    @discardableResult
+    func feed(_ step: SentFrame, sourceLocation: SourceLocation = #_sourceLocation) -> [StampedEvent] {
+        let before = stamped.count
+        packets += 1
+        let sender = IPv4Address(step.sender)!
+        let origin = PacketOrigin(number: packets, time: step.time, file: nil)
+        let bytes = step.frame.encoded()
+        bytes.withUnsafeBytes { raw in
+            switch decodeFrame(raw, sender: sender) {
+            case let .frame(view):
+                analyzer.advance(to: step.time)
+                analyzer.observe(view, from: sender, at: step.time, origin: origin)
+            case let .malformed(malformation):
+                Issue.record("test frame \(step) does not decode: \(malformation)", sourceLocation: sourceLocation)
+            }
+        }
+        return Array(stamped[before...])
+    }
+
+    func feed(_ steps: [SentFrame]) {
+        for step in steps { feed(step) }
+    }
+
+    /// Capture time reaches `time` without a discovery packet (as a malformed packet would).
+    func advance(to time: Timestamp) { analyzer.advance(to: time) }
+
+    /// The input ends.
+    func finish() { analyzer.finish() }
+
+    var events: [TimelineEvent] { stamped.map(\.event) }
+
+    /// The events of one kind, in order.
+    func events(_ kind: ElectionEventKind) -> [TimelineEvent] { events.filter { $0.kind == kind } }
+
+    func stamped(_ kind: ElectionEventKind) -> [StampedEvent] { stamped.filter { $0.event.kind == kind } }
+
+    /// Whether `ip` is in the live set L.
+    func isLive(_ ip: String) -> Bool { analyzer.nodes[IPv4Address(ip)!]?.live == true }
+
+    /// The lowest address in L, as text.
+    var lowest: String? { analyzer.lowest?.description }
+}
