@@ -375,3 +375,57 @@ private let realFrames: [RealFrame] = [
         #expect(CodecBytes.decode(bytes, sender: CodecBytes.ip("10.0.0.1")).warnings == [])
     }
 }
+
+// MARK: - Where a warning points (FrameView.offset(of:))
+
+struct WarningOffsetCase: Sendable, CustomTestStringConvertible {
+    let label: String
+    let bytes: [UInt8]
+    let sender: IPv4Address?
+    let warning: FrameWarnings
+    let offset: Int?
+    var testDescription: String { label }
+    init(_ label: String, _ bytes: [UInt8], sender: String? = nil, _ warning: FrameWarnings, _ offset: Int?) {
+        self.label = label; self.bytes = bytes; self.sender = sender.map(CodecBytes.ip)
+        self.warning = warning; self.offset = offset
+    }
+}
+
+/// Offsets by hand: a FULL entry with the name "n" takes 6 bytes, so entries begin
+/// at 2, 8, 14, 20; a name's offset is its length byte (HELLO 1, entry start + 4).
+private let warningOffsetCases: [WarningOffsetCase] = [
+    WarningOffsetCase("HELLO name not UTF-8", CodecBytes.hello([0x41, 0xFF]), .nameNotUTF8, 1),
+    WarningOffsetCase("HELLO name cut", CodecBytes.hello([0x41, 0xCE]), .nameCutMidCharacter, 1),
+    WarningOffsetCase("HELLO name too long", CodecBytes.hello([UInt8](repeating: 0x61, count: 33)), .nameTooLong, 1),
+    WarningOffsetCase("FULL second name not UTF-8",
+                      CodecBytes.full([(ip: "10.0.0.1", name: CodecBytes.ascii("ok")), (ip: "10.0.0.2", name: [0xFF])]),
+                      sender: "10.0.0.1", .nameNotUTF8, 13),
+    WarningOffsetCase("FULL first name cut", CodecBytes.full([(ip: "10.0.0.1", name: [0x41, 0xCE])]), sender: "10.0.0.1",
+                      .nameCutMidCharacter, 6),
+    WarningOffsetCase("FULL of 52: the count byte", sortedFull(count: 52), sender: "10.0.0.1", .tooManyPeers, 1),
+    WarningOffsetCase("FULL sender not first: the first entry", CodecBytes.full(ips: ["10.37.0.20", "10.37.0.30"]),
+                      sender: "10.37.0.30", .fullSenderNotFirst, 2),
+    WarningOffsetCase("FULL .20 .40 .30: the .30 entry", CodecBytes.full(ips: ["10.37.0.20", "10.37.0.40", "10.37.0.30"]),
+                      sender: "10.37.0.20", .fullNotSorted, 14),
+    WarningOffsetCase("FULL .1 .9 .10 .2: the .2 entry (numeric)", CodecBytes.full(ips: ["10.0.0.1", "10.0.0.9", "10.0.0.10", "10.0.0.2"]),
+                      sender: "10.0.0.1", .fullNotSorted, 20),
+    WarningOffsetCase("FULL .20 .30 .30: the second .30", CodecBytes.full(ips: ["10.37.0.20", "10.37.0.30", "10.37.0.30"]),
+                      sender: "10.37.0.20", .fullDuplicateIP, 14),
+    WarningOffsetCase("FULL .40 .20 .30 .40: the second .40", CodecBytes.full(ips: ["10.37.0.40", "10.37.0.20", "10.37.0.30", "10.37.0.40"]),
+                      sender: "10.37.0.40", .fullDuplicateIP, 20),
+    WarningOffsetCase("FULL of 1025 bytes: the first byte past the buffer", fullOfLength(1025), sender: "10.0.1.1",
+                      .exceedsReceiveBuffer, 1024),
+    WarningOffsetCase("a warning that is not set", CodecBytes.hello(CodecBytes.ascii("Hook")), .nameNotUTF8, nil),
+    WarningOffsetCase("fragmented is not the codec's", CodecBytes.hello(CodecBytes.ascii("Hook")), .fragmented, nil),
+]
+
+extension CodecWarningTests {
+    @Test(arguments: warningOffsetCases)
+    func warningOffset(_ c: WarningOffsetCase) {
+        c.bytes.withUnsafeBytes { raw in
+            guard case let .frame(view) = decodeFrame(raw, sender: c.sender) else { Issue.record("did not decode"); return }
+            #expect(view.offset(of: c.warning, sender: c.sender) == c.offset)
+            if let offset = c.offset { #expect((0..<c.bytes.count).contains(offset)) }
+        }
+    }
+}
