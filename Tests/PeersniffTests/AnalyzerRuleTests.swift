@@ -456,6 +456,9 @@ struct PeersChangedRules {
         Case(label: "against the previous FULL, not the first",
              steps: [at(0, a, .full((a, "a"))), at(1, a, .full((a, "a"), (b, "b"))), at(2, a, .full((a, "a"), (b, "b")))],
              expected: [.peersChanged(added: [b], removed: [], renamed: [])]),
+        Case(label: "against the previous FULL's entries, not the names known since",
+             steps: [at(0, a, .full((a, "a"), (b, "b"))), at(1, b, .hello("bee")), at(2, a, .full((a, "a"), (b, "b")))],
+             expected: []),
         Case(label: "a HELLO in between does not count as a list",
              steps: [at(0, a, .full((a, "a"), (b, "b"))), at(1, c, .hello("c")), at(2, a, .full((a, "a"), (b, "b")))],
              expected: []),
@@ -646,6 +649,18 @@ struct SilentRules {
             #expect(run.stamped(.registrySilent).map(\.event) == [.registrySilent(expected: a, after: nil)])
             #expect(run.stamped(.registrySilent).map(\.time) == [Timestamp(6)])
         }
+    }
+
+    /// The deadline is cancelled only "when X sends a FULL, leaves L or stops being the
+    /// lowest": L shrinking to X alone after the due moment does not cancel it.
+    @Test func aPendingDeadlineSurvivesLShrinkingToX() {
+        let run = AnalyzerHarness([
+            at(0, a, .hello("a")), at(1, b, .hello("b")),  // due a, deadline 4
+            at(2, a, .offline(b)),  // b leaves L; a is still in L and the lowest
+            at(5, a, .pong),
+        ])
+        #expect(run.stamped(.registrySilent).map(\.event) == [.registrySilent(expected: a, after: b)])
+        #expect(run.stamped(.registrySilent).map(\.time) == [Timestamp(4)])
     }
 
     /// "L holds at least two nodes": a lone node is never due, whatever it sends.
