@@ -29,7 +29,7 @@ public func appendTerminalSafe(_ bytes: UnsafeRawBufferPointer, to out: inout [U
         // A multi-byte sequence: decode one scalar strictly.
         guard let (scalar, width) = decodeScalar(bytes, at: i) else {
             out.append(contentsOf: [0xEF, 0xBF, 0xBD])  // U+FFFD
-            i += 1
+            i += invalidSubpartLength(bytes, at: i)
             continue
         }
         if isInvisibleOrControl(scalar) {
@@ -70,6 +70,34 @@ private func isInvisibleOrControl(_ scalar: UInt32) -> Bool {
     default:
         return false
     }
+}
+
+/// How many bytes one U+FFFD stands for at an invalid position: the maximal
+/// subpart of a well-formed sequence (Unicode's recommended practice, and what
+/// Swift's `String(decoding:as:)` does), so that a name cut inside a character
+/// shows one replacement character, not one per byte.
+func invalidSubpartLength(_ bytes: UnsafeRawBufferPointer, at i: Int) -> Int {
+    let b0 = bytes[i]
+    var lower: UInt8 = 0x80, upper: UInt8 = 0xBF
+    let width: Int
+    switch b0 {
+    case 0xC2...0xDF: width = 2
+    case 0xE0: width = 3; lower = 0xA0
+    case 0xE1...0xEC, 0xEE...0xEF: width = 3
+    case 0xED: width = 3; upper = 0x9F
+    case 0xF0: width = 4; lower = 0x90
+    case 0xF1...0xF3: width = 4
+    case 0xF4: width = 4; upper = 0x8F
+    default: return 1
+    }
+    var length = 1
+    while length < width, i + length < bytes.count {
+        let b = bytes[i + length]
+        let ok = length == 1 ? (b >= lower && b <= upper) : (b >= 0x80 && b <= 0xBF)
+        guard ok else { break }
+        length += 1
+    }
+    return length
 }
 
 /// One UTF-8 scalar at `i` (RFC 3629 strict): its value and width, or nil.
@@ -116,7 +144,7 @@ public func appendJSONStringContent(_ bytes: UnsafeRawBufferPointer, to out: ino
             i += width
         } else {
             out.append(contentsOf: [0xEF, 0xBF, 0xBD])
-            i += 1
+            i += invalidSubpartLength(bytes, at: i)
         }
     }
 }
