@@ -606,6 +606,17 @@ struct SilentRules {
         #expect(run.stamped(.registrySilent).map(\.time) == [Timestamp(5)])
     }
 
+    /// A lower node joining with a FULL of its own: X's deadline is cancelled (X is no
+    /// longer the lowest), and the newcomer is not due, since it sent the latest FULL.
+    @Test func cancelledWhenALowerNodeJoinsWithAFull() {
+        let run = AnalyzerHarness([
+            at(0, b, .hello("b")), at(1, c, .hello("c")),  // due b, deadline 4
+            at(2, a, .full((a, "a"), (b, "b"), (c, "c"))),
+            at(10, c, .pong),
+        ])
+        #expect(run.events(.registrySilent).isEmpty)
+    }
+
     /// A lower node joining through another node's FULL listing does the same.
     @Test func cancelledWhenALowerNodeIsListed() {
         let run = AnalyzerHarness([
