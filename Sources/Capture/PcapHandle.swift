@@ -58,6 +58,7 @@ public final class PcapHandle {
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         let precision: Timestamp.Precision
         let handle: OpaquePointer?
+        var empty = false
         if path == "-" {
             // Peek at the head of the stream and push it back (glibc keeps any number
             // of pushed-back bytes), so that libpcap still reads it from the start.
@@ -66,15 +67,19 @@ public final class PcapHandle {
             }
             var head = [UInt8](repeating: 0, count: 4096)
             let got = fread(&head, 1, head.count, input)
+            empty = got == 0
             precision = head.withUnsafeBytes { nativePrecision(ofCaptureHeader: UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
             for byte in head[0..<got].reversed() { ungetc(Int32(byte), input) }
             handle = pcap_fopen_offline_with_tstamp_precision(input, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer)
         } else {
             precision = peekPrecision(path)
+            empty = isEmptyFile(path)
             handle = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer)
         }
         guard let handle else {
-            throw CaptureError(.cannotOpen, "\(path == "-" ? "standard input" : path): \(describeOpenError(errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }, path: path))")
+            let name = path == "-" ? "standard input" : path
+            if empty { throw CaptureError(.cannotOpen, "\(name): empty, not a pcap or pcapng capture") }
+            throw CaptureError(.cannotOpen, "\(name): \(describeOpenError(errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }, path: path))")
         }
         return PcapHandle(pointer: handle, name: path, precision: precision)
     }
@@ -136,6 +141,13 @@ private func peekPrecision(_ path: String) -> Timestamp.Precision {
     var head = [UInt8](repeating: 0, count: 4096)
     let got = fread(&head, 1, head.count, file)
     return head.withUnsafeBytes { nativePrecision(ofCaptureHeader: UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+}
+
+/// A regular file of zero bytes: libpcap calls it a truncated header, but the user
+/// needs to hear that the file is empty.
+private func isEmptyFile(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && info.st_size == 0
 }
 
 /// libpcap's open errors, said the way a user needs them.
