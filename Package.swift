@@ -3,6 +3,10 @@ import PackageDescription
 
 // The way of a packet through peersniff, one target a step:
 // capture (libpcap) → link layer → IPv4 (+ reassembly) → UDP → codec → analyzer → output.
+// Release builds skip the dynamic exclusivity checks on the per-packet path (the
+// static checks stay); debug builds and tests keep them.
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "peersniff",
     products: [
@@ -19,19 +23,19 @@ let package = Package(
             providers: [.apt(["libpcap-dev"])]
         ),
         // Bytes, addresses and hex: what every layer reads with.
-        .target(name: "WireBytes"),
+        .target(name: "WireBytes", swiftSettings: hotPath),
         // The one place that knows the discovery wire format. No Foundation, no libpcap.
-        .target(name: "DiscoveryCodec", dependencies: ["WireBytes"]),
+        .target(name: "DiscoveryCodec", dependencies: ["WireBytes"], swiftSettings: hotPath),
         // Link, IPv4 (with reassembly), IPv6 and UDP headers. Knows nothing of discovery.
-        .target(name: "PacketLayers", dependencies: ["WireBytes"]),
+        .target(name: "PacketLayers", dependencies: ["WireBytes"], swiftSettings: hotPath),
         // libpcap behind one small seam: files, live interfaces, filters, dump files.
-        .target(name: "Capture", dependencies: ["CPcap"]),
+        .target(name: "Capture", dependencies: ["CPcap", "WireBytes"], swiftSettings: hotPath),
         // The election timeline: frames and time in, events out.
-        .target(name: "Analyzer", dependencies: ["DiscoveryCodec", "WireBytes"]),
+        .target(name: "Analyzer", dependencies: ["DiscoveryCodec", "WireBytes"], swiftSettings: hotPath),
         // Records to text and JSON Lines.
-        .target(name: "Output", dependencies: ["DiscoveryCodec", "Analyzer", "WireBytes"]),
+        .target(name: "Output", dependencies: ["DiscoveryCodec", "Analyzer", "WireBytes"], swiftSettings: hotPath),
         // Wires capture → layers → codec → analyzer → output.
-        .target(name: "PeersniffCore", dependencies: ["Capture", "PacketLayers", "DiscoveryCodec", "Analyzer", "Output", "WireBytes"]),
+        .target(name: "PeersniffCore", dependencies: ["Capture", "PacketLayers", "DiscoveryCodec", "Analyzer", "Output", "WireBytes"], swiftSettings: hotPath),
         .executableTarget(
             name: "peersniff",
             dependencies: ["PeersniffCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]

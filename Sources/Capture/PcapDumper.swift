@@ -31,6 +31,22 @@ public final class PcapDumper {
     private let nano: Bool
 
     public func write(time: Timestamp, originalLength: Int, bytes: UnsafeRawBufferPointer) {
+        // DLT_NULL's family is in the writing host's byte order, and this file is in
+        // ours: a packet read from a file of the other byte order gets its family
+        // swapped, or libpcap's filters (ours included) would not know it again.
+        if linkType == DLT_NULL, bytes.count >= 4 {
+            let family = bytes.loadUnaligned(as: UInt32.self)
+            if family > 0xFFFF, family.byteSwapped <= 0xFFFF {
+                var copy = Array(bytes)
+                withUnsafeBytes(of: family.byteSwapped) { copy.replaceSubrange(0..<4, with: $0) }
+                copy.withUnsafeBytes { dump(time: time, originalLength: originalLength, bytes: $0) }
+                return
+            }
+        }
+        dump(time: time, originalLength: originalLength, bytes: bytes)
+    }
+
+    private func dump(time: Timestamp, originalLength: Int, bytes: UnsafeRawBufferPointer) {
         var header = pcap_pkthdr()
         header.ts.tv_sec = Int(time.seconds)
         header.ts.tv_usec = nano ? Int(time.nanoseconds) : Int(time.nanoseconds / 1000)

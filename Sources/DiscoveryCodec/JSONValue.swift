@@ -47,11 +47,11 @@ public indirect enum JSONValue: Hashable, Sendable {
     }
 
     /// Compact JSON text of this value, appended to `out`.
-    public func write(to out: inout [UInt8]) {
+    public func write<Sink: ByteSink>(to out: inout Sink) {
         switch self {
-        case .null: out.append(contentsOf: "null".utf8)
-        case let .bool(b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case let .number(n): out.append(contentsOf: n.utf8)
+        case .null: out.append("null")
+        case let .bool(b): out.append(b ? "true" : "false")
+        case let .number(n): out.append(string: n)
         case let .string(s): writeJSONString(s, to: &out)
         case let .array(items):
             out.append(UInt8(ascii: "["))
@@ -81,7 +81,7 @@ public indirect enum JSONValue: Hashable, Sendable {
 
 /// Appends `text` as a JSON string literal: quotes, backslashes and every control
 /// character escaped, so that nothing from the network can break a JSON line.
-public func writeJSONString(_ text: String, to out: inout [UInt8]) {
+public func writeJSONString<Sink: ByteSink>(_ text: String, to out: inout Sink) {
     out.append(UInt8(ascii: "\""))
     for byte in text.utf8 { appendJSONEscaped(byte, to: &out) }
     out.append(UInt8(ascii: "\""))
@@ -89,7 +89,7 @@ public func writeJSONString(_ text: String, to out: inout [UInt8]) {
 
 /// Appends one UTF-8 byte of a JSON string's content, escaped where JSON requires.
 @inlinable
-public func appendJSONEscaped(_ byte: UInt8, to out: inout [UInt8]) {
+public func appendJSONEscaped<Sink: ByteSink>(_ byte: UInt8, to out: inout Sink) {
     switch byte {
     case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\""))
     case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\\"))
@@ -97,7 +97,7 @@ public func appendJSONEscaped(_ byte: UInt8, to out: inout [UInt8]) {
     case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
     case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
     case 0x00..<0x20, 0x7F:
-        out.append(contentsOf: "\\u00".utf8)
+        out.append("\\u00")
         out.append(hexDigit(byte >> 4))
         out.append(hexDigit(byte & 0x0F))
     default: out.append(byte)

@@ -5,7 +5,7 @@ import WireBytes
 /// through. Printable text passes; `"` and `\` are escaped (names are shown quoted);
 /// controls become `\xNN` (or `\n`, `\r`, `\t`, `\e`); C1 controls and invisible
 /// format characters become `\u{XXXX}`; bytes that are not UTF-8 become U+FFFD.
-public func appendTerminalSafe(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8], quoting: Bool = true) {
+public func appendTerminalSafe<Sink: ByteSink>(_ bytes: UnsafeRawBufferPointer, to out: inout Sink, quoting: Bool = true) {
     var i = 0
     let n = bytes.count
     while i < n {
@@ -15,12 +15,12 @@ public func appendTerminalSafe(_ bytes: UnsafeRawBufferPointer, to out: inout [U
             case UInt8(ascii: "\""), UInt8(ascii: "\\"):
                 if quoting { out.append(UInt8(ascii: "\\")) }
                 out.append(b)
-            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x1B: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "e")])
+            case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+            case 0x1B: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "e"))
             case 0x00..<0x20, 0x7F:
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "x"), hexDigit(b >> 4), hexDigit(b & 0x0F)])
+                out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "x")); out.append(hexDigit(b >> 4)); out.append(hexDigit(b & 0x0F))
             default: out.append(b)
             }
             i += 1
@@ -28,17 +28,17 @@ public func appendTerminalSafe(_ bytes: UnsafeRawBufferPointer, to out: inout [U
         }
         // A multi-byte sequence: decode one scalar strictly.
         guard let (scalar, width) = decodeScalar(bytes, at: i) else {
-            out.append(contentsOf: [0xEF, 0xBF, 0xBD])  // U+FFFD
+            out.append(0xEF); out.append(0xBF); out.append(0xBD)  // U+FFFD
             i += invalidSubpartLength(bytes, at: i)
             continue
         }
         if isInvisibleOrControl(scalar) {
-            out.append(contentsOf: "\\u{".utf8)
+            out.append("\\u{")
             var hex: [UInt8] = []
             var v = scalar
             repeat { hex.append(hexDigit(UInt8(v & 0xF))); v >>= 4 } while v > 0
             while hex.count < 4 { hex.append(UInt8(ascii: "0")) }
-            out.append(contentsOf: hex.reversed())
+            for digit in hex.reversed() { out.append(digit) }
             out.append(UInt8(ascii: "}"))
         } else {
             for k in 0..<width { out.append(bytes[i + k]) }
@@ -48,7 +48,7 @@ public func appendTerminalSafe(_ bytes: UnsafeRawBufferPointer, to out: inout [U
 }
 
 /// Same, for a Swift string (details, JSON text of a LEGACY frame).
-public func appendTerminalSafe(_ text: String, to out: inout [UInt8], quoting: Bool = true) {
+public func appendTerminalSafe<Sink: ByteSink>(_ text: String, to out: inout Sink, quoting: Bool = true) {
     var copy = text
     copy.withUTF8 { appendTerminalSafe(UnsafeRawBufferPointer($0), to: &out, quoting: quoting) }
 }
@@ -131,7 +131,17 @@ func decodeScalar(_ bytes: UnsafeRawBufferPointer, at i: Int) -> (UInt32, Int)? 
 
 /// Appends bytes as the content of a JSON string: valid UTF-8 is copied (escaped
 /// where JSON requires), anything else becomes U+FFFD.
-public func appendJSONStringContent(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+public func appendJSONStringContent<Sink: ByteSink>(_ bytes: UnsafeRawBufferPointer, to out: inout Sink) {
+    // The common case, plain printable ASCII: one copy.
+    var plain = true
+    for b in bytes where b < 0x20 || b >= 0x7F || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+        plain = false
+        break
+    }
+    if plain {
+        out.append(bytes: bytes)
+        return
+    }
     var i = 0
     let n = bytes.count
     while i < n {
@@ -143,14 +153,32 @@ public func appendJSONStringContent(_ bytes: UnsafeRawBufferPointer, to out: ino
             for k in 0..<width { out.append(bytes[i + k]) }
             i += width
         } else {
-            out.append(contentsOf: [0xEF, 0xBF, 0xBD])
+            out.append(0xEF); out.append(0xBF); out.append(0xBD)
             i += invalidSubpartLength(bytes, at: i)
         }
     }
 }
 
+/// JSON string content from bytes known to be UTF-8: runs without a byte JSON
+/// must escape are copied whole.
+public func appendJSONStringContentOfValidUTF8<Sink: ByteSink>(_ bytes: UnsafeRawBufferPointer, to out: inout Sink) {
+    var start = 0
+    var i = 0
+    let n = bytes.count
+    while i < n {
+        let b = bytes[i]
+        if b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == 0x7F {
+            if i > start { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<i])) }
+            appendJSONEscapedByte(b, to: &out)
+            start = i + 1
+        }
+        i += 1
+    }
+    if n > start { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<n])) }
+}
+
 @inline(__always)
-func appendJSONEscapedByte(_ byte: UInt8, to out: inout [UInt8]) {
+func appendJSONEscapedByte<Sink: ByteSink>(_ byte: UInt8, to out: inout Sink) {
     switch byte {
     case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\""))
     case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\\"))
@@ -158,12 +186,12 @@ func appendJSONEscapedByte(_ byte: UInt8, to out: inout [UInt8]) {
     case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
     case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
     case 0x00..<0x20, 0x7F:
-        out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hexDigit(byte >> 4), hexDigit(byte & 0x0F)])
+        out.append("\\u00"); out.append(hexDigit(byte >> 4)); out.append(hexDigit(byte & 0x0F))
     default: out.append(byte)
     }
 }
 
-public func appendJSONString(_ text: String, to out: inout [UInt8]) {
+public func appendJSONString<Sink: ByteSink>(_ text: String, to out: inout Sink) {
     out.append(UInt8(ascii: "\""))
     var copy = text
     copy.withUTF8 { appendJSONStringContent(UnsafeRawBufferPointer($0), to: &out) }

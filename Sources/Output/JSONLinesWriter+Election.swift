@@ -45,9 +45,9 @@ extension JSONLinesWriter {
             key("renamed"); stream.buffer.append(UInt8(ascii: "["))
             for (i, rename) in renamed.enumerated() {
                 if i > 0 { stream.buffer.append(UInt8(ascii: ",")) }
-                stream.buffer.append(contentsOf: "{\"ip\":".utf8); quotedAddress(rename.ip)
-                stream.buffer.append(contentsOf: ",\"from\":".utf8); nameValue(rename.from)
-                stream.buffer.append(contentsOf: ",\"to\":".utf8); nameValue(rename.to)
+                stream.buffer.append("{\"ip\":"); quotedAddress(rename.ip)
+                stream.buffer.append(",\"from\":"); nameValue(rename.from)
+                stream.buffer.append(",\"to\":"); nameValue(rename.to)
                 stream.buffer.append(UInt8(ascii: "}"))
             }
             stream.buffer.append(UInt8(ascii: "]"))
@@ -79,9 +79,9 @@ extension JSONLinesWriter {
         key("nodes"); stream.buffer.append(UInt8(ascii: "["))
         for (i, node) in report.nodes.enumerated() {
             if i > 0 { stream.buffer.append(UInt8(ascii: ",")) }
-            stream.buffer.append(contentsOf: "{\"ip\":".utf8); quotedAddress(node.ip)
-            if let name = node.name { stream.buffer.append(contentsOf: ",\"name\":".utf8); nameValue(name) }
-            stream.buffer.append(contentsOf: ",\"names\":[".utf8)
+            stream.buffer.append("{\"ip\":"); quotedAddress(node.ip)
+            if let name = node.name { stream.buffer.append(",\"name\":"); nameValue(name) }
+            stream.buffer.append(",\"names\":[")
             for (k, name) in node.names.enumerated() {
                 if k > 0 { stream.buffer.append(UInt8(ascii: ",")) }
                 nameValue(name)
@@ -102,15 +102,15 @@ extension JSONLinesWriter {
         }
         stream.buffer.append(UInt8(ascii: "]"))
         key("registry")
-        if let registry = report.registry { quotedAddress(registry) } else { stream.buffer.append(contentsOf: "null".utf8) }
+        if let registry = report.registry { quotedAddress(registry) } else { stream.buffer.append("null") }
         key("registry_history"); stream.buffer.append(UInt8(ascii: "["))
         for (i, reign) in report.history.enumerated() {
             if i > 0 { stream.buffer.append(UInt8(ascii: ",")) }
-            stream.buffer.append(contentsOf: "{\"ip\":".utf8); quotedAddress(reign.ip)
+            stream.buffer.append("{\"ip\":"); quotedAddress(reign.ip)
             key("since"); timestamp(reign.since)
             if let until = reign.until {
                 key("until"); timestamp(until)
-                key("duration_s"); stream.buffer.append(contentsOf: formatDecimal(until.seconds(since: reign.since)).utf8)
+                key("duration_s"); stream.buffer.append(string: formatDecimal(until.seconds(since: reign.since)))
             }
             key("fulls"); appendDecimal(UInt64(reign.fulls), to: &stream.buffer)
             stream.buffer.append(UInt8(ascii: "}"))
@@ -124,8 +124,8 @@ extension JSONLinesWriter {
         key("diagnoses"); stream.buffer.append(UInt8(ascii: "["))
         for (i, diagnosis) in report.diagnoses.enumerated() {
             if i > 0 { stream.buffer.append(UInt8(ascii: ",")) }
-            stream.buffer.append(contentsOf: "{\"code\":".utf8); appendJSONString(diagnosis.code, to: &stream.buffer)
-            stream.buffer.append(contentsOf: ",\"text\":".utf8); appendJSONString(diagnosis.text, to: &stream.buffer)
+            stream.buffer.append("{\"code\":"); appendJSONString(diagnosis.code, to: &stream.buffer)
+            stream.buffer.append(",\"text\":"); appendJSONString(diagnosis.text, to: &stream.buffer)
             stream.buffer.append(UInt8(ascii: "}"))
         }
         stream.buffer.append(UInt8(ascii: "]"))

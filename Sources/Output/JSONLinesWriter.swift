@@ -24,7 +24,7 @@ public final class JSONLinesWriter: RecordWriter {
     public func flush() { stream.flush() }
 
     func openRecord(kind: StaticString, origin: PacketOrigin?) {
-        stream.buffer.append(contentsOf: "{\"kind\":\"".utf8)
+        stream.buffer.append("{\"kind\":\"")
         kind.withUTF8Buffer { stream.buffer.append(contentsOf: $0) }
         stream.buffer.append(UInt8(ascii: "\""))
         if let origin {
@@ -55,9 +55,15 @@ public final class JSONLinesWriter: RecordWriter {
         stream.buffer.append(UInt8(ascii: "\""))
     }
 
-    func name(_ bytes: UnsafeRawBufferPointer) {
+    /// A name as a JSON string. `validUTF8`: the codec found every name of the frame
+    /// to be UTF-8 (no name warning), so only ASCII needs escaping.
+    func name(_ bytes: UnsafeRawBufferPointer, validUTF8: Bool = false) {
         stream.buffer.append(UInt8(ascii: "\""))
-        appendJSONStringContent(bytes, to: &stream.buffer)
+        if validUTF8 {
+            appendJSONStringContentOfValidUTF8(bytes, to: &stream.buffer)
+        } else {
+            appendJSONStringContent(bytes, to: &stream.buffer)
+        }
         stream.buffer.append(UInt8(ascii: "\""))
     }
 
@@ -78,22 +84,23 @@ public final class JSONLinesWriter: RecordWriter {
         openRecord(kind: "frame", origin: record.origin)
         endpoints(record.endpoints)
         let frame = record.frame
+        let validNames = frame.warnings.isDisjoint(with: [.nameNotUTF8, .nameCutMidCharacter])
         key("type"); stream.buffer.append(UInt8(ascii: "\""))
-        stream.buffer.append(contentsOf: frame.type.name.utf8)
+        stream.buffer.append(string: frame.type.name)
         stream.buffer.append(UInt8(ascii: "\""))
         switch frame.type {
         case .hello:
-            key("name"); name(frame.helloName)
+            key("name"); name(frame.helloName, validUTF8: validNames)
         case .full:
             key("peers"); stream.buffer.append(UInt8(ascii: "["))
             var first = true
             for peer in frame.peers {
                 if !first { stream.buffer.append(UInt8(ascii: ",")) }
                 first = false
-                stream.buffer.append(contentsOf: "{\"ip\":".utf8)
+                stream.buffer.append("{\"ip\":")
                 quotedAddress(peer.ip)
-                stream.buffer.append(contentsOf: ",\"name\":".utf8)
-                name(peer.name)
+                stream.buffer.append(",\"name\":")
+                name(peer.name, validUTF8: validNames)
                 stream.buffer.append(UInt8(ascii: "}"))
             }
             stream.buffer.append(UInt8(ascii: "]"))

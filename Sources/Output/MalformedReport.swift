@@ -68,7 +68,7 @@ public final class MalformedReportWriter: RecordWriter {
     func source(_ address: IPAddress) -> String {
         guard let ip = address.ipv4, let name = nameOf(ip) else { return address.description }
         var out: [UInt8] = []
-        out.append(contentsOf: "\(ip) \"".utf8)
+        out.append(string: "\(ip) \"")
         name.bytes.withUnsafeBytes { appendTerminalSafe($0, to: &out) }
         out.append(UInt8(ascii: "\""))
         return String(decoding: out, as: UTF8.self)

@@ -5,7 +5,7 @@ import Glibc
 /// Buffered output to a file descriptor: records are built into one reused buffer
 /// and written with one `write(2)` per 64 KiB, never one per record.
 public final class OutputStream {
-    public var buffer: [UInt8] = []
+    public var buffer: RawBytes
     private let descriptor: Int32
     private let threshold: Int
     /// Set when the reader went away (EPIPE): later writes are dropped.
@@ -14,7 +14,7 @@ public final class OutputStream {
     public init(descriptor: Int32 = 1, threshold: Int = 64 * 1024) {
         self.descriptor = descriptor
         self.threshold = threshold
-        buffer.reserveCapacity(threshold + 16 * 1024)
+        buffer = RawBytes(capacity: threshold + 64 * 1024)
     }
 
     /// Writes out the buffer if it is full enough.
@@ -25,7 +25,7 @@ public final class OutputStream {
 
     public func flush() {
         guard !buffer.isEmpty else { return }
-        defer { buffer.removeAll(keepingCapacity: true) }
+        defer { buffer.removeAll() }
         guard !broken else { return }
         buffer.withUnsafeBytes { bytes in
             var offset = 0
@@ -41,9 +41,12 @@ public final class OutputStream {
         }
     }
 
-    public func append(_ text: String) { buffer.append(contentsOf: text.utf8) }
+    public func append(_ text: String) { buffer.append(string: text) }
 
-    deinit { flush() }
+    deinit {
+        flush()
+        buffer.deallocate()
+    }
 }
 
 /// Writes a line to standard error at once (unbuffered, as errors should be).

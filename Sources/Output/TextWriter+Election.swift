@@ -29,12 +29,12 @@ extension TextWriter {
             prefix(origin)
         } else {
             event.time.writeTimeOfDay(to: &stream.buffer)
-            stream.buffer.append(contentsOf: " (deadline) ".utf8)
+            stream.buffer.append(" (deadline) ")
         }
-        stream.buffer.append(contentsOf: style.event.utf8)
-        stream.buffer.append(contentsOf: "▶ ".utf8)
-        stream.buffer.append(contentsOf: event.kind.rawValue.utf8)
-        stream.buffer.append(contentsOf: style.reset.utf8)
+        stream.buffer.append(string: style.event)
+        stream.buffer.append("▶ ")
+        stream.buffer.append(string: event.kind.rawValue)
+        stream.buffer.append(string: style.reset)
         stream.buffer.append(UInt8(ascii: " "))
         // describe() escapes every part that came from the network.
         stream.append(describe(event))
@@ -47,7 +47,7 @@ extension TextWriter {
         guard let fold else { return }
         self.fold = nil
         guard fold.count > 0 else { return }
-        stream.buffer.append(contentsOf: style.dim.utf8)
+        stream.buffer.append(string: style.dim)
         var line = "  … \(fold.count) more \(fold.kind.rawValue) until "
         var stamp: [UInt8] = []
         fold.last.writeTimeOfDay(to: &stamp)
@@ -56,7 +56,7 @@ extension TextWriter {
             line += " (" + fold.addresses.map(\.description).joined(separator: ", ") + (fold.count > fold.addresses.count ? ", …" : "") + ")"
         }
         stream.append(line)
-        stream.buffer.append(contentsOf: style.reset.utf8)
+        stream.buffer.append(string: style.reset)
         stream.buffer.append(0x0A)
         stream.recordEnded()
     }

@@ -34,20 +34,20 @@ public final class TextWriter: RecordWriter {
         let day = origin.time.seconds >= 0 ? origin.time.seconds / 86_400 : (origin.time.seconds - 86_399) / 86_400
         if day != lastDay {
             lastDay = day
-            stream.buffer.append(contentsOf: style.dim.utf8)
-            stream.buffer.append(contentsOf: "-- ".utf8)
+            stream.buffer.append(string: style.dim)
+            stream.buffer.append("-- ")
             var stamp: [UInt8] = []
             origin.time.writeRFC3339(to: &stamp)
             stream.buffer.append(contentsOf: stamp.prefix(10))
-            stream.buffer.append(contentsOf: " (UTC) --".utf8)
-            stream.buffer.append(contentsOf: style.reset.utf8)
+            stream.buffer.append(" (UTC) --")
+            stream.buffer.append(string: style.reset)
             stream.buffer.append(0x0A)
         }
         origin.time.writeTimeOfDay(to: &stream.buffer)
-        stream.buffer.append(contentsOf: " #".utf8)
+        stream.buffer.append(" #")
         appendDecimal(UInt64(origin.number), to: &stream.buffer)
         if let file = origin.file {
-            stream.buffer.append(contentsOf: " [".utf8)
+            stream.buffer.append(" [")
             appendTerminalSafe(file, to: &stream.buffer)
             stream.buffer.append(UInt8(ascii: "]"))
         }
@@ -58,7 +58,7 @@ public final class TextWriter: RecordWriter {
         e.source.write(to: &stream.buffer)
         stream.buffer.append(UInt8(ascii: ":"))
         appendDecimal(UInt64(e.sourcePort), to: &stream.buffer)
-        stream.buffer.append(contentsOf: " > ".utf8)
+        stream.buffer.append(" > ")
         e.destination.write(to: &stream.buffer)
         stream.buffer.append(UInt8(ascii: ":"))
         appendDecimal(UInt64(e.destinationPort), to: &stream.buffer)
@@ -76,9 +76,9 @@ public final class TextWriter: RecordWriter {
         prefix(record.origin)
         endpoints(record.endpoints)
         let frame = record.frame
-        stream.buffer.append(contentsOf: style.bold.utf8)
-        stream.buffer.append(contentsOf: frame.type.name.utf8)
-        stream.buffer.append(contentsOf: style.reset.utf8)
+        stream.buffer.append(string: style.bold)
+        stream.buffer.append(string: frame.type.name)
+        stream.buffer.append(string: style.reset)
         switch frame.type {
         case .hello:
             stream.buffer.append(UInt8(ascii: " "))
@@ -86,10 +86,10 @@ public final class TextWriter: RecordWriter {
         case .full:
             stream.buffer.append(UInt8(ascii: " "))
             appendDecimal(UInt64(frame.peers.count), to: &stream.buffer)
-            stream.buffer.append(contentsOf: (frame.peers.count == 1 ? " peer" : " peers").utf8)
+            stream.buffer.append(string: (frame.peers.count == 1 ? " peer" : " peers"))
             var first = true
             for peer in frame.peers {
-                stream.buffer.append(contentsOf: (first ? ": " : ", ").utf8)
+                stream.buffer.append(string: (first ? ": " : ", "))
                 first = false
                 peer.ip.write(to: &stream.buffer)
                 stream.buffer.append(UInt8(ascii: " "))
@@ -105,14 +105,14 @@ public final class TextWriter: RecordWriter {
             break
         }
         if !frame.warnings.isEmpty {
-            stream.buffer.append(contentsOf: "  ".utf8)
-            stream.buffer.append(contentsOf: style.warning.utf8)
-            stream.buffer.append(contentsOf: "warning:".utf8)
+            stream.buffer.append("  ")
+            stream.buffer.append(string: style.warning)
+            stream.buffer.append("warning:")
             for code in frame.warnings.codes {
                 stream.buffer.append(UInt8(ascii: " "))
-                stream.buffer.append(contentsOf: code.utf8)
+                stream.buffer.append(string: code)
             }
-            stream.buffer.append(contentsOf: style.reset.utf8)
+            stream.buffer.append(string: style.reset)
         }
         stream.buffer.append(0x0A)
         stream.recordEnded()
@@ -123,15 +123,15 @@ public final class TextWriter: RecordWriter {
         prefix(record.origin)
         endpoints(record.endpoints)
         let m = record.malformation
-        stream.buffer.append(contentsOf: style.error.utf8)
-        stream.buffer.append(contentsOf: "MALFORMED ".utf8)
-        stream.buffer.append(contentsOf: m.reason.description.utf8)
-        stream.buffer.append(contentsOf: style.reset.utf8)
-        stream.buffer.append(contentsOf: " at offset ".utf8)
+        stream.buffer.append(string: style.error)
+        stream.buffer.append("MALFORMED ")
+        stream.buffer.append(string: m.reason.description)
+        stream.buffer.append(string: style.reset)
+        stream.buffer.append(" at offset ")
         appendDecimal(UInt64(max(0, m.offset)), to: &stream.buffer)
-        stream.buffer.append(contentsOf: " of ".utf8)
+        stream.buffer.append(" of ")
         appendDecimal(UInt64(max(0, m.length)), to: &stream.buffer)
-        stream.buffer.append(contentsOf: ": ".utf8)
+        stream.buffer.append(": ")
         appendTerminalSafe(m.detail, to: &stream.buffer, quoting: false)
         stream.buffer.append(0x0A)
         stream.recordEnded()

@@ -73,7 +73,7 @@ extension UnsafeRawBufferPointer {
 
 /// Lower-case hex digits of `bytes`, appended to `out`.
 @inlinable
-public func appendHex(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+public func appendHex<Sink: ByteSink>(_ bytes: UnsafeRawBufferPointer, to out: inout Sink) {
     for byte in bytes {
         out.append(hexDigit(byte >> 4))
         out.append(hexDigit(byte & 0x0F))

@@ -66,10 +66,11 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Appends the text form without building a String for IPv4.
-    public func write(to out: inout [UInt8]) {
+    @inlinable
+    public func write<Sink: ByteSink>(to out: inout Sink) {
         switch self {
         case let .v4(a): a.write(to: &out)
-        case let .v6(a): out.append(contentsOf: a.description.utf8)
+        case let .v6(a): out.append(string: a.description)
         }
     }
 }

@@ -44,7 +44,8 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
     }
 
     /// Appends the dotted-quad text to `out` without building a String.
-    public func write(to out: inout [UInt8]) {
+    @inlinable
+    public func write<Sink: ByteSink>(to out: inout Sink) {
         for shift in stride(from: 24, through: 0, by: -8) {
             appendDecimal(UInt64((value >> UInt32(shift)) & 0xFF), to: &out)
             if shift != 0 { out.append(UInt8(ascii: ".")) }
@@ -54,29 +55,13 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
 
 /// Appends the decimal digits of `number` to `out`.
 @inlinable
-public func appendDecimal(_ number: UInt64, to out: inout [UInt8]) {
-    if number < 10 { out.append(UInt8(ascii: "0") &+ UInt8(number)); return }
-    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    var count = 0
-    var n = number
-    withUnsafeMutableBytes(of: &digits) { buffer in
-        while n > 0 {
-            buffer[count] = UInt8(ascii: "0") &+ UInt8(n % 10)
-            n /= 10
-            count += 1
-        }
-        while count > 0 {
-            count -= 1
-            out.append(buffer[count])
-        }
-    }
+public func appendDecimal<Sink: ByteSink>(_ number: UInt64, to out: inout Sink) {
+    out.append(decimal: number)
 }
 
 /// Appends `number` as exactly `width` decimal digits, zero-padded.
 @inlinable
-public func appendDecimal(_ number: UInt64, width: Int, to out: inout [UInt8]) {
+public func appendDecimal<Sink: ByteSink>(_ number: UInt64, width: Int, to out: inout Sink) {
     var divisor: UInt64 = 1
     for _ in 1..<max(width, 1) { divisor *= 10 }
     var n = number

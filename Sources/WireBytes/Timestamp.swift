@@ -55,7 +55,8 @@ public struct Timestamp: Hashable, Comparable, Sendable {
     }
 
     /// RFC 3339 UTC with the capture's precision: `2026-11-25T12:00:01.234567Z`.
-    public func writeRFC3339(to out: inout [UInt8]) {
+    @inlinable
+    public func writeRFC3339<Sink: ByteSink>(to out: inout Sink) {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civilFromDays(days)
@@ -70,12 +71,14 @@ public struct Timestamp: Hashable, Comparable, Sendable {
     }
 
     /// `HH:MM:SS.ffffff` (UTC), as tcpdump shows a packet's time.
-    public func writeTimeOfDay(to out: inout [UInt8]) {
+    @inlinable
+    public func writeTimeOfDay<Sink: ByteSink>(to out: inout Sink) {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         writeTimeOfDay(secondOfDay: seconds - days * 86_400, to: &out)
     }
 
-    private func writeTimeOfDay(secondOfDay: Int64, to out: inout [UInt8]) {
+    @inlinable
+    func writeTimeOfDay<Sink: ByteSink>(secondOfDay: Int64, to out: inout Sink) {
         appendDecimal(UInt64(secondOfDay / 3600), width: 2, to: &out)
         out.append(UInt8(ascii: ":"))
         appendDecimal(UInt64(secondOfDay / 60 % 60), width: 2, to: &out)
@@ -96,6 +99,7 @@ public struct Timestamp: Hashable, Comparable, Sendable {
 }
 
 /// Howard Hinnant's days-to-civil algorithm: (year, month, day) of a day count since 1970-01-01.
+@usableFromInline
 func civilFromDays(_ days: Int64) -> (Int64, Int64, Int64) {
     let z = days + 719_468
     let era = (z >= 0 ? z : z - 146_096) / 146_097

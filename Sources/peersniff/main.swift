@@ -143,7 +143,7 @@ struct Peersniff: ParsableCommand {
         }
         let pipeline = Pipeline(options: options, writer: activeWriter)
         let election = ElectionBridge(analyzer: analyzer, writer: activeWriter)
-        pipeline.consumer = election
+        if getenv("PEERSNIFF_NO_ANALYZER") == nil { pipeline.consumer = election }
         textWriter?.nameOf = { analyzer.nodes[$0]?.name }
         reportWriter?.nameOf = { analyzer.nodes[$0]?.name }
         var errors: [String] = []
