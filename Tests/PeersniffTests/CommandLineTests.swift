@@ -135,6 +135,27 @@ struct CommandLineTests {
         #expect(again.frameRecords.map { $0["ts"] as? String } == run.frameRecords.map { $0["ts"] as? String })
     }
 
+    @Test("-w keeps the input's link type", arguments: [LinkFraming.raw, .rawIPv4, .linuxSLL, .linuxSLL2, .nullBigEndian, .loop, .qinq])
+    func writeKeepsLinkType(framing: LinkFraming) throws {
+        let folder = Paths.temporaryFolder()
+        let packets = CaptureFormatTests.linkTypePackets(framing)
+        let input = try writeTestCapture(makeCapture(packets, linkType: framing.linkType, format: .pcap(bigEndian: framing.fileIsBigEndian, nanoseconds: false)),
+                                         name: "in.pcap", in: folder)
+        let output = folder.appendingPathComponent("out.pcap").path
+        let first = try peersniffJSON(input, ["-w", output])
+        #expect(first.status == 0, "stderr: \(first.stderr)")
+        let again = try peersniffJSON(output)
+        #expect(again.status == 0, "stderr: \(again.stderr)")
+        // The DNS packet was not saved: every packet number is one less.
+        #expect(again.datagramRecords.map(RecordFields.init)
+                == first.datagramRecords.map { var fields = RecordFields($0); fields.n -= 1; return fields })
+        #expect(again.datagramRecords.count == packets.count - 1)
+        if toolAvailable("tshark") {
+            let tshark = try runProgram(try toolPath("tshark"), ["-r", output, "-T", "fields", "-e", "udp.dstport"])
+            #expect(tshark.stdout.split(separator: "\n") == Array(repeating: "37020", count: packets.count - 1), "tshark: \(tshark.stderr)")
+        }
+    }
+
     // MARK: Several -r files
 
     @Test("Several -r files are merged in timestamp order, each record naming its file")
