@@ -65,11 +65,10 @@ public final class PcapHandle {
             guard let input = fdopen(0, "rb") else {
                 throw CaptureError(.cannotOpen, "standard input: cannot be read")
             }
-            var head = [UInt8](repeating: 0, count: 4096)
-            let got = fread(&head, 1, head.count, input)
-            empty = got == 0
-            precision = head.withUnsafeBytes { nativePrecision(ofCaptureHeader: UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
-            for byte in head[0..<got].reversed() { ungetc(Int32(byte), input) }
+            let head = captureHead(of: input)
+            empty = head.isEmpty
+            precision = head.withUnsafeBytes { nativePrecision(ofCaptureHeader: $0) }
+            for byte in head.reversed() { ungetc(Int32(byte), input) }
             handle = pcap_fopen_offline_with_tstamp_precision(input, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer)
         } else {
             precision = peekPrecision(path)
@@ -138,9 +137,18 @@ public final class PcapHandle {
 private func peekPrecision(_ path: String) -> Timestamp.Precision {
     guard let file = fopen(path, "rb") else { return .microseconds }
     defer { fclose(file) }
-    var head = [UInt8](repeating: 0, count: 4096)
-    let got = fread(&head, 1, head.count, file)
-    return head.withUnsafeBytes { nativePrecision(ofCaptureHeader: UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+    return captureHead(of: file).withUnsafeBytes { nativePrecision(ofCaptureHeader: $0) }
+}
+
+/// Reads the head of a capture from `file`: a pcap file's magic, or a pcapng file's
+/// blocks up to its first Interface Description Block, however long the section
+/// header's options are (bounded, so that a broken length cannot make it read on).
+func captureHead(of file: UnsafeMutablePointer<FILE>) -> [UInt8] {
+    captureHead { count in
+        var bytes = [UInt8](repeating: 0, count: count)
+        let got = fread(&bytes, 1, count, file)
+        return Array(bytes[0..<got])
+    }
 }
 
 /// A regular file of zero bytes: libpcap calls it a truncated header, but the user

@@ -42,3 +42,40 @@ public func nativePrecision(ofCaptureHeader bytes: UnsafeRawBufferPointer) -> Ti
     }
     return .microseconds
 }
+
+/// The most `captureHead` reads looking for a pcapng file's first interface.
+let captureHeadLimit = 1 << 20
+
+/// Reads the head of a capture through `read` (which returns up to the count of
+/// bytes asked for): 4 bytes of a pcap file, or a pcapng file's blocks up to and
+/// including its first Interface Description Block, which holds `if_tsresol`.
+/// Stops early at the end of the input or at a block length that cannot be right.
+func captureHead(read: (Int) -> [UInt8]) -> [UInt8] {
+    var head: [UInt8] = []
+    /// Reads until `head` holds `count` bytes; false at the end of the input.
+    func fill(to count: Int) -> Bool {
+        while head.count < count {
+            let more = read(count - head.count)
+            if more.isEmpty { return false }
+            head += more
+        }
+        return true
+    }
+    guard fill(to: 12) else { return head }
+    let magic = head.withUnsafeBytes { $0.loadBigEndianUInt32(at: 0) }
+    guard magic == 0x0A0D_0D0A else { return head }
+    let isLittle = head.withUnsafeBytes { $0.loadLittleEndianUInt32(at: 8) } == 0x1A2B_3C4D
+    func u32(_ at: Int) -> UInt32 {
+        head.withUnsafeBytes { isLittle ? $0.loadLittleEndianUInt32(at: at) : $0.loadBigEndianUInt32(at: at) }
+    }
+    var block = 0
+    for _ in 0..<64 {
+        guard fill(to: block + 8) else { break }
+        let type = u32(block)
+        let length = Int(u32(block + 4))
+        guard length >= 12, length % 4 == 0, block + length <= captureHeadLimit, fill(to: block + length) else { break }
+        if type == 1 { break }
+        block += length
+    }
+    return head
+}

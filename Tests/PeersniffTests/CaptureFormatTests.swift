@@ -125,6 +125,93 @@ struct CaptureFormatTests {
         #expect(bytes.withUnsafeBytes { nativePrecision(ofCaptureHeader: $0) } == expected)
     }
 
+    /// A pcapng file as other writers make it: options in the section header, and
+    /// the interface's name and description before its if_tsresol.
+    static func pcapngWithOptions(bigEndian big: Bool, resolution: UInt8?, packets: [(seconds: UInt64, fraction: UInt64, bytes: [UInt8])]) -> Data {
+        var out = Data()
+        func u16(_ v: UInt16) { var x = big ? v.bigEndian : v.littleEndian; withUnsafeBytes(of: &x) { out.append(contentsOf: $0) } }
+        func u32(_ v: UInt32) { var x = big ? v.bigEndian : v.littleEndian; withUnsafeBytes(of: &x) { out.append(contentsOf: $0) } }
+        func option(_ code: UInt16, _ value: [UInt8]) -> Int {
+            u16(code); u16(UInt16(value.count)); out.append(contentsOf: value)
+            let pad = (4 - value.count % 4) % 4
+            out.append(contentsOf: [UInt8](repeating: 0, count: pad))
+            return 4 + value.count + pad
+        }
+        func block(_ type: UInt32, _ body: () -> Void) {
+            let start = out.count
+            u32(type); u32(0)
+            body()
+            let length = UInt32(out.count - start + 4)
+            u32(length)
+            let bytes = big ? length.bigEndian : length.littleEndian
+            withUnsafeBytes(of: bytes) { out.replaceSubrange((start + 4)..<(start + 8), with: $0) }
+        }
+        block(0x0A0D_0D0A) {
+            u32(0x1A2B_3C4D); u16(1); u16(0); u32(0xFFFF_FFFF); u32(0xFFFF_FFFF)
+            _ = option(4, Array(String(repeating: "a capture tool with a long name ", count: 200).utf8))  // shb_userappl, 6400 bytes
+            _ = option(0, [])
+        }
+        block(1) {
+            u16(1); u16(0); u32(262144)
+            _ = option(2, Array("eth0".utf8))             // if_name
+            _ = option(3, Array("the LAN port".utf8))     // if_description
+            if let resolution { _ = option(9, [resolution]) }
+            _ = option(0, [])
+        }
+        for p in packets {
+            block(6) {
+                let units = p.seconds * (resolution == 9 ? 1_000_000_000 : 1_000_000) + p.fraction
+                u32(0); u32(UInt32(units >> 32)); u32(UInt32(units & 0xFFFF_FFFF))
+                u32(UInt32(p.bytes.count)); u32(UInt32(p.bytes.count))
+                out.append(contentsOf: p.bytes)
+                out.append(contentsOf: [UInt8](repeating: 0, count: (4 - p.bytes.count % 4) % 4))
+            }
+        }
+        return out
+    }
+
+    @Test("pcapng with section options and if_tsresol after other interface options", arguments: [false, true], [UInt8?.none, 6, 9])
+    func pcapngOptions(bigEndian: Bool, resolution: UInt8?) throws {
+        let hello = PacketBuilder.discovery(DiscoveryPayload.hello("Medieval Madness"))
+        let nano = resolution == 9
+        let data = Self.pcapngWithOptions(bigEndian: bigEndian, resolution: resolution,
+                                          packets: [(UInt64(CaptureClock.base) + 1, nano ? 234_567_891 : 234_567, hello)])
+        #expect(data.count > 6400)
+        let precision = [UInt8](data).withUnsafeBytes { nativePrecision(ofCaptureHeader: $0) }
+        let path = try writeTestCapture(data, name: "options.pcapng")
+        let run = try peersniffJSON(path)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.frameRecords.map { $0["ts"] as? String } == [nano ? "2026-11-25T12:00:01.234567891Z" : "2026-11-25T12:00:01.234567Z"])
+        #expect(run.frameRecords.first?["name"] as? String == "Medieval Madness")
+        #expect(precision == (nano ? .nanoseconds : .microseconds))
+        let fromStdin = try peersniffJSON("-", stdin: data)
+        #expect(fromStdin.status == 0, "stderr: \(fromStdin.stderr)")
+        #expect(fromStdin.stdout == run.stdout)
+    }
+
+    @Test("The head of a pcapng file is read to its first interface block, a byte at a time if need be")
+    func captureHeadReading() {
+        let data = [UInt8](Self.pcapngWithOptions(bigEndian: true, resolution: 9, packets: [(1, 2, [0x45])]))
+        var offset = 0
+        let head = captureHead { count in
+            let take = min(1, count, data.count - offset)  // the slowest pipe
+            defer { offset += take }
+            return Array(data[offset..<(offset + take)])
+        }
+        let idbEnd = data.count - 36  // one packet block of 32 + 4 bytes follows
+        #expect(head == Array(data[0..<idbEnd]))
+        #expect(head.withUnsafeBytes { nativePrecision(ofCaptureHeader: $0) } == .nanoseconds)
+
+        // A pcap file: the magic is enough. A block length that cannot be right: stop there.
+        let pcap = [UInt8](makeCapture([], format: .pcap(bigEndian: true, nanoseconds: true)))
+        var at = 0
+        #expect(captureHead { count in defer { at += count }; return Array(pcap[min(at, pcap.count)..<min(at + count, pcap.count)]) }.count == 12)
+        var broken = data
+        broken[7] = 13  // SHB length, big-endian low byte: not a multiple of 4
+        at = 0
+        #expect(captureHead { count in defer { at += count }; return Array(broken[min(at, broken.count)..<min(at + count, broken.count)]) }.count == 12)
+    }
+
     @Test("-r - reads standard input and gives the same records as the file", arguments: formats)
     func standardInput(format: FormatCase) throws {
         // More than 8 KB, so that the stream is read past any first peek.
