@@ -123,7 +123,7 @@ public final class PcapHandle {
             let h = header.pointee
             let captured = Int(h.caplen)
             return .packet(CapturedPacket(
-                time: Timestamp(seconds: Int64(h.ts.tv_sec), nanoseconds: Int32(truncatingIfNeeded: h.ts.tv_usec), precision: precision),
+                time: captureTime(seconds: Int64(h.ts.tv_sec), nanoseconds: Int64(h.ts.tv_usec), precision: precision),
                 capturedLength: captured,
                 originalLength: Int(h.len),
                 bytes: UnsafeRawBufferPointer(start: data, count: captured)))
@@ -132,6 +132,23 @@ public final class PcapHandle {
         default: return .failed(lastError)
         }
     }
+}
+
+/// A record's time as libpcap hands it over (asked for nanoseconds), made sane: a
+/// corrupt file's fraction can hold any 32-bit value, so whole seconds in it are
+/// carried over, and the result stays within years 1970 to 9999.
+func captureTime(seconds: Int64, nanoseconds: Int64, precision: Timestamp.Precision) -> Timestamp {
+    var s = seconds
+    var ns = nanoseconds
+    if ns < 0 || ns >= 1_000_000_000 {
+        s = s.addingReportingOverflow(ns / 1_000_000_000).partialValue
+        ns %= 1_000_000_000
+        if ns < 0 { ns += 1_000_000_000; s = s.subtractingReportingOverflow(1).partialValue }
+    }
+    let latest: Int64 = 253_402_300_799  // 9999-12-31T23:59:59Z
+    if s < 0 { s = 0; ns = 0 }
+    if s > latest { s = latest; ns = 999_999_999 }
+    return Timestamp(seconds: s, nanoseconds: Int32(ns), precision: precision)
 }
 
 private func peekPrecision(_ path: String) -> Timestamp.Precision {

@@ -130,33 +130,33 @@ func decodeScalar(_ bytes: UnsafeRawBufferPointer, at i: Int) -> (UInt32, Int)? 
 }
 
 /// Appends bytes as the content of a JSON string: valid UTF-8 is copied (escaped
-/// where JSON requires), anything else becomes U+FFFD.
+/// where JSON requires) in runs, anything else becomes U+FFFD (one per maximal
+/// invalid subpart, as `String(decoding:)` does).
 public func appendJSONStringContent<Sink: ByteSink>(_ bytes: UnsafeRawBufferPointer, to out: inout Sink) {
-    // The common case, plain printable ASCII: one copy.
-    var plain = true
-    for b in bytes where b < 0x20 || b >= 0x7F || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
-        plain = false
-        break
-    }
-    if plain {
-        out.append(bytes: bytes)
-        return
-    }
+    var start = 0
     var i = 0
     let n = bytes.count
     while i < n {
         let b = bytes[i]
+        if b >= 0x20, b < 0x7F, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") {
+            i += 1
+            continue
+        }
+        if b >= 0x80, let (_, width) = decodeScalar(bytes, at: i) {
+            i += width
+            continue
+        }
+        if i > start { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<i])) }
         if b < 0x80 {
             appendJSONEscapedByte(b, to: &out)
             i += 1
-        } else if let (_, width) = decodeScalar(bytes, at: i) {
-            for k in 0..<width { out.append(bytes[i + k]) }
-            i += width
         } else {
             out.append(0xEF); out.append(0xBF); out.append(0xBD)
             i += invalidSubpartLength(bytes, at: i)
         }
+        start = i
     }
+    if n > start { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<n])) }
 }
 
 /// JSON string content from bytes known to be UTF-8: runs without a byte JSON

@@ -124,6 +124,8 @@ public struct FragmentReassembler<Tag> {
     }
 
     /// The datagram's payload if the pieces cover it from 0 to its total length.
+    /// Pieces are laid in offset order; where two overlap, the earlier one's bytes
+    /// stay (the first copy wins, as for duplicates).
     private func assemble(_ entry: Pending) -> (payload: [UInt8], cut: Bool)? {
         guard let total = entry.totalLength else { return nil }
         let pieces = entry.pieces.sorted { $0.offset < $1.offset }
@@ -134,21 +136,26 @@ public struct FragmentReassembler<Tag> {
         }
         guard covered >= total else { return nil }
         var payload = [UInt8](repeating: 0, count: total)
-        var filled = [Bool](repeating: false, count: total)
+        var filled = 0          // bytes [0, filled) hold captured data, in order
         var cut = false
-        for piece in pieces {
-            if piece.cut { cut = true }
-            for (i, byte) in piece.bytes.enumerated() {
-                let at = piece.offset + i
-                guard at < total, !filled[at] else { continue }
-                payload[at] = byte
-                filled[at] = true
+        var hole = false        // a cut piece left bytes nobody captured
+        payload.withUnsafeMutableBytes { out in
+            for piece in pieces {
+                if piece.cut { cut = true }
+                let end = min(piece.offset + piece.bytes.count, total)
+                guard end > filled else { continue }
+                if piece.offset > filled { hole = true }
+                let from = max(piece.offset, filled)
+                piece.bytes.withUnsafeBytes { source in
+                    out.baseAddress!.advanced(by: from).copyMemory(
+                        from: source.baseAddress!.advanced(by: from - piece.offset), byteCount: end - from)
+                }
+                if !hole { filled = end }
             }
         }
         if cut {
             // Keep only what was really captured, up to the first hole.
-            let captured = filled.firstIndex(of: false) ?? total
-            payload.removeSubrange(captured...)
+            payload.removeSubrange(filled...)
         }
         return (payload, cut)
     }

@@ -46,10 +46,24 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
     /// Appends the dotted-quad text to `out` without building a String.
     @inlinable
     public func write<Sink: ByteSink>(to out: inout Sink) {
-        for shift in stride(from: 24, through: 0, by: -8) {
-            appendDecimal(UInt64((value >> UInt32(shift)) & 0xFF), to: &out)
-            if shift != 0 { out.append(UInt8(ascii: ".")) }
+        writeOctet(UInt8(truncatingIfNeeded: value >> 24), to: &out)
+        out.append(UInt8(ascii: "."))
+        writeOctet(UInt8(truncatingIfNeeded: value >> 16), to: &out)
+        out.append(UInt8(ascii: "."))
+        writeOctet(UInt8(truncatingIfNeeded: value >> 8), to: &out)
+        out.append(UInt8(ascii: "."))
+        writeOctet(UInt8(truncatingIfNeeded: value), to: &out)
+    }
+
+    @inlinable
+    func writeOctet<Sink: ByteSink>(_ octet: UInt8, to out: inout Sink) {
+        if octet >= 100 {
+            out.append(0x30 &+ octet / 100)
+            out.append(0x30 &+ octet / 10 % 10)
+        } else if octet >= 10 {
+            out.append(0x30 &+ octet / 10)
         }
+        out.append(0x30 &+ octet % 10)
     }
 }
 
@@ -62,12 +76,11 @@ public func appendDecimal<Sink: ByteSink>(_ number: UInt64, to out: inout Sink) 
 /// Appends `number` as exactly `width` decimal digits, zero-padded.
 @inlinable
 public func appendDecimal<Sink: ByteSink>(_ number: UInt64, width: Int, to out: inout Sink) {
-    var divisor: UInt64 = 1
-    for _ in 1..<max(width, 1) { divisor *= 10 }
-    var n = number
-    while divisor > 0 {
-        out.append(UInt8(ascii: "0") &+ UInt8((n / divisor) % 10))
-        n %= divisor
-        divisor /= 10
-    }
+    // Zero-pad, then the digits (a number wider than `width` is written whole).
+    var digits = 1
+    var probe = number
+    while probe >= 10 { probe /= 10; digits += 1 }
+    var pad = width - digits
+    while pad > 0 { out.append(UInt8(ascii: "0")); pad -= 1 }
+    out.append(decimal: number)
 }
