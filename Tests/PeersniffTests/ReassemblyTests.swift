@@ -235,6 +235,49 @@ struct ReassemblyTests {
         #expect((run.frameRecords.first?["peers"] as? [Any])?.count == 51)
     }
 
+    @Test("A reassembled datagram is judged whole: snap-length cut, checksum, checksum absent", arguments: ["cut", "bad-checksum", "no-checksum"])
+    func reassembledJudgedWhole(damage: String) throws {
+        var fragments = Self.smallFragments
+        var snap: UInt32 = 262144
+        var packets: [TestPacket] = []
+        switch damage {
+        case "cut":
+            // Every fragment's capture keeps 50 bytes of its IP payload (snap length 14 + 20 + 50).
+            snap = 84
+        case "bad-checksum":
+            fragments[2][30] ^= 0x01  // a byte of a peer name in the last fragment
+        default:
+            var udp = Self.smallUDP
+            udp[6] = 0; udp[7] = 0
+            fragments = PacketBuilder.fragments(src: "10.37.0.20", dst: "255.255.255.255", udp: udp, id: 0x6533, sizes: [104, 104])
+        }
+        for (step, fragment) in fragments.enumerated() {
+            let frame = PacketBuilder.ethernet(fragment)
+            packets.append(.at(1, UInt32(step), Array(frame.prefix(Int(snap))), originalLength: frame.count))
+        }
+        let run = try peersniffJSON(try writeTestCapture(makeCapture(packets, snapLength: snap)))
+        #expect(run.status == 0)
+        let records = run.datagramRecords
+        #expect(records.count == 1)
+        let record = try #require(records.first)
+        #expect(record["n"] as? Int == 3)
+        switch damage {
+        case "cut":
+            #expect(record["reason"] as? String == "truncated-capture")
+            #expect(record["length"] as? Int == 298)
+            // Captured without a hole: the first fragment's 50 bytes, less the UDP header.
+            #expect(record["offset"] as? Int == 50 - 8)
+            #expect(record["hex"] as? String == hex(Array(Self.smallUDP[8..<50])))
+        case "bad-checksum":
+            #expect(record["reason"] as? String == "bad-udp-checksum")
+            #expect(record["length"] as? Int == 298)
+        default:
+            #expect(record["type"] as? String == "FULL")
+            #expect(record["warnings"] as? [String] == ["fragmented"])
+            #expect(summaryCount(run.summaryRecord, "checksums", "absent") == 1)
+        }
+    }
+
     @Test("Fragments interleaved with other frames and with another sender's datagram of the same id")
     func interleaved() throws {
         let other = DiscoveryPayload.sortedFull(sender: "10.37.0.30", count: 4)
