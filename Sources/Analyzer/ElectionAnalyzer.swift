@@ -13,7 +13,7 @@ public struct Node: Sendable {
     public internal(set) var lastSent: Timestamp?
     /// When a FULL first listed it.
     public internal(set) var firstListed: Timestamp?
-    public internal(set) var framesByType = [Int](repeating: 0, count: FrameType.allCases.count)
+    public internal(set) var framesByType = FrameCounts()
     /// Declared offline and not heard from since.
     public internal(set) var declaredOffline = false
     public internal(set) var timesDeclaredOffline = 0
@@ -26,10 +26,13 @@ public struct Node: Sendable {
     var lastFull: Timestamp?
     /// `node-seen` was reported (a node first met in an OFFLINE is not yet seen).
     var seen = false
+    /// registry-silent events that expected it, and registry-unexpected FULLs it sent.
+    public internal(set) var timesSilent = 0
+    public internal(set) var timesUnexpected = 0
 
     static let maxNames = 16
 
-    public var framesSent: Int { framesByType.reduce(0, +) }
+    public var framesSent: Int { framesByType.total }
 }
 
 /// One reign in the registry history: the sender of FULLs from `since` until the
@@ -68,7 +71,7 @@ public final class ElectionAnalyzer {
     /// Receives every event as it happens.
     public var emit: (ElectionEvent) -> Void
 
-    public private(set) var nodes: [IPv4Address: Node] = [:]
+    public private(set) var nodes = NodeTable()
     /// The lowest address in L, and how many nodes L holds.
     public private(set) var lowest: IPv4Address?
     public private(set) var liveCount = 0
@@ -80,8 +83,10 @@ public final class ElectionAnalyzer {
     static let maxHistory = 1000
     public private(set) var eventCounts = [Int](repeating: 0, count: ElectionEventKind.allCases.count)
 
-    /// The previous FULL's entries, for `peers-changed`.
+    /// The previous FULL's entries in wire order (to see at once that a FULL repeats
+    /// the last one) and sorted by address without repeats (to tell what changed).
     private var previousFull: [Peer]? = nil
+    private var previousSorted: [Peer] = []
     /// The pending FULL deadline: the node due to send it, when, and why.
     public private(set) var pending: (expected: IPv4Address, deadline: Timestamp, after: IPv4Address?)?
     /// Conflict episodes: the last conflicting FULL time per pair.
@@ -90,11 +95,19 @@ public final class ElectionAnalyzer {
     private var recentFullSenders: [IPv4Address] = []
 
     /// Times a due FULL went unanswered, per expected node.
-    public private(set) var silentCounts: [IPv4Address: Int] = [:]
+    public var silentCounts: [IPv4Address: Int] {
+        var counts: [IPv4Address: Int] = [:]
+        for node in nodes.storage where node.timesSilent > 0 { counts[node.ip] = node.timesSilent }
+        return counts
+    }
     /// Conflicts per pair (lower address first).
     public private(set) var conflictCounts: [PairKey: Int] = [:]
     /// Unexpected FULLs per sender.
-    public private(set) var unexpectedCounts: [IPv4Address: Int] = [:]
+    public var unexpectedCounts: [IPv4Address: Int] {
+        var counts: [IPv4Address: Int] = [:]
+        for node in nodes.storage where node.timesUnexpected > 0 { counts[node.ip] = node.timesUnexpected }
+        return counts
+    }
 
     public struct PairKey: Hashable, Sendable {
         public let low: IPv4Address
@@ -113,9 +126,9 @@ public final class ElectionAnalyzer {
         let event = ElectionEvent(time: time, origin: origin, detail: detail)
         eventCounts[event.kind.index] += 1
         switch detail {
-        case let .registrySilent(expected, _): silentCounts[expected, default: 0] += 1
+        case let .registrySilent(expected, _): nodes.storage[nodes.place(expected)].timesSilent += 1
         case let .registryConflict(ips) where ips.count == 2: conflictCounts[PairKey(ips[0], ips[1]), default: 0] += 1
-        case let .registryUnexpected(ip, _): unexpectedCounts[ip, default: 0] += 1
+        case let .registryUnexpected(ip, _): nodes.storage[nodes.place(ip)].timesUnexpected += 1
         default: break
         }
         emit(event)
@@ -155,13 +168,12 @@ public final class ElectionAnalyzer {
     }
 
     private func heardFrom(_ ip: IPv4Address, frame: FrameView, at time: Timestamp, origin: PacketOrigin?) {
-        var node = nodes[ip] ?? Node(ip: ip)
-        let isNew = !node.seen
-        node.seen = true
-        if node.firstSent == nil { node.firstSent = time }
-        node.lastSent = time
-        node.framesByType[frame.type.index] += 1
-        nodes[ip] = node
+        let index = nodes.place(ip)
+        let isNew = !nodes.storage[index].seen
+        nodes.storage[index].seen = true
+        if nodes.storage[index].firstSent == nil { nodes.storage[index].firstSent = time }
+        nodes.storage[index].lastSent = time
+        nodes.storage[index].framesByType[frame.type.index] += 1
         if isNew {
             var name: Name? = nil
             if frame.type == .hello { name = Name(bytes: Array(frame.helloName)) }
@@ -169,62 +181,69 @@ public final class ElectionAnalyzer {
             if frame.type == .full, let first = frame.peers.first(where: { $0.ip == ip }) { name = Name(bytes: Array(first.name)) }
             send(.nodeSeen(ip: ip, name: name, via: frame.type), time, origin)
         }
-        if node.declaredOffline {
-            nodes[ip]!.declaredOffline = false
-            nodes[ip]!.timesReturned += 1
+        if nodes.storage[index].declaredOffline {
+            nodes.storage[index].declaredOffline = false
+            nodes.storage[index].timesReturned += 1
             send(.nodeReturned(ip: ip), time, origin)
         }
-        enterLive(ip)
+        enterLive(index)
         // The sender's own name, from its HELLO or LEGACY announcement.
         switch frame.type {
-        case .hello: learnName(frame.helloName, for: ip, at: time, origin: origin)
+        case .hello: learnName(frame.helloName, for: index, at: time, origin: origin)
         case .legacy:
             if let text = frame.legacyName {
                 var copy = text
-                copy.withUTF8 { learnName(UnsafeRawBufferPointer($0), for: ip, at: time, origin: origin) }
+                copy.withUTF8 { learnName(UnsafeRawBufferPointer($0), for: index, at: time, origin: origin) }
             }
-            if let version = frame.legacy?["version"]?.stringValue { nodes[ip]!.legacyVersion = version }
+            if let version = frame.legacy?["version"]?.stringValue { nodes.storage[index].legacyVersion = version }
         default: break
         }
     }
 
-    private func enterLive(_ ip: IPv4Address) {
-        guard !nodes[ip]!.live else { return }
-        nodes[ip]!.live = true
+    private func enterLive(_ index: Int) {
+        guard !nodes.storage[index].live else { return }
+        nodes.storage[index].live = true
         liveCount += 1
+        let ip = nodes.storage[index].ip
         if lowest == nil || ip < lowest! { lowest = ip }
     }
 
-    private func leaveLive(_ ip: IPv4Address) {
-        guard nodes[ip]?.live == true else { return }
-        nodes[ip]!.live = false
+    private func leaveLive(_ index: Int) {
+        guard nodes.storage[index].live else { return }
+        nodes.storage[index].live = false
         liveCount -= 1
-        if lowest == ip { lowest = nodes.values.filter(\.live).map(\.ip).min() }
+        guard lowest == nodes.storage[index].ip else { return }
+        var newLowest: IPv4Address? = nil
+        for node in nodes.storage where node.live {
+            if newLowest == nil || node.ip < newLowest! { newLowest = node.ip }
+        }
+        lowest = newLowest
     }
 
     /// A name differing from the last one known gives `node-renamed`; the first gives none.
-    private func learnName(_ bytes: UnsafeRawBufferPointer, for ip: IPv4Address, at time: Timestamp, origin: PacketOrigin?) {
-        let node = nodes[ip]!
-        if let current = node.name, current.bytes.elementsEqual(bytes) { return }
+    private func learnName(_ bytes: UnsafeRawBufferPointer, for index: Int, at time: Timestamp, origin: PacketOrigin?) {
+        if let current = nodes.storage[index].name, sameName(current, bytes) { return }
         let name = Name(bytes: Array(bytes))
-        if let current = node.name {
-            send(.nodeRenamed(Rename(ip: ip, from: current, to: name)), time, origin)
+        if let current = nodes.storage[index].name {
+            send(.nodeRenamed(Rename(ip: nodes.storage[index].ip, from: current, to: name)), time, origin)
         }
-        nodes[ip]!.name = name
-        if !node.names.contains(name), node.names.count < Node.maxNames { nodes[ip]!.names.append(name) }
+        nodes.storage[index].name = name
+        if !nodes.storage[index].names.contains(name), nodes.storage[index].names.count < Node.maxNames {
+            nodes.storage[index].names.append(name)
+        }
     }
 
     private func observeFull(_ frame: FrameView, from sender: IPv4Address, at time: Timestamp, origin: PacketOrigin?) {
         // Listings put nodes in L, unless they were declared offline.
         for peer in frame.peers {
-            if nodes[peer.ip] == nil { nodes[peer.ip] = Node(ip: peer.ip) }
-            if nodes[peer.ip]!.firstListed == nil { nodes[peer.ip]!.firstListed = time }
-            if !nodes[peer.ip]!.seen {
-                nodes[peer.ip]!.seen = true
+            let index = nodes.place(peer.ip)
+            if nodes.storage[index].firstListed == nil { nodes.storage[index].firstListed = time }
+            if !nodes.storage[index].seen {
+                nodes.storage[index].seen = true
                 send(.nodeSeen(ip: peer.ip, name: Name(bytes: Array(peer.name)), via: .full), time, origin)
             }
-            learnName(peer.name, for: peer.ip, at: time, origin: origin)
-            if !nodes[peer.ip]!.declaredOffline { enterLive(peer.ip) }
+            learnName(peer.name, for: index, at: time, origin: origin)
+            if !nodes.storage[index].declaredOffline { enterLive(index) }
         }
 
         // The registry is the sender of the latest FULL.
@@ -243,9 +262,11 @@ public final class ElectionAnalyzer {
         registry = sender
 
         // Two registries: another sender's FULL less than a window ago, not declared offline since.
-        recentFullSenders.removeAll { ip in
-            guard let last = nodes[ip]?.lastFull else { return true }
-            return time.totalNanoseconds - last.totalNanoseconds >= windowNanoseconds
+        if !recentFullSenders.isEmpty {
+            recentFullSenders.removeAll { ip in
+                guard let last = nodes[ip]?.lastFull else { return true }
+                return time.totalNanoseconds - last.totalNanoseconds >= windowNanoseconds
+            }
         }
         for other in recentFullSenders where other != sender {
             guard let last = nodes[other]?.lastFull, time.totalNanoseconds - last.totalNanoseconds < windowNanoseconds else { continue }
@@ -255,7 +276,7 @@ public final class ElectionAnalyzer {
             if let previous, time.totalNanoseconds - previous.totalNanoseconds < windowNanoseconds { continue }
             send(.registryConflict(ips: [pair.low, pair.high]), time, origin)
         }
-        nodes[sender]!.lastFull = time
+        nodes.storage[nodes.place(sender)].lastFull = time
         if !recentFullSenders.contains(sender) { recentFullSenders.append(sender) }
         if conflictEpisodes.count > 4096 { conflictEpisodes.removeAll() }
 
@@ -269,45 +290,56 @@ public final class ElectionAnalyzer {
     }
 
     private func comparePeers(_ frame: FrameView, at time: Timestamp, origin: PacketOrigin?) {
-        guard let previous = previousFull else {
-            previousFull = frame.peers.map { Peer(ip: $0.ip, name: Name(bytes: Array($0.name))) }
-            return
-        }
-        // Same entries in the same order: nothing to build.
-        var same = previous.count == frame.peers.count
-        if same {
+        // The same entries in the same order as the last FULL: nothing to build.
+        if let previous = previousFull, previous.count == frame.peers.count {
+            var same = true
             var index = 0
             for peer in frame.peers {
                 let old = previous[index]
-                if old.ip != peer.ip || !old.name.bytes.elementsEqual(peer.name) { same = false; break }
+                if old.ip != peer.ip || !sameName(old.name, peer.name) { same = false; break }
                 index += 1
             }
+            if same { return }
         }
-        guard !same else { return }
         let current = frame.peers.map { Peer(ip: $0.ip, name: Name(bytes: Array($0.name))) }
-        var oldNames: [IPv4Address: Name] = [:]
-        for peer in previous where oldNames[peer.ip] == nil { oldNames[peer.ip] = peer.name }
-        var newNames: [IPv4Address: Name] = [:]
-        for peer in current where newNames[peer.ip] == nil { newNames[peer.ip] = peer.name }
-        let added = newNames.keys.filter { oldNames[$0] == nil }.sorted()
-        let removed = oldNames.keys.filter { newNames[$0] == nil }.sorted()
-        let renamed = newNames.compactMap { ip, name -> Rename? in
-            guard let old = oldNames[ip], old != name else { return nil }
-            return Rename(ip: ip, from: old, to: name)
-        }.sorted { $0.ip < $1.ip }
-        previousFull = current
+        // Sorted by address, the first listing of an address kept.
+        var sorted: [Peer] = []
+        sorted.reserveCapacity(current.count)
+        for peer in current.enumerated().sorted(by: { ($0.element.ip, $0.offset) < ($1.element.ip, $1.offset) }).map(\.element)
+        where sorted.last?.ip != peer.ip {
+            sorted.append(peer)
+        }
+        defer {
+            previousFull = current
+            previousSorted = sorted
+        }
+        guard previousFull != nil else { return }
+        // Merge the two sorted lists.
+        var added: [IPv4Address] = [], removed: [IPv4Address] = [], renamed: [Rename] = []
+        var i = 0, j = 0
+        let old = previousSorted
+        while i < old.count || j < sorted.count {
+            if j == sorted.count || (i < old.count && old[i].ip < sorted[j].ip) {
+                removed.append(old[i].ip); i += 1
+            } else if i == old.count || sorted[j].ip < old[i].ip {
+                added.append(sorted[j].ip); j += 1
+            } else {
+                if old[i].name != sorted[j].name { renamed.append(Rename(ip: old[i].ip, from: old[i].name, to: sorted[j].name)) }
+                i += 1; j += 1
+            }
+        }
         // A reordering alone is no change of the peer list.
         guard !added.isEmpty || !removed.isEmpty || !renamed.isEmpty else { return }
         send(.peersChanged(added: added, removed: removed, renamed: renamed), time, origin)
     }
 
     private func declareOffline(_ ip: IPv4Address, by sender: IPv4Address, at time: Timestamp, origin: PacketOrigin?) {
-        if nodes[ip] == nil { nodes[ip] = Node(ip: ip) }
-        nodes[ip]!.declaredOffline = true
-        nodes[ip]!.timesDeclaredOffline += 1
-        nodes[ip]!.lastFull = nil
+        let index = nodes.place(ip)
+        nodes.storage[index].declaredOffline = true
+        nodes.storage[index].timesDeclaredOffline += 1
+        nodes.storage[index].lastFull = nil
         send(.nodeDeclaredOffline(ip: ip, by: sender), time, origin)
-        leaveLive(ip)
+        leaveLive(index)
     }
 
     private func appendReign(_ reign: Reign) {

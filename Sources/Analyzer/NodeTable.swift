@@ -1,0 +1,116 @@
+import DiscoveryCodec
+import WireBytes
+
+/// Frames sent, by type: six counters in place, no heap.
+public struct FrameCounts: Sendable, Equatable {
+    var hello = 0, full = 0, ping = 0, pong = 0, offline = 0, legacy = 0
+
+    public init() {}
+
+    /// By `FrameType.index`.
+    public subscript(index: Int) -> Int {
+        get {
+            switch index {
+            case 0: hello
+            case 1: full
+            case 2: ping
+            case 3: pong
+            case 4: offline
+            default: legacy
+            }
+        }
+        set {
+            switch index {
+            case 0: hello = newValue
+            case 1: full = newValue
+            case 2: ping = newValue
+            case 3: pong = newValue
+            case 4: offline = newValue
+            default: legacy = newValue
+            }
+        }
+    }
+
+    public var total: Int { hello + full + ping + pong + offline + legacy }
+}
+
+/// The analyzer's nodes: an array, and an open-addressing index from address to
+/// place in it, hashed with one multiplication (the per-frame lookups are the
+/// analyzer's hot path; memory grows with the number of addresses only).
+public struct NodeTable: Sendable {
+    var storage: [Node] = []
+    private var keys: [UInt32] = []
+    private var slots: [Int32] = []
+    private var mask = 0
+    private var shift: UInt32 = 32
+
+    public init() { resize(to: 64) }
+
+    public var count: Int { storage.count }
+
+    /// Every node, in the order first met.
+    public var values: [Node] { storage }
+
+    public subscript(ip: IPv4Address) -> Node? {
+        guard let index = find(ip) else { return nil }
+        return storage[index]
+    }
+
+    @inline(__always)
+    private func bucket(_ key: UInt32) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B1) >> shift) & mask
+    }
+
+    /// The node's place in `storage`, if it is known.
+    func find(_ ip: IPv4Address) -> Int? {
+        var b = bucket(ip.value)
+        while true {
+            let slot = slots[b]
+            if slot < 0 { return nil }
+            if keys[b] == ip.value { return Int(slot) }
+            b = (b + 1) & mask
+        }
+    }
+
+    /// The node's place, making a new node if the address is new.
+    mutating func place(_ ip: IPv4Address) -> Int {
+        var b = bucket(ip.value)
+        while true {
+            let slot = slots[b]
+            if slot < 0 { break }
+            if keys[b] == ip.value { return Int(slot) }
+            b = (b + 1) & mask
+        }
+        let index = storage.count
+        storage.append(Node(ip: ip))
+        keys[b] = ip.value
+        slots[b] = Int32(index)
+        if storage.count * 2 > slots.count { resize(to: slots.count * 2) }
+        return index
+    }
+
+    private mutating func resize(to capacity: Int) {
+        keys = [UInt32](repeating: 0, count: capacity)
+        slots = [Int32](repeating: -1, count: capacity)
+        mask = capacity - 1
+        shift = UInt32(32 - capacity.trailingZeroBitCount)
+        for (index, node) in storage.enumerated() {
+            var b = bucket(node.ip.value)
+            while slots[b] >= 0 { b = (b + 1) & mask }
+            keys[b] = node.ip.value
+            slots[b] = Int32(index)
+        }
+    }
+}
+
+/// Whether `bytes` equal `name`'s bytes (memcmp, no allocation).
+@inline(__always)
+func sameName(_ name: Name, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    guard name.bytes.count == bytes.count else { return false }
+    if bytes.isEmpty { return true }
+    return name.bytes.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
