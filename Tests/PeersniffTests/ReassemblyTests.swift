@@ -212,6 +212,9 @@ struct ReassemblyTests {
         #expect(run.malformedRecords.isEmpty)
         #expect(summaryCount(run.summaryRecord, "warnings_by_code", "fragmented") == 1)
         #expect(run.summaryRecord?["packets_matched"] as? Int == example.order.count + 1)
+        withKnownIssue("PeersniffCore's Pipeline never counts Summary.datagramsReassembled: the summary says 0") {
+            #expect(run.summaryRecord?["datagrams_reassembled"] as? Int == 1)
+        }
 
         // tshark's own reassembly agrees on the completing packet.
         if toolAvailable("tshark") {
