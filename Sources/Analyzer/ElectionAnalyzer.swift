@@ -126,9 +126,13 @@ public final class ElectionAnalyzer {
         let event = ElectionEvent(time: time, origin: origin, detail: detail)
         eventCounts[event.kind.index] += 1
         switch detail {
-        case let .registrySilent(expected, _): nodes.storage[nodes.place(expected)].timesSilent += 1
+        case let .registrySilent(expected, _):
+            let index = nodes.place(expected)
+            nodes.storage[index].timesSilent += 1
         case let .registryConflict(ips) where ips.count == 2: conflictCounts[PairKey(ips[0], ips[1]), default: 0] += 1
-        case let .registryUnexpected(ip, _): nodes.storage[nodes.place(ip)].timesUnexpected += 1
+        case let .registryUnexpected(ip, _):
+            let index = nodes.place(ip)
+            nodes.storage[index].timesUnexpected += 1
         default: break
         }
         emit(event)
@@ -276,7 +280,8 @@ public final class ElectionAnalyzer {
             if let previous, time.totalNanoseconds - previous.totalNanoseconds < windowNanoseconds { continue }
             send(.registryConflict(ips: [pair.low, pair.high]), time, origin)
         }
-        nodes.storage[nodes.place(sender)].lastFull = time
+        let senderIndex = nodes.place(sender)
+        nodes.storage[senderIndex].lastFull = time
         if !recentFullSenders.contains(sender) { recentFullSenders.append(sender) }
         if conflictEpisodes.count > 4096 { conflictEpisodes.removeAll() }
 
