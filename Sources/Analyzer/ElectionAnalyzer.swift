@@ -1,4 +1,7 @@
 import DiscoveryCodec
+#if canImport(Glibc)
+import Glibc
+#endif
 import WireBytes
 
 /// What the observer knows of one address.
@@ -83,10 +86,10 @@ public final class ElectionAnalyzer {
     static let maxHistory = 1000
     public private(set) var eventCounts = [Int](repeating: 0, count: ElectionEventKind.allCases.count)
 
-    /// The previous FULL's entries in wire order (to see at once that a FULL repeats
-    /// the last one) and sorted by address without repeats (to tell what changed).
-    private var previousFull: [Peer]? = nil
-    private var previousSorted: [Peer] = []
+    /// The previous FULL's payload, kept as bytes (one buffer, reused), for
+    /// `peers-changed`.
+    private var previousFull: [UInt8] = []
+    private var havePreviousFull = false
     /// The pending FULL deadline: the node due to send it, when, and why.
     public private(set) var pending: (expected: IPv4Address, deadline: Timestamp, after: IPv4Address?)?
     /// Conflict episodes: the last conflicting FULL time per pair.
@@ -295,47 +298,45 @@ public final class ElectionAnalyzer {
     }
 
     private func comparePeers(_ frame: FrameView, at time: Timestamp, origin: PacketOrigin?) {
-        // The same entries in the same order as the last FULL: nothing to build.
-        if let previous = previousFull, previous.count == frame.peers.count {
-            var same = true
-            var index = 0
-            for peer in frame.peers {
-                let old = previous[index]
-                if old.ip != peer.ip || !sameName(old.name, peer.name) { same = false; break }
-                index += 1
-            }
-            if same { return }
-        }
-        let current = frame.peers.map { Peer(ip: $0.ip, name: Name(bytes: Array($0.name))) }
-        // Sorted by address, the first listing of an address kept.
-        var sorted: [Peer] = []
-        sorted.reserveCapacity(current.count)
-        for peer in current.enumerated().sorted(by: { ($0.element.ip, $0.offset) < ($1.element.ip, $1.offset) }).map(\.element)
-        where sorted.last?.ip != peer.ip {
-            sorted.append(peer)
-        }
+        let current = frame.payload
         defer {
-            previousFull = current
-            previousSorted = sorted
+            // Keep this FULL's bytes; the buffer's capacity is reused.
+            previousFull.removeAll(keepingCapacity: true)
+            previousFull.append(contentsOf: current)
+            havePreviousFull = true
         }
-        guard previousFull != nil else { return }
-        // Merge the two sorted lists.
-        var added: [IPv4Address] = [], removed: [IPv4Address] = [], renamed: [Rename] = []
-        var i = 0, j = 0
-        let old = previousSorted
-        while i < old.count || j < sorted.count {
-            if j == sorted.count || (i < old.count && old[i].ip < sorted[j].ip) {
-                removed.append(old[i].ip); i += 1
-            } else if i == old.count || sorted[j].ip < old[i].ip {
-                added.append(sorted[j].ip); j += 1
-            } else {
-                if old[i].name != sorted[j].name { renamed.append(Rename(ip: old[i].ip, from: old[i].name, to: sorted[j].name)) }
-                i += 1; j += 1
+        guard havePreviousFull else { return }
+        // The same bytes: the same entries in the same order.
+        if previousFull.count == current.count,
+           previousFull.withUnsafeBytes({ memcmp($0.baseAddress!, current.baseAddress!, current.count) == 0 }) {
+            return
+        }
+        previousFull.withUnsafeBytes { old in
+            let oldPeers = PeerSequence(validatedFullPayload: old)
+            let newPeers = frame.peers
+            withEntriesByAddress(oldPeers) { oldSorted in
+                withEntriesByAddress(newPeers) { newSorted in
+                    var added: [IPv4Address] = [], removed: [IPv4Address] = [], renamed: [Rename] = []
+                    var i = 0, j = 0
+                    while i < oldSorted.count || j < newSorted.count {
+                        if j == newSorted.count || (i < oldSorted.count && oldSorted[i].ip < newSorted[j].ip) {
+                            removed.append(oldSorted[i].ip); i += 1
+                        } else if i == oldSorted.count || newSorted[j].ip < oldSorted[i].ip {
+                            added.append(newSorted[j].ip); j += 1
+                        } else {
+                            let a = oldSorted[i].name, b = newSorted[j].name
+                            if a.count != b.count || (a.count > 0 && memcmp(a.baseAddress!, b.baseAddress!, a.count) != 0) {
+                                renamed.append(Rename(ip: oldSorted[i].ip, from: Name(bytes: Array(a)), to: Name(bytes: Array(b))))
+                            }
+                            i += 1; j += 1
+                        }
+                    }
+                    // A reordering alone is no change of the peer list.
+                    guard !added.isEmpty || !removed.isEmpty || !renamed.isEmpty else { return }
+                    send(.peersChanged(added: added, removed: removed, renamed: renamed), time, origin)
+                }
             }
         }
-        // A reordering alone is no change of the peer list.
-        guard !added.isEmpty || !removed.isEmpty || !renamed.isEmpty else { return }
-        send(.peersChanged(added: added, removed: removed, renamed: renamed), time, origin)
     }
 
     private func declareOffline(_ ip: IPv4Address, by sender: IPv4Address, at time: Timestamp, origin: PacketOrigin?) {
@@ -380,4 +381,23 @@ public final class ElectionAnalyzer {
     }
 
     public func eventCount(_ kind: ElectionEventKind) -> Int { eventCounts[kind.index] }
+}
+
+/// The entries of a FULL sorted by address, each address once (its first listing),
+/// in a stack buffer: what `peers-changed` compares.
+private func withEntriesByAddress(_ peers: PeerSequence, _ body: (UnsafeMutableBufferPointer<PeerView>) -> Void) {
+    withUnsafeTemporaryAllocation(of: PeerView.self, capacity: max(peers.count, 1)) { buffer in
+        var count = 0
+        for peer in peers {
+            // Insertion sort: a FULL is sorted already but for its first entry.
+            var at = count
+            while at > 0, buffer[at - 1].ip > peer.ip { at -= 1 }
+            if at > 0, buffer[at - 1].ip == peer.ip { continue }  // a repeat: the first listing stands
+            var k = count
+            while k > at { buffer[k] = buffer[k - 1]; k -= 1 }
+            buffer[at] = peer
+            count += 1
+        }
+        body(UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
+    }
 }

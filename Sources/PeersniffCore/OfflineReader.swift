@@ -87,7 +87,8 @@ public struct OfflineReader {
 
         var read = 0
         let count: (Int) -> Void = { read += $0 }
-        let passing: (Timestamp) -> Void = { [weak pipeline] in pipeline?.consumer?.clock($0) }
+        let consumer = pipeline.consumer
+        let passing: (Timestamp) -> Void = { consumer?.clock($0) }
         if inputs.count == 1 {
             let input = inputs[0]
             while !pipeline.limitReached {

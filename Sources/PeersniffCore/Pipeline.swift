@@ -25,7 +25,8 @@ public protocol FrameConsumer: AnyObject {
 public final class Pipeline {
     public let options: Options
     public let writer: RecordWriter
-    public weak var consumer: FrameConsumer?
+    /// The analyzer's seat (held strongly: it holds nothing of the pipeline).
+    public var consumer: FrameConsumer?
     public private(set) var summary = Summary()
     /// Records of discovery datagrams so far (for `-c`).
     public private(set) var datagrams = 0
