@@ -36,6 +36,19 @@ public struct FragmentReassembler<Tag> {
         /// The captured bytes of the first fragment (offset 0), if it arrived: where
         /// the UDP header is.
         public var firstFragment: [UInt8]? { pieces.first { $0.offset == 0 }?.bytes }
+
+        /// The captured bytes from offset 0 up to the first missing byte: what can be
+        /// shown of a datagram that never completed.
+        public var contiguousPrefix: [UInt8] {
+            var prefix: [UInt8] = []
+            for piece in pieces.sorted(by: { $0.offset < $1.offset }) {
+                guard piece.offset <= prefix.count else { break }
+                let skip = prefix.count - piece.offset
+                if skip < piece.bytes.count { prefix.append(contentsOf: piece.bytes[skip...]) }
+                if piece.bytes.count < piece.declaredLength { break }  // a cut piece ends what was captured
+            }
+            return prefix
+        }
         public var fragmentCount: Int { tags.count }
         /// Bytes of the datagram covered so far, and its length if known.
         public var coveredBytes: Int { pieces.reduce(0) { $0 + $1.declaredLength } }

@@ -10,8 +10,11 @@ public func discoveryFilter(port: UInt16, link: LinkType? = .ethernet, extra: St
     if link == .ethernet {
         expression = "(\(inner)) or (vlan and ((\(inner)) or (vlan and (\(inner)))))"
     }
+    // The user's expression comes first: libpcap's `vlan` keyword shifts the offsets
+    // of everything compiled after it. (On VLAN-tagged traffic it is therefore read
+    // at untagged offsets; peersniff's own part still finds the tagged frames.)
     if let extra, !extra.isEmpty {
-        expression = "(\(expression)) and (\(extra))"
+        expression = "(\(extra)) and (\(expression))"
     }
     return expression
 }

@@ -40,6 +40,7 @@ public struct LiveRunner {
             throw CaptureError(.unsupportedLinkType, "\(interface): link type \(PcapHandle.linkTypeName(dlt)) is not supported")
         }
         // The kernel applies the filter live: every packet read is one that matched.
+        if let extra = options.extraFilter, !extra.isEmpty { _ = try handle.compile(extra) }
         try handle.setFilter(try handle.compile(discoveryFilter(port: options.port, link: link, extra: options.extraFilter)))
         try pipeline.openDump(linkType: dlt, snapLength: handle.snapLength, precision: handle.precision)
         defer { pipeline.closeDump() }

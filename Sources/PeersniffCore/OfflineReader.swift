@@ -72,6 +72,10 @@ public struct OfflineReader {
                 throw CaptureError(.unsupportedLinkType,
                                    "\(path): link type \(PcapHandle.linkTypeName(dlt)) is not supported; peersniff reads Ethernet (with 802.1Q/QinQ), Linux cooked (SLL, SLL2), raw IP and BSD loopback (NULL, LOOP)")
             }
+            if let extra = options.extraFilter, !extra.isEmpty {
+                // Compiled alone first, so that a mistake is reported in the user's own words.
+                _ = try handle.compile(extra)
+            }
             let filter = try handle.compile(discoveryFilter(port: options.port, link: link, extra: options.extraFilter))
             inputs.append(FileInput(handle: handle, filter: filter, state: Pipeline.SourceState(link: link, label: several ? path : nil)))
         }

@@ -124,12 +124,17 @@ public final class Pipeline {
         }
         switch networkLayer(of: packet.bytes, link: source.link) {
         case let .ipv4(bytes):
-            guard case let .packet(header, payload, cut) = parseIPv4(bytes), header.protocolNumber == 17 else { break }
+            guard case let .packet(header, payload, ipShort) = parseIPv4(bytes), header.protocolNumber == 17 else { break }
+            // Short of its total length: a snap-length cut if the capture kept less than
+            // the wire had, else a broken packet that is not judged.
+            let cut = ipShort && packet.capturedLength < packet.originalLength
+            if ipShort && !cut { break }
             if header.isFragment {
                 let tag = FragmentTag(origin: origin, originalLength: packet.originalLength,
                                       copy: dumper == nil && malformedDumper == nil ? nil : Array(packet.bytes))
                 let outcome = source.reassembler.add(header, payload: payload, cut: cut, time: packet.time, tag: tag) { giveUp($0) }
                 if case let .complete(whole, wholeCut, tags) = outcome {
+                    summary.datagramsReassembled += 1
                     whole.withUnsafeBytes { datagram in
                         handleDatagram(source: header.source, destination: header.destination, udp: datagram, ipCut: wholeCut,
                                        origin: origin, packet: nil, fragments: tags)
@@ -137,7 +142,8 @@ public final class Pipeline {
                 }
             } else {
                 handleDatagram(source: header.source, destination: header.destination, udp: payload, ipCut: cut,
-                               origin: origin, packet: packet, fragments: nil)
+                               origin: origin, packet: packet, fragments: nil,
+                               declaredUDPLength: header.totalLength - header.headerLength)
             }
         case let .ipv6(bytes):
             guard let udp = parseIPv6UDP(bytes), udp.sourcePort == options.port || udp.destinationPort == options.port else { break }
@@ -189,8 +195,11 @@ public final class Pipeline {
         }
     }
 
+    /// `declaredUDPLength`: what the IP header says the UDP datagram's length is (for
+    /// a cut inside the UDP header, where the UDP length field may be gone).
     private func handleDatagram(source: IPv4Address, destination: IPv4Address, udp bytes: UnsafeRawBufferPointer, ipCut: Bool,
-                                origin: PacketOrigin, packet: CapturedPacket?, fragments: [FragmentTag]?) {
+                                origin: PacketOrigin, packet: CapturedPacket?, fragments: [FragmentTag]?,
+                                declaredUDPLength: Int = 0) {
         switch parseUDP(bytes, ipCut: ipCut) {
         case .invalid:
             return
@@ -198,7 +207,7 @@ public final class Pipeline {
             guard sourcePort == options.port || destinationPort == options.port else { return }
             matched(packet: packet, fragments: fragments)
             let endpoints = Endpoints(source: .v4(source), destination: .v4(destination), sourcePort: sourcePort, destinationPort: destinationPort)
-            malformed(.truncatedCapture, offset: 0, length: 0,
+            malformed(.truncatedCapture, offset: 0, length: max(0, declaredUDPLength - 8),
                       detail: "the capture's snap length cut the packet inside the UDP header; the payload cannot be judged",
                       origin: origin, endpoints: endpoints, payload: UnsafeRawBufferPointer(start: nil, count: 0))
         case let .datagram(header, payload, cut):
@@ -263,7 +272,8 @@ public final class Pipeline {
     /// shows the discovery port; otherwise only counted.
     private func giveUp(_ entry: FragmentReassembler<FragmentTag>.Pending) {
         guard let last = entry.tags.last else { return }
-        guard let first = entry.firstFragment, first.count >= 4 else {
+        let first = entry.contiguousPrefix
+        guard entry.firstFragment != nil, first.count >= 4 else {
             summary.fragmentsUnattributed += 1
             return
         }

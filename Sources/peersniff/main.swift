@@ -218,7 +218,7 @@ struct Peersniff: ParsableCommand {
 let peersniffVersion = "0.1.0"
 
 func printError(_ message: String) {
-    let line = "peersniff: \(terminalSafe(message))\n"
+    let line = "peersniff: \(terminalSafe(message, quoting: false))\n"
     writeStandardError(line)
 }
 
