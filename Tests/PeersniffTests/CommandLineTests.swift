@@ -60,12 +60,12 @@ struct CommandLineTests {
         #expect(run.summaryRecord?["packets_read"] as? Int == 6)
         // libpcap's `vlan` keyword shifts the offsets of every test compiled after it; discoveryFilter
         // puts the user's expression after its own `vlan and (...)` branches, so `src host` is read 8 bytes late.
-        withKnownIssue("PeersniffCore discoveryFilter: -f is compiled after the filter's `vlan` keywords, which shift its offsets; no packet matches") {
-            #expect(run.frameRecords.map(RecordFields.init) == [
-                RecordFields(n: 2, src: "10.37.0.30", dst: "255.255.255.255", sport: 45123, dport: 37020, type: "HELLO"),
-                RecordFields(n: 5, src: "10.37.0.30", dst: "255.255.255.255", sport: 45000, dport: 37020, type: "FULL"),
-            ])
-        }
+        do {
+        #expect(run.frameRecords.map(RecordFields.init) == [
+            RecordFields(n: 2, src: "10.37.0.30", dst: "255.255.255.255", sport: 45123, dport: 37020, type: "HELLO"),
+            RecordFields(n: 5, src: "10.37.0.30", dst: "255.255.255.255", sport: 45000, dport: 37020, type: "FULL"),
+        ])
+    }
     }
 
     // MARK: -c
