@@ -67,7 +67,7 @@ struct DiscoverySimulation {
         var ports = Set<UInt16>()
         for ip in ips.sorted() {
             var port: UInt16
-            repeat { port = UInt16(self.rng.inRange(32768...60999)) } while !ports.insert(port).inserted
+            repeat { port = self.rng.ephemeralPort() } while !ports.insert(port).inserted
             // Two boards have names that the firmware's cut leaves mid-character.
             let name = made.count == 5 || made.count == 20
                 ? firmwareName(self.rng.pick(BoardNames.cutMidCharacter)) : BoardNames.make(&self.rng)

@@ -84,7 +84,7 @@ struct LanTraffic {
                     server4: [IPv4Address(203, 0, 113, 0).value, IPv4Address(198, 51, 100, 0).value][rng.below(2)]
                         | UInt32(rng.inRange(1...254)),
                     server6: IPv6(high: 0x2001_0DB8_FFFF_0000 | UInt64(rng.below(0xFFFF)), low: UInt64(rng.inRange(1...0xFFFF))),
-                    serverPort: port, clientPort: UInt16(rng.inRange(32768...60999)),
+                    serverPort: port, clientPort: rng.ephemeralPort(),
                     clientSeq: UInt32(truncatingIfNeeded: rng.next()), serverSeq: UInt32(truncatingIfNeeded: rng.next()),
                     vlan: rng.chance(0.04) ? 20 : nil, v6: rng.chance(0.25))
     }
@@ -102,7 +102,7 @@ struct LanTraffic {
         case .dns:
             let h = hosts[rng.below(hosts.count)]
             let m = dns[rng.below(dns.count)]
-            let port = UInt16(rng.inRange(32768...60999))
+            let port = rng.ephemeralPort()
             let id = UInt16(truncatingIfNeeded: rng.next())
             if rng.chance(0.5) {
                 try udp4(w, micros, srcMAC: h.mac, dstMAC: gatewayMAC, src: h.ip, dst: gatewayIP,
@@ -144,7 +144,7 @@ struct LanTraffic {
             let bytes = Array(UnsafeRawBufferPointer(start: pool + start, count: size))
             ipID &+= 1
             bigEmitter.start(Datagram(srcMAC: gatewayMAC, dstMAC: h.mac, src: IPv4Address(198, 51, 100, 53).value,
-                                      dst: h.ip, sport: 7000, dport: UInt16(rng.inRange(32768...60999)),
+                                      dst: h.ip, sport: 7000, dport: rng.ephemeralPort(),
                                       ipID: ipID, payload: Payload(bytes), kind: .legacy))
             var t = micros
             while bigEmitter.inProgress {

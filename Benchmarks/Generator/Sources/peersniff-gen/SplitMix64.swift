@@ -41,3 +41,14 @@ struct SplitMix64 {
     /// not shift the others when its draws change.
     mutating func fork() -> SplitMix64 { SplitMix64(seed: next()) }
 }
+
+extension SplitMix64 {
+    /// A port from Linux's ephemeral range, never the discovery port: background
+    /// traffic that happened to use it would count as (malformed) discovery traffic.
+    mutating func ephemeralPort() -> UInt16 {
+        while true {
+            let port = UInt16(inRange(32768...60999))
+            if port != 37020 { return port }
+        }
+    }
+}

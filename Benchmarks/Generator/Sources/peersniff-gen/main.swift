@@ -125,7 +125,7 @@ struct Statistics {
 
 /// Bumped whenever the same arguments would give different bytes, so that run.sh
 /// does not reuse a capture made by an older generator.
-let generatorVersion = 2
+let generatorVersion = 3
 
 func run(_ options: Options) throws(GeneratorError) {
     let started = timespec.now
