@@ -90,6 +90,10 @@ public final class ElectionAnalyzer {
     /// `peers-changed`.
     private var previousFull: [UInt8] = []
     private var havePreviousFull = false
+    /// Counts the changes that make a listing matter again (a rename, an OFFLINE, a
+    /// return, a node leaving or entering L), to skip the listings of a repeated FULL.
+    private var listingsVersion = 0
+    private var listingsVersionAtPreviousFull = -1
     /// The pending FULL deadline: the node due to send it, when, and why.
     public private(set) var pending: (expected: IPv4Address, deadline: Timestamp, after: IPv4Address?)?
     /// Conflict episodes: the last conflicting FULL time per pair.
@@ -191,6 +195,7 @@ public final class ElectionAnalyzer {
         if nodes.storage[index].declaredOffline {
             nodes.storage[index].declaredOffline = false
             nodes.storage[index].timesReturned += 1
+            listingsVersion &+= 1
             send(.nodeReturned(ip: ip), time, origin)
         }
         enterLive(index)
@@ -211,6 +216,7 @@ public final class ElectionAnalyzer {
         guard !nodes.storage[index].live else { return }
         nodes.storage[index].live = true
         liveCount += 1
+        listingsVersion &+= 1
         let ip = nodes.storage[index].ip
         if lowest == nil || ip < lowest! { lowest = ip }
     }
@@ -219,6 +225,7 @@ public final class ElectionAnalyzer {
         guard nodes.storage[index].live else { return }
         nodes.storage[index].live = false
         liveCount -= 1
+        listingsVersion &+= 1
         guard lowest == nodes.storage[index].ip else { return }
         var newLowest: IPv4Address? = nil
         for node in nodes.storage where node.live {
@@ -235,14 +242,20 @@ public final class ElectionAnalyzer {
             send(.nodeRenamed(Rename(ip: nodes.storage[index].ip, from: current, to: name)), time, origin)
         }
         nodes.storage[index].name = name
+        listingsVersion &+= 1
         if !nodes.storage[index].names.contains(name), nodes.storage[index].names.count < Node.maxNames {
             nodes.storage[index].names.append(name)
         }
     }
 
     private func observeFull(_ frame: FrameView, from sender: IPv4Address, at time: Timestamp, origin: PacketOrigin?) {
-        // Listings put nodes in L, unless they were declared offline.
-        for peer in frame.peers {
+        // Listings put nodes in L, unless they were declared offline. A FULL with the
+        // very bytes of the previous one, with no node renamed, declared offline or
+        // back since, would change nothing: its listings are skipped.
+        let repeated = havePreviousFull && listingsVersion == listingsVersionAtPreviousFull
+            && previousFull.count == frame.payload.count
+            && previousFull.withUnsafeBytes { memcmp($0.baseAddress!, frame.payload.baseAddress!, frame.payload.count) == 0 }
+        for peer in frame.peers where !repeated {
             let index = nodes.place(peer.ip)
             if nodes.storage[index].firstListed == nil { nodes.storage[index].firstListed = time }
             if !nodes.storage[index].seen {
@@ -301,9 +314,13 @@ public final class ElectionAnalyzer {
         let current = frame.payload
         defer {
             // Keep this FULL's bytes; the buffer's capacity is reused.
-            previousFull.removeAll(keepingCapacity: true)
-            previousFull.append(contentsOf: current)
+            if !(havePreviousFull && previousFull.count == current.count
+                 && previousFull.withUnsafeBytes({ memcmp($0.baseAddress!, current.baseAddress!, current.count) == 0 })) {
+                previousFull.removeAll(keepingCapacity: true)
+                previousFull.append(contentsOf: current)
+            }
             havePreviousFull = true
+            listingsVersionAtPreviousFull = listingsVersion
         }
         guard havePreviousFull else { return }
         // The same bytes: the same entries in the same order.
@@ -343,6 +360,7 @@ public final class ElectionAnalyzer {
         let index = nodes.place(ip)
         nodes.storage[index].declaredOffline = true
         nodes.storage[index].timesDeclaredOffline += 1
+        listingsVersion &+= 1
         nodes.storage[index].lastFull = nil
         send(.nodeDeclaredOffline(ip: ip, by: sender), time, origin)
         leaveLive(index)

@@ -156,9 +156,12 @@ public struct FragmentReassembler<Tag> {
             for piece in pieces {
                 if piece.cut { cut = true }
                 let end = min(piece.offset + piece.bytes.count, total)
-                guard end > filled else { continue }
-                if piece.offset > filled { hole = true }
                 let from = max(piece.offset, filled)
+                guard end > from else {
+                    if piece.offset > filled { hole = true }
+                    continue
+                }
+                if piece.offset > filled { hole = true }
                 piece.bytes.withUnsafeBytes { source in
                     out.baseAddress!.advanced(by: from).copyMemory(
                         from: source.baseAddress!.advanced(by: from - piece.offset), byteCount: end - from)

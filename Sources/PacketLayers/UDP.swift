@@ -80,21 +80,34 @@ func fold(_ value: UInt32) -> UInt32 {
     return v
 }
 
-/// The 16-bit ones' complement sum of `bytes` (RFC 1071), partially folded.
-
+/// The 16-bit ones' complement sum of `bytes` (RFC 1071), folded to 16 bits.
+/// Summed eight bytes at a time in the machine's byte order and swapped once at the
+/// end (the sum is byte-order independent, RFC 1071 section 2(B)).
 public func onesComplementSum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
     var sum: UInt64 = 0
     var i = 0
     let n = bytes.count
     while i + 8 <= n {
-        sum &+= UInt64(bytes.loadBigEndianUInt32(at: i)) &+ UInt64(bytes.loadBigEndianUInt32(at: i + 4))
+        let word = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        let (partial, overflow) = sum.addingReportingOverflow(word)
+        sum = partial &+ (overflow ? 1 : 0)
         i += 8
     }
-    while i + 2 <= n {
-        sum &+= UInt64(bytes.loadBigEndianUInt16(at: i))
-        i += 2
+    var tail: UInt64 = 0
+    var shift: UInt64 = 0
+    while i < n {
+        tail |= UInt64(bytes[i]) << shift
+        shift += 8
+        i += 1
     }
-    if i < n { sum &+= UInt64(bytes[i]) << 8 }
-    while sum > 0xFFFF_FFFF { sum = (sum & 0xFFFF_FFFF) &+ (sum >> 32) }
-    return fold(UInt32(truncatingIfNeeded: sum & 0xFFFF_FFFF) ) &+ 0
+    let (partial, overflow) = sum.addingReportingOverflow(tail)
+    sum = partial &+ (overflow ? 1 : 0)
+    // Fold 64 → 16 bits in machine order, then into network order.
+    sum = (sum & 0xFFFF_FFFF) &+ (sum >> 32)
+    sum = (sum & 0xFFFF_FFFF) &+ (sum >> 32)
+    var folded = UInt32(truncatingIfNeeded: sum)
+    folded = (folded & 0xFFFF) &+ (folded >> 16)
+    folded = (folded & 0xFFFF) &+ (folded >> 16)
+    let host = UInt16(truncatingIfNeeded: folded)
+    return UInt32(UInt16(bigEndian: host))
 }

@@ -16,6 +16,10 @@ struct Arguments {
     var count = 1000
     var rate = 1000.0
     var gap = 0.05
+    /// Source address to send from (one of the namespace's own); the default is the route's.
+    var bind: String? = nil
+    /// The name the `hello` scenario announces.
+    var name = "Test Board"
 }
 
 func parse() -> Arguments {
@@ -32,6 +36,8 @@ func parse() -> Arguments {
         case "--count": a.count = Int(value) ?? a.count
         case "--rate": a.rate = Double(value) ?? a.rate
         case "--gap": a.gap = Double(value) ?? a.gap
+        case "--bind": a.bind = value
+        case "--name": a.name = value
         default:
             print("unknown flag \(flag)")
             exit(2)
@@ -48,14 +54,21 @@ setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, socklen_t(MemoryLayout<Int32>.size
 // Let the kernel fragment a FULL longer than the MTU, as the boards' stack does.
 var pmtu: Int32 = 0 // IP_PMTUDISC_DONT
 setsockopt(fd, Int32(IPPROTO_IP), IP_MTU_DISCOVER, &pmtu, socklen_t(MemoryLayout<Int32>.size))
-if arguments.sourcePort != 0 {
+if arguments.sourcePort != 0 || arguments.bind != nil {
     var local = sockaddr_in()
     local.sin_family = sa_family_t(AF_INET)
     local.sin_port = arguments.sourcePort.bigEndian
-    _ = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    if let bindAddress = arguments.bind, inet_pton(AF_INET, bindAddress, &local.sin_addr) != 1 {
+        print("bad --bind address \(bindAddress)")
+        exit(2)
+    }
+    let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    if bound != 0 { perror("bind"); exit(1) }
 }
 
-func send(_ bytes: [UInt8], to host: String) {
+/// Sends one datagram; false (and a message unless `quiet`) when the kernel refused it.
+@discardableResult
+func send(_ bytes: [UInt8], to host: String, quiet: Bool = false) -> Bool {
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = arguments.port.bigEndian
@@ -67,7 +80,11 @@ func send(_ bytes: [UInt8], to host: String) {
             }
         }
     }
-    if sent < 0 { perror("sendto \(host)") }
+    if sent < 0 {
+        if !quiet { perror("sendto \(host)") }
+        return false
+    }
+    return true
 }
 
 func pause(_ seconds: Double) {
@@ -75,7 +92,7 @@ func pause(_ seconds: Double) {
     nanosleep(&ts, nil)
 }
 
-let me = IPv4Address("10.99.0.1")!
+let me = arguments.bind.flatMap { IPv4Address($0) } ?? IPv4Address("10.99.0.1")!
 let peer = IPv4Address(arguments.unicast) ?? IPv4Address("10.99.0.2")!
 
 switch arguments.scenario {
@@ -98,21 +115,34 @@ case "all":
         send(frame?.encoded() ?? raw!, to: host)
         pause(arguments.gap)
     }
+case "hello":
+    // One HELLO from --bind (or the route's source address) announcing --name.
+    send(Frame.hello(name: Name(arguments.name)).encoded(), to: arguments.broadcast)
 case "flood":
     // `count` HELLOs and PINGs at `rate` a second, for the capture-rate measurement.
+    // Prints one line: datagrams the kernel took (sent), refused (failed), seconds and rate.
     let hello = Frame.hello(name: Name("Flood Board")).encoded()
     let interval = 1.0 / arguments.rate
     var next = 0.0
     var start = timespec()
     clock_gettime(CLOCK_MONOTONIC, &start)
+    var sent = 0, failed = 0
     for i in 0..<arguments.count {
-        send(i % 2 == 0 ? hello : [FrameType.ping.rawValue], to: i % 2 == 0 ? arguments.broadcast : arguments.unicast)
+        if send(i % 2 == 0 ? hello : [FrameType.ping.rawValue], to: i % 2 == 0 ? arguments.broadcast : arguments.unicast, quiet: true) {
+            sent += 1
+        } else {
+            failed += 1
+        }
         next += interval
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         let elapsed = Double(now.tv_sec - start.tv_sec) + Double(now.tv_nsec - start.tv_nsec) / 1e9
         if next > elapsed { pause(next - elapsed) }
     }
+    var end = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &end)
+    let seconds = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
+    print("sent=\(sent) failed=\(failed) seconds=\(seconds) rate=\(seconds > 0 ? Double(sent) / seconds : 0)")
 default:
     print("unknown scenario \(arguments.scenario)")
     exit(2)

@@ -53,21 +53,19 @@ extension UnsafeRawBufferPointer {
     /// Big-endian UInt16 at `offset`; the caller has checked the bounds.
     @inlinable
     public func loadBigEndianUInt16(at offset: Int) -> UInt16 {
-        UInt16(self[offset]) << 8 | UInt16(self[offset + 1])
+        UInt16(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt16.self))
     }
 
     /// Big-endian UInt32 at `offset`; the caller has checked the bounds.
     @inlinable
     public func loadBigEndianUInt32(at offset: Int) -> UInt32 {
-        UInt32(self[offset]) << 24 | UInt32(self[offset + 1]) << 16
-            | UInt32(self[offset + 2]) << 8 | UInt32(self[offset + 3])
+        UInt32(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
 
     /// Little-endian UInt32 at `offset`; the caller has checked the bounds.
     @inlinable
     public func loadLittleEndianUInt32(at offset: Int) -> UInt32 {
-        UInt32(self[offset + 3]) << 24 | UInt32(self[offset + 2]) << 16
-            | UInt32(self[offset + 1]) << 8 | UInt32(self[offset])
+        UInt32(littleEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
 }
 
