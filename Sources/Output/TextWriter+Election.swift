@@ -6,16 +6,24 @@ import WireBytes
 /// (of OFFLINEs, of unexpected FULLs) does not bury the story.
 struct EventFold {
     var kind: ElectionEventKind
+    /// Events of the run printed in full (the first few), then folded ones.
+    var printed = 1
     var count = 0
     var first: Timestamp
     var last: Timestamp
     var addresses: [IPv4Address] = []
+    /// A run of one kind prints this many events in full before folding the rest.
+    static let shownInFull = 3
 }
 
 extension TextWriter {
     public func write(_ event: ElectionEvent) {
         guard !quiet else { return }
-        if var fold, fold.kind == event.kind {
+        if var fold, fold.kind == event.kind, fold.printed < EventFold.shownInFull {
+            // The same kind again, but the run is short yet: print it in full.
+            fold.printed += 1
+            self.fold = fold
+        } else if var fold, fold.kind == event.kind {
             // The same kind again: fold it, print nothing now.
             fold.count += 1
             fold.last = event.time
@@ -23,8 +31,10 @@ extension TextWriter {
             self.fold = fold
             return
         }
-        endFold()
-        fold = EventFold(kind: event.kind, first: event.time, last: event.time)
+        if fold?.kind != event.kind {
+            endFold()
+            fold = EventFold(kind: event.kind, first: event.time, last: event.time)
+        }
         if let origin = event.origin {
             prefix(origin)
         } else {
@@ -36,8 +46,8 @@ extension TextWriter {
         stream.buffer.append(string: event.kind.rawValue)
         stream.buffer.append(string: style.reset)
         stream.buffer.append(UInt8(ascii: " "))
-        // describe() escapes every part that came from the network.
-        stream.append(describe(event))
+        // Every part that came from the network is escaped on the way.
+        writeDescription(event, to: &stream.buffer)
         stream.buffer.append(0x0A)
         stream.recordEnded()
     }
@@ -87,32 +97,96 @@ extension TextWriter {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The event as text, for the live view.
     func describe(_ event: ElectionEvent) -> String {
+        var out: [UInt8] = []
+        writeDescription(event, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// An address with its name when known: `10.37.0.20 "Attack from Mars"`.
+    func writeLabel<Sink: ByteSink>(_ ip: IPv4Address, to out: inout Sink) {
+        ip.write(to: &out)
+        if let name = nameOf(ip) {
+            out.append(" ")
+            writeQuoted(name, to: &out)
+        }
+    }
+
+    func writeQuoted<Sink: ByteSink>(_ name: Name, to out: inout Sink) {
+        out.append(UInt8(ascii: "\""))
+        name.bytes.withUnsafeBytes { appendTerminalSafe($0, to: &out) }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// What the event says, written straight into `out` (no strings built).
+    func writeDescription<Sink: ByteSink>(_ event: ElectionEvent, to out: inout Sink) {
         switch event.detail {
         case let .nodeSeen(ip, name, via):
-            return "\(ip)" + (name.map { " \(quote($0))" } ?? "") + " (first \(via.name == "FULL" ? "FULL listing or frame" : via.name))"
+            ip.write(to: &out)
+            if let name { out.append(" "); writeQuoted(name, to: &out) }
+            out.append(via == .full ? " (first FULL listing or frame)" : " (first ")
+            if via != .full { out.append(string: via.name); out.append(")") }
         case let .nodeRenamed(rename):
-            return "\(rename.ip) \(quote(rename.from)) → \(quote(rename.to))"
+            rename.ip.write(to: &out)
+            out.append(" ")
+            writeQuoted(rename.from, to: &out)
+            out.append(" → ")
+            writeQuoted(rename.to, to: &out)
         case let .nodeDeclaredOffline(ip, by):
-            return "\(label(ip)) declared offline by \(label(by))"
+            writeLabel(ip, to: &out)
+            out.append(" declared offline by ")
+            writeLabel(by, to: &out)
         case let .nodeReturned(ip):
-            return "\(label(ip)) is back"
+            writeLabel(ip, to: &out)
+            out.append(" is back")
         case let .registryElected(ip):
-            return "\(label(ip)) is registry (first FULL)"
+            writeLabel(ip, to: &out)
+            out.append(" is registry (first FULL)")
         case let .registryChanged(from, to):
-            return "\(label(from)) → \(label(to))"
+            writeLabel(from, to: &out)
+            out.append(" → ")
+            writeLabel(to, to: &out)
         case let .registryConflict(ips):
-            return ips.map(label).joined(separator: " and ") + " both send FULL"
+            for (i, ip) in ips.enumerated() {
+                if i > 0 { out.append(" and ") }
+                writeLabel(ip, to: &out)
+            }
+            out.append(" both send FULL")
         case let .registryUnexpected(ip, expected):
-            return "FULL from \(label(ip)) while \(label(expected)) is the lowest address"
+            out.append("FULL from ")
+            writeLabel(ip, to: &out)
+            out.append(" while ")
+            writeLabel(expected, to: &out)
+            out.append(" is the lowest address")
         case let .registrySilent(expected, after):
-            return "\(label(expected)) owed a FULL" + (after.map { " (after \(label($0)))" } ?? "") + " and sent none"
+            writeLabel(expected, to: &out)
+            out.append(" owed a FULL")
+            if let after {
+                out.append(" (after ")
+                writeLabel(after, to: &out)
+                out.append(")")
+            }
+            out.append(" and sent none")
         case let .peersChanged(added, removed, renamed):
-            var parts: [String] = []
-            if !added.isEmpty { parts.append("+" + added.map(\.description).joined(separator: " +")) }
-            if !removed.isEmpty { parts.append("-" + removed.map(\.description).joined(separator: " -")) }
-            for rename in renamed { parts.append("\(rename.ip) \(quote(rename.from)) → \(quote(rename.to))") }
-            return parts.joined(separator: ", ")
+            var first = true
+            for ip in added {
+                out.append(first ? "+" : " +"); first = false
+                ip.write(to: &out)
+            }
+            for ip in removed {
+                out.append(first ? "-" : " -"); first = false
+                ip.write(to: &out)
+            }
+            for rename in renamed {
+                if !first { out.append(", ") }
+                first = false
+                rename.ip.write(to: &out)
+                out.append(" ")
+                writeQuoted(rename.from, to: &out)
+                out.append(" → ")
+                writeQuoted(rename.to, to: &out)
+            }
         }
     }
 
