@@ -38,9 +38,9 @@ public final class JSONLinesWriter: RecordWriter {
 
     @inline(__always)
     func key(_ name: StaticString) {
-        stream.buffer.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: "\"")])
-        name.withUTF8Buffer { stream.buffer.append(contentsOf: $0) }
-        stream.buffer.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        stream.buffer.append(",\"")
+        stream.buffer.append(name)
+        stream.buffer.append("\":")
     }
 
     func quotedAddress(_ address: IPAddress) {
@@ -75,7 +75,7 @@ public final class JSONLinesWriter: RecordWriter {
     }
 
     func endRecord() {
-        stream.buffer.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
+        stream.buffer.append("}\n")
         stream.recordEnded()
     }
 

@@ -6,6 +6,8 @@ public protocol ByteSink {
     mutating func append(bytes: UnsafeRawBufferPointer)
     /// The decimal digits of `number`.
     mutating func append(decimal number: UInt64)
+    /// An IPv4 address's dotted-quad text.
+    mutating func append(ipv4 value: UInt32)
 }
 
 extension ByteSink {
@@ -30,6 +32,14 @@ extension Array: ByteSink where Element == UInt8 {
     @inlinable
     public mutating func append(bytes: UnsafeRawBufferPointer) {
         append(contentsOf: bytes)
+    }
+
+    @inlinable
+    public mutating func append(ipv4 value: UInt32) {
+        var text = RawBytes(capacity: 16)
+        text.append(ipv4: value)
+        text.withUnsafeBytes { append(contentsOf: $0) }
+        text.deallocate()
     }
 
     @inlinable
@@ -86,6 +96,31 @@ public struct RawBytes: ByteSink {
             at -= 1
         } while n > 0
         _count += width
+    }
+
+    /// Dotted-quad text written in place: one capacity check for the whole address.
+    @inlinable
+    public mutating func append(ipv4 value: UInt32) {
+        if _count + 15 > capacity { grow(to: _count + 15) }
+        var at = _count
+        @inline(__always) func octet(_ octet: UInt8) {
+            if octet >= 100 {
+                base[at] = 0x30 &+ octet / 100
+                base[at + 1] = 0x30 &+ octet / 10 % 10
+                at += 2
+            } else if octet >= 10 {
+                base[at] = 0x30 &+ octet / 10
+                at += 1
+            }
+            base[at] = 0x30 &+ octet % 10
+            base[at + 1] = UInt8(ascii: ".")
+            at += 2
+        }
+        octet(UInt8(truncatingIfNeeded: value >> 24))
+        octet(UInt8(truncatingIfNeeded: value >> 16))
+        octet(UInt8(truncatingIfNeeded: value >> 8))
+        octet(UInt8(truncatingIfNeeded: value))
+        _count = at - 1  // no dot after the last octet
     }
 
     /// The digits of `number` right-aligned in twenty bytes, and how many there are.

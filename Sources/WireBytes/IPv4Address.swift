@@ -46,13 +46,7 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
     /// Appends the dotted-quad text to `out` without building a String.
     @inlinable
     public func write<Sink: ByteSink>(to out: inout Sink) {
-        writeOctet(UInt8(truncatingIfNeeded: value >> 24), to: &out)
-        out.append(UInt8(ascii: "."))
-        writeOctet(UInt8(truncatingIfNeeded: value >> 16), to: &out)
-        out.append(UInt8(ascii: "."))
-        writeOctet(UInt8(truncatingIfNeeded: value >> 8), to: &out)
-        out.append(UInt8(ascii: "."))
-        writeOctet(UInt8(truncatingIfNeeded: value), to: &out)
+        out.append(ipv4: value)
     }
 
     @inlinable
