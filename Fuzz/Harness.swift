@@ -1,0 +1,139 @@
+// The libFuzzer entry point for peersniff's codec and packet layers. Built by
+// Fuzz/run.sh together with the sources of WireBytes, DiscoveryCodec and
+// PacketLayers, all instrumented (-sanitize=fuzzer,address). A broken invariant
+// is a crash, which libFuzzer saves and reports.
+//
+// One input is read three ways:
+// 1. as a discovery payload (decodeFrame, with and without a sender);
+// 2. as a captured frame under every link type, down through IPv4 or IPv6 and
+//    UDP to the codec;
+// 3. as a run of IPv4 packets, each a 2-byte big-endian length and the bytes,
+//    fed to the fragment reassembler.
+import DiscoveryCodec
+import PacketLayers
+import WireBytes
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let input = UnsafeRawBufferPointer(start: data, count: size)
+    checkDecode(input, sender: nil)
+    checkDecode(input, sender: IPv4Address(0x0A25_0014))
+    for link in [LinkType.ethernet, .linuxSLL, .linuxSLL2, .raw, .null, .loop] {
+        switch networkLayer(of: input, link: link) {
+        case let .ipv4(bytes):
+            require(lies(bytes, in: input), "\(link): IPv4 outside the frame")
+            checkIPv4(bytes)
+        case let .ipv6(bytes):
+            require(lies(bytes, in: input), "\(link): IPv6 outside the frame")
+            checkIPv6(bytes)
+        case .other:
+            break
+        }
+    }
+    checkReassembly(input)
+    return 0
+}
+
+func require(_ condition: Bool, _ message: @autoclosure () -> String) {
+    if !condition { fatalError("invariant broken: \(message())") }
+}
+
+/// Whether `inner` lies inside `outer` (an empty buffer lies anywhere).
+func lies(_ inner: UnsafeRawBufferPointer, in outer: UnsafeRawBufferPointer) -> Bool {
+    guard inner.count > 0 else { return true }
+    guard let i = inner.baseAddress, let o = outer.baseAddress else { return false }
+    return i >= o && i + inner.count <= o + outer.count
+}
+
+let codecReasons: Set<MalformationReason> = [.empty, .unknownType, .truncatedHeader, .truncatedName, .truncatedPeer, .trailingBytes, .badJSON]
+
+func checkDecode(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?) {
+    switch decodeFrame(payload, sender: sender) {
+    case let .malformed(m):
+        require((0...payload.count).contains(m.offset), "\(m.reason) at offset \(m.offset), outside 0...\(payload.count)")
+        require(m.length == payload.count, "\(m.reason): length \(m.length) for \(payload.count) bytes")
+        require(codecReasons.contains(m.reason), "a packet-level reason \(m.reason) from the codec")
+        require(!m.detail.isEmpty, "\(m.reason) without a detail")
+    case let .frame(view):
+        require(view.type.rawValue == payload[0], "\(view.type.name) from type byte \(payload[0])")
+        _ = view.legacyName
+        _ = view.warnings.codes
+        let frame = view.owned()
+        let encoded = frame.encoded()
+        if view.type != .legacy {
+            require(encoded.elementsEqual(payload), "\(view.type.name) re-encodes to other bytes")
+        }
+        encoded.withUnsafeBytes { again in
+            guard case let .frame(second) = decodeFrame(again, sender: sender) else {
+                return require(false, "\(view.type.name) re-encoded does not decode")
+            }
+            require(second.owned() == frame, "\(view.type.name) re-encoded decodes to another frame")
+        }
+    }
+}
+
+func checkIPv4(_ bytes: UnsafeRawBufferPointer) {
+    guard case let .packet(header, payload, cut) = parseIPv4(bytes) else { return }
+    require(lies(payload, in: bytes), "IPv4 payload outside the packet")
+    require(payload.count == min(header.totalLength, bytes.count) - header.headerLength, "IPv4 payload length")
+    require(cut == (bytes.count < header.totalLength), "IPv4 cut flag")
+    if !header.isFragment, header.protocolNumber == 17 {
+        checkUDP(payload, ipCut: cut, source: header.source, destination: header.destination)
+    }
+}
+
+func checkIPv6(_ bytes: UnsafeRawBufferPointer) {
+    guard let udp = parseIPv6UDP(bytes) else { return }
+    require(lies(udp.payload, in: bytes), "IPv6 UDP payload outside the packet")
+    checkDecode(udp.payload, sender: nil)
+}
+
+func checkUDP(_ bytes: UnsafeRawBufferPointer, ipCut: Bool, source: IPv4Address, destination: IPv4Address) {
+    switch parseUDP(bytes, ipCut: ipCut) {
+    case let .datagram(header, payload, cut):
+        require(lies(payload, in: bytes), "UDP payload outside the datagram")
+        require(header.length >= 8, "UDP length \(header.length) accepted")
+        if !cut {
+            require(payload.count == header.length - 8, "UDP payload length")
+            let whole = UnsafeRawBufferPointer(rebasing: bytes[0..<header.length])
+            _ = verifyUDPChecksum(source: source, destination: destination, udp: whole, field: header.checksum)
+        } else {
+            require(ipCut, "UDP cut without the IP layer cut")
+        }
+        checkDecode(payload, sender: source)
+    case .portsOnly:
+        require(ipCut && bytes.count < 8, "ports only from \(bytes.count) bytes")
+    case .invalid:
+        break
+    }
+}
+
+func checkReassembly(_ input: UnsafeRawBufferPointer) {
+    var reassembler = FragmentReassembler<Int>(timeoutSeconds: 1, maxDatagrams: 4, maxBytes: 8192)
+    var handedBack = 0
+    var added = 0
+    var offset = 0
+    var time = Timestamp(seconds: 1_800_000_000, nanoseconds: 0)
+    while input.count - offset >= 2 {
+        let length = min(Int(input[offset]) << 8 | Int(input[offset + 1]), input.count - offset - 2)
+        offset += 2
+        // A copy of exactly the packet's size, so that AddressSanitizer sees a read past its end.
+        let packet = UnsafeMutableRawBufferPointer.allocate(byteCount: length, alignment: 1)
+        defer { packet.deallocate() }
+        if length > 0 { packet.copyMemory(from: UnsafeRawBufferPointer(rebasing: input[offset..<offset + length])) }
+        offset += length
+        time = time.adding(nanoseconds: 300_000_000)
+        reassembler.expire(now: time) { handedBack += $0.tags.count }
+        let bytes = UnsafeRawBufferPointer(packet)
+        guard case let .packet(header, payload, cut) = parseIPv4(bytes), header.isFragment else { continue }
+        added += 1
+        let outcome = reassembler.add(header, payload: payload, cut: cut, time: time, tag: added) { handedBack += $0.tags.count }
+        if case let .complete(datagram, datagramCut, tags) = outcome {
+            handedBack += tags.count
+            datagram.withUnsafeBytes { checkUDP($0, ipCut: datagramCut, source: header.source, destination: header.destination) }
+        }
+        require(reassembler.pendingCount <= reassembler.maxDatagrams, "too many datagrams pending")
+    }
+    reassembler.drain { handedBack += $0.tags.count }
+    require(handedBack == added, "\(added) fragments added, \(handedBack) handed back")
+}
