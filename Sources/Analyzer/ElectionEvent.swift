@@ -14,7 +14,21 @@ public enum ElectionEventKind: String, CaseIterable, Sendable {
     case registrySilent = "registry-silent"
     case peersChanged = "peers-changed"
 
-    public var index: Int { ElectionEventKind.allCases.firstIndex(of: self)! }
+    /// A dense index 0..<10, in the order of `allCases`.
+    public var index: Int {
+        switch self {
+        case .nodeSeen: 0
+        case .nodeRenamed: 1
+        case .nodeDeclaredOffline: 2
+        case .nodeReturned: 3
+        case .registryElected: 4
+        case .registryChanged: 5
+        case .registryConflict: 6
+        case .registryUnexpected: 7
+        case .registrySilent: 8
+        case .peersChanged: 9
+        }
+    }
 
     /// The events that point at something wrong (`--fail-on anomaly`).
     public var isAnomaly: Bool {

@@ -108,9 +108,9 @@ public final class TextWriter: RecordWriter {
             stream.buffer.append("  ")
             stream.buffer.append(string: style.warning)
             stream.buffer.append("warning:")
-            for code in frame.warnings.codes {
+            for entry in FrameWarnings.all where frame.warnings.contains(entry.warning) {
                 stream.buffer.append(UInt8(ascii: " "))
-                stream.buffer.append(string: code)
+                stream.buffer.append(string: entry.code)
             }
             stream.buffer.append(string: style.reset)
         }
