@@ -134,7 +134,11 @@ public final class MalformedReportWriter: RecordWriter {
             }
             lines.append("")
             lines.append("By source:")
-            for (address, tally) in bySource.sorted(by: { ($0.value.count, $1.key.description) > ($1.value.count, $0.key.description) }) {
+            for (address, tally) in bySource.sorted(by: { a, b in
+                if a.value.count != b.value.count { return a.value.count > b.value.count }
+                if let x = a.key.ipv4, let y = b.key.ipv4 { return x < y }
+                return a.key.description < b.key.description
+            }) {
                 let codes = tally.codes.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                 lines.append("  " + pad(source(address), 44) + pad(String(tally.count), 8) + codes)
             }

@@ -282,7 +282,8 @@ public final class Pipeline {
         guard sourcePort == options.port || destinationPort == options.port else { return }
         matched(packet: nil, fragments: entry.tags)
         let declared = first.count >= 6 ? Int(UInt16(first[4]) << 8 | UInt16(first[5])) - 8 : 0
-        let expected = entry.expectedLength.map { "\($0)" } ?? "unknown"
+        // The datagram's length: from the last fragment if it came, else from the UDP header.
+        let expected = entry.expectedLength.map { "\($0)" } ?? (declared >= 0 && first.count >= 6 ? "\(declared + 8)" : "unknown")
         let endpoints = Endpoints(source: .v4(entry.key.source), destination: .v4(entry.key.destination),
                                   sourcePort: sourcePort, destinationPort: destinationPort)
         let detail = "\(entry.fragmentCount) fragment\(entry.fragmentCount == 1 ? "" : "s") of IP id 0x\(hex16(entry.key.identification)) " +

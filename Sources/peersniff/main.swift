@@ -227,19 +227,21 @@ func fail(_ message: String, status: Int32 = 1) -> Never {
     exit(status)
 }
 
-// Usage errors exit 2, as tcpdump's do (ArgumentParser's own default is 64).
+// Usage errors exit 2, as tcpdump's do (ArgumentParser's own default is 64), and
+// what they echo (a stray file name, a bad value) is made terminal-safe first.
 do {
     var command = try Peersniff.parseAsRoot()
     try command.run()
 } catch {
     let code = Peersniff.exitCode(for: error)
-    if code == .success {
-        Peersniff.exit(withError: error)
-    }
     let message = Peersniff.fullMessage(for: error)
-    if code == .validationFailure {
-        writeStandardError(message + "\n")
-        exit(2)
+    if code == .success {
+        // --help and --version: our own text.
+        print(message)
+        exit(0)
     }
-    Peersniff.exit(withError: error)
+    let safe = message.split(separator: "\n", omittingEmptySubsequences: false)
+        .map { terminalSafe(String($0), quoting: false) }.joined(separator: "\n")
+    writeStandardError(safe + "\n")
+    exit(code == .validationFailure ? 2 : code.rawValue)
 }
