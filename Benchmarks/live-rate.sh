@@ -186,13 +186,17 @@ EOF
 
 printf '%-9s %-9s %-9s %-7s %-9s %-9s %-8s %-6s %s\n' wanted achieved sent refused captured k_recv k_drop veth lossless
 best=0
-best_line=""
+steady=0
+failed_once=0
 for rate in $rates; do
     read -r wanted achieved sent failed captured krecv kdrop veth woken < <(measure "$rate")
     lossless=no
     if [ "$captured" != "-" ] && [ "$kdrop" = 0 ] && [ "$captured" = "$sent" ] && [ "$failed" = 0 ] && [ "$veth" = 0 ]; then
         lossless=yes
         if [ "$achieved" -gt "$best" ]; then best=$achieved; fi
+        if [ "$failed_once" = 0 ] && [ "$achieved" -gt "$steady" ]; then steady=$achieved; fi
+    else
+        failed_once=1
     fi
     note=""
     [ "$woken" = 1 ] && note=" (SIGINT needed a wake-up packet)"
@@ -206,6 +210,7 @@ echo
 echo "peersniff: $peersniff"
 if [ "$best" -gt 0 ]; then
     echo "highest rate captured with zero drops: $best frames/s"
+    echo "every rate up to $steady frames/s captured with zero drops (the rates tried, in order, until the first loss)"
 else
     echo "no rate was captured without drops"
 fi
