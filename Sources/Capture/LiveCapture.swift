@@ -85,6 +85,25 @@ extension PcapHandle {
 
     /// Makes a blocked read return (safe from a signal handler).
     public func breakLoop() { pcap_breakloop(pointer) }
+
+    /// Switches reads to non-blocking: `next()` returns `.timeout` at once when
+    /// nothing is buffered. (libpcap's read timeout does not return on an idle
+    /// Linux line with TPACKET_V3, so the live loop polls instead.)
+    public func setNonBlocking() throws(CaptureError) {
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard pcap_setnonblock(pointer, 1, &errorBuffer) == 0 else {
+            throw CaptureError(.cannotOpen, "\(name): cannot read without blocking: \(errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })")
+        }
+    }
+
+    /// Waits up to `milliseconds` for packets to read; false when none came (or the
+    /// wait was interrupted by a signal).
+    public func waitForPackets(milliseconds: Int32) -> Bool {
+        let descriptor = pcap_get_selectable_fd(pointer)
+        guard descriptor >= 0 else { return true }
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, milliseconds) > 0
+    }
 }
 
 /// The error of a failed `pcap_activate`, said so that the user knows what to do.

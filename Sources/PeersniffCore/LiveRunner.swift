@@ -53,20 +53,28 @@ public struct LiveRunner {
         var lastTick = started
         var number = 0
         var failure: String? = nil
+        try handle.setNonBlocking()
         loop: while stopRequested == 0 && !pipeline.limitReached {
-            switch handle.next() {
-            case let .packet(packet):
-                number += 1
-                pipeline.process(packet, number: number, source: state)
-                if flushEachRecord { pipeline.flushOutput() }
-            case .timeout:
-                pipeline.flushOutput()
-            case .end:
-                break loop
-            case let .failed(message):
-                failure = "\(interface): the capture stopped: \(message)"
-                break loop
+            // Wait for packets at most 100 ms, then read all that are buffered.
+            if handle.waitForPackets(milliseconds: 100) {
+                reading: while stopRequested == 0 && !pipeline.limitReached {
+                    switch handle.next() {
+                    case let .packet(packet):
+                        number += 1
+                        pipeline.process(packet, number: number, source: state)
+                        if flushEachRecord { pipeline.flushOutput() }
+                    case .timeout:
+                        break reading
+                    case .end:
+                        break loop
+                    case let .failed(message):
+                        failure = "\(interface): the capture stopped: \(message)"
+                        break loop
+                    }
+                }
             }
+            // The line is idle (or was drained): show what is pending.
+            pipeline.flushOutput()
             let now = wallClock()
             // Deadlines pass on the wall clock even when nothing arrives.
             if now.totalNanoseconds - lastTick.totalNanoseconds >= 250_000_000 {
@@ -100,4 +108,10 @@ private func installStopHandlers() {
     action.sa_flags = 0
     sigaction(SIGINT, &action, nil)
     sigaction(SIGTERM, &action, nil)
+    // A parent that blocked them (some launchers do) must not leave us unstoppable.
+    var stopSignals = sigset_t()
+    sigemptyset(&stopSignals)
+    sigaddset(&stopSignals, SIGINT)
+    sigaddset(&stopSignals, SIGTERM)
+    sigprocmask(SIG_UNBLOCK, &stopSignals, nil)
 }
