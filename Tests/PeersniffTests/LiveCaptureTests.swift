@@ -233,6 +233,31 @@ struct LiveCaptureTests {
         }
     }
 
+    @Test("the interface goes away mid-capture: exit 1 naming it, the summary printed, the -w file valid",
+          .enabled(if: systemToolPath("tshark") != nil, "tshark is not installed"))
+    func interfaceGone() throws {
+        let folder = Paths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let saved = folder.appendingPathComponent("gone.pcap").path
+        try withTestNetwork { net in
+            let capture = try net.start(in: .capture, peersniff, ["-i", net.captureInterface, "--json", "-w", saved])
+            try net.waitUntilCapturing(capture)
+            try net.send("all")
+            let printed = capture.waitForOutput(timeout: 3) { $0.contains("\"truncated-peer\"") }
+            #expect(printed, "the frames were printed while capturing: \(capture.stdout)")
+            // Pull the capturing end of the veth out from under peersniff.
+            try net.run(in: .capture, LiveTestEnvironment.ip ?? "/usr/sbin/ip", ["link", "delete", net.captureInterface], check: true)
+            let run = net.awaitExit(capture, within: 2, "the interface gone")
+            #expect(run.status == 1)
+            #expect(run.stderr.contains(net.captureInterface), "stderr names the interface: \(run.stderr)")
+            let s = try summary(run.records)
+            #expect(s["frames"] as? Int ?? 0 >= 6, "the summary counts what was captured: \(s)")
+            let tshark = try runProgram(systemToolPath("tshark")!, ["-r", saved, "-T", "fields", "-e", "frame.number"])
+            #expect(tshark.status == 0, "tshark reads the -w file: \(tshark.stderr)")
+            #expect(tshark.stdout.split(separator: "\n").count >= 8, "tshark lists: \(tshark.stdout)")
+        }
+    }
+
     @Test("--duration 1 stops by itself on an idle interface")
     func durationStops() throws {
         try withTestNetwork { net in
