@@ -1,6 +1,9 @@
 import Analyzer
 import DiscoveryCodec
 import WireBytes
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The live picture on a terminal (`-i` on a tty): who is registry, every node
 /// with its name, last seen and state, and the latest events, redrawn in place a
@@ -39,7 +42,7 @@ public final class LiveView: RecordWriter {
         }
         var stamp: [UInt8] = []
         event.time.writeTimeOfDay(to: &stamp)
-        let line = String(decoding: stamp, as: UTF8.self) + " " + style.event + event.kind.rawValue + style.reset + " " + summaryWriter.describe(event)
+        let line = String(decoding: stamp.prefix(12), as: UTF8.self) + " " + style.event + event.kind.rawValue + style.reset + " " + summaryWriter.describe(event)
         latestEvents.append(line)
         if latestEvents.count > LiveView.eventLines { latestEvents.removeFirst(latestEvents.count - LiveView.eventLines) }
         dirty = true
@@ -69,7 +72,18 @@ public final class LiveView: RecordWriter {
         }
         lines.append("")
         lines.append(style.bold + pad("address", 16) + pad("name", 36) + pad("last seen", 12) + "state" + style.reset)
-        for node in analyzer.nodes.values.sorted(by: { $0.ip < $1.ip }) {
+        // Fit the terminal: the nodes that send first, then those only listed; the
+        // rest summed up in one line.
+        let (rows, columns) = terminalSize()
+        let eventLines = min(latestEvents.count, LiveView.eventLines)
+        let room = max(3, rows - lines.count - eventLines - 4)
+        let ordered = analyzer.nodes.values.sorted { a, b in
+            if (a.firstSent == nil) != (b.firstSent == nil) { return a.firstSent != nil }
+            return a.ip < b.ip
+        }
+        let shown = ordered.count > room ? Array(ordered.prefix(room - 1)) : ordered
+        defer { _ = columns }
+        for node in shown {
             let name = node.name.map(summaryWriter.quote) ?? "-"
             let seen = node.lastSent.map { formatAgo(now.seconds(since: $0)) } ?? "listed"
             var state = nodeState(node)
@@ -81,12 +95,17 @@ public final class LiveView: RecordWriter {
             if node.ip == analyzer.registry { state += " · registry" }
             lines.append(pad(node.ip.description, 16) + pad(name, 36) + pad(seen, 12) + state)
         }
+        if shown.count < ordered.count {
+            let hidden = ordered.count - shown.count
+            let listedOnly = ordered.dropFirst(shown.count).filter { $0.firstSent == nil }.count
+            lines.append("… \(hidden) more node\(hidden == 1 ? "" : "s")" + (listedOnly == hidden ? " (listed in FULLs only)" : "") + "; the summary lists them all")
+        }
         lines.append("")
         lines.append("\(style.bold)Latest events\(style.reset)")
         lines.append(contentsOf: latestEvents.isEmpty ? ["  none yet"] : latestEvents.map { "  " + $0 })
-        // Home, draw each line clearing its rest, then clear below.
+        // Home, draw each line (cut to the width) clearing its rest, then clear below.
         stream.append("\u{1B}[H")
-        for line in lines { stream.append(line + "\u{1B}[K\n") }
+        for line in lines.prefix(max(1, rows - 1)) { stream.append(cut(line, to: columns) + "\u{1B}[K\n") }
         stream.append("\u{1B}[J")
         stream.flush()
         dirty = false
@@ -102,6 +121,35 @@ public final class LiveView: RecordWriter {
         t.writeTimeOfDay(to: &out)
         return String(decoding: out.prefix(12), as: UTF8.self)
     }
+}
+
+/// The terminal's rows and columns (80×24 if it cannot say).
+func terminalSize() -> (rows: Int, columns: Int) {
+    var size = winsize()
+    if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0, size.ws_col > 0 {
+        return (Int(size.ws_row), Int(size.ws_col))
+    }
+    return (24, 80)
+}
+
+/// A line cut to `columns` visible characters; colour codes do not count, and a
+/// cut line ends its colour.
+func cut(_ line: String, to columns: Int) -> String {
+    var visible = 0
+    var out = ""
+    var inEscape = false
+    for character in line {
+        if character == "\u{1B}" { inEscape = true }
+        if inEscape {
+            out.append(character)
+            if character == "m" { inEscape = false }
+            continue
+        }
+        if visible >= columns - 1 { return out + "\u{1B}[0m" }
+        out.append(character)
+        visible += 1
+    }
+    return out
 }
 
 /// "0.4 s ago", "12 s ago", "3 min ago".
