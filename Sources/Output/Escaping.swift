@@ -8,8 +8,24 @@ import WireBytes
 public func appendTerminalSafe<Sink: ByteSink>(_ bytes: UnsafeRawBufferPointer, to out: inout Sink, quoting: Bool = true) {
     var i = 0
     let n = bytes.count
+    // Runs that need nothing (printable ASCII other than quote and backslash, and
+    // characters that are neither controls nor invisible) are copied whole.
+    var run = 0
+    @inline(__always) func flushRun(upTo end: Int, _ out: inout Sink) {
+        if end > run { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[run..<end])) }
+    }
     while i < n {
         let b = bytes[i]
+        if b >= 0x20, b < 0x7F, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") {
+            i += 1
+            continue
+        }
+        if b >= 0x80, let (scalar, width) = decodeScalar(bytes, at: i), !isInvisibleOrControl(scalar) {
+            i += width
+            continue
+        }
+        flushRun(upTo: i, &out)
+        defer { run = i }
         if b < 0x80 {
             switch b {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"):
@@ -45,6 +61,7 @@ public func appendTerminalSafe<Sink: ByteSink>(_ bytes: UnsafeRawBufferPointer, 
         }
         i += width
     }
+    flushRun(upTo: n, &out)
 }
 
 /// Same, for a Swift string (details, JSON text of a LEGACY frame).
