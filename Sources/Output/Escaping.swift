@@ -15,6 +15,11 @@ public func appendTerminalSafe<Sink: ByteSink>(_ bytes: UnsafeRawBufferPointer, 
         if end > run { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[run..<end])) }
     }
     while i < n {
+        // Eight plain bytes at a time.
+        if i + 8 <= n, isPlainASCII(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+            i += 8
+            continue
+        }
         let b = bytes[i]
         if b >= 0x20, b < 0x7F, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") {
             i += 1
@@ -176,6 +181,22 @@ public func appendJSONStringContent<Sink: ByteSink>(_ bytes: UnsafeRawBufferPoin
     if n > start { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<n])) }
 }
 
+/// Whether eight bytes are all printable ASCII (0x20 to 0x7E) other than `"` and
+/// `\`: nothing a terminal or JSON needs escaped. Bit tricks on one word (the
+/// "has less / has more / has value" tests of Bit Twiddling Hacks).
+@inline(__always)
+func isPlainASCII(_ word: UInt64) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    let below0x20 = (word &- ones &* 0x20) & ~word & highs
+    let above0x7E = ((word &+ ones &* (127 - 0x7E)) | word) & highs
+    func has(_ value: UInt64) -> UInt64 {
+        let x = word ^ (ones &* value)
+        return (x &- ones) & ~x & highs
+    }
+    return below0x20 | above0x7E | has(0x22) | has(0x5C) == 0
+}
+
 /// JSON string content from bytes known to be UTF-8: runs without a byte JSON
 /// must escape are copied whole.
 public func appendJSONStringContentOfValidUTF8<Sink: ByteSink>(_ bytes: UnsafeRawBufferPointer, to out: inout Sink) {
@@ -183,6 +204,10 @@ public func appendJSONStringContentOfValidUTF8<Sink: ByteSink>(_ bytes: UnsafeRa
     var i = 0
     let n = bytes.count
     while i < n {
+        if i + 8 <= n, isPlainASCII(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+            i += 8
+            continue
+        }
         let b = bytes[i]
         if b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == 0x7F {
             if i > start { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<i])) }
