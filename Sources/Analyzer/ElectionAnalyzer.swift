@@ -90,6 +90,10 @@ public final class ElectionAnalyzer {
     /// `peers-changed`.
     private var previousFull: [UInt8] = []
     private var havePreviousFull = false
+    /// The previous FULL's entries sorted by address (offsets into `previousFull`),
+    /// and a scratch buffer for the current one's.
+    private var previousSorted: [SortedEntry] = []
+    private var currentSorted: [SortedEntry] = []
     /// Counts the changes that make a listing matter again (a rename, an OFFLINE, a
     /// return, a node leaving or entering L), to skip the listings of a repeated FULL.
     private var listingsVersion = 0
@@ -312,48 +316,46 @@ public final class ElectionAnalyzer {
 
     private func comparePeers(_ frame: FrameView, at time: Timestamp, origin: PacketOrigin?) {
         let current = frame.payload
-        defer {
-            // Keep this FULL's bytes; the buffer's capacity is reused.
-            if !(havePreviousFull && previousFull.count == current.count
-                 && previousFull.withUnsafeBytes({ memcmp($0.baseAddress!, current.baseAddress!, current.count) == 0 })) {
-                previousFull.removeAll(keepingCapacity: true)
-                previousFull.append(contentsOf: current)
-            }
-            havePreviousFull = true
-            listingsVersionAtPreviousFull = listingsVersion
-        }
-        guard havePreviousFull else { return }
-        // The same bytes: the same entries in the same order.
-        if previousFull.count == current.count,
+        // The same bytes: the same entries in the same order; nothing to compare or keep.
+        if havePreviousFull, previousFull.count == current.count,
            previousFull.withUnsafeBytes({ memcmp($0.baseAddress!, current.baseAddress!, current.count) == 0 }) {
+            listingsVersionAtPreviousFull = listingsVersion
             return
         }
-        previousFull.withUnsafeBytes { old in
-            let oldPeers = PeerSequence(validatedFullPayload: old)
-            let newPeers = frame.peers
-            withEntriesByAddress(oldPeers) { oldSorted in
-                withEntriesByAddress(newPeers) { newSorted in
-                    var added: [IPv4Address] = [], removed: [IPv4Address] = [], renamed: [Rename] = []
-                    var i = 0, j = 0
-                    while i < oldSorted.count || j < newSorted.count {
-                        if j == newSorted.count || (i < oldSorted.count && oldSorted[i].ip < newSorted[j].ip) {
-                            removed.append(oldSorted[i].ip); i += 1
-                        } else if i == oldSorted.count || newSorted[j].ip < oldSorted[i].ip {
-                            added.append(newSorted[j].ip); j += 1
-                        } else {
-                            let a = oldSorted[i].name, b = newSorted[j].name
-                            if a.count != b.count || (a.count > 0 && memcmp(a.baseAddress!, b.baseAddress!, a.count) != 0) {
-                                renamed.append(Rename(ip: oldSorted[i].ip, from: Name(bytes: Array(a)), to: Name(bytes: Array(b))))
-                            }
-                            i += 1; j += 1
+        // This FULL's entries by address (into a reused buffer), compared with the
+        // previous FULL's, which were sorted when it came.
+        sortEntries(frame.peers, payloadStart: current.baseAddress!, into: &currentSorted)
+        if havePreviousFull {
+            previousFull.withUnsafeBytes { old in
+                var added: [IPv4Address] = [], removed: [IPv4Address] = [], renamed: [Rename] = []
+                var i = 0, j = 0
+                let oldSorted = previousSorted, newSorted = currentSorted
+                while i < oldSorted.count || j < newSorted.count {
+                    if j == newSorted.count || (i < oldSorted.count && oldSorted[i].ip < newSorted[j].ip) {
+                        removed.append(IPv4Address(oldSorted[i].ip)); i += 1
+                    } else if i == oldSorted.count || newSorted[j].ip < oldSorted[i].ip {
+                        added.append(IPv4Address(newSorted[j].ip)); j += 1
+                    } else {
+                        let a = UnsafeRawBufferPointer(rebasing: old[Int(oldSorted[i].nameOffset)..<Int(oldSorted[i].nameOffset) + Int(oldSorted[i].nameLength)])
+                        let b = UnsafeRawBufferPointer(rebasing: current[Int(newSorted[j].nameOffset)..<Int(newSorted[j].nameOffset) + Int(newSorted[j].nameLength)])
+                        if a.count != b.count || (a.count > 0 && memcmp(a.baseAddress!, b.baseAddress!, a.count) != 0) {
+                            renamed.append(Rename(ip: IPv4Address(oldSorted[i].ip), from: Name(bytes: Array(a)), to: Name(bytes: Array(b))))
                         }
+                        i += 1; j += 1
                     }
-                    // A reordering alone is no change of the peer list.
-                    guard !added.isEmpty || !removed.isEmpty || !renamed.isEmpty else { return }
+                }
+                // A reordering alone is no change of the peer list.
+                if !added.isEmpty || !removed.isEmpty || !renamed.isEmpty {
                     send(.peersChanged(added: added, removed: removed, renamed: renamed), time, origin)
                 }
             }
         }
+        // Keep this FULL: its bytes and its sorted entries (buffers reused).
+        previousFull.removeAll(keepingCapacity: true)
+        previousFull.append(contentsOf: current)
+        swap(&previousSorted, &currentSorted)
+        havePreviousFull = true
+        listingsVersionAtPreviousFull = listingsVersion
     }
 
     private func declareOffline(_ ip: IPv4Address, by sender: IPv4Address, at time: Timestamp, origin: PacketOrigin?) {
@@ -401,21 +403,25 @@ public final class ElectionAnalyzer {
     public func eventCount(_ kind: ElectionEventKind) -> Int { eventCounts[kind.index] }
 }
 
+/// A FULL entry by address: where its name lies in the payload.
+struct SortedEntry {
+    var ip: UInt32
+    var nameOffset: UInt32
+    var nameLength: UInt32
+}
+
 /// The entries of a FULL sorted by address, each address once (its first listing),
-/// in a stack buffer: what `peers-changed` compares.
-private func withEntriesByAddress(_ peers: PeerSequence, _ body: (UnsafeMutableBufferPointer<PeerView>) -> Void) {
-    withUnsafeTemporaryAllocation(of: PeerView.self, capacity: max(peers.count, 1)) { buffer in
-        var count = 0
-        for peer in peers {
-            // Insertion sort: a FULL is sorted already but for its first entry.
-            var at = count
-            while at > 0, buffer[at - 1].ip > peer.ip { at -= 1 }
-            if at > 0, buffer[at - 1].ip == peer.ip { continue }  // a repeat: the first listing stands
-            var k = count
-            while k > at { buffer[k] = buffer[k - 1]; k -= 1 }
-            buffer[at] = peer
-            count += 1
-        }
-        body(UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
+/// written into `sorted` (its capacity reused from FULL to FULL).
+private func sortEntries(_ peers: PeerSequence, payloadStart: UnsafeRawPointer, into sorted: inout [SortedEntry]) {
+    sorted.removeAll(keepingCapacity: true)
+    for peer in peers {
+        let entry = SortedEntry(ip: peer.ip.value,
+                                nameOffset: UInt32(peer.name.baseAddress.map { $0 - payloadStart } ?? 0),
+                                nameLength: UInt32(peer.name.count))
+        // Insertion sort: a FULL is sorted already but for its first entry.
+        var at = sorted.count
+        while at > 0, sorted[at - 1].ip > entry.ip { at -= 1 }
+        if at > 0, sorted[at - 1].ip == entry.ip { continue }  // a repeat: the first listing stands
+        sorted.insert(entry, at: at)
     }
 }
