@@ -159,6 +159,10 @@ public func appendJSONStringContent<Sink: ByteSink>(_ bytes: UnsafeRawBufferPoin
     var i = 0
     let n = bytes.count
     while i < n {
+        if i + 8 <= n, isPlainASCII(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+            i += 8
+            continue
+        }
         let b = bytes[i]
         if b >= 0x20, b < 0x7F, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") {
             i += 1
