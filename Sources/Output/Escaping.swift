@@ -1,3 +1,4 @@
+import DiscoveryCodec
 import WireBytes
 
 /// Appends bytes from the network so that a terminal shows them and does nothing
@@ -174,7 +175,7 @@ public func appendJSONStringContent<Sink: ByteSink>(_ bytes: UnsafeRawBufferPoin
         }
         if i > start { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<i])) }
         if b < 0x80 {
-            appendJSONEscapedByte(b, to: &out)
+            appendJSONEscaped(b, to: &out)
             i += 1
         } else {
             out.append(0xEF); out.append(0xBF); out.append(0xBD)
@@ -215,7 +216,7 @@ public func appendJSONStringContentOfValidUTF8<Sink: ByteSink>(_ bytes: UnsafeRa
         let b = bytes[i]
         if b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == 0x7F {
             if i > start { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<i])) }
-            appendJSONEscapedByte(b, to: &out)
+            appendJSONEscaped(b, to: &out)
             start = i + 1
         }
         i += 1
@@ -223,23 +224,3 @@ public func appendJSONStringContentOfValidUTF8<Sink: ByteSink>(_ bytes: UnsafeRa
     if n > start { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<n])) }
 }
 
-@inline(__always)
-func appendJSONEscapedByte<Sink: ByteSink>(_ byte: UInt8, to out: inout Sink) {
-    switch byte {
-    case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\""))
-    case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\\"))
-    case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
-    case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
-    case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
-    case 0x00..<0x20, 0x7F:
-        out.append("\\u00"); out.append(hexDigit(byte >> 4)); out.append(hexDigit(byte & 0x0F))
-    default: out.append(byte)
-    }
-}
-
-public func appendJSONString<Sink: ByteSink>(_ text: String, to out: inout Sink) {
-    out.append(UInt8(ascii: "\""))
-    var copy = text
-    copy.withUTF8 { appendJSONStringContent(UnsafeRawBufferPointer($0), to: &out) }
-    out.append(UInt8(ascii: "\""))
-}

@@ -8,17 +8,17 @@ extension JSONLinesWriter {
     public func write(_ event: ElectionEvent) {
         guard !quiet, !problemsOnly else { return }
         openRecord(kind: "event", origin: nil)
-        key("event"); appendJSONString(event.kind.rawValue, to: &stream.buffer)
+        key("event"); writeJSONString(event.kind.rawValue, to: &stream.buffer)
         if let origin = event.origin {
             key("n"); appendDecimal(UInt64(origin.number), to: &stream.buffer)
-            if let file = origin.file { key("file"); appendJSONString(file, to: &stream.buffer) }
+            if let file = origin.file { key("file"); writeJSONString(file, to: &stream.buffer) }
         }
         key("ts"); timestamp(event.time)
         switch event.detail {
         case let .nodeSeen(ip, name, via):
             key("ip"); quotedAddress(ip)
             if let name { key("name"); nameValue(name) }
-            key("via"); appendJSONString(via.name, to: &stream.buffer)
+            key("via"); writeJSONString(via.name, to: &stream.buffer)
         case let .nodeRenamed(rename):
             key("ip"); quotedAddress(rename.ip)
             key("from"); nameValue(rename.from)
@@ -95,9 +95,9 @@ extension JSONLinesWriter {
             key("frames_sent"); appendDecimal(UInt64(node.framesSent), to: &stream.buffer)
             key("frames_by_type")
             countsObject(FrameType.allCases.map { ($0.name, node.framesByType[$0.index]) }, keepZero: false)
-            key("state"); appendJSONString(nodeState(node), to: &stream.buffer)
+            key("state"); writeJSONString(nodeState(node), to: &stream.buffer)
             key("times_declared_offline"); appendDecimal(UInt64(node.timesDeclaredOffline), to: &stream.buffer)
-            if let version = node.legacyVersion { key("legacy_version"); appendJSONString(version, to: &stream.buffer) }
+            if let version = node.legacyVersion { key("legacy_version"); writeJSONString(version, to: &stream.buffer) }
             stream.buffer.append(UInt8(ascii: "}"))
         }
         stream.buffer.append(UInt8(ascii: "]"))
@@ -124,8 +124,8 @@ extension JSONLinesWriter {
         key("diagnoses"); stream.buffer.append(UInt8(ascii: "["))
         for (i, diagnosis) in report.diagnoses.enumerated() {
             if i > 0 { stream.buffer.append(UInt8(ascii: ",")) }
-            stream.buffer.append("{\"code\":"); appendJSONString(diagnosis.code, to: &stream.buffer)
-            stream.buffer.append(",\"text\":"); appendJSONString(diagnosis.text, to: &stream.buffer)
+            stream.buffer.append("{\"code\":"); writeJSONString(diagnosis.code, to: &stream.buffer)
+            stream.buffer.append(",\"text\":"); writeJSONString(diagnosis.text, to: &stream.buffer)
             stream.buffer.append(UInt8(ascii: "}"))
         }
         stream.buffer.append(UInt8(ascii: "]"))

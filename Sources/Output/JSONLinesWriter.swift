@@ -32,7 +32,7 @@ public final class JSONLinesWriter: RecordWriter {
             key("ts"); stream.buffer.append(UInt8(ascii: "\""))
             origin.time.writeRFC3339(to: &stream.buffer)
             stream.buffer.append(UInt8(ascii: "\""))
-            if let file = origin.file { key("file"); appendJSONString(file, to: &stream.buffer) }
+            if let file = origin.file { key("file"); writeJSONString(file, to: &stream.buffer) }
         }
     }
 
@@ -117,7 +117,7 @@ public final class JSONLinesWriter: RecordWriter {
             for entry in FrameWarnings.all where frame.warnings.contains(entry.warning) {
                 if !first { stream.buffer.append(UInt8(ascii: ",")) }
                 first = false
-                appendJSONString(entry.code, to: &stream.buffer)
+                writeJSONString(entry.code, to: &stream.buffer)
             }
             stream.buffer.append(UInt8(ascii: "]"))
         }
@@ -129,13 +129,13 @@ public final class JSONLinesWriter: RecordWriter {
         openRecord(kind: "malformed", origin: record.origin)
         endpoints(record.endpoints)
         let m = record.malformation
-        key("reason"); appendJSONString(m.reason.description, to: &stream.buffer)
+        key("reason"); writeJSONString(m.reason.description, to: &stream.buffer)
         key("offset"); appendDecimal(UInt64(max(0, m.offset)), to: &stream.buffer)
         key("length"); appendDecimal(UInt64(max(0, m.length)), to: &stream.buffer)
         key("hex"); stream.buffer.append(UInt8(ascii: "\""))
         appendHex(record.payload, to: &stream.buffer)
         stream.buffer.append(UInt8(ascii: "\""))
-        key("detail"); appendJSONString(m.detail, to: &stream.buffer)
+        key("detail"); writeJSONString(m.detail, to: &stream.buffer)
         endRecord()
     }
 
@@ -167,7 +167,7 @@ public final class JSONLinesWriter: RecordWriter {
             key("kernel_dropped"); appendDecimal(UInt64(summary.kernelDropped ?? 0), to: &stream.buffer)
             key("interface_dropped"); appendDecimal(UInt64(summary.interfaceDropped ?? 0), to: &stream.buffer)
         }
-        if let error = summary.inputError { key("input_error"); appendJSONString(error, to: &stream.buffer) }
+        if let error = summary.inputError { key("input_error"); writeJSONString(error, to: &stream.buffer) }
         if let election = summary.election { writeElection(election) }
         endRecord()
         stream.flush()
@@ -179,7 +179,7 @@ public final class JSONLinesWriter: RecordWriter {
         for (name, count) in pairs where keepZero || count > 0 {
             if !first { stream.buffer.append(UInt8(ascii: ",")) }
             first = false
-            appendJSONString(name, to: &stream.buffer)
+            writeJSONString(name, to: &stream.buffer)
             stream.buffer.append(UInt8(ascii: ":"))
             appendDecimal(UInt64(count), to: &stream.buffer)
         }

@@ -82,7 +82,6 @@ public final class LiveView: RecordWriter {
             return a.ip < b.ip
         }
         let shown = ordered.count > room ? Array(ordered.prefix(room - 1)) : ordered
-        defer { _ = columns }
         for node in shown {
             let name = node.name.map(summaryWriter.quote) ?? "-"
             let seen = node.lastSent.map { formatAgo(now.seconds(since: $0)) } ?? "listed"

@@ -48,17 +48,6 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
     public func write<Sink: ByteSink>(to out: inout Sink) {
         out.append(ipv4: value)
     }
-
-    @inlinable
-    func writeOctet<Sink: ByteSink>(_ octet: UInt8, to out: inout Sink) {
-        if octet >= 100 {
-            out.append(0x30 &+ octet / 100)
-            out.append(0x30 &+ octet / 10 % 10)
-        } else if octet >= 10 {
-            out.append(0x30 &+ octet / 10)
-        }
-        out.append(0x30 &+ octet % 10)
-    }
 }
 
 /// Appends the decimal digits of `number` to `out`.
