@@ -295,12 +295,12 @@ struct JSONParser {
             // One UTF-8 scalar, checked strictly.
             let start = i
             let width: Int
-            switch b {
-            case 0x00..<0x80: width = 1
-            case 0xC2...0xDF: width = 2
-            case 0xE0...0xEF: width = 3
-            case 0xF0...0xF4: width = 4
-            default: throw fail("bytes that are not UTF-8 inside a string")
+            if b < 0x80 {
+                width = 1
+            } else if let lead = utf8Lead(b) {
+                width = lead.width
+            } else {
+                throw fail("bytes that are not UTF-8 inside a string")
             }
             guard bytes.count - i >= width else { throw fail("the text ends inside a UTF-8 character") }
             let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<start + width])

@@ -1,3 +1,5 @@
+import WireBytes
+
 /// How a name's bytes stand as UTF-8.
 enum UTF8Verdict {
     case valid
@@ -18,29 +20,13 @@ func checkUTF8(_ bytes: UnsafeRawBufferPointer) -> UTF8Verdict {
         }
         let b0 = bytes[i]
         if b0 < 0x80 { i += 1; continue }
-        let need: Int
-        var lower: UInt8 = 0x80
-        var upper: UInt8 = 0xBF
-        switch b0 {
-        case 0xC2...0xDF: need = 1
-        case 0xE0: need = 2; lower = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: need = 2
-        case 0xED: need = 2; upper = 0x9F
-        case 0xF0: need = 3; lower = 0x90
-        case 0xF1...0xF3: need = 3
-        case 0xF4: need = 3; upper = 0x8F
-        default: return .invalid
+        guard let lead = utf8Lead(b0) else { return .invalid }
+        let wellFormed = utf8WellFormedPrefix(bytes, at: i, lead)
+        if wellFormed < lead.width {
+            // Broken off by the end of the name: the firmware's cut; by a bad byte: not UTF-8.
+            return i + wellFormed == n ? .cutMidCharacter : .invalid
         }
-        for k in 1...need {
-            guard i + k < n else { return .cutMidCharacter }
-            let b = bytes[i + k]
-            if k == 1 {
-                guard b >= lower, b <= upper else { return .invalid }
-            } else {
-                guard b >= 0x80, b <= 0xBF else { return .invalid }
-            }
-        }
-        i += need + 1
+        i += lead.width
     }
     return .valid
 }

@@ -16,16 +16,9 @@ public func appendTerminalSafe<Sink: ByteSink>(_ bytes: UnsafeRawBufferPointer, 
         if end > run { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[run..<end])) }
     }
     while i < n {
-        // Eight plain bytes at a time.
-        if i + 8 <= n, isPlainASCII(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
-            i += 8
-            continue
-        }
+        i = endOfPlainASCII(bytes, from: i)
+        guard i < n else { break }
         let b = bytes[i]
-        if b >= 0x20, b < 0x7F, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") {
-            i += 1
-            continue
-        }
         if b >= 0x80, let (scalar, width) = decodeScalar(bytes, at: i), !isInvisibleOrControl(scalar) {
             i += width
             continue
@@ -100,56 +93,17 @@ private func isInvisibleOrControl(_ scalar: UInt32) -> Bool {
 /// Swift's `String(decoding:as:)` does), so that a name cut inside a character
 /// shows one replacement character, not one per byte.
 func invalidSubpartLength(_ bytes: UnsafeRawBufferPointer, at i: Int) -> Int {
-    let b0 = bytes[i]
-    var lower: UInt8 = 0x80, upper: UInt8 = 0xBF
-    let width: Int
-    switch b0 {
-    case 0xC2...0xDF: width = 2
-    case 0xE0: width = 3; lower = 0xA0
-    case 0xE1...0xEC, 0xEE...0xEF: width = 3
-    case 0xED: width = 3; upper = 0x9F
-    case 0xF0: width = 4; lower = 0x90
-    case 0xF1...0xF3: width = 4
-    case 0xF4: width = 4; upper = 0x8F
-    default: return 1
-    }
-    var length = 1
-    while length < width, i + length < bytes.count {
-        let b = bytes[i + length]
-        let ok = length == 1 ? (b >= lower && b <= upper) : (b >= 0x80 && b <= 0xBF)
-        guard ok else { break }
-        length += 1
-    }
-    return length
+    guard let lead = utf8Lead(bytes[i]) else { return 1 }
+    return utf8WellFormedPrefix(bytes, at: i, lead)
 }
 
 /// One UTF-8 scalar at `i` (RFC 3629 strict): its value and width, or nil.
 func decodeScalar(_ bytes: UnsafeRawBufferPointer, at i: Int) -> (UInt32, Int)? {
-    let b0 = bytes[i]
-    let width: Int
-    var value: UInt32
-    var lower: UInt8 = 0x80, upper: UInt8 = 0xBF
-    switch b0 {
-    case 0xC2...0xDF: width = 2; value = UInt32(b0 & 0x1F)
-    case 0xE0: width = 3; value = UInt32(b0 & 0x0F); lower = 0xA0
-    case 0xE1...0xEC, 0xEE...0xEF: width = 3; value = UInt32(b0 & 0x0F)
-    case 0xED: width = 3; value = UInt32(b0 & 0x0F); upper = 0x9F
-    case 0xF0: width = 4; value = UInt32(b0 & 0x07); lower = 0x90
-    case 0xF1...0xF3: width = 4; value = UInt32(b0 & 0x07)
-    case 0xF4: width = 4; value = UInt32(b0 & 0x07); upper = 0x8F
-    default: return nil
-    }
-    guard i + width <= bytes.count else { return nil }
-    for k in 1..<width {
-        let b = bytes[i + k]
-        if k == 1 {
-            guard b >= lower, b <= upper else { return nil }
-        } else {
-            guard b >= 0x80, b <= 0xBF else { return nil }
-        }
-        value = value << 6 | UInt32(b & 0x3F)
-    }
-    return (value, width)
+    guard let lead = utf8Lead(bytes[i]), utf8WellFormedPrefix(bytes, at: i, lead) == lead.width else { return nil }
+    // The lead byte keeps 5, 4 or 3 bits; each continuation byte 6.
+    var value = UInt32(bytes[i] & (0x7F >> UInt8(lead.width)))
+    for k in 1..<lead.width { value = value << 6 | UInt32(bytes[i + k] & 0x3F) }
+    return (value, lead.width)
 }
 
 /// Appends bytes as the content of a JSON string: valid UTF-8 is copied (escaped
@@ -160,15 +114,9 @@ public func appendJSONStringContent<Sink: ByteSink>(_ bytes: UnsafeRawBufferPoin
     var i = 0
     let n = bytes.count
     while i < n {
-        if i + 8 <= n, isPlainASCII(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
-            i += 8
-            continue
-        }
+        i = endOfPlainASCII(bytes, from: i)
+        guard i < n else { break }
         let b = bytes[i]
-        if b >= 0x20, b < 0x7F, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") {
-            i += 1
-            continue
-        }
         if b >= 0x80, let (_, width) = decodeScalar(bytes, at: i) {
             i += width
             continue
@@ -202,6 +150,21 @@ func isPlainASCII(_ word: UInt64) -> Bool {
     return below0x20 | above0x7E | has(0x22) | has(0x5C) == 0
 }
 
+/// The index of the first byte at or after `i` that is not plain printable ASCII
+/// (see `isPlainASCII`): eight bytes at a time, then one by one.
+@inline(__always)
+func endOfPlainASCII(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+    var i = start
+    let n = bytes.count
+    while i + 8 <= n, isPlainASCII(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+    while i < n {
+        let b = bytes[i]
+        guard b >= 0x20, b < 0x7F, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") else { break }
+        i += 1
+    }
+    return i
+}
+
 /// JSON string content from bytes known to be UTF-8: runs without a byte JSON
 /// must escape are copied whole.
 public func appendJSONStringContentOfValidUTF8<Sink: ByteSink>(_ bytes: UnsafeRawBufferPointer, to out: inout Sink) {
@@ -209,10 +172,8 @@ public func appendJSONStringContentOfValidUTF8<Sink: ByteSink>(_ bytes: UnsafeRa
     var i = 0
     let n = bytes.count
     while i < n {
-        if i + 8 <= n, isPlainASCII(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
-            i += 8
-            continue
-        }
+        i = endOfPlainASCII(bytes, from: i)
+        guard i < n else { break }
         let b = bytes[i]
         if b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == 0x7F {
             if i > start { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<i])) }
