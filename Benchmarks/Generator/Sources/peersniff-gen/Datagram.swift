@@ -1,3 +1,5 @@
+import DiscoveryCodec
+
 /// A UDP payload with its ones' complement sum, computed once: a FULL is sent many
 /// times between two changes of the registry's list.
 struct Payload {
@@ -16,23 +18,24 @@ enum DatagramKind: Int, CaseIterable {
     case empty, unknownType, truncatedHeader, truncatedName, truncatedPeer, trailingBytes, badJSON
     case badUDPChecksum, incompleteFragments
 
+    /// The names peersniff reports: the codec's frame type and malformation names.
     var name: String {
         switch self {
-        case .hello: "HELLO"
-        case .full: "FULL"
-        case .ping: "PING"
-        case .pong: "PONG"
-        case .offline: "OFFLINE"
-        case .legacy: "LEGACY"
-        case .empty: "empty"
-        case .unknownType: "unknown-type"
-        case .truncatedHeader: "truncated-header"
-        case .truncatedName: "truncated-name"
-        case .truncatedPeer: "truncated-peer"
-        case .trailingBytes: "trailing-bytes"
-        case .badJSON: "bad-json"
-        case .badUDPChecksum: "bad-udp-checksum"
-        case .incompleteFragments: "incomplete-fragments"
+        case .hello: FrameType.hello.name
+        case .full: FrameType.full.name
+        case .ping: FrameType.ping.name
+        case .pong: FrameType.pong.name
+        case .offline: FrameType.offline.name
+        case .legacy: FrameType.legacy.name
+        case .empty: MalformationReason.empty.description
+        case .unknownType: MalformationReason.unknownType.description
+        case .truncatedHeader: MalformationReason.truncatedHeader.description
+        case .truncatedName: MalformationReason.truncatedName.description
+        case .truncatedPeer: MalformationReason.truncatedPeer.description
+        case .trailingBytes: MalformationReason.trailingBytes.description
+        case .badJSON: MalformationReason.badJSON.description
+        case .badUDPChecksum: MalformationReason.badUDPChecksum.description
+        case .incompleteFragments: MalformationReason.incompleteFragments.description
         }
     }
 
