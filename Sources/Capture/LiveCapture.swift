@@ -96,6 +96,15 @@ extension PcapHandle {
         }
     }
 
+    /// The kernel's index of the captured interface, nil when it cannot be asked (a
+    /// file, `-i any`) or the answer is not known; 0 once the interface is gone.
+    public func interfaceIndex() -> Int32? {
+        let descriptor = pcap_fileno(pointer)
+        guard descriptor >= 0, name != "any" else { return nil }
+        let index = peersniff_interface_index(descriptor, name)
+        return index < 0 ? nil : index
+    }
+
     /// Waits up to `milliseconds` for packets to read; false when none came (or the
     /// wait was interrupted by a signal).
     public func waitForPackets(milliseconds: Int32) -> Bool {

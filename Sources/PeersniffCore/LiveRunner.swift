@@ -54,6 +54,7 @@ public struct LiveRunner {
         var number = 0
         var failure: String? = nil
         try handle.setNonBlocking()
+        let index = handle.interfaceIndex()
         loop: while stopRequested == 0 && !pipeline.limitReached {
             // Wait for packets at most 100 ms, then read all that are buffered.
             if handle.waitForPackets(milliseconds: 100) {
@@ -79,6 +80,12 @@ public struct LiveRunner {
             // Deadlines pass on the wall clock even when nothing arrives.
             if now.totalNanoseconds - lastTick.totalNanoseconds >= 250_000_000 {
                 lastTick = now
+                // The kernel tells a vanished interface with an error on the socket;
+                // where it does not, asking for the interface by name does.
+                if let index, index > 0, let current = handle.interfaceIndex(), current != index {
+                    failure = "\(interface): the capture stopped: The interface disappeared"
+                    break
+                }
                 pipeline.tick(now, source: state)
                 onTick(now)
                 pipeline.flushOutput()

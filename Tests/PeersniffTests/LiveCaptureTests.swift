@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Capture
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -256,6 +257,26 @@ struct LiveCaptureTests {
             #expect(tshark.status == 0, "tshark reads the -w file: \(tshark.stderr)")
             #expect(tshark.stdout.split(separator: "\n").count >= 8, "tshark lists: \(tshark.stdout)")
         }
+    }
+
+    @Test("a vanished interface is noticed by asking for it by name, even where the kernel reports no socket error")
+    func interfaceIndexAnswersGone() throws {
+        // A veth pair of the test's own (no address, nothing sent), one end opened by
+        // this process: the live loop's fallback check, without the socket error that
+        // normally ends the capture first. (This kernel has no dummy interfaces.)
+        let ip = try #require(LiveTestEnvironment.ip)
+        let name = "psn-d\(String(getpid() % 100_000, radix: 16))"
+        _ = try? runProgram(ip, ["link", "delete", name])
+        let added = try runProgram(ip, ["link", "add", name, "type", "veth", "peer", "name", name + "p"])
+        try #require(added.status == 0, "ip link add: \(added.stderr)")
+        defer { _ = try? runProgram(ip, ["link", "delete", name]) }
+        #expect(try runProgram(ip, ["link", "set", name, "up"]).status == 0)
+
+        let handle = try PcapHandle.openLive(name)
+        let index = try #require(handle.interfaceIndex())
+        #expect(index == Int32(if_nametoindex(name)), "the kernel's own index for \(name)")
+        #expect(try runProgram(ip, ["link", "delete", name]).status == 0)
+        #expect(handle.interfaceIndex() == 0, "gone: no interface of that name any more")
     }
 
     @Test("--duration 1 stops by itself on an idle interface")
