@@ -7,7 +7,7 @@ import PackageDescription
 // static checks stay; debug builds and the tests keep the dynamic ones). They halve
 // the cost of the output and the analyzer. Benchmark from a clean release build:
 // an incremental one after changes to @inlinable code was seen to mix stale objects.
-let uncheckedExclusivity: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+let uncheckedExclusivity: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))]
 
 let package = Package(
     name: "peersniff",

@@ -32,6 +32,10 @@ public struct Node: Sendable {
     /// registry-silent events that expected it, and registry-unexpected FULLs it sent.
     public internal(set) var timesSilent = 0
     public internal(set) var timesUnexpected = 0
+    /// `listingsVersion` when its name, offline mark or place in L last changed: a
+    /// FULL entry that the previous FULL held too, for a node unchanged since, is a
+    /// listing already made.
+    var listingStamp = 0
 
     static let maxNames = 16
 
@@ -98,6 +102,13 @@ public final class ElectionAnalyzer {
     /// return, a node leaving or entering L), to skip the listings of a repeated FULL.
     private var listingsVersion = 0
     private var listingsVersionAtPreviousFull = -1
+    /// The previous FULL listed an address twice (its listings are then all made again).
+    private var previousHadRepeats = false
+    /// Scratch: the current FULL's entries that need their listing made.
+    private var toList: [Int32] = []
+    /// Makes every listing of every FULL, skipping none: the plain rule, which tests
+    /// hold the shortcuts of `makeListings` against.
+    var listsEveryEntry = false
     /// The pending FULL deadline: the node due to send it, when, and why.
     public private(set) var pending: (expected: IPv4Address, deadline: Timestamp, after: IPv4Address?)?
     /// Conflict episodes: the last conflicting FULL time per pair.
@@ -200,6 +211,7 @@ public final class ElectionAnalyzer {
             nodes.storage[index].declaredOffline = false
             nodes.storage[index].timesReturned += 1
             listingsVersion &+= 1
+            nodes.storage[index].listingStamp = listingsVersion
             send(.nodeReturned(ip: ip), time, origin)
         }
         enterLive(index)
@@ -221,6 +233,7 @@ public final class ElectionAnalyzer {
         nodes.storage[index].live = true
         liveCount += 1
         listingsVersion &+= 1
+        nodes.storage[index].listingStamp = listingsVersion
         let ip = nodes.storage[index].ip
         if lowest == nil || ip < lowest! { lowest = ip }
     }
@@ -230,6 +243,7 @@ public final class ElectionAnalyzer {
         nodes.storage[index].live = false
         liveCount -= 1
         listingsVersion &+= 1
+        nodes.storage[index].listingStamp = listingsVersion
         guard lowest == nodes.storage[index].ip else { return }
         var newLowest: IPv4Address? = nil
         for node in nodes.storage where node.live {
@@ -247,28 +261,17 @@ public final class ElectionAnalyzer {
         }
         nodes.storage[index].name = name
         listingsVersion &+= 1
+        nodes.storage[index].listingStamp = listingsVersion
         if !nodes.storage[index].names.contains(name), nodes.storage[index].names.count < Node.maxNames {
             nodes.storage[index].names.append(name)
         }
     }
 
     private func observeFull(_ frame: FrameView, from sender: IPv4Address, at time: Timestamp, origin: PacketOrigin?) {
-        // Listings put nodes in L, unless they were declared offline. A FULL with the
-        // very bytes of the previous one, with no node renamed, declared offline or
-        // back since, would change nothing: its listings are skipped.
-        let repeated = havePreviousFull && listingsVersion == listingsVersionAtPreviousFull
-            && previousFull.count == frame.payload.count
+        // Listings put nodes in L, unless they were declared offline (see `makeListings`).
+        let identical = havePreviousFull && previousFull.count == frame.payload.count
             && previousFull.withUnsafeBytes { memcmp($0.baseAddress!, frame.payload.baseAddress!, frame.payload.count) == 0 }
-        for peer in frame.peers where !repeated {
-            let index = nodes.place(peer.ip)
-            if nodes.storage[index].firstListed == nil { nodes.storage[index].firstListed = time }
-            if !nodes.storage[index].seen {
-                nodes.storage[index].seen = true
-                send(.nodeSeen(ip: peer.ip, name: Name(bytes: Array(peer.name)), via: .full), time, origin)
-            }
-            learnName(peer.name, for: index, at: time, origin: origin)
-            if !nodes.storage[index].declaredOffline { enterLive(index) }
-        }
+        let changes = makeListings(frame, identical: identical, at: time, origin: origin)
 
         // The registry is the sender of the latest FULL.
         if let current = registry {
@@ -311,50 +314,129 @@ public final class ElectionAnalyzer {
         }
 
         // peers-changed against the previous FULL, whoever sent it.
-        comparePeers(frame, at: time, origin: origin)
+        if let changes { send(.peersChanged(added: changes.added, removed: changes.removed, renamed: changes.renamed), time, origin) }
+        keepAsPrevious(frame, identical: identical)
     }
 
-    private func comparePeers(_ frame: FrameView, at time: Timestamp, origin: PacketOrigin?) {
-        let current = frame.payload
-        // The same bytes: the same entries in the same order; nothing to compare or keep.
-        if havePreviousFull, previousFull.count == current.count,
-           previousFull.withUnsafeBytes({ memcmp($0.baseAddress!, current.baseAddress!, current.count) == 0 }) {
-            listingsVersionAtPreviousFull = listingsVersion
-            return
+    /// One listing: the node is seen, known by this name, and in L unless declared offline.
+    private func list(_ ip: IPv4Address, name: UnsafeRawBufferPointer, at time: Timestamp, origin: PacketOrigin?) -> Int {
+        let index = nodes.place(ip)
+        if nodes.storage[index].firstListed == nil { nodes.storage[index].firstListed = time }
+        if !nodes.storage[index].seen {
+            nodes.storage[index].seen = true
+            send(.nodeSeen(ip: ip, name: Name(bytes: Array(name)), via: .full), time, origin)
         }
-        // This FULL's entries by address (into a reused buffer), compared with the
-        // previous FULL's, which were sorted when it came.
-        sortEntries(frame.peers, payloadStart: current.baseAddress!, into: &currentSorted)
-        if havePreviousFull {
-            previousFull.withUnsafeBytes { old in
-                var added: [IPv4Address] = [], removed: [IPv4Address] = [], renamed: [Rename] = []
-                var i = 0, j = 0
-                let oldSorted = previousSorted, newSorted = currentSorted
-                while i < oldSorted.count || j < newSorted.count {
-                    if j == newSorted.count || (i < oldSorted.count && oldSorted[i].ip < newSorted[j].ip) {
-                        removed.append(IPv4Address(oldSorted[i].ip)); i += 1
-                    } else if i == oldSorted.count || newSorted[j].ip < oldSorted[i].ip {
-                        added.append(IPv4Address(newSorted[j].ip)); j += 1
+        learnName(name, for: index, at: time, origin: origin)
+        if !nodes.storage[index].declaredOffline { enterLive(index) }
+        return index
+    }
+
+    /// Makes the FULL's listings, in wire order, and compares its entries with the
+    /// previous FULL's (the `peers-changed` to report, nil when nothing changed).
+    ///
+    /// A listing is a no-op when the previous FULL listed the same address with the
+    /// same name and the node has not changed since (`listingStamp`): then after the
+    /// previous FULL's listing the node was seen, listed, so named, and in L unless
+    /// declared offline, and it still is. Only the other entries are listed again; a
+    /// FULL that repeats an address, or follows one that did, is listed in full.
+    private func makeListings(_ frame: FrameView, identical: Bool, at time: Timestamp, origin: PacketOrigin?)
+        -> (added: [IPv4Address], removed: [IPv4Address], renamed: [Rename])? {
+        let payload = frame.payload
+        let base = payload.baseAddress!
+        let repeats = frame.warnings.contains(.fullDuplicateIP) || listsEveryEntry
+        let since = listingsVersionAtPreviousFull
+
+        if identical {
+            // The same entries at the same offsets: the previous FULL's sorted entries
+            // (and their nodes) stand; only nodes changed since are listed again.
+            // (A FULL that lists an address twice under two names renames it each time.)
+            guard listingsVersion != since || repeats else { return nil }
+            toList.removeAll(keepingCapacity: true)
+            for (k, entry) in previousSorted.enumerated() where repeats || nodes.storage[Int(entry.node)].listingStamp > since {
+                toList.append(Int32(k))
+            }
+            if repeats {
+                for peer in frame.peers { _ = list(peer.ip, name: peer.name, at: time, origin: origin) }
+            } else {
+                listInWireOrder(&previousSorted, payload: payload, at: time, origin: origin)
+            }
+            return nil
+        }
+
+        sortEntries(frame.peers, payloadStart: base, dropRepeats: repeats, into: &currentSorted)
+        var added: [IPv4Address] = [], removed: [IPv4Address] = [], renamed: [Rename] = []
+        let skipUnchanged = havePreviousFull && !repeats && !previousHadRepeats && !listsEveryEntry
+        toList.removeAll(keepingCapacity: true)
+        previousFull.withUnsafeBytes { old in
+            let oldBase = old.baseAddress
+            var i = 0, j = 0
+            let oldCount = havePreviousFull ? previousSorted.count : 0
+            let newCount = currentSorted.count
+            while i < oldCount || j < newCount {
+                if j == newCount || (i < oldCount && previousSorted[i].ip < currentSorted[j].ip) {
+                    removed.append(IPv4Address(previousSorted[i].ip)); i += 1
+                } else if i == oldCount || currentSorted[j].ip < previousSorted[i].ip {
+                    added.append(IPv4Address(currentSorted[j].ip))
+                    toList.append(Int32(j)); j += 1
+                } else {
+                    let o = previousSorted[i], n = currentSorted[j]
+                    let a = UnsafeRawBufferPointer(start: oldBase! + Int(o.nameOffset), count: Int(o.nameLength))
+                    let b = UnsafeRawBufferPointer(start: base + Int(n.nameOffset), count: Int(n.nameLength))
+                    if !sameBytes(a, b) {
+                        renamed.append(Rename(ip: IPv4Address(o.ip), from: Name(bytes: Array(a)), to: Name(bytes: Array(b))))
+                        toList.append(Int32(j))
+                    } else if !skipUnchanged || nodes.storage[Int(o.node)].listingStamp > since {
+                        toList.append(Int32(j))
                     } else {
-                        let a = UnsafeRawBufferPointer(rebasing: old[Int(oldSorted[i].nameOffset)..<Int(oldSorted[i].nameOffset) + Int(oldSorted[i].nameLength)])
-                        let b = UnsafeRawBufferPointer(rebasing: current[Int(newSorted[j].nameOffset)..<Int(newSorted[j].nameOffset) + Int(newSorted[j].nameLength)])
-                        if a.count != b.count || (a.count > 0 && memcmp(a.baseAddress!, b.baseAddress!, a.count) != 0) {
-                            renamed.append(Rename(ip: IPv4Address(oldSorted[i].ip), from: Name(bytes: Array(a)), to: Name(bytes: Array(b))))
-                        }
-                        i += 1; j += 1
+                        currentSorted[j].node = o.node
                     }
-                }
-                // A reordering alone is no change of the peer list.
-                if !added.isEmpty || !removed.isEmpty || !renamed.isEmpty {
-                    send(.peersChanged(added: added, removed: removed, renamed: renamed), time, origin)
+                    i += 1; j += 1
                 }
             }
         }
-        // Keep this FULL: its bytes and its sorted entries (buffers reused).
-        previousFull.removeAll(keepingCapacity: true)
-        previousFull.append(contentsOf: current)
-        swap(&previousSorted, &currentSorted)
-        havePreviousFull = true
+        if repeats {
+            // Every listing in wire order, repeats included (the last name stands).
+            for peer in frame.peers { _ = list(peer.ip, name: peer.name, at: time, origin: origin) }
+            for k in currentSorted.indices { currentSorted[k].node = Int32(nodes.find(IPv4Address(currentSorted[k].ip))!) }
+        } else {
+            listInWireOrder(&currentSorted, payload: payload, at: time, origin: origin)
+        }
+        // A reordering alone is no change of the peer list.
+        guard havePreviousFull, !added.isEmpty || !removed.isEmpty || !renamed.isEmpty else { return nil }
+        return (added, removed, renamed)
+    }
+
+    /// Lists the entries `toList` names (indices into `sorted`), in the order the FULL
+    /// gives them, and notes their nodes.
+    private func listInWireOrder(_ sorted: inout [SortedEntry], payload: UnsafeRawBufferPointer, at time: Timestamp, origin: PacketOrigin?) {
+        guard !toList.isEmpty else { return }
+        // Wire order is name order in the payload; nearly sorted already.
+        toList.withUnsafeMutableBufferPointer { list in
+            for k in 1..<max(list.count, 1) {
+                let value = list[k]
+                var at = k
+                while at > 0, sorted[Int(list[at - 1])].nameOffset > sorted[Int(value)].nameOffset {
+                    list[at] = list[at - 1]; at -= 1
+                }
+                list[at] = value
+            }
+        }
+        for k in toList {
+            let entry = sorted[Int(k)]
+            let name = UnsafeRawBufferPointer(start: payload.baseAddress! + Int(entry.nameOffset), count: Int(entry.nameLength))
+            sorted[Int(k)].node = Int32(list(IPv4Address(entry.ip), name: name, at: time, origin: origin))
+        }
+    }
+
+    /// Keeps this FULL as the previous one: its bytes and its sorted entries (buffers reused).
+    private func keepAsPrevious(_ frame: FrameView, identical: Bool) {
+        if !identical {
+            previousFull.removeAll(keepingCapacity: true)
+            previousFull.append(contentsOf: frame.payload)
+            swap(&previousSorted, &currentSorted)
+            havePreviousFull = true
+        }
+        previousHadRepeats = frame.warnings.contains(.fullDuplicateIP)
         listingsVersionAtPreviousFull = listingsVersion
     }
 
@@ -363,6 +445,7 @@ public final class ElectionAnalyzer {
         nodes.storage[index].declaredOffline = true
         nodes.storage[index].timesDeclaredOffline += 1
         listingsVersion &+= 1
+        nodes.storage[index].listingStamp = listingsVersion
         nodes.storage[index].lastFull = nil
         send(.nodeDeclaredOffline(ip: ip, by: sender), time, origin)
         leaveLive(index)
@@ -403,25 +486,47 @@ public final class ElectionAnalyzer {
     public func eventCount(_ kind: ElectionEventKind) -> Int { eventCounts[kind.index] }
 }
 
-/// A FULL entry by address: where its name lies in the payload.
+/// A FULL entry by address: where its name lies in the payload, and its node.
 struct SortedEntry {
     var ip: UInt32
     var nameOffset: UInt32
     var nameLength: UInt32
+    /// The node's place in the table, once listed (-1 before).
+    var node: Int32
 }
 
-/// The entries of a FULL sorted by address, each address once (its first listing),
-/// written into `sorted` (its capacity reused from FULL to FULL).
-private func sortEntries(_ peers: PeerSequence, payloadStart: UnsafeRawPointer, into sorted: inout [SortedEntry]) {
+/// The entries of a FULL sorted by address, into `sorted` (its capacity reused from
+/// FULL to FULL). With `dropRepeats`, an address listed again keeps its first listing.
+private func sortEntries(_ peers: PeerSequence, payloadStart: UnsafeRawPointer, dropRepeats: Bool, into sorted: inout [SortedEntry]) {
     sorted.removeAll(keepingCapacity: true)
     for peer in peers {
-        let entry = SortedEntry(ip: peer.ip.value,
-                                nameOffset: UInt32(peer.name.baseAddress.map { $0 - payloadStart } ?? 0),
-                                nameLength: UInt32(peer.name.count))
-        // Insertion sort: a FULL is sorted already but for its first entry.
-        var at = sorted.count
-        while at > 0, sorted[at - 1].ip > entry.ip { at -= 1 }
-        if at > 0, sorted[at - 1].ip == entry.ip { continue }  // a repeat: the first listing stands
-        sorted.insert(entry, at: at)
+        sorted.append(SortedEntry(ip: peer.ip.value,
+                                  nameOffset: UInt32(peer.name.baseAddress.map { $0 - payloadStart } ?? 0),
+                                  nameLength: UInt32(peer.name.count), node: -1))
     }
+    sorted.withUnsafeMutableBufferPointer { entries in
+        // Insertion sort, stable: a FULL is sorted already but for its first entry.
+        for k in 1..<max(entries.count, 1) {
+            let entry = entries[k]
+            var at = k
+            while at > 0, entries[at - 1].ip > entry.ip { entries[at] = entries[at - 1]; at -= 1 }
+            entries[at] = entry
+        }
+    }
+    if dropRepeats {
+        var kept = 0
+        for k in sorted.indices where kept == 0 || sorted[kept - 1].ip != sorted[k].ip {
+            sorted[kept] = sorted[k]; kept += 1
+        }
+        sorted.removeLast(sorted.count - kept)
+    }
+}
+
+/// Whether two byte runs are equal (names: short, compared in place).
+@inline(__always)
+private func sameBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+    let n = a.count
+    guard n == b.count else { return false }
+    guard n > 0 else { return true }
+    return memcmp(a.baseAddress!, b.baseAddress!, n) == 0
 }

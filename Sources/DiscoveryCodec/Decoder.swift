@@ -135,7 +135,11 @@ public func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address? 
         }
         let count = Int(payload[1])
         if count > FirmwareLimits.maxPeers { warnings.insert(.tooManyPeers) }
+        // One pass: bounds, names, and the order the firmware keeps (the sender
+        // first, then ascending addresses, each once).
         var offset = 2
+        var first: UInt32 = 0, previous: UInt32 = 0
+        var ascending = true, repeatedIP = false
         for index in 0..<count {
             let left = length - offset
             guard left >= 5 else {
@@ -145,14 +149,30 @@ public func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address? 
             guard left >= 5 + nameLength else {
                 return malformed(.truncatedPeer, offset, "peer \(index + 1) of \(count) needs \(5 + nameLength) bytes at offset \(offset) (a \(nameLength)-byte name), \(left) left")
             }
+            let ip = payload.loadBigEndianUInt32(at: offset)
+            if index == 0 {
+                first = ip
+            } else {
+                if ip == first { repeatedIP = true }
+                if index >= 2 {
+                    if ip < previous { ascending = false } else if ip == previous { repeatedIP = true }
+                }
+            }
+            previous = ip
             warnings.formUnion(nameWarnings(UnsafeRawBufferPointer(rebasing: payload[offset + 5..<offset + 5 + nameLength])))
             offset += 5 + nameLength
         }
         if offset < length { return trailing(after: offset, "FULL") }
-        let view = FrameView(type: type, payload: payload, warnings: warnings, legacy: nil)
-        var result = view
-        result.warnings.formUnion(orderWarnings(view.peers, sender: sender))
-        return .frame(result)
+        if let sender, count == 0 || first != sender.value { warnings.insert(.fullSenderNotFirst) }
+        if count > 1 {
+            if !ascending {
+                warnings.insert(.fullNotSorted)
+                // Out of order, a repeat may be anywhere.
+                if !repeatedIP { repeatedIP = hasRepeatedAddress(PeerSequence(payload: payload, count: count)) }
+            }
+            if repeatedIP { warnings.insert(.fullDuplicateIP) }
+        }
+        return .frame(FrameView(type: type, payload: payload, warnings: warnings, legacy: nil))
 
     case .legacy:
         var parser = JSONParser(payload)
@@ -168,36 +188,19 @@ public func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address? 
     }
 }
 
-/// The firmware lists the sender first, then the others sorted by IP ascending,
-/// each once. Checked in place: the addresses go to a stack buffer, not the heap.
-func orderWarnings(_ peers: PeerSequence, sender: IPv4Address?) -> FrameWarnings {
-    var warnings: FrameWarnings = []
+/// Whether an address is listed twice, in entries in any order. Checked in place:
+/// the addresses go to a stack buffer, not the heap.
+func hasRepeatedAddress(_ peers: PeerSequence) -> Bool {
     let count = peers.count
-    if let sender {
-        var first: IPv4Address? = nil
-        for peer in peers { first = peer.ip; break }
-        if first != sender { warnings.insert(.fullSenderNotFirst) }
-    }
-    guard count > 1 else { return warnings }
-    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: count) { ips in
+    guard count > 1 else { return false }
+    return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: count) { ips in
         var i = 0
         for peer in peers { ips[i] = peer.ip.value; i += 1 }
-        var sorted = true
-        if count > 2 {
-            for k in 2..<count where ips[k] < ips[k - 1] { sorted = false; break }
+        for a in 0..<count {
+            for b in (a + 1)..<count where ips[a] == ips[b] { return true }
         }
-        if !sorted { warnings.insert(.fullNotSorted) }
-        var duplicate = false
-        if sorted {
-            for k in 1..<count where ips[k] == ips[0] || (k >= 2 && ips[k] == ips[k - 1]) { duplicate = true; break }
-        } else {
-            outer: for a in 0..<count {
-                for b in (a + 1)..<count where ips[a] == ips[b] { duplicate = true; break outer }
-            }
-        }
-        if duplicate { warnings.insert(.fullDuplicateIP) }
+        return false
     }
-    return warnings
 }
 
 private func hex(_ byte: UInt8) -> String {

@@ -9,17 +9,30 @@ enum UTF8Verdict {
 }
 
 /// Checks UTF-8 by RFC 3629 (no overlongs, no surrogates, nothing above U+10FFFF).
+/// Names are mostly ASCII: eight bytes are tested at a time, and a run's last
+/// bytes with one load that overlaps the previous one.
 func checkUTF8(_ bytes: UnsafeRawBufferPointer) -> UTF8Verdict {
-    var i = 0
     let n = bytes.count
+    guard n > 0, let base = bytes.baseAddress else { return .valid }
+    var i = 0
     while i < n {
-        // Eight ASCII bytes at a time: names are mostly ASCII.
-        if i + 8 <= n, bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
-            i += 8
+        if n - i >= 8 {
+            let high = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) & 0x8080_8080_8080_8080
+            if high == 0 {
+                i += 8
+                // The last bytes, overlapping what was checked.
+                if n - i < 8, n - i > 0,
+                   UInt64(littleEndian: base.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)) & 0x8080_8080_8080_8080 == 0 {
+                    return .valid
+                }
+                continue
+            }
+            i += high.trailingZeroBitCount >> 3  // the first byte with its top bit set
+        } else if base.load(fromByteOffset: i, as: UInt8.self) < 0x80 {
+            i += 1
             continue
         }
-        let b0 = bytes[i]
-        if b0 < 0x80 { i += 1; continue }
+        let b0 = base.load(fromByteOffset: i, as: UInt8.self)
         guard let lead = utf8Lead(b0) else { return .invalid }
         let wellFormed = utf8WellFormedPrefix(bytes, at: i, lead)
         if wellFormed < lead.width {

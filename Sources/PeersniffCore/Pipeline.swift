@@ -25,6 +25,8 @@ public protocol FrameConsumer: AnyObject {
 public final class Pipeline {
     public let options: Options
     public let writer: RecordWriter
+    /// The shared codec, with its memory of the last FULL (a registry repeats its own).
+    private let decoder = FrameDecoder()
     /// The analyzer's seat (held strongly: it holds nothing of the pipeline).
     public var consumer: FrameConsumer?
     public private(set) var summary = Summary()
@@ -237,7 +239,7 @@ public final class Pipeline {
             } else {
                 summary.checksumsNotVerified += 1
             }
-            switch decodeFrame(payload, sender: source) {
+            switch decoder.decode(payload, sender: source) {
             case var .frame(view):
                 if fragments != nil { view.warnings.insert(.fragmented) }
                 datagrams += 1

@@ -1,0 +1,102 @@
+import Testing
+@testable import Analyzer
+import DiscoveryCodec
+import WireBytes
+
+// The analyzer skips the listings of FULL entries it has already made (same address,
+// same name as the previous FULL, node unchanged since). This holds it against the
+// plain rule (`listsEveryEntry`: every listing of every FULL made again) on seeded
+// random traffic full of the cases that matter: FULLs that repeat, that add, drop,
+// rename, reorder and repeat entries, from one registry or two, with HELLOs that
+// rename, OFFLINEs and returns between them. The events, with their packet numbers,
+// and every node's state must be the same.
+
+private struct Seeded {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
+}
+
+private func scenario(seed: UInt64, steps: Int) -> [SentFrame] {
+    var random = Seeded(state: seed)
+    let hosts = (1...12).map { "10.0.0.\($0)" }
+    var names = hosts.map { _ in "board" }
+    var list = Array(hosts.prefix(6))
+    var time = 0.0
+    var frames: [SentFrame] = []
+    var lastFull: Frame? = nil
+    for _ in 0..<steps {
+        time += Double(random.below(2000)) / 1000
+        let who = random.below(hosts.count)
+        switch random.below(100) {
+        case 0..<30:
+            // The registry (usually the lowest listed) sends its FULL: often the same
+            // bytes again, else with a change.
+            let sender = random.chance(85) ? list.min { IPv4Address($0)! < IPv4Address($1)! } ?? hosts[0] : hosts[who]
+            if random.chance(40), let lastFull {
+                frames.append(at(time, sender, lastFull)); continue
+            }
+            switch random.below(6) {
+            case 0: if list.count < hosts.count { list.append(hosts.first { !list.contains($0) }!) }
+            case 1: if list.count > 1 { list.remove(at: random.below(list.count)) }
+            case 2: names[random.below(hosts.count)] = ["board", "Ω board", "board 2", ""][random.below(4)]
+            default: break
+            }
+            var entries = list.sorted { IPv4Address($0)! < IPv4Address($1)! }
+            if let at = entries.firstIndex(of: sender) { entries.remove(at: at) }
+            entries.insert(sender, at: 0)
+            if random.chance(5), entries.count > 2 { entries.swapAt(1, 2) }              // not sorted
+            if random.chance(5), let extra = entries.last { entries.append(extra) }       // a repeat
+            var peers = entries.map { Peer(ip: IPv4Address($0)!, name: Name(names[hosts.firstIndex(of: $0)!])) }
+            if random.chance(5), peers.count > 1 { peers[peers.count - 1] = Peer(ip: peers[0].ip, name: Name("again")) }
+            let full = Frame.full(peers: peers)
+            lastFull = full
+            frames.append(at(time, sender, full))
+        case 30..<50:
+            // A HELLO, sometimes with a new name.
+            if random.chance(30) { names[who] = ["board", "Ω board", "board 2", "renamed"][random.below(4)] }
+            frames.append(at(time, hosts[who], .hello(names[who])))
+        case 50..<60:
+            frames.append(at(time, hosts[random.below(hosts.count)], .offline(hosts[who])))
+        case 60..<80:
+            frames.append(at(time, hosts[who], .ping))
+        default:
+            frames.append(at(time, hosts[who], .pong))
+        }
+    }
+    return frames
+}
+
+@Suite("Analyzer shortcuts against the plain rule")
+struct AnalyzerShortcutTests {
+    @Test("skipping listings already made changes no event and no node", arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
+    func sameAsListingEverything(seed: UInt64) {
+        let steps = scenario(seed: seed, steps: 3_000)
+        let fast = AnalyzerHarness()
+        let plain = AnalyzerHarness()
+        plain.analyzer.listsEveryEntry = true
+        fast.feed(steps); fast.finish()
+        plain.feed(steps); plain.finish()
+        #expect(fast.stamped.count == plain.stamped.count)
+        for (x, y) in zip(fast.stamped, plain.stamped) where x.description != y.description {
+            Issue.record("first difference: \(x) vs \(y)")
+            break
+        }
+        let kinds = Set(plain.stamped.map(\.event.kind))
+        #expect(kinds.isSuperset(of: [.nodeSeen, .nodeRenamed, .nodeDeclaredOffline, .nodeReturned, .peersChanged]),
+                "the traffic exercised renames, offline marks, returns and list changes: \(kinds)")
+        for node in plain.analyzer.nodes.values {
+            let other = fast.analyzer.nodes[node.ip]
+            #expect(other?.name == node.name && other?.live == node.live && other?.declaredOffline == node.declaredOffline
+                    && other?.firstListed == node.firstListed && other?.names == node.names, "node \(node.ip)")
+        }
+        #expect(fast.analyzer.lowest == plain.analyzer.lowest && fast.analyzer.liveCount == plain.analyzer.liveCount)
+    }
+}

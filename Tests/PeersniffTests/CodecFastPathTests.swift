@@ -1,0 +1,122 @@
+import Testing
+@testable import DiscoveryCodec
+import WireBytes
+
+// The codec's fast paths (eight bytes at a time for names, one pass over a FULL,
+// the decoder's memory of the last FULL) checked against independent readings:
+// the standard library's UTF-8 validator, a plain re-statement of the order rules,
+// and the memoryless decoder.
+
+/// A deterministic generator (SplitMix64).
+private struct Seeded {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
+
+/// Pieces names are made of: ASCII runs, whole characters, and broken ones.
+private let pieces: [[UInt8]] = [
+    Array("a".utf8), Array("Medieval".utf8), Array(" - Arcade Bar #".utf8), Array("0123456".utf8),
+    Array("é".utf8), Array("Ω".utf8), Array("–".utf8), Array("ピ".utf8), Array("🎱".utf8),
+    [0x80], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xFF], [0xE2, 0x82], [0xF0, 0x9F, 0x98],
+    [0x00], [0x7F], [0x1B],
+]
+
+@Suite("Codec fast paths against independent readings")
+struct CodecFastPathTests {
+    @Test("the UTF-8 check agrees with the standard library on 20,000 seeded names of every length")
+    func utf8AgreesWithStandardLibrary() {
+        var random = Seeded(state: 37020)
+        var checked = 0, valid = 0, cut = 0
+        for _ in 0..<20_000 {
+            var name: [UInt8] = []
+            // Mostly clean names, some with one broken piece, at lengths across the
+            // eight-byte steps.
+            let parts = 1 + random.below(8)
+            for _ in 0..<parts {
+                let pick = random.below(10) < 8 ? random.below(9) : random.below(pieces.count)
+                name += pieces[pick]
+            }
+            if random.below(4) == 0 { name = Array(name.prefix(random.below(name.count + 1))) }
+            let verdict = name.withUnsafeBytes { checkUTF8($0) }
+            let standard = String(validating: name, as: UTF8.self) != nil
+            #expect((verdict == .valid) == standard, "\(name)")
+            if verdict == .cutMidCharacter {
+                // The firmware's cut: a prefix that becomes valid when completed, i.e.
+                // every byte up to the last lead byte is valid UTF-8.
+                let lead = name.lastIndex { $0 >= 0xC0 }!
+                #expect(String(validating: name[..<lead], as: UTF8.self) != nil, "\(name)")
+                cut += 1
+            }
+            checked += 1
+            if standard { valid += 1 }
+        }
+        #expect(checked == 20_000)
+        #expect(valid > 5_000 && valid < 19_000, "both kinds were tried: \(valid) valid")
+        #expect(cut > 50, "cut names were tried: \(cut)")
+    }
+
+    /// The order rules as CONTRACT.md states them, written plainly.
+    private func expectedOrderWarnings(_ ips: [UInt32], sender: UInt32) -> Set<String> {
+        var w: Set<String> = []
+        if ips.first != sender { w.insert("full-sender-not-first") }
+        if ips.count > 1 {
+            let rest = Array(ips.dropFirst())
+            if rest != rest.sorted() { w.insert("full-not-sorted") }
+            if Set(ips).count != ips.count { w.insert("full-duplicate-ip") }
+        }
+        return w
+    }
+
+    @Test("one pass over a FULL gives the order warnings the rules give, on 5,000 seeded lists")
+    func orderWarningsAgreeWithTheRules() throws {
+        var random = Seeded(state: 51)
+        let orderCodes: Set<String> = ["full-sender-not-first", "full-not-sorted", "full-duplicate-ip"]
+        var seen: Set<String> = []
+        for _ in 0..<5_000 {
+            let count = random.below(7)
+            let ips = (0..<count).map { _ in UInt32(0x0A00_0000 + random.below(6)) }
+            let sender = UInt32(0x0A00_0000 + random.below(6))
+            let bytes = Frame.full(peers: ips.map { Peer(ip: IPv4Address($0), name: Name("n")) }).encoded()
+            guard case let .frame(view) = bytes.withUnsafeBytes({ decodeFrame($0, sender: IPv4Address(sender)) }) else {
+                Issue.record("\(ips) did not decode"); continue
+            }
+            let got = Set(FrameWarnings.all.filter { view.warnings.contains($0.warning) }.map(\.code)).intersection(orderCodes)
+            let expected = expectedOrderWarnings(ips, sender: sender)
+            #expect(got == expected, "\(ips.map { $0 & 0xFF }) from .\(sender & 0xFF)")
+            seen.formUnion(got)
+        }
+        #expect(seen == orderCodes, "every order warning was met")
+    }
+
+    @Test("the decoder's memory: a repeated FULL decodes as the first did, and only for the same sender and bytes")
+    func repeatedFullMatchesMemorylessDecoding() throws {
+        let decoder = FrameDecoder()
+        let a = IPv4Address(0x0A00_0001), b = IPv4Address(0x0A00_0002)
+        let full = Frame.full(peers: [Peer(ip: a, name: Name("A")), Peer(ip: b, name: Name("B"))]).encoded()
+        var other = full
+        other[other.count - 1] = 0xFF  // B's name no longer UTF-8
+        // Interleaved with other frames, from both senders, the memory never answers wrongly.
+        let inputs: [([UInt8], IPv4Address)] = [(full, a), (full, a), (full, b), (full, a), (other, a), (other, a), (full, a), (Frame.ping.encoded(), a), (full, a)]
+        for (k, (bytes, sender)) in inputs.enumerated() {
+            let fresh = bytes.withUnsafeBytes { decodeFrame($0, sender: sender) }
+            let remembered = bytes.withUnsafeBytes { decoder.decode($0, sender: sender) }
+            switch (fresh, remembered) {
+            case let (.frame(x), .frame(y)):
+                #expect(x.type == y.type && x.warnings == y.warnings, "input \(k)")
+                #expect(Array(x.payload) == Array(y.payload), "input \(k)")
+            default:
+                Issue.record("input \(k): \(fresh) vs \(remembered)")
+            }
+        }
+        // B sending A's list: the memory must not hide full-sender-not-first.
+        guard case let .frame(view) = full.withUnsafeBytes({ decoder.decode($0, sender: b) }) else { Issue.record("no frame"); return }
+        #expect(view.warnings.contains(.fullSenderNotFirst))
+    }
+}
