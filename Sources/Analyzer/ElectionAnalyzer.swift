@@ -96,8 +96,8 @@ public final class ElectionAnalyzer {
     private var havePreviousFull = false
     /// The previous FULL's entries sorted by address (offsets into `previousFull`),
     /// and a scratch buffer for the current one's.
-    private var previousSorted: [SortedEntry] = []
-    private var currentSorted: [SortedEntry] = []
+    private var previousSorted = EntryBuffer()
+    private var currentSorted = EntryBuffer()
     /// Counts the changes that make a listing matter again (a rename, an OFFLINE, a
     /// return, a node leaving or entering L), to skip the listings of a repeated FULL.
     private var listingsVersion = 0
@@ -352,34 +352,35 @@ public final class ElectionAnalyzer {
             // (A FULL that lists an address twice under two names renames it each time.)
             guard listingsVersion != since || repeats else { return nil }
             toList.removeAll(keepingCapacity: true)
-            for (k, entry) in previousSorted.enumerated() where repeats || nodes.storage[Int(entry.node)].listingStamp > since {
+            for k in 0..<previousSorted.count where repeats || nodes.storage[Int(previousSorted.base[k].node)].listingStamp > since {
                 toList.append(Int32(k))
             }
             if repeats {
                 for peer in frame.peers { _ = list(peer.ip, name: peer.name, at: time, origin: origin) }
             } else {
-                listInWireOrder(&previousSorted, payload: payload, at: time, origin: origin)
+                listInWireOrder(previousSorted, payload: payload, at: time, origin: origin)
             }
             return nil
         }
 
-        sortEntries(frame.peers, payloadStart: base, dropRepeats: repeats, into: &currentSorted)
+        sortEntries(payload, dropRepeats: repeats, into: currentSorted)
         var added: [IPv4Address] = [], removed: [IPv4Address] = [], renamed: [Rename] = []
         let skipUnchanged = havePreviousFull && !repeats && !previousHadRepeats && !listsEveryEntry
         toList.removeAll(keepingCapacity: true)
         previousFull.withUnsafeBytes { old in
             let oldBase = old.baseAddress
+            let previous = previousSorted.base, current = currentSorted.base
             var i = 0, j = 0
             let oldCount = havePreviousFull ? previousSorted.count : 0
             let newCount = currentSorted.count
             while i < oldCount || j < newCount {
-                if j == newCount || (i < oldCount && previousSorted[i].ip < currentSorted[j].ip) {
-                    removed.append(IPv4Address(previousSorted[i].ip)); i += 1
-                } else if i == oldCount || currentSorted[j].ip < previousSorted[i].ip {
-                    added.append(IPv4Address(currentSorted[j].ip))
+                if j == newCount || (i < oldCount && previous[i].ip < current[j].ip) {
+                    removed.append(IPv4Address(previous[i].ip)); i += 1
+                } else if i == oldCount || current[j].ip < previous[i].ip {
+                    added.append(IPv4Address(current[j].ip))
                     toList.append(Int32(j)); j += 1
                 } else {
-                    let o = previousSorted[i], n = currentSorted[j]
+                    let o = previous[i], n = current[j]
                     let a = UnsafeRawBufferPointer(start: oldBase! + Int(o.nameOffset), count: Int(o.nameLength))
                     let b = UnsafeRawBufferPointer(start: base + Int(n.nameOffset), count: Int(n.nameLength))
                     if !sameBytes(a, b) {
@@ -388,7 +389,7 @@ public final class ElectionAnalyzer {
                     } else if !skipUnchanged || nodes.storage[Int(o.node)].listingStamp > since {
                         toList.append(Int32(j))
                     } else {
-                        currentSorted[j].node = o.node
+                        current[j].node = o.node
                     }
                     i += 1; j += 1
                 }
@@ -397,9 +398,11 @@ public final class ElectionAnalyzer {
         if repeats {
             // Every listing in wire order, repeats included (the last name stands).
             for peer in frame.peers { _ = list(peer.ip, name: peer.name, at: time, origin: origin) }
-            for k in currentSorted.indices { currentSorted[k].node = Int32(nodes.find(IPv4Address(currentSorted[k].ip))!) }
+            for k in 0..<currentSorted.count {
+                currentSorted.base[k].node = Int32(nodes.find(IPv4Address(currentSorted.base[k].ip))!)
+            }
         } else {
-            listInWireOrder(&currentSorted, payload: payload, at: time, origin: origin)
+            listInWireOrder(currentSorted, payload: payload, at: time, origin: origin)
         }
         // A reordering alone is no change of the peer list.
         guard havePreviousFull, !added.isEmpty || !removed.isEmpty || !renamed.isEmpty else { return nil }
@@ -408,23 +411,24 @@ public final class ElectionAnalyzer {
 
     /// Lists the entries `toList` names (indices into `sorted`), in the order the FULL
     /// gives them, and notes their nodes.
-    private func listInWireOrder(_ sorted: inout [SortedEntry], payload: UnsafeRawBufferPointer, at time: Timestamp, origin: PacketOrigin?) {
+    private func listInWireOrder(_ sorted: EntryBuffer, payload: UnsafeRawBufferPointer, at time: Timestamp, origin: PacketOrigin?) {
         guard !toList.isEmpty else { return }
+        let entries = sorted.base
         // Wire order is name order in the payload; nearly sorted already.
         toList.withUnsafeMutableBufferPointer { list in
             for k in 1..<max(list.count, 1) {
                 let value = list[k]
                 var at = k
-                while at > 0, sorted[Int(list[at - 1])].nameOffset > sorted[Int(value)].nameOffset {
+                while at > 0, entries[Int(list[at - 1])].nameOffset > entries[Int(value)].nameOffset {
                     list[at] = list[at - 1]; at -= 1
                 }
                 list[at] = value
             }
         }
         for k in toList {
-            let entry = sorted[Int(k)]
+            let entry = entries[Int(k)]
             let name = UnsafeRawBufferPointer(start: payload.baseAddress! + Int(entry.nameOffset), count: Int(entry.nameLength))
-            sorted[Int(k)].node = Int32(list(IPv4Address(entry.ip), name: name, at: time, origin: origin))
+            entries[Int(k)].node = Int32(list(IPv4Address(entry.ip), name: name, at: time, origin: origin))
         }
     }
 
@@ -495,30 +499,37 @@ struct SortedEntry {
     var node: Int32
 }
 
-/// The entries of a FULL sorted by address, into `sorted` (its capacity reused from
-/// FULL to FULL). With `dropRepeats`, an address listed again keeps its first listing.
-private func sortEntries(_ peers: PeerSequence, payloadStart: UnsafeRawPointer, dropRepeats: Bool, into sorted: inout [SortedEntry]) {
-    sorted.removeAll(keepingCapacity: true)
-    for peer in peers {
-        sorted.append(SortedEntry(ip: peer.ip.value,
-                                  nameOffset: UInt32(peer.name.baseAddress.map { $0 - payloadStart } ?? 0),
-                                  nameLength: UInt32(peer.name.count), node: -1))
-    }
-    sorted.withUnsafeMutableBufferPointer { entries in
+/// A FULL's entries in raw memory, reused from FULL to FULL (a FULL lists at most 255).
+final class EntryBuffer {
+    let base: UnsafeMutablePointer<SortedEntry>
+    var count = 0
+    init() { base = .allocate(capacity: 256) }
+    deinit { base.deallocate() }
+}
+
+/// The entries of a FULL that the codec accepted, sorted by address into `sorted`.
+/// With `dropRepeats`, an address listed again keeps its first listing.
+private func sortEntries(_ payload: UnsafeRawBufferPointer, dropRepeats: Bool, into sorted: EntryBuffer) {
+    let raw = payload.baseAddress!
+    let count = Int(raw.load(fromByteOffset: 1, as: UInt8.self))
+    let entries = sorted.base
+    var offset = 2
+    for k in 0..<count {
+        let ip = UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+        let length = Int(raw.load(fromByteOffset: offset + 4, as: UInt8.self))
         // Insertion sort, stable: a FULL is sorted already but for its first entry.
-        for k in 1..<max(entries.count, 1) {
-            let entry = entries[k]
-            var at = k
-            while at > 0, entries[at - 1].ip > entry.ip { entries[at] = entries[at - 1]; at -= 1 }
-            entries[at] = entry
-        }
+        var at = k
+        while at > 0, entries[at - 1].ip > ip { entries[at] = entries[at - 1]; at -= 1 }
+        entries[at] = SortedEntry(ip: ip, nameOffset: UInt32(offset + 5), nameLength: UInt32(length), node: -1)
+        offset += 5 + length
     }
+    sorted.count = count
     if dropRepeats {
         var kept = 0
-        for k in sorted.indices where kept == 0 || sorted[kept - 1].ip != sorted[k].ip {
-            sorted[kept] = sorted[k]; kept += 1
+        for k in 0..<count where kept == 0 || entries[kept - 1].ip != entries[k].ip {
+            entries[kept] = entries[k]; kept += 1
         }
-        sorted.removeLast(sorted.count - kept)
+        sorted.count = kept
     }
 }
 

@@ -9,7 +9,10 @@ public enum FrameType: UInt8, Sendable, CaseIterable {
     case legacy = 0x7B
 
     /// The name CONTRACT.md uses in `frame` records.
-    public var name: String {
+    public var name: String { staticName.description }
+
+    /// The same name as constant text (written out without building a String).
+    public var staticName: StaticString {
         switch self {
         case .hello: "HELLO"
         case .full: "FULL"

@@ -108,20 +108,42 @@ func decodeScalar(_ bytes: UnsafeRawBufferPointer, at i: Int) -> (UInt32, Int)? 
 
 /// Appends bytes as the content of a JSON string: valid UTF-8 is copied (escaped
 /// where JSON requires) in runs, anything else becomes U+FFFD (one per maximal
-/// invalid subpart, as `String(decoding:)` does).
+/// invalid subpart, as `String(decoding:)` does). Plain ASCII is passed eight bytes
+/// at a time, and two- and three-byte characters are checked in line.
 public func appendJSONStringContent<Sink: ByteSink>(_ bytes: UnsafeRawBufferPointer, to out: inout Sink) {
+    let n = bytes.count
+    guard n > 0, let base = bytes.baseAddress else { return }
     var start = 0
     var i = 0
-    let n = bytes.count
     while i < n {
-        i = endOfPlainASCII(bytes, from: i)
-        guard i < n else { break }
-        let b = bytes[i]
-        if b >= 0x80, let (_, width) = decodeScalar(bytes, at: i) {
-            i += width
+        if n - i >= 8, isPlainASCII(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+            i += 8
             continue
         }
-        if i > start { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<i])) }
+        let b = base.load(fromByteOffset: i, as: UInt8.self)
+        if b >= 0x20, b < 0x7F, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") {
+            i += 1
+            continue
+        }
+        if b >= 0xC2, b <= 0xDF, i + 1 < n, base.load(fromByteOffset: i + 1, as: UInt8.self) & 0xC0 == 0x80 {
+            i += 2
+            continue
+        }
+        if b & 0xF0 == 0xE0, i + 2 < n {
+            let b1 = base.load(fromByteOffset: i + 1, as: UInt8.self)
+            let lower: UInt8 = b == 0xE0 ? 0xA0 : 0x80
+            let upper: UInt8 = b == 0xED ? 0x9F : 0xBF
+            if b1 >= lower, b1 <= upper, base.load(fromByteOffset: i + 2, as: UInt8.self) & 0xC0 == 0x80 {
+                i += 3
+                continue
+            }
+        }
+        if b >= 0x80, let lead = utf8Lead(b), utf8WellFormedPrefix(bytes, at: i, lead) == lead.width {
+            i += lead.width
+            continue
+        }
+        // A byte JSON escapes, or bytes that are not UTF-8.
+        if i > start { out.append(bytes: UnsafeRawBufferPointer(start: base + start, count: i - start)) }
         if b < 0x80 {
             appendJSONEscaped(b, to: &out)
             i += 1
@@ -131,7 +153,7 @@ public func appendJSONStringContent<Sink: ByteSink>(_ bytes: UnsafeRawBufferPoin
         }
         start = i
     }
-    if n > start { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<n])) }
+    if n > start { out.append(bytes: UnsafeRawBufferPointer(start: base + start, count: n - start)) }
 }
 
 /// Whether eight bytes are all printable ASCII (0x20 to 0x7E) other than `"` and
@@ -164,24 +186,3 @@ func endOfPlainASCII(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
     }
     return i
 }
-
-/// JSON string content from bytes known to be UTF-8: runs without a byte JSON
-/// must escape are copied whole.
-public func appendJSONStringContentOfValidUTF8<Sink: ByteSink>(_ bytes: UnsafeRawBufferPointer, to out: inout Sink) {
-    var start = 0
-    var i = 0
-    let n = bytes.count
-    while i < n {
-        i = endOfPlainASCII(bytes, from: i)
-        guard i < n else { break }
-        let b = bytes[i]
-        if b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == 0x7F {
-            if i > start { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<i])) }
-            appendJSONEscaped(b, to: &out)
-            start = i + 1
-        }
-        i += 1
-    }
-    if n > start { out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<n])) }
-}
-

@@ -24,104 +24,138 @@ public final class JSONLinesWriter: RecordWriter {
     public func flush() { stream.flush() }
 
     func openRecord(kind: StaticString, origin: PacketOrigin?) {
-        stream.buffer.append("{\"kind\":\"")
-        kind.withUTF8Buffer { stream.buffer.append(contentsOf: $0) }
-        stream.buffer.append(UInt8(ascii: "\""))
-        if let origin {
-            key("n"); appendDecimal(UInt64(origin.number), to: &stream.buffer)
-            key("ts"); stream.buffer.append(UInt8(ascii: "\""))
-            origin.time.writeRFC3339(to: &stream.buffer)
-            stream.buffer.append(UInt8(ascii: "\""))
-            if let file = origin.file { key("file"); writeJSONString(file, to: &stream.buffer) }
-        }
+        Self.openRecord(kind: kind, origin: origin, to: &stream.buffer)
     }
 
     @inline(__always)
-    func key(_ name: StaticString) {
-        stream.buffer.append(",\"")
-        stream.buffer.append(name)
-        stream.buffer.append("\":")
-    }
+    func key(_ name: StaticString) { Self.key(name, to: &stream.buffer) }
 
-    func quotedAddress(_ address: IPAddress) {
-        stream.buffer.append(UInt8(ascii: "\""))
-        address.write(to: &stream.buffer)
-        stream.buffer.append(UInt8(ascii: "\""))
-    }
+    func quotedAddress(_ address: IPAddress) { Self.quoted(address, to: &stream.buffer) }
 
-    func quotedAddress(_ address: IPv4Address) {
-        stream.buffer.append(UInt8(ascii: "\""))
-        address.write(to: &stream.buffer)
-        stream.buffer.append(UInt8(ascii: "\""))
-    }
+    func quotedAddress(_ address: IPv4Address) { Self.quoted(address, to: &stream.buffer) }
 
-    /// A name as a JSON string. `validUTF8`: the codec found every name of the frame
-    /// to be UTF-8 (no name warning), so only ASCII needs escaping.
-    func name(_ bytes: UnsafeRawBufferPointer, validUTF8: Bool = false) {
-        stream.buffer.append(UInt8(ascii: "\""))
-        if validUTF8 {
-            appendJSONStringContentOfValidUTF8(bytes, to: &stream.buffer)
-        } else {
-            appendJSONStringContent(bytes, to: &stream.buffer)
-        }
-        stream.buffer.append(UInt8(ascii: "\""))
-    }
+    /// A name as a JSON string.
+    func name(_ bytes: UnsafeRawBufferPointer) { Self.name(bytes, to: &stream.buffer) }
 
-    func endpoints(_ e: Endpoints) {
-        key("src"); quotedAddress(e.source)
-        key("dst"); quotedAddress(e.destination)
-        key("sport"); appendDecimal(UInt64(e.sourcePort), to: &stream.buffer)
-        key("dport"); appendDecimal(UInt64(e.destinationPort), to: &stream.buffer)
-    }
+    func endpoints(_ e: Endpoints) { Self.endpoints(e, to: &stream.buffer) }
 
     func endRecord() {
         stream.buffer.append("}\n")
         stream.recordEnded()
     }
 
+    // The record pieces, generic over where they go: the output buffer, or a cursor
+    // into room reserved for a whole frame record.
+
+    @inline(__always)
+    static func openRecord<S: ByteSink>(kind: StaticString, origin: PacketOrigin?, to out: inout S) {
+        out.append("{\"kind\":\"")
+        out.append(kind)
+        out.append(UInt8(ascii: "\""))
+        if let origin {
+            key("n", to: &out); appendDecimal(UInt64(origin.number), to: &out)
+            key("ts", to: &out); out.append(UInt8(ascii: "\""))
+            origin.time.writeRFC3339(to: &out)
+            out.append(UInt8(ascii: "\""))
+            if let file = origin.file { key("file", to: &out); writeJSONString(file, to: &out) }
+        }
+    }
+
+    @inline(__always)
+    static func key<S: ByteSink>(_ name: StaticString, to out: inout S) {
+        out.append(",\"")
+        out.append(name)
+        out.append("\":")
+    }
+
+    @inline(__always)
+    static func quoted<S: ByteSink>(_ address: IPAddress, to out: inout S) {
+        out.append(UInt8(ascii: "\""))
+        address.write(to: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    static func quoted<S: ByteSink>(_ address: IPv4Address, to out: inout S) {
+        out.append(UInt8(ascii: "\""))
+        out.append(ipv4: address.value)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// A name as a JSON string.
+    @inline(__always)
+    static func name<S: ByteSink>(_ bytes: UnsafeRawBufferPointer, to out: inout S) {
+        out.append(UInt8(ascii: "\""))
+        appendJSONStringContent(bytes, to: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    static func endpoints<S: ByteSink>(_ e: Endpoints, to out: inout S) {
+        key("src", to: &out); quoted(e.source, to: &out)
+        key("dst", to: &out); quoted(e.destination, to: &out)
+        key("sport", to: &out); appendDecimal(UInt64(e.sourcePort), to: &out)
+        key("dport", to: &out); appendDecimal(UInt64(e.destinationPort), to: &out)
+    }
+
     public func write(_ record: FrameRecord) {
         guard !quiet, !eventsOnly, !problemsOnly || !record.frame.warnings.isEmpty else { return }
-        openRecord(kind: "frame", origin: record.origin)
-        endpoints(record.endpoints)
         let frame = record.frame
-        let validNames = frame.warnings.isDisjoint(with: [.nameNotUTF8, .nameCutMidCharacter])
-        key("type"); stream.buffer.append(UInt8(ascii: "\""))
-        stream.buffer.append(string: frame.type.name)
-        stream.buffer.append(UInt8(ascii: "\""))
+        if frame.type == .legacy {
+            // A parsed JSON value: no bound on its text is kept, so the checked buffer.
+            Self.frameRecord(record, to: &stream.buffer)
+        } else {
+            // Everything else has a bound: the fixed fields, an escaped file name, and
+            // for the names at most six bytes for one (\u00XX) and 48 per FULL entry.
+            let fileBytes = record.origin.file?.utf8.count ?? 0
+            let entries = frame.type == .full ? frame.peers.count : 0
+            let bound = 1024 + 6 * fileBytes + 6 * frame.payload.count + 48 * entries
+            stream.buffer.write(reserving: bound) { Self.frameRecord(record, to: &$0) }
+        }
+        stream.recordEnded()
+    }
+
+    static func frameRecord<S: ByteSink>(_ record: FrameRecord, to out: inout S) {
+        openRecord(kind: "frame", origin: record.origin, to: &out)
+        endpoints(record.endpoints, to: &out)
+        let frame = record.frame
+        key("type", to: &out); out.append(UInt8(ascii: "\""))
+        out.append(frame.type.staticName)
+        out.append(UInt8(ascii: "\""))
         switch frame.type {
         case .hello:
-            key("name"); name(frame.helloName, validUTF8: validNames)
+            key("name", to: &out); name(frame.helloName, to: &out)
         case .full:
-            key("peers"); stream.buffer.append(UInt8(ascii: "["))
+            key("peers", to: &out); out.append(UInt8(ascii: "["))
             var first = true
             for peer in frame.peers {
-                if !first { stream.buffer.append(UInt8(ascii: ",")) }
+                if !first { out.append(UInt8(ascii: ",")) }
                 first = false
-                stream.buffer.append("{\"ip\":")
-                quotedAddress(peer.ip)
-                stream.buffer.append(",\"name\":")
-                name(peer.name, validUTF8: validNames)
-                stream.buffer.append(UInt8(ascii: "}"))
+                out.append("{\"ip\":")
+                quoted(peer.ip, to: &out)
+                out.append(",\"name\":")
+                name(peer.name, to: &out)
+                out.append(UInt8(ascii: "}"))
             }
-            stream.buffer.append(UInt8(ascii: "]"))
+            out.append(UInt8(ascii: "]"))
         case .offline:
-            key("ip"); quotedAddress(frame.offlineIP)
+            key("ip", to: &out); quoted(frame.offlineIP, to: &out)
         case .legacy:
-            key("json"); (frame.legacy ?? .null).write(to: &stream.buffer)
+            key("json", to: &out); (frame.legacy ?? .null).write(to: &out)
         case .ping, .pong:
             break
         }
         if !frame.warnings.isEmpty {
-            key("warnings"); stream.buffer.append(UInt8(ascii: "["))
+            key("warnings", to: &out); out.append(UInt8(ascii: "["))
             var first = true
             for entry in FrameWarnings.all where frame.warnings.contains(entry.warning) {
-                if !first { stream.buffer.append(UInt8(ascii: ",")) }
+                if !first { out.append(UInt8(ascii: ",")) }
                 first = false
-                writeJSONString(entry.code, to: &stream.buffer)
+                writeJSONString(entry.code, to: &out)
             }
-            stream.buffer.append(UInt8(ascii: "]"))
+            out.append(UInt8(ascii: "]"))
         }
-        endRecord()
+        out.append("}\n")
     }
 
     public func write(_ record: MalformedRecord) {

@@ -36,16 +36,24 @@ extension Array: ByteSink where Element == UInt8 {
 
     @inlinable
     public mutating func append(ipv4 value: UInt32) {
-        var text = RawBytes(capacity: 16)
-        text.append(ipv4: value)
-        text.withUnsafeBytes { append(contentsOf: $0) }
-        text.deallocate()
+        appendThroughScratch { $0.append(ipv4: value) }
     }
 
     @inlinable
     public mutating func append(decimal number: UInt64) {
-        var digits = RawBytes.decimalDigits(number)
-        Swift.withUnsafeBytes(of: &digits.bytes) { append(contentsOf: $0[(20 - digits.count)...]) }
+        appendThroughScratch { $0.append(decimal: number) }
+    }
+
+    /// What `body` writes (at most 24 bytes) into a stack buffer, then appended.
+    @inlinable
+    mutating func appendThroughScratch(_ body: (inout WriteCursor) -> Void) {
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        Swift.withUnsafeMutableBytes(of: &scratch) { raw in
+            let start = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var cursor = WriteCursor(start)
+            body(&cursor)
+            append(contentsOf: UnsafeBufferPointer(start: start, count: cursor.at - start))
+        }
     }
 }
 
@@ -81,64 +89,26 @@ public struct RawBytes: ByteSink {
         _count += n
     }
 
-    /// Writes the digits in place, last first.
+    /// The digits, written in place (see `WriteCursor`).
     @inlinable
     public mutating func append(decimal number: UInt64) {
-        if _count + 20 > capacity { grow(to: _count + 20) }
-        var n = number
-        var width = 1
-        var probe = number
-        while probe >= 10 { probe /= 10; width += 1 }
-        var at = _count + width - 1
-        repeat {
-            base[at] = UInt8(truncatingIfNeeded: 0x30 &+ n % 10)
-            n /= 10
-            at -= 1
-        } while n > 0
-        _count += width
+        write(reserving: 20) { $0.append(decimal: number) }
     }
 
     /// Dotted-quad text written in place: one capacity check for the whole address.
     @inlinable
     public mutating func append(ipv4 value: UInt32) {
-        if _count + 15 > capacity { grow(to: _count + 15) }
-        var at = _count
-        @inline(__always) func octet(_ octet: UInt8) {
-            if octet >= 100 {
-                base[at] = 0x30 &+ octet / 100
-                base[at + 1] = 0x30 &+ octet / 10 % 10
-                at += 2
-            } else if octet >= 10 {
-                base[at] = 0x30 &+ octet / 10
-                at += 1
-            }
-            base[at] = 0x30 &+ octet % 10
-            base[at + 1] = UInt8(ascii: ".")
-            at += 2
-        }
-        octet(UInt8(truncatingIfNeeded: value >> 24))
-        octet(UInt8(truncatingIfNeeded: value >> 16))
-        octet(UInt8(truncatingIfNeeded: value >> 8))
-        octet(UInt8(truncatingIfNeeded: value))
-        _count = at - 1  // no dot after the last octet
+        write(reserving: 16) { $0.append(ipv4: value) }
     }
 
-    /// The digits of `number` right-aligned in twenty bytes, and how many there are.
+    /// Makes room for `bound` bytes, then lets `body` write at most that many through
+    /// a cursor that checks nothing.
     @inlinable
-    public static func decimalDigits(_ number: UInt64) -> (bytes: (UInt64, UInt64, UInt32), count: Int) {
-        var storage: (UInt64, UInt64, UInt32) = (0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &storage) { buffer in
-            var n = number
-            var at = 19
-            repeat {
-                buffer[at] = UInt8(truncatingIfNeeded: 0x30 &+ n % 10)
-                n /= 10
-                at -= 1
-                count += 1
-            } while n > 0
-        }
-        return (storage, count)
+    public mutating func write(reserving bound: Int, _ body: (inout WriteCursor) -> Void) {
+        if _count + bound > capacity { grow(to: _count + bound) }
+        var cursor = WriteCursor(base + _count)
+        body(&cursor)
+        _count = cursor.at - base
     }
 
     @usableFromInline

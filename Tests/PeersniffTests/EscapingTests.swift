@@ -43,3 +43,42 @@ struct EscapingTests {
         #expect(mismatches == 0)
     }
 }
+
+import Foundation
+
+/// JSON string content of network bytes, read back by Foundation's JSON parser: it
+/// must be the text Swift's own UTF-8 decoding gives (U+FFFD per maximal invalid
+/// subpart), for names of every shape.
+@Suite("JSON string content against Foundation")
+struct JSONStringContentTests {
+    static let pieces: [[UInt8]] = [
+        Array("Medieval".utf8), Array(" - Arcade Bar #".utf8), Array("a".utf8), Array("0123456".utf8),
+        Array("é".utf8), Array("Ω".utf8), Array("–".utf8), Array("ピ".utf8), Array("🎱".utf8),
+        [0x22], [0x5C], [0x00], [0x1B], [0x7F], [0x0A], [0xC2, 0x85], [0xE2, 0x80, 0xA8],
+        [0x80], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xFF], [0xE2, 0x82], [0xF0, 0x9F, 0x98],
+        [0xE0, 0x80, 0xAF], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF], [0xC1, 0xBF], [0xDF, 0xBF],
+    ]
+
+    @Test("10,000 seeded names read back as Swift decodes them")
+    func readsBackAsSwiftDecodes() throws {
+        var state: UInt64 = 2026
+        func below(_ n: Int) -> Int {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(n))
+        }
+        for _ in 0..<10_000 {
+            var name: [UInt8] = []
+            for _ in 0..<(1 + below(8)) {
+                name += Self.pieces[below(10) < 7 ? below(9) : below(Self.pieces.count)]
+            }
+            var out: [UInt8] = Array("[\"".utf8)
+            name.withUnsafeBytes { appendJSONStringContent($0, to: &out) }
+            out += Array("\"]".utf8)
+            let parsed = try JSONSerialization.jsonObject(with: Data(out)) as? [String]
+            #expect(parsed?.first == String(decoding: name, as: UTF8.self), "\(name)")
+        }
+    }
+}
