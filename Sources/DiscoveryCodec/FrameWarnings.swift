@@ -23,7 +23,7 @@ public struct FrameWarnings: OptionSet, Hashable, Sendable {
     public static let fragmented = FrameWarnings(rawValue: 1 << 8)
 
     /// Every warning with its contract code, in a fixed order.
-    public static let all: [(warning: FrameWarnings, code: String)] = [
+    public static let all: [(warning: FrameWarnings, code: StaticString)] = [
         (.nameNotUTF8, "name-not-utf8"),
         (.nameCutMidCharacter, "name-cut-mid-character"),
         (.nameTooLong, "name-too-long"),
@@ -37,7 +37,7 @@ public struct FrameWarnings: OptionSet, Hashable, Sendable {
 
     /// The contract codes of the warnings set here.
     public var codes: [String] {
-        FrameWarnings.all.compactMap { contains($0.warning) ? $0.code : nil }
+        FrameWarnings.all.compactMap { contains($0.warning) ? $0.code.description : nil }
     }
 
     /// A sentence for one warning.

@@ -116,9 +116,22 @@ public func appendJSONStringContent<Sink: ByteSink>(_ bytes: UnsafeRawBufferPoin
     var start = 0
     var i = 0
     while i < n {
-        if n - i >= 8, isPlainASCII(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
-            i += 8
-            continue
+        if n - i >= 8 {
+            let mask = nonPlainMask(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+            if mask == 0 {
+                i += 8
+                continue
+            }
+            i += mask.trailingZeroBitCount >> 3  // the first byte that is not plain
+        } else if n >= 8 {
+            // The last bytes: the word that ends with them, without the bytes before.
+            // (A borrow from a control byte before may mark a plain byte: the byte
+            // rule below looks at it again, so a mark is never wrong, only slower.)
+            let left = n - i
+            let mask = nonPlainMask(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)))
+                & (UInt64.max << UInt64(8 * (8 - left)))
+            if mask == 0 { break }
+            i = n - 8 + mask.trailingZeroBitCount >> 3
         }
         let b = base.load(fromByteOffset: i, as: UInt8.self)
         if b >= 0x20, b < 0x7F, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") {
@@ -157,10 +170,16 @@ public func appendJSONStringContent<Sink: ByteSink>(_ bytes: UnsafeRawBufferPoin
 }
 
 /// Whether eight bytes are all printable ASCII (0x20 to 0x7E) other than `"` and
-/// `\`: nothing a terminal or JSON needs escaped. Bit tricks on one word (the
-/// "has less / has more / has value" tests of Bit Twiddling Hacks).
+/// `\`: nothing a terminal or JSON needs escaped.
 @inline(__always)
-func isPlainASCII(_ word: UInt64) -> Bool {
+func isPlainASCII(_ word: UInt64) -> Bool { nonPlainMask(word) == 0 }
+
+/// The top bit of each byte of `word` (in memory order, little-endian) that is not
+/// plain printable ASCII, by the "has less / has more / has value" tests of Bit
+/// Twiddling Hacks. A borrow or carry can mark a byte above a marked one, never
+/// below: the lowest mark is exact, so it tells where the first such byte is.
+@inline(__always)
+func nonPlainMask(_ word: UInt64) -> UInt64 {
     let ones: UInt64 = 0x0101_0101_0101_0101
     let highs: UInt64 = 0x8080_8080_8080_8080
     let below0x20 = (word &- ones &* 0x20) & ~word & highs
@@ -169,7 +188,7 @@ func isPlainASCII(_ word: UInt64) -> Bool {
         let x = word ^ (ones &* value)
         return (x &- ones) & ~x & highs
     }
-    return below0x20 | above0x7E | has(0x22) | has(0x5C) == 0
+    return below0x20 | above0x7E | has(0x22) | has(0x5C)
 }
 
 /// The index of the first byte at or after `i` that is not plain printable ASCII

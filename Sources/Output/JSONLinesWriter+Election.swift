@@ -57,7 +57,7 @@ extension JSONLinesWriter {
 
     func timestamp(_ time: Timestamp) {
         stream.buffer.append(UInt8(ascii: "\""))
-        time.writeRFC3339(to: &stream.buffer)
+        stamps.write(time, to: &stream.buffer)
         stream.buffer.append(UInt8(ascii: "\""))
     }
 

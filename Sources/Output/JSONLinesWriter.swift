@@ -13,6 +13,8 @@ public final class JSONLinesWriter: RecordWriter {
 
     /// `--malformed`: only malformed records and frames with warnings (and the summary).
     let problemsOnly: Bool
+    /// Times as text, the date and time to the second kept from record to record.
+    var stamps = RFC3339Text()
 
     public init(stream: OutputStream, quiet: Bool = false, eventsOnly: Bool = false, problemsOnly: Bool = false) {
         self.stream = stream
@@ -24,7 +26,7 @@ public final class JSONLinesWriter: RecordWriter {
     public func flush() { stream.flush() }
 
     func openRecord(kind: StaticString, origin: PacketOrigin?) {
-        Self.openRecord(kind: kind, origin: origin, to: &stream.buffer)
+        Self.openRecord(kind: kind, origin: origin, stamps: &stamps, to: &stream.buffer)
     }
 
     @inline(__always)
@@ -48,14 +50,14 @@ public final class JSONLinesWriter: RecordWriter {
     // into room reserved for a whole frame record.
 
     @inline(__always)
-    static func openRecord<S: ByteSink>(kind: StaticString, origin: PacketOrigin?, to out: inout S) {
+    static func openRecord<S: ByteSink>(kind: StaticString, origin: PacketOrigin?, stamps: inout RFC3339Text, to out: inout S) {
         out.append("{\"kind\":\"")
         out.append(kind)
         out.append(UInt8(ascii: "\""))
         if let origin {
             key("n", to: &out); appendDecimal(UInt64(origin.number), to: &out)
             key("ts", to: &out); out.append(UInt8(ascii: "\""))
-            origin.time.writeRFC3339(to: &out)
+            stamps.write(origin.time, to: &out)
             out.append(UInt8(ascii: "\""))
             if let file = origin.file { key("file", to: &out); writeJSONString(file, to: &out) }
         }
@@ -103,20 +105,20 @@ public final class JSONLinesWriter: RecordWriter {
         let frame = record.frame
         if frame.type == .legacy {
             // A parsed JSON value: no bound on its text is kept, so the checked buffer.
-            Self.frameRecord(record, to: &stream.buffer)
+            Self.frameRecord(record, stamps: &stamps, to: &stream.buffer)
         } else {
             // Everything else has a bound: the fixed fields, an escaped file name, and
             // for the names at most six bytes for one (\u00XX) and 48 per FULL entry.
             let fileBytes = record.origin.file?.utf8.count ?? 0
             let entries = frame.type == .full ? frame.peers.count : 0
             let bound = 1024 + 6 * fileBytes + 6 * frame.payload.count + 48 * entries
-            stream.buffer.write(reserving: bound) { Self.frameRecord(record, to: &$0) }
+            stream.buffer.write(reserving: bound) { Self.frameRecord(record, stamps: &stamps, to: &$0) }
         }
         stream.recordEnded()
     }
 
-    static func frameRecord<S: ByteSink>(_ record: FrameRecord, to out: inout S) {
-        openRecord(kind: "frame", origin: record.origin, to: &out)
+    static func frameRecord<S: ByteSink>(_ record: FrameRecord, stamps: inout RFC3339Text, to out: inout S) {
+        openRecord(kind: "frame", origin: record.origin, stamps: &stamps, to: &out)
         endpoints(record.endpoints, to: &out)
         let frame = record.frame
         key("type", to: &out); out.append(UInt8(ascii: "\""))
@@ -151,7 +153,9 @@ public final class JSONLinesWriter: RecordWriter {
             for entry in FrameWarnings.all where frame.warnings.contains(entry.warning) {
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
-                writeJSONString(entry.code, to: &out)
+                out.append(UInt8(ascii: "\""))
+                out.append(entry.code)  // contract codes: nothing to escape
+                out.append(UInt8(ascii: "\""))
             }
             out.append(UInt8(ascii: "]"))
         }
@@ -184,7 +188,7 @@ public final class JSONLinesWriter: RecordWriter {
         key("malformed_by_reason")
         countsObject(MalformationReason.allCases.map { ($0.description, summary.malformedByReason[$0.index]) }, keepZero: false)
         key("warnings_by_code")
-        countsObject(FrameWarnings.all.enumerated().map { ($1.code, summary.warningsByCode[$0]) }, keepZero: false)
+        countsObject(FrameWarnings.all.enumerated().map { ($1.code.description, summary.warningsByCode[$0]) }, keepZero: false)
         key("checksums")
         countsObject([("valid", summary.checksumsValid), ("absent", summary.checksumsAbsent),
                       ("offloaded", summary.checksumsOffloaded), ("not_verified", summary.checksumsNotVerified)], keepZero: true)

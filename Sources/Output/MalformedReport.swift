@@ -31,7 +31,8 @@ public final class MalformedReportWriter: RecordWriter {
     public func write(_ record: FrameRecord) {
         let frame = record.frame
         guard !frame.warnings.isEmpty else { return }
-        for (warning, code) in FrameWarnings.all where frame.warnings.contains(warning) {
+        for (warning, staticCode) in FrameWarnings.all where frame.warnings.contains(warning) {
+            let code = staticCode.description
             let offset = frame.offset(of: warning, sender: record.endpoints.source.ipv4)
             entry(origin: record.origin, endpoints: record.endpoints, code: code, isWarning: true,
                   sentence: FrameWarnings.explanation(of: code) + " (\(frame.type.name) still decoded)",

@@ -110,7 +110,7 @@ public final class TextWriter: RecordWriter {
             stream.buffer.append("warning:")
             for entry in FrameWarnings.all where frame.warnings.contains(entry.warning) {
                 stream.buffer.append(UInt8(ascii: " "))
-                stream.buffer.append(string: entry.code)
+                stream.buffer.append(entry.code)
             }
             stream.buffer.append(string: style.reset)
         }

@@ -11,7 +11,7 @@ public protocol ByteSink {
 }
 
 extension ByteSink {
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func append(_ text: StaticString) {
         append(bytes: UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }

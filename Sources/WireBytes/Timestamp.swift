@@ -57,6 +57,15 @@ public struct Timestamp: Hashable, Comparable, Sendable {
     /// RFC 3339 UTC with the capture's precision: `2026-11-25T12:00:01.234567Z`.
     @inlinable
     public func writeRFC3339<Sink: ByteSink>(to out: inout Sink) {
+        writeDateAndTimeToTheSecond(to: &out)
+        out.append(UInt8(ascii: "."))
+        writeFraction(to: &out)
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// `2026-11-25T12:00:01`: the RFC 3339 text before the fraction.
+    @inlinable
+    public func writeDateAndTimeToTheSecond<Sink: ByteSink>(to out: inout Sink) {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civilFromDays(days)
@@ -66,8 +75,26 @@ public struct Timestamp: Hashable, Comparable, Sendable {
         out.append(UInt8(ascii: "-"))
         appendDecimal(UInt64(day), width: 2, to: &out)
         out.append(UInt8(ascii: "T"))
-        writeTimeOfDay(secondOfDay: secondOfDay, to: &out)
-        out.append(UInt8(ascii: "Z"))
+        writeClock(secondOfDay: secondOfDay, to: &out)
+    }
+
+    /// `HH:MM:SS` of a second of the day.
+    @inlinable
+    func writeClock<Sink: ByteSink>(secondOfDay: Int64, to out: inout Sink) {
+        appendDecimal(UInt64(secondOfDay / 3600), width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDecimal(UInt64(secondOfDay / 60 % 60), width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDecimal(UInt64(secondOfDay % 60), width: 2, to: &out)
+    }
+
+    /// The digits after the second's point: six or nine, as the capture had them.
+    @inlinable
+    public func writeFraction<Sink: ByteSink>(to out: inout Sink) {
+        switch precision {
+        case .microseconds: appendDecimal(UInt64(nanoseconds / 1000), width: 6, to: &out)
+        case .nanoseconds: appendDecimal(UInt64(nanoseconds), width: 9, to: &out)
+        }
     }
 
     /// `HH:MM:SS.ffffff` (UTC), as tcpdump shows a packet's time.
@@ -79,16 +106,9 @@ public struct Timestamp: Hashable, Comparable, Sendable {
 
     @inlinable
     func writeTimeOfDay<Sink: ByteSink>(secondOfDay: Int64, to out: inout Sink) {
-        appendDecimal(UInt64(secondOfDay / 3600), width: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendDecimal(UInt64(secondOfDay / 60 % 60), width: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendDecimal(UInt64(secondOfDay % 60), width: 2, to: &out)
+        writeClock(secondOfDay: secondOfDay, to: &out)
         out.append(UInt8(ascii: "."))
-        switch precision {
-        case .microseconds: appendDecimal(UInt64(nanoseconds / 1000), width: 6, to: &out)
-        case .nanoseconds: appendDecimal(UInt64(nanoseconds), width: 9, to: &out)
-        }
+        writeFraction(to: &out)
     }
 
     public var rfc3339: String {
@@ -115,4 +135,35 @@ func civilFromDays(_ days: Int64) -> (Int64, Int64, Int64) {
 
 extension Comparable {
     func clamped(_ low: Self, _ high: Self) -> Self { min(max(self, low), high) }
+}
+
+/// RFC 3339 text of times that mostly share their second with the time before
+/// (packets in capture order): the text up to the second is kept from one call to
+/// the next, so that most times cost only their fraction.
+public struct RFC3339Text {
+    @usableFromInline var second: Int64 = .min
+    /// The text to the second (at most 27 bytes: a twelve-digit year), and its length.
+    @usableFromInline var text: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    @usableFromInline var length = 0
+
+    public init() {}
+
+    /// The same text as `time.writeRFC3339(to:)`.
+    @inlinable
+    public mutating func write<Sink: ByteSink>(_ time: Timestamp, to out: inout Sink) {
+        if time.seconds != second {
+            second = time.seconds
+            length = withUnsafeMutableBytes(of: &text) { raw in
+                let start = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                var cursor = WriteCursor(start)
+                time.writeDateAndTimeToTheSecond(to: &cursor)
+                return cursor.at - start
+            }
+        }
+        let count = length
+        withUnsafeBytes(of: &text) { out.append(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        out.append(UInt8(ascii: "."))
+        time.writeFraction(to: &out)
+        out.append(UInt8(ascii: "Z"))
+    }
 }

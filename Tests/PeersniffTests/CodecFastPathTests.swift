@@ -89,7 +89,7 @@ struct CodecFastPathTests {
             guard case let .frame(view) = bytes.withUnsafeBytes({ decodeFrame($0, sender: IPv4Address(sender)) }) else {
                 Issue.record("\(ips) did not decode"); continue
             }
-            let got = Set(FrameWarnings.all.filter { view.warnings.contains($0.warning) }.map(\.code)).intersection(orderCodes)
+            let got = Set(FrameWarnings.all.filter { view.warnings.contains($0.warning) }.map(\.code.description)).intersection(orderCodes)
             let expected = expectedOrderWarnings(ips, sender: sender)
             #expect(got == expected, "\(ips.map { $0 & 0xFF }) from .\(sender & 0xFF)")
             seen.formUnion(got)

@@ -82,3 +82,31 @@ struct JSONStringContentTests {
         }
     }
 }
+
+@Suite("The first byte that needs escaping")
+struct NonPlainMaskTests {
+    @Test("the lowest mark of the word test is the first byte the byte rule rejects, on 100,000 words")
+    func lowestMarkIsExact() {
+        var state: UInt64 = 99
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        for _ in 0..<100_000 {
+            var word: UInt64 = 0
+            for k in 0..<8 {
+                let r = next()
+                // Mostly plain bytes; the others from the edges of the rule (borrows and carries).
+                let edges: [UInt64] = [0x00, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7E, 0x7F, 0x80, 0xFF, 0xC3]
+                let byte = r % 4 == 0 ? edges[Int(r >> 8) % edges.count] : 0x20 + (r >> 8) % 0x5F
+                word |= byte << (8 * UInt64(k))
+            }
+            let first = (0..<8).first { k in !EscapingTests.reference(word >> (8 * UInt64(k)) & 0xFF | 0x4141_4141_4141_4100) }
+            let mask = nonPlainMask(word)
+            #expect((mask == 0 ? nil : mask.trailingZeroBitCount >> 3) == first, "\(String(word, radix: 16))")
+        }
+    }
+}

@@ -52,3 +52,41 @@ struct WriteCursorTests {
         }
     }
 }
+
+import Foundation
+
+@Suite("Times as RFC 3339 text")
+struct RFC3339TextTests {
+    @Test("times in and out of order, across seconds, days and years, read as Foundation reads them")
+    func agreesWithFoundation() throws {
+        var text = RFC3339Text()
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        var state: UInt64 = 7
+        func below(_ n: UInt64) -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return (state >> 33) % n
+        }
+        var seconds: Int64 = 1_700_000_000
+        for step in 0..<20_000 {
+            // Mostly the same second again, sometimes the next, now and then a jump.
+            switch below(10) {
+            case 0..<6: break
+            case 6..<9: seconds += 1
+            default: seconds += Int64(below(400 * 86_400)) - 200 * 86_400
+            }
+            let nanos = Int32(below(1_000_000_000))
+            let precision: Timestamp.Precision = step % 3 == 0 ? .microseconds : .nanoseconds
+            let time = Timestamp(seconds: seconds, nanoseconds: nanos, precision: precision)
+            var cached: [UInt8] = []
+            text.write(time, to: &cached)
+            let written = String(decoding: cached, as: UTF8.self)
+            #expect(written == time.rfc3339)
+            // Foundation's reading of the part to the second, and the fraction's digits.
+            let whole = try #require(written.split(separator: ".").first)
+            #expect(formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds))) == whole + "Z", "\(written)")
+            let fraction = precision == .microseconds ? String(format: "%06d", nanos / 1000) : String(format: "%09d", nanos)
+            #expect(written.hasSuffix("." + fraction + "Z"), "\(written)")
+        }
+    }
+}
