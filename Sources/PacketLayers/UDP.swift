@@ -81,27 +81,36 @@ func fold(_ value: UInt32) -> UInt32 {
 }
 
 /// The 16-bit ones' complement sum of `bytes` (RFC 1071), folded to 16 bits.
-/// Summed eight bytes at a time in the machine's byte order and swapped once at the
-/// end (the sum is byte-order independent, RFC 1071 section 2(B)).
+/// Summed as 32-bit words in the machine's byte order into 64-bit accumulators
+/// (no carry to handle: a datagram is far too short to overflow them), sixteen
+/// bytes a round, and swapped once at the end (the sum is byte-order independent,
+/// RFC 1071 section 2(B)).
 public func onesComplementSum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-    var sum: UInt64 = 0
-    var i = 0
     let n = bytes.count
-    while i + 8 <= n {
-        let word = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-        let (partial, overflow) = sum.addingReportingOverflow(word)
-        sum = partial &+ (overflow ? 1 : 0)
+    guard n > 0, let base = bytes.baseAddress else { return 0 }
+    var low: UInt64 = 0, high: UInt64 = 0
+    var i = 0
+    while i + 16 <= n {
+        let w0 = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        let w1 = base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
+        low &+= (w0 & 0xFFFF_FFFF) &+ (w1 & 0xFFFF_FFFF)
+        high &+= (w0 >> 32) &+ (w1 >> 32)
+        i += 16
+    }
+    if i + 8 <= n {
+        let w = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        low &+= w & 0xFFFF_FFFF
+        high &+= w >> 32
         i += 8
     }
     var tail: UInt64 = 0
     var shift: UInt64 = 0
     while i < n {
-        tail |= UInt64(bytes[i]) << shift
+        tail |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << shift
         shift += 8
         i += 1
     }
-    let (partial, overflow) = sum.addingReportingOverflow(tail)
-    sum = partial &+ (overflow ? 1 : 0)
+    var sum = low &+ high &+ (tail & 0xFFFF_FFFF) &+ (tail >> 32)
     // Fold 64 → 16 bits in machine order, then into network order.
     sum = (sum & 0xFFFF_FFFF) &+ (sum >> 32)
     sum = (sum & 0xFFFF_FFFF) &+ (sum >> 32)

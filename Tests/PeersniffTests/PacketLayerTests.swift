@@ -231,6 +231,17 @@ struct PacketLayerTests {
         #expect(odd.withUnsafeBytes { fold(onesComplementSum($0)) } == 0x0100)
         let long = [UInt8](repeating: 0xFF, count: 4001)
         #expect(long.withUnsafeBytes { fold(onesComplementSum($0)) } == UInt32(~PacketBuilder.checksum(long)))
+        // Every length up to 300 and a whole 64 KiB datagram, random bytes, against the
+        // plain byte-pair sum.
+        var state: UInt64 = 1071
+        func byte() -> UInt8 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+        for length in Array(0...300) + [65_535] {
+            let bytes = (0..<length).map { _ in byte() }
+            #expect(bytes.withUnsafeBytes { fold(onesComplementSum($0)) } == UInt32(~PacketBuilder.checksum(bytes)), "length \(length)")
+        }
     }
 
     // MARK: IPv6
