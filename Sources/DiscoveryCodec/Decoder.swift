@@ -90,6 +90,13 @@ public enum DecodeResult {
 /// a `Malformation` naming the reason and the offset of the element that could not
 /// be read. A frame that decodes may still carry warnings.
 public func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address? = nil) -> DecodeResult {
+    decodeFrame(payload, sender: sender, memory: nil)
+}
+
+/// `decodeFrame`, with what a `FrameDecoder` remembers of the last FULL it accepted:
+/// a name the new FULL shares with it, byte for byte at the same place from the
+/// start or from the end, keeps the verdict it had (see `FullMemory`).
+func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?, memory: FullMemory?) -> DecodeResult {
     let length = payload.count
     func malformed(_ reason: MalformationReason, _ offset: Int, _ detail: @autoclosure () -> String) -> DecodeResult {
         .malformed(Malformation(reason: reason, offset: offset, length: length, detail: detail()))
@@ -140,6 +147,7 @@ public func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address? 
         var offset = 2
         var first: UInt32 = 0, previous: UInt32 = 0
         var ascending = true, repeatedIP = false
+        var shared = memory?.sharedRegions(with: payload) ?? .none
         for index in 0..<count {
             let left = length - offset
             guard left >= 5 else {
@@ -159,7 +167,14 @@ public func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address? 
                 }
             }
             previous = ip
-            warnings.formUnion(nameWarnings(UnsafeRawBufferPointer(rebasing: payload[offset + 5..<offset + 5 + nameLength])))
+            let entryWarnings: FrameWarnings
+            if let known = memory?.knownWarnings(entry: index, at: offset, end: offset + 5 + nameLength, &shared) {
+                entryWarnings = known
+            } else {
+                entryWarnings = nameWarnings(UnsafeRawBufferPointer(rebasing: payload[offset + 5..<offset + 5 + nameLength]))
+            }
+            memory?.note(entry: index, at: offset, warnings: entryWarnings)
+            warnings.formUnion(entryWarnings)
             offset += 5 + nameLength
         }
         if offset < length { return trailing(after: offset, "FULL") }
@@ -172,6 +187,7 @@ public func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address? 
             }
             if repeatedIP { warnings.insert(.fullDuplicateIP) }
         }
+        memory?.accept(payload, entries: count, sender: sender, warnings: warnings)
         return .frame(FrameView(type: type, payload: payload, warnings: warnings, legacy: nil))
 
     case .legacy:

@@ -122,3 +122,69 @@ struct CodecFastPathTests {
         #expect(view.warnings.contains(.fullSenderNotFirst))
     }
 }
+
+@Suite("The decoder's memory of the last FULL against memoryless decoding")
+struct FrameDecoderMemoryTests {
+    @Test("10,000 seeded FULLs, each a small edit of one before, from two senders: the same frames and warnings")
+    func sameAsMemoryless() {
+        var random = Seeded(state: 2718)
+        let names: [[UInt8]] = [Array("Medieval Madness".utf8), Array("Pokémon Pinball - Arcade Bar".utf8), Array("ピンボール魔王".utf8),
+                                Array("a".utf8), [], [0x41, 0xFF, 0x42], Array("James Bond 007 @ Flipperhalle K".utf8) + [0xC3],
+                                Array("Twilight Zone".utf8), [0xE2, 0x82], Array(repeating: 0x61, count: 40)]
+        var entries: [(ip: UInt32, name: [UInt8])] = (0..<20).map { (0x0A00_0000 + UInt32($0 * 3), names[$0 % names.count]) }
+        let decoder = FrameDecoder()
+        var seen = FrameWarnings()
+        var remembered = 0
+        for step in 0..<10_000 {
+            // One edit: add, drop, rename, change an address, or nothing.
+            switch random.below(6) {
+            case 0: entries.insert((0x0A00_0000 + UInt32(random.below(100)), names[random.below(names.count)]), at: random.below(entries.count + 1))
+            case 1: if entries.count > 1 { entries.remove(at: random.below(entries.count)) }
+            case 2: entries[random.below(entries.count)].name = names[random.below(names.count)]
+            case 3: entries[random.below(entries.count)].ip = 0x0A00_0000 + UInt32(random.below(100))
+            default: break
+            }
+            if entries.count > 60 { entries.removeLast(10) }
+            var bytes: [UInt8] = [0x02, UInt8(entries.count)]
+            for entry in entries {
+                bytes += withUnsafeBytes(of: entry.ip.bigEndian, Array.init) + [UInt8(entry.name.count)] + entry.name
+            }
+            // Now and then a broken FULL (cut short) in between: it must not be remembered.
+            if step % 97 == 0 { bytes.removeLast(3) }
+            let sender = IPv4Address(random.below(4) == 0 ? 0x0A00_0063 : entries[0].ip)
+            let fresh = bytes.withUnsafeBytes { decodeFrame($0, sender: sender) }
+            let memory = bytes.withUnsafeBytes { decoder.decode($0, sender: sender) }
+            switch (fresh, memory) {
+            case let (.frame(x), .frame(y)):
+                #expect(x.type == y.type && x.warnings == y.warnings, "step \(step)")
+                seen.formUnion(x.warnings)
+                remembered += 1
+            case let (.malformed(x), .malformed(y)):
+                #expect(x.reason == y.reason && x.offset == y.offset, "step \(step)")
+            default:
+                Issue.record("step \(step): \(fresh) vs \(memory)")
+            }
+        }
+        #expect(seen.isSuperset(of: [.nameNotUTF8, .nameCutMidCharacter, .fullSenderNotFirst, .fullNotSorted, .fullDuplicateIP]), "\(seen)")
+        #expect(remembered > 9_000)
+    }
+
+    @Test("bytes shared at the end, but not entry for entry, are checked again")
+    func sharedEndThatIsNotAnEntry() {
+        // The old FULL's first name ends with the bytes of the new FULL's second entry
+        // (10.0.0.5, a name that is not UTF-8): the common end covers that entry, but
+        // no old entry started there, so its name must be checked, not given the
+        // verdict of the old entry after it.
+        let x: [UInt8] = [10, 0, 0, 5, 2, 0xFF, 0x41]
+        let z: [UInt8] = [10, 0, 0, 9, 1, 0x7A]
+        let old: [UInt8] = [0x02, 2, 10, 0, 0, 1, 9, 0x61, 0x61] + x + z
+        let new: [UInt8] = [0x02, 3, 10, 0, 0, 1, 1, 0x62] + x + z
+        let decoder = FrameDecoder()
+        let sender = IPv4Address(0x0A00_0001)
+        _ = old.withUnsafeBytes { decoder.decode($0, sender: sender) }
+        guard case let .frame(view) = new.withUnsafeBytes({ decoder.decode($0, sender: sender) }) else {
+            Issue.record("the new FULL did not decode"); return
+        }
+        #expect(view.warnings.contains(.nameNotUTF8))
+    }
+}
