@@ -94,21 +94,26 @@ public final class ElectionAnalyzer {
     /// `peers-changed`.
     private var previousFull: [UInt8] = []
     private var havePreviousFull = false
-    /// The previous FULL's entries sorted by address (offsets into `previousFull`),
-    /// and a scratch buffer for the current one's.
-    private var previousSorted = EntryBuffer()
-    private var currentSorted = EntryBuffer()
+    /// The previous FULL's entries in wire order (offsets into `previousFull`, with
+    /// their nodes), and a scratch buffer for the current one's.
+    private var previousEntries = EntryBuffer()
+    private var currentEntries = EntryBuffer()
+    /// Scratch for comparing FULLs whose entries are not in address order.
+    private var previousOrder: [Int32] = []
+    private var currentOrder: [Int32] = []
     /// Counts the changes that make a listing matter again (a rename, an OFFLINE, a
     /// return, a node leaving or entering L), to skip the listings of a repeated FULL.
     private var listingsVersion = 0
     private var listingsVersionAtPreviousFull = -1
-    /// The previous FULL listed an address twice (its listings are then all made again).
+    /// The previous FULL listed an address twice (its listings are then all made
+    /// again), or not in address order after its first entry.
     private var previousHadRepeats = false
-    /// Scratch: the current FULL's entries that need their listing made.
-    private var toList: [Int32] = []
+    private var previousSorted = true
     /// Makes every listing of every FULL, skipping none: the plain rule, which tests
     /// hold the shortcuts of `makeListings` against.
     var listsEveryEntry = false
+    /// FULLs compared by their shared start and end (for tests to see the path taken).
+    var comparedByShared = 0
     /// The pending FULL deadline: the node due to send it, when, and why.
     public private(set) var pending: (expected: IPv4Address, deadline: Timestamp, after: IPv4Address?)?
     /// Conflict episodes: the last conflicting FULL time per pair.
@@ -339,108 +344,183 @@ public final class ElectionAnalyzer {
     /// previous FULL's listing the node was seen, listed, so named, and in L unless
     /// declared offline, and it still is. Only the other entries are listed again; a
     /// FULL that repeats an address, or follows one that did, is listed in full.
+    ///
+    /// A registry's FULLs differ by little: the entries before the first changed byte
+    /// and after the last are the previous FULL's (`compareShared`); only those in
+    /// between are compared by address. FULLs not in the firmware's order are
+    /// compared whole (`compareAll`).
     private func makeListings(_ frame: FrameView, identical: Bool, at time: Timestamp, origin: PacketOrigin?)
         -> (added: [IPv4Address], removed: [IPv4Address], renamed: [Rename])? {
         let payload = frame.payload
-        let base = payload.baseAddress!
         let repeats = frame.warnings.contains(.fullDuplicateIP) || listsEveryEntry
         let since = listingsVersionAtPreviousFull
 
         if identical {
-            // The same entries at the same offsets: the previous FULL's sorted entries
-            // (and their nodes) stand; only nodes changed since are listed again.
+            // The same entries at the same offsets: the previous FULL's entries (and
+            // their nodes) stand; only nodes changed since are listed again.
             // (A FULL that lists an address twice under two names renames it each time.)
             guard listingsVersion != since || repeats else { return nil }
-            toList.removeAll(keepingCapacity: true)
-            for k in 0..<previousSorted.count where repeats || nodes.storage[Int(previousSorted.base[k].node)].listingStamp > since {
-                toList.append(Int32(k))
-            }
             if repeats {
                 for peer in frame.peers { _ = list(peer.ip, name: peer.name, at: time, origin: origin) }
             } else {
-                listInWireOrder(previousSorted, payload: payload, at: time, origin: origin)
+                listChanged(previousEntries, payload: payload, since: since, at: time, origin: origin)
             }
             return nil
         }
 
-        sortEntries(payload, dropRepeats: repeats, into: currentSorted)
-        var added: [IPv4Address] = [], removed: [IPv4Address] = [], renamed: [Rename] = []
-        let skipUnchanged = havePreviousFull && !repeats && !previousHadRepeats && !listsEveryEntry
-        toList.removeAll(keepingCapacity: true)
+        var changes = (added: [IPv4Address](), removed: [IPv4Address](), renamed: [Rename]())
+        let sorted = !frame.warnings.contains(.fullNotSorted)
+        let skipUnchanged = havePreviousFull && !repeats && !previousHadRepeats
         previousFull.withUnsafeBytes { old in
-            let oldBase = old.baseAddress
-            let previous = previousSorted.base, current = currentSorted.base
-            var i = 0, j = 0
-            let oldCount = havePreviousFull ? previousSorted.count : 0
-            let newCount = currentSorted.count
-            while i < oldCount || j < newCount {
-                if j == newCount || (i < oldCount && previous[i].ip < current[j].ip) {
-                    removed.append(IPv4Address(previous[i].ip)); i += 1
-                } else if i == oldCount || current[j].ip < previous[i].ip {
-                    added.append(IPv4Address(current[j].ip))
-                    toList.append(Int32(j)); j += 1
-                } else {
-                    let o = previous[i], n = current[j]
-                    let a = UnsafeRawBufferPointer(start: oldBase! + Int(o.nameOffset), count: Int(o.nameLength))
-                    let b = UnsafeRawBufferPointer(start: base + Int(n.nameOffset), count: Int(n.nameLength))
-                    if !sameBytes(a, b) {
-                        renamed.append(Rename(ip: IPv4Address(o.ip), from: Name(bytes: Array(a)), to: Name(bytes: Array(b))))
-                        toList.append(Int32(j))
-                    } else if !skipUnchanged || nodes.storage[Int(o.node)].listingStamp > since {
-                        toList.append(Int32(j))
-                    } else {
-                        current[j].node = o.node
-                    }
-                    i += 1; j += 1
-                }
+            if skipUnchanged, sorted, previousSorted,
+               compareShared(payload, old: old, changes: &changes) {
+                comparedByShared += 1
+                return
             }
+            readEntries(payload, into: currentEntries)
+            compareAll(payload, old: havePreviousFull ? old : nil, keepNodes: skipUnchanged, changes: &changes)
         }
         if repeats {
             // Every listing in wire order, repeats included (the last name stands).
             for peer in frame.peers { _ = list(peer.ip, name: peer.name, at: time, origin: origin) }
-            for k in 0..<currentSorted.count {
-                currentSorted.base[k].node = Int32(nodes.find(IPv4Address(currentSorted.base[k].ip))!)
+            for k in 0..<currentEntries.count {
+                currentEntries.base[k].node = Int32(nodes.find(IPv4Address(currentEntries.base[k].ip))!)
             }
         } else {
-            listInWireOrder(currentSorted, payload: payload, at: time, origin: origin)
+            listChanged(currentEntries, payload: payload, since: since, at: time, origin: origin)
         }
         // A reordering alone is no change of the peer list.
-        guard havePreviousFull, !added.isEmpty || !removed.isEmpty || !renamed.isEmpty else { return nil }
-        return (added, removed, renamed)
+        guard havePreviousFull, !changes.added.isEmpty || !changes.removed.isEmpty || !changes.renamed.isEmpty else { return nil }
+        return changes
     }
 
-    /// Lists the entries `toList` names (indices into `sorted`), in the order the FULL
-    /// gives them, and notes their nodes.
-    private func listInWireOrder(_ sorted: EntryBuffer, payload: UnsafeRawBufferPointer, at time: Timestamp, origin: PacketOrigin?) {
-        guard !toList.isEmpty else { return }
-        let entries = sorted.base
-        // Wire order is name order in the payload; nearly sorted already.
-        toList.withUnsafeMutableBufferPointer { list in
-            for k in 1..<max(list.count, 1) {
-                let value = list[k]
-                var at = k
-                while at > 0, entries[Int(list[at - 1])].nameOffset > entries[Int(value)].nameOffset {
-                    list[at] = list[at - 1]; at -= 1
-                }
-                list[at] = value
+    /// Fills `currentEntries` from the entries the two FULLs share at their start and
+    /// end, and compares the entries in between by address. Both FULLs are in the
+    /// firmware's order (their first entry, then ascending addresses, each once), and
+    /// the first entry is shared: then the entries in between hold every address one
+    /// FULL has and the other has not. False (nothing done) when the first entry differs.
+    private func compareShared(_ payload: UnsafeRawBufferPointer, old: UnsafeRawBufferPointer,
+                               changes: inout (added: [IPv4Address], removed: [IPv4Address], renamed: [Rename])) -> Bool {
+        let new = payload.baseAddress!, oldBase = old.baseAddress!
+        let newLength = payload.count, oldLength = old.count
+        let shortest = min(newLength, oldLength)
+        let prefixEnd = 2 + commonPrefix(new + 2, oldBase + 2, shortest - 2)
+        let suffixStart = newLength - commonSuffix(new + newLength, oldBase + oldLength, shortest - prefixEnd)
+        let shift = newLength - oldLength
+        let previous = previousEntries.base, current = currentEntries.base
+        let oldCount = previousEntries.count
+
+        // The shared start: old entries that end within it.
+        var a = 0
+        while a < oldCount, Int(previous[a].nameOffset + previous[a].nameLength) <= prefixEnd { a += 1 }
+        guard a >= 1 else { return false }
+        current.update(from: previous, count: a)
+
+        // Entries after the shared start, until one starts where an old entry started
+        // `shift` bytes away within the shared end: from there on they are the old ones.
+        var offset = Int(previous[a - 1].nameOffset + previous[a - 1].nameLength)
+        var count = a
+        var oldSuffix = a  // the old entry where the shared end takes over
+        var aligned = false
+        while offset < newLength {
+            if offset >= suffixStart {
+                while oldSuffix < oldCount, Int(previous[oldSuffix].nameOffset) - 5 + shift < offset { oldSuffix += 1 }
+                if oldSuffix < oldCount, Int(previous[oldSuffix].nameOffset) - 5 + shift == offset { aligned = true; break }
+            }
+            let length = Int(new.load(fromByteOffset: offset + 4, as: UInt8.self))
+            current[count] = SortedEntry(ip: UInt32(bigEndian: new.loadUnaligned(fromByteOffset: offset, as: UInt32.self)),
+                                         nameOffset: UInt32(offset + 5), nameLength: UInt32(length), node: -1)
+            count += 1
+            offset += 5 + length
+        }
+        let middleEnd = count
+        if aligned {
+            for k in oldSuffix..<oldCount {
+                var entry = previous[k]
+                entry.nameOffset = UInt32(Int(entry.nameOffset) + shift)
+                current[count] = entry
+                count += 1
+            }
+        } else {
+            oldSuffix = oldCount
+        }
+        currentEntries.count = count
+
+        // The entries in between, both in ascending address order.
+        var i = a, j = a
+        while i < oldSuffix || j < middleEnd {
+            if j == middleEnd || (i < oldSuffix && previous[i].ip < current[j].ip) {
+                changes.removed.append(IPv4Address(previous[i].ip)); i += 1
+            } else if i == oldSuffix || current[j].ip < previous[i].ip {
+                changes.added.append(IPv4Address(current[j].ip)); j += 1
+            } else {
+                compareNames(previous[i], oldBase, &current[j], new, &changes)
+                i += 1; j += 1
             }
         }
-        for k in toList {
-            let entry = entries[Int(k)]
-            let name = UnsafeRawBufferPointer(start: payload.baseAddress! + Int(entry.nameOffset), count: Int(entry.nameLength))
-            entries[Int(k)].node = Int32(list(IPv4Address(entry.ip), name: name, at: time, origin: origin))
+        return true
+    }
+
+    /// Compares every entry by address: the FULLs' entries sorted (stable, so that a
+    /// repeated address keeps its first listing) and merged.
+    private func compareAll(_ payload: UnsafeRawBufferPointer, old: UnsafeRawBufferPointer?, keepNodes: Bool,
+                            changes: inout (added: [IPv4Address], removed: [IPv4Address], renamed: [Rename])) {
+        let current = currentEntries.base
+        sortedOrder(currentEntries, into: &currentOrder)
+        guard let old else { return }
+        let previous = previousEntries.base
+        sortedOrder(previousEntries, into: &previousOrder)
+        var i = 0, j = 0
+        while i < previousOrder.count || j < currentOrder.count {
+            let p = i < previousOrder.count ? Int(previousOrder[i]) : -1
+            let c = j < currentOrder.count ? Int(currentOrder[j]) : -1
+            if c < 0 || (p >= 0 && previous[p].ip < current[c].ip) {
+                changes.removed.append(IPv4Address(previous[p].ip)); i += 1
+            } else if p < 0 || current[c].ip < previous[p].ip {
+                changes.added.append(IPv4Address(current[c].ip)); j += 1
+            } else {
+                compareNames(previous[p], old.baseAddress!, &current[c], payload.baseAddress!, &changes)
+                if !keepNodes { current[c].node = -1 }
+                i += 1; j += 1
+            }
         }
     }
 
-    /// Keeps this FULL as the previous one: its bytes and its sorted entries (buffers reused).
+    /// One address in both FULLs: renamed, or the same listing (its node carried over).
+    @inline(__always)
+    private func compareNames(_ o: SortedEntry, _ oldBase: UnsafeRawPointer, _ n: inout SortedEntry, _ newBase: UnsafeRawPointer,
+                              _ changes: inout (added: [IPv4Address], removed: [IPv4Address], renamed: [Rename])) {
+        let a = UnsafeRawBufferPointer(start: oldBase + Int(o.nameOffset), count: Int(o.nameLength))
+        let b = UnsafeRawBufferPointer(start: newBase + Int(n.nameOffset), count: Int(n.nameLength))
+        if sameBytes(a, b) {
+            n.node = o.node
+        } else {
+            changes.renamed.append(Rename(ip: IPv4Address(o.ip), from: Name(bytes: Array(a)), to: Name(bytes: Array(b))))
+        }
+    }
+
+    /// Makes, in wire order, the listings of entries without a node (new or renamed)
+    /// and of nodes changed since the previous FULL.
+    private func listChanged(_ entries: EntryBuffer, payload: UnsafeRawBufferPointer, since: Int, at time: Timestamp, origin: PacketOrigin?) {
+        let base = entries.base
+        for k in 0..<entries.count {
+            let entry = base[k]
+            guard entry.node < 0 || listsEveryEntry || nodes.storage[Int(entry.node)].listingStamp > since else { continue }
+            let name = UnsafeRawBufferPointer(start: payload.baseAddress! + Int(entry.nameOffset), count: Int(entry.nameLength))
+            base[k].node = Int32(list(IPv4Address(entry.ip), name: name, at: time, origin: origin))
+        }
+    }
+
+    /// Keeps this FULL as the previous one: its bytes and its entries (buffers reused).
     private func keepAsPrevious(_ frame: FrameView, identical: Bool) {
         if !identical {
             previousFull.removeAll(keepingCapacity: true)
             previousFull.append(contentsOf: frame.payload)
-            swap(&previousSorted, &currentSorted)
+            swap(&previousEntries, &currentEntries)
             havePreviousFull = true
         }
         previousHadRepeats = frame.warnings.contains(.fullDuplicateIP)
+        previousSorted = !frame.warnings.contains(.fullNotSorted)
         listingsVersionAtPreviousFull = listingsVersion
     }
 
@@ -490,7 +570,7 @@ public final class ElectionAnalyzer {
     public func eventCount(_ kind: ElectionEventKind) -> Int { eventCounts[kind.index] }
 }
 
-/// A FULL entry by address: where its name lies in the payload, and its node.
+/// A FULL entry: its address, where its name lies in the payload, and its node.
 struct SortedEntry {
     var ip: UInt32
     var nameOffset: UInt32
@@ -507,29 +587,31 @@ final class EntryBuffer {
     deinit { base.deallocate() }
 }
 
-/// The entries of a FULL that the codec accepted, sorted by address into `sorted`.
-/// With `dropRepeats`, an address listed again keeps its first listing.
-private func sortEntries(_ payload: UnsafeRawBufferPointer, dropRepeats: Bool, into sorted: EntryBuffer) {
+/// The entries of a FULL that the codec accepted, in wire order, without nodes.
+private func readEntries(_ payload: UnsafeRawBufferPointer, into entries: EntryBuffer) {
     let raw = payload.baseAddress!
     let count = Int(raw.load(fromByteOffset: 1, as: UInt8.self))
-    let entries = sorted.base
     var offset = 2
     for k in 0..<count {
-        let ip = UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
         let length = Int(raw.load(fromByteOffset: offset + 4, as: UInt8.self))
-        // Insertion sort, stable: a FULL is sorted already but for its first entry.
-        var at = k
-        while at > 0, entries[at - 1].ip > ip { entries[at] = entries[at - 1]; at -= 1 }
-        entries[at] = SortedEntry(ip: ip, nameOffset: UInt32(offset + 5), nameLength: UInt32(length), node: -1)
+        entries.base[k] = SortedEntry(ip: UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)),
+                                      nameOffset: UInt32(offset + 5), nameLength: UInt32(length), node: -1)
         offset += 5 + length
     }
-    sorted.count = count
-    if dropRepeats {
-        var kept = 0
-        for k in 0..<count where kept == 0 || entries[kept - 1].ip != entries[k].ip {
-            entries[kept] = entries[k]; kept += 1
-        }
-        sorted.count = kept
+    entries.count = count
+}
+
+/// The entries' places sorted by address (stable), each address once: its first listing.
+private func sortedOrder(_ entries: EntryBuffer, into order: inout [Int32]) {
+    order.removeAll(keepingCapacity: true)
+    let base = entries.base
+    for k in 0..<entries.count {
+        // Insertion: a FULL is sorted already but for its first entry.
+        let ip = base[k].ip
+        var at = order.count
+        while at > 0, base[Int(order[at - 1])].ip > ip { at -= 1 }
+        if at > 0, base[Int(order[at - 1])].ip == ip { continue }  // a repeat: the first listing stands
+        order.insert(Int32(k), at: at)
     }
 }
 

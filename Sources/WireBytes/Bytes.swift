@@ -48,3 +48,29 @@ public func bytesFromHex(_ text: some StringProtocol) -> [UInt8]? {
     }
     return high == nil ? out : nil
 }
+
+/// How many bytes `a` and `b` share from their start, up to `limit`.
+@inlinable
+public func commonPrefix(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ limit: Int) -> Int {
+    var i = 0
+    while i + 8 <= limit {
+        let x = a.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        if x != 0 { return i + UInt64(littleEndian: x).trailingZeroBitCount >> 3 }
+        i += 8
+    }
+    while i < limit, a.load(fromByteOffset: i, as: UInt8.self) == b.load(fromByteOffset: i, as: UInt8.self) { i += 1 }
+    return i
+}
+
+/// How many bytes the runs ending at `aEnd` and `bEnd` share from their end, up to `limit`.
+@inlinable
+public func commonSuffix(_ aEnd: UnsafeRawPointer, _ bEnd: UnsafeRawPointer, _ limit: Int) -> Int {
+    var i = 0
+    while i + 8 <= limit {
+        let x = aEnd.loadUnaligned(fromByteOffset: -i - 8, as: UInt64.self) ^ bEnd.loadUnaligned(fromByteOffset: -i - 8, as: UInt64.self)
+        if x != 0 { return i + UInt64(littleEndian: x).leadingZeroBitCount >> 3 }
+        i += 8
+    }
+    while i < limit, aEnd.load(fromByteOffset: -i - 1, as: UInt8.self) == bEnd.load(fromByteOffset: -i - 1, as: UInt8.self) { i += 1 }
+    return i
+}

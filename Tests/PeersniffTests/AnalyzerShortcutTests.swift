@@ -98,5 +98,26 @@ struct AnalyzerShortcutTests {
                     && other?.firstListed == node.firstListed && other?.names == node.names, "node \(node.ip)")
         }
         #expect(fast.analyzer.lowest == plain.analyzer.lowest && fast.analyzer.liveCount == plain.analyzer.liveCount)
+        #expect(fast.analyzer.comparedByShared > 40, "most changed FULLs were compared by their shared start and end: \(fast.analyzer.comparedByShared)")
+    }
+
+    @Test("a FULL whose end matches the previous one's bytes but not its entries is compared entry by entry")
+    func sharedEndThatIsNotAnEntry() {
+        // The previous FULL's second name ends with the bytes of the new FULL's third
+        // entry (10.0.0.5 "qq"): the common end covers it, but it was no entry then.
+        func peer(_ ip: String, _ name: [UInt8]) -> Peer { Peer(ip: IPv4Address(ip)!, name: Name(bytes: name)) }
+        let x: [UInt8] = [10, 0, 0, 5, 2, 0x71, 0x71]
+        let steps = [
+            at(1, "10.0.0.1", .full(peers: [peer("10.0.0.1", [0x61]), peer("10.0.0.2", [0x78, 0x78] + x), peer("10.0.0.9", [0x7A])])),
+            at(2, "10.0.0.1", .full(peers: [peer("10.0.0.1", [0x61]), peer("10.0.0.2", [0x79]), peer("10.0.0.5", [0x71, 0x71]), peer("10.0.0.9", [0x7A])])),
+        ]
+        let fast = AnalyzerHarness(steps)
+        let plain = AnalyzerHarness()
+        plain.analyzer.listsEveryEntry = true
+        plain.feed(steps); plain.finish()
+        #expect(fast.stamped.map(\.description) == plain.stamped.map(\.description))
+        #expect(fast.stamped.contains { $0.event.description.contains("node-seen 10.0.0.5") })
+        #expect(fast.stamped.contains { if case let .peersChanged(added, _, _) = $0.event { added == ["10.0.0.5"] } else { false } })
+        #expect(fast.analyzer.comparedByShared == 1)
     }
 }
