@@ -49,10 +49,18 @@ public func bytesFromHex(_ text: some StringProtocol) -> [UInt8]? {
     return high == nil ? out : nil
 }
 
-/// How many bytes `a` and `b` share from their start, up to `limit`.
+/// How many bytes `a` and `b` share from their start, up to `limit`: 32 bytes a
+/// round while they agree, then the word where they part.
 @inlinable
 public func commonPrefix(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ limit: Int) -> Int {
     var i = 0
+    while i + 32 <= limit {
+        @inline(__always) func x(_ k: Int) -> UInt64 {
+            a.loadUnaligned(fromByteOffset: i + k, as: UInt64.self) ^ b.loadUnaligned(fromByteOffset: i + k, as: UInt64.self)
+        }
+        if x(0) | x(8) | x(16) | x(24) != 0 { break }
+        i += 32
+    }
     while i + 8 <= limit {
         let x = a.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
         if x != 0 { return i + UInt64(littleEndian: x).trailingZeroBitCount >> 3 }
@@ -62,10 +70,18 @@ public func commonPrefix(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ limit: 
     return i
 }
 
-/// How many bytes the runs ending at `aEnd` and `bEnd` share from their end, up to `limit`.
+/// How many bytes the runs ending at `aEnd` and `bEnd` share from their end, up to
+/// `limit`: 32 bytes a round while they agree, then the word where they part.
 @inlinable
 public func commonSuffix(_ aEnd: UnsafeRawPointer, _ bEnd: UnsafeRawPointer, _ limit: Int) -> Int {
     var i = 0
+    while i + 32 <= limit {
+        @inline(__always) func x(_ k: Int) -> UInt64 {
+            aEnd.loadUnaligned(fromByteOffset: -i - k, as: UInt64.self) ^ bEnd.loadUnaligned(fromByteOffset: -i - k, as: UInt64.self)
+        }
+        if x(8) | x(16) | x(24) | x(32) != 0 { break }
+        i += 32
+    }
     while i + 8 <= limit {
         let x = aEnd.loadUnaligned(fromByteOffset: -i - 8, as: UInt64.self) ^ bEnd.loadUnaligned(fromByteOffset: -i - 8, as: UInt64.self)
         if x != 0 { return i + UInt64(littleEndian: x).leadingZeroBitCount >> 3 }

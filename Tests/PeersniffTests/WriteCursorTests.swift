@@ -90,3 +90,26 @@ struct RFC3339TextTests {
         }
     }
 }
+
+@Suite("Shared starts and ends of byte runs")
+struct CommonBytesTests {
+    @Test("the shared start and end of two runs, at every length to 100 and every place of the first difference")
+    func agreesWithByteByByte() {
+        for length in 0...100 {
+            let a = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+            for place in 0...length {
+                var b = a
+                if place < length { b[place] ^= 0x40 }
+                a.withUnsafeBytes { x in
+                    b.withUnsafeBytes { y in
+                        let base = length == 0 ? UnsafeRawPointer(bitPattern: 16)! : x.baseAddress!
+                        let other = length == 0 ? UnsafeRawPointer(bitPattern: 16)! : y.baseAddress!
+                        #expect(commonPrefix(base, other, length) == place, "length \(length), difference at \(place)")
+                        let expectedSuffix = place < length ? length - place - 1 : length
+                        #expect(commonSuffix(base + length, other + length, length) == expectedSuffix, "length \(length), difference at \(place)")
+                    }
+                }
+            }
+        }
+    }
+}
