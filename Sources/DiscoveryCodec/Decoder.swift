@@ -143,12 +143,14 @@ func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?, memory
         let count = Int(payload[1])
         if count > FirmwareLimits.maxPeers { warnings.insert(.tooManyPeers) }
         // One pass: bounds, names, and the order the firmware keeps (the sender
-        // first, then ascending addresses, each once).
-        var offset = 2
-        var first: UInt32 = 0, previous: UInt32 = 0
-        var ascending = true, repeatedIP = false
+        // first, then ascending addresses, each once). Entries the FULL shares with
+        // the last one a `FrameDecoder` accepted are taken as they were (`FullMemory`).
+        var walk = FullWalk()
         var shared = memory?.sharedRegions(with: payload) ?? .none
-        for index in 0..<count {
+        if let memory { memory.takeSharedStart(count: count, &shared, &walk) }
+        while walk.index < count {
+            if let memory, memory.takeSharedEnd(count: count, &shared, &walk) { break }
+            let index = walk.index, offset = walk.offset
             let left = length - offset
             guard left >= 5 else {
                 return malformed(.truncatedPeer, offset, "peer \(index + 1) of \(count) needs 5 bytes at offset \(offset), \(left) left")
@@ -158,25 +160,22 @@ func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?, memory
                 return malformed(.truncatedPeer, offset, "peer \(index + 1) of \(count) needs \(5 + nameLength) bytes at offset \(offset) (a \(nameLength)-byte name), \(left) left")
             }
             let ip = payload.loadBigEndianUInt32(at: offset)
-            if index == 0 {
-                first = ip
-            } else {
-                if ip == first { repeatedIP = true }
-                if index >= 2 {
-                    if ip < previous { ascending = false } else if ip == previous { repeatedIP = true }
-                }
-            }
-            previous = ip
+            walk.order(ip)
             let entryWarnings: FrameWarnings
             if let known = memory?.knownWarnings(entry: index, at: offset, end: offset + 5 + nameLength, &shared) {
                 entryWarnings = known
             } else {
                 entryWarnings = nameWarnings(UnsafeRawBufferPointer(rebasing: payload[offset + 5..<offset + 5 + nameLength]))
             }
-            memory?.note(entry: index, at: offset, warnings: entryWarnings)
-            warnings.formUnion(entryWarnings)
-            offset += 5 + nameLength
+            memory?.note(entry: index, at: offset, ip: ip, warnings: entryWarnings)
+            walk.names.formUnion(entryWarnings)
+            walk.offset += 5 + nameLength
+            walk.index += 1
         }
+        let offset = walk.offset, first = walk.first
+        let ascending = walk.ascending
+        var repeatedIP = walk.repeatedIP
+        warnings.formUnion(walk.names)
         if offset < length { return trailing(after: offset, "FULL") }
         if let sender, count == 0 || first != sender.value { warnings.insert(.fullSenderNotFirst) }
         if count > 1 {
@@ -201,6 +200,32 @@ func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?, memory
         parser.skipWhitespace()
         if parser.i < length { return trailing(after: parser.i, "JSON object") }
         return .frame(FrameView(type: type, payload: payload, warnings: warnings, legacy: value))
+    }
+}
+
+/// Where a walk over a FULL's entries stands: the next entry and its offset, and
+/// what the entries so far say of the order and the names.
+struct FullWalk {
+    var index = 0
+    var offset = 2
+    var first: UInt32 = 0
+    var previous: UInt32 = 0
+    var ascending = true
+    var repeatedIP = false
+    var names: FrameWarnings = []
+
+    /// The next entry's address, against the firmware's order.
+    @inline(__always)
+    mutating func order(_ ip: UInt32) {
+        if index == 0 {
+            first = ip
+        } else {
+            if ip == first { repeatedIP = true }
+            if index >= 2 {
+                if ip < previous { ascending = false } else if ip == previous { repeatedIP = true }
+            }
+        }
+        previous = ip
     }
 }
 

@@ -24,38 +24,54 @@ public final class FrameDecoder {
     }
 }
 
-/// The last FULL a decoder accepted: its bytes, sender and warnings, and where each
-/// entry started with the warnings its name earned.
+/// The last FULL a decoder accepted: its bytes, sender and warnings, and for each
+/// entry where it started, its address and the warnings its name earned.
 ///
-/// A new FULL's name can keep an old verdict when its entry's bytes are the old
-/// FULL's: an entry that ends within the common start of the two entry regions is
-/// the old entry of the same index at the same offset; an entry within the common
-/// end is the old entry `shift` bytes away, if one started there.
+/// A new FULL's entry is the old FULL's when its bytes are: an entry that ends
+/// within the common start of the two entry regions is the old entry of the same
+/// index at the same offset; an entry within the common end is the old entry
+/// `shift` bytes away, if one started there. When the old FULL kept the firmware's
+/// order, the walk takes its shared start whole (`takeSharedStart`), and once it
+/// reaches an old entry within the shared end with as many entries left, the rest
+/// whole (`takeSharedEnd`): the order needs checking only where they meet.
 final class FullMemory {
     private var bytes: UnsafeMutableRawPointer
     private var capacity = 2048
     private(set) var length = -1
     private var sender: IPv4Address? = nil
     private(set) var warnings: FrameWarnings = []
-    /// The accepted FULL's entries, and those of the FULL being decoded.
-    private var starts: UnsafeMutablePointer<Int32>
-    private var verdicts: UnsafeMutablePointer<UInt16>
+    /// The accepted FULL kept the firmware's order (no order warning).
+    private var ordered = false
     private var count = 0
-    private var nextStarts: UnsafeMutablePointer<Int32>
-    private var nextVerdicts: UnsafeMutablePointer<UInt16>
+    /// Per entry of the accepted FULL (and of the FULL being decoded): start, address,
+    /// name warnings; and the union of the warnings before and from each entry.
+    private var table: EntryTable
+    private var next: EntryTable
+    /// How often a walk took a shared start, and a shared end (for tests to see).
+    private(set) var tookStarts = 0, tookEnds = 0
+
+    struct EntryTable {
+        var starts: UnsafeMutablePointer<Int32> = .allocate(capacity: 256)
+        var ips: UnsafeMutablePointer<UInt32> = .allocate(capacity: 256)
+        var verdicts: UnsafeMutablePointer<UInt16> = .allocate(capacity: 256)
+        var before: UnsafeMutablePointer<UInt16> = .allocate(capacity: 257)
+        var from: UnsafeMutablePointer<UInt16> = .allocate(capacity: 257)
+
+        func deallocate() {
+            starts.deallocate(); ips.deallocate(); verdicts.deallocate(); before.deallocate(); from.deallocate()
+        }
+    }
 
     init() {
         bytes = .allocate(byteCount: capacity, alignment: 16)
-        starts = .allocate(capacity: 256)
-        verdicts = .allocate(capacity: 256)
-        nextStarts = .allocate(capacity: 256)
-        nextVerdicts = .allocate(capacity: 256)
+        table = EntryTable()
+        next = EntryTable()
     }
 
     deinit {
         bytes.deallocate()
-        starts.deallocate(); verdicts.deallocate()
-        nextStarts.deallocate(); nextVerdicts.deallocate()
+        table.deallocate()
+        next.deallocate()
     }
 
     /// The very bytes of the accepted FULL, from the same sender.
@@ -71,6 +87,9 @@ final class FullMemory {
         var suffixStart = Int.max
         var shift = 0
         var oldEntry = 0
+        var newLength = 0
+        /// The walk took the shared start (so that the first entry is the old one's).
+        var tookStart = false
         static let none = SharedRegions()
     }
 
@@ -81,7 +100,58 @@ final class FullMemory {
         let prefix = commonPrefix(new + 2, bytes + 2, shortest - 2)
         // The common end, not reaching into the common start.
         let suffix = commonSuffix(new + payload.count, bytes + length, shortest - 2 - prefix)
-        return SharedRegions(prefixEnd: 2 + prefix, suffixStart: payload.count - suffix, shift: payload.count - length, oldEntry: 0)
+        return SharedRegions(prefixEnd: 2 + prefix, suffixStart: payload.count - suffix, shift: payload.count - length,
+                             oldEntry: 0, newLength: payload.count)
+    }
+
+    @inline(__always)
+    private func end(of entry: Int) -> Int {
+        entry + 1 < count ? Int(table.starts[entry + 1]) : length
+    }
+
+    /// Takes the old entries that end within the shared start, if the old FULL kept
+    /// the firmware's order and the new one lists at least as many.
+    func takeSharedStart(count newCount: Int, _ shared: inout SharedRegions, _ walk: inout FullWalk) {
+        guard ordered, count > 0 else { return }
+        var a = 0
+        while a < count, end(of: a) <= shared.prefixEnd { a += 1 }
+        guard a >= 1, a <= newCount else { return }
+        next.starts.update(from: table.starts, count: a)
+        next.ips.update(from: table.ips, count: a)
+        next.verdicts.update(from: table.verdicts, count: a)
+        walk.index = a
+        walk.offset = end(of: a - 1)
+        walk.first = table.ips[0]
+        walk.previous = table.ips[a - 1]
+        walk.names.formUnion(FrameWarnings(rawValue: table.before[a]))
+        shared.tookStart = true
+        tookStarts += 1
+    }
+
+    /// Takes the rest of the entries when the walk is at an old entry (not the first)
+    /// within the shared end and as many entries are left: true if it did.
+    @inline(__always)
+    func takeSharedEnd(count newCount: Int, _ shared: inout SharedRegions, _ walk: inout FullWalk) -> Bool {
+        guard shared.tookStart, walk.offset >= shared.suffixStart else { return false }
+        let old = walk.offset - shared.shift
+        while shared.oldEntry < count, Int(table.starts[shared.oldEntry]) < old { shared.oldEntry += 1 }
+        let j = shared.oldEntry
+        guard j >= 1, j < count, Int(table.starts[j]) == old, newCount - walk.index == count - j else { return false }
+        // Where the two meet, the order is checked; beyond, it is the old FULL's.
+        walk.order(table.ips[j])
+        walk.names.formUnion(FrameWarnings(rawValue: table.from[j]))
+        let taken = count - j
+        let shift = Int32(shared.shift)
+        for k in 0..<taken {
+            next.starts[walk.index + k] = table.starts[j + k] + shift
+        }
+        (next.ips + walk.index).update(from: table.ips + j, count: taken)
+        (next.verdicts + walk.index).update(from: table.verdicts + j, count: taken)
+        walk.previous = table.ips[count - 1]
+        walk.index = newCount
+        walk.offset = shared.newLength
+        tookEnds += 1
+        return true
     }
 
     /// The warnings entry `index`, at `start` up to `end`, earned in the accepted
@@ -89,20 +159,21 @@ final class FullMemory {
     @inline(__always)
     func knownWarnings(entry index: Int, at start: Int, end: Int, _ shared: inout SharedRegions) -> FrameWarnings? {
         if end <= shared.prefixEnd {
-            return index < count ? FrameWarnings(rawValue: verdicts[index]) : nil
+            return index < count ? FrameWarnings(rawValue: table.verdicts[index]) : nil
         }
         guard start >= shared.suffixStart else { return nil }
         let old = start - shared.shift
-        while shared.oldEntry < count, Int(starts[shared.oldEntry]) < old { shared.oldEntry += 1 }
-        guard shared.oldEntry < count, Int(starts[shared.oldEntry]) == old else { return nil }
-        return FrameWarnings(rawValue: verdicts[shared.oldEntry])
+        while shared.oldEntry < count, Int(table.starts[shared.oldEntry]) < old { shared.oldEntry += 1 }
+        guard shared.oldEntry < count, Int(table.starts[shared.oldEntry]) == old else { return nil }
+        return FrameWarnings(rawValue: table.verdicts[shared.oldEntry])
     }
 
     /// Entry `index` of the FULL being decoded.
     @inline(__always)
-    func note(entry index: Int, at start: Int, warnings: FrameWarnings) {
-        nextStarts[index] = Int32(start)
-        nextVerdicts[index] = warnings.rawValue
+    func note(entry index: Int, at start: Int, ip: UInt32, warnings: FrameWarnings) {
+        next.starts[index] = Int32(start)
+        next.ips[index] = ip
+        next.verdicts[index] = warnings.rawValue
     }
 
     /// The FULL being decoded was accepted: it becomes the one remembered.
@@ -116,8 +187,20 @@ final class FullMemory {
         length = payload.count
         self.sender = sender
         self.warnings = warnings
-        swap(&starts, &nextStarts)
-        swap(&verdicts, &nextVerdicts)
+        ordered = warnings.isDisjoint(with: [.fullNotSorted, .fullDuplicateIP])
+        var union: UInt16 = 0
+        for k in 0..<entries {
+            next.before[k] = union
+            union |= next.verdicts[k]
+        }
+        next.before[entries] = union
+        union = 0
+        next.from[entries] = 0
+        for k in stride(from: entries - 1, through: 0, by: -1) {
+            union |= next.verdicts[k]
+            next.from[k] = union
+        }
+        swap(&table, &next)
         count = entries
     }
 }

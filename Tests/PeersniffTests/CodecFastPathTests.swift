@@ -187,4 +187,67 @@ struct FrameDecoderMemoryTests {
         }
         #expect(view.warnings.contains(.nameNotUTF8))
     }
+
+    @Test("10,000 seeded FULLs in the firmware's order, each a small edit of one before: the same frames and warnings", arguments: [1, 2, 3] as [UInt64])
+    func sameAsMemorylessInOrder(seed: UInt64) {
+        var random = Seeded(state: seed)
+        let names: [[UInt8]] = [Array("Medieval Madness".utf8), Array("Pokémon Pinball - Arcade Bar".utf8), Array("ピンボール魔王".utf8),
+                                Array("a".utf8), [], [0x41, 0xFF, 0x42], Array("James Bond 007 @ Flipperhalle K".utf8) + [0xC3],
+                                Array("Twilight Zone".utf8), [0xE2, 0x82], Array(repeating: 0x61, count: 40)]
+        var sender: (ip: UInt32, name: [UInt8]) = (0x0A00_0001, names[0])
+        var others: [(ip: UInt32, name: [UInt8])] = (1...30).map { (0x0A00_0000 + UInt32($0 * 3), names[$0 % names.count]) }
+        let decoder = FrameDecoder()
+        var seen = FrameWarnings()
+        for step in 0..<10_000 {
+            switch random.below(8) {
+            case 0:
+                let ip = 0x0A00_0000 + UInt32(2 + random.below(150))
+                if !others.contains(where: { $0.ip == ip }) { others.append((ip, names[random.below(names.count)])) }
+            case 1: if others.count > 1 { others.remove(at: random.below(others.count)) }
+            case 2: others[random.below(others.count)].name = names[random.below(names.count)]
+            case 3: sender.name = names[random.below(names.count)]
+            case 4: if random.below(20) == 0 { sender.ip = 0x0A00_0000 + UInt32(random.below(150)) }
+            default: break
+            }
+            others.sort { $0.ip < $1.ip }
+            var list = [sender] + others
+            // Now and then out of order, or an address twice.
+            if random.below(25) == 0, list.count > 3 { list.swapAt(1 + random.below(list.count - 2), list.count - 1) }
+            if random.below(25) == 0 { list.insert(list[random.below(list.count)], at: random.below(list.count + 1)) }
+            var bytes: [UInt8] = [0x02, UInt8(list.count)]
+            for entry in list {
+                bytes += withUnsafeBytes(of: entry.ip.bigEndian, Array.init) + [UInt8(entry.name.count)] + entry.name
+            }
+            if step % 101 == 0 { bytes.removeLast(2) }
+            let from = IPv4Address(random.below(10) == 0 ? 0x0A00_00FE : sender.ip)
+            let fresh = bytes.withUnsafeBytes { decodeFrame($0, sender: from) }
+            let memory = bytes.withUnsafeBytes { decoder.decode($0, sender: from) }
+            switch (fresh, memory) {
+            case let (.frame(x), .frame(y)):
+                #expect(x.type == y.type && x.warnings == y.warnings, "step \(step): \(x.warnings) vs \(y.warnings)")
+                seen.formUnion(x.warnings)
+            case let (.malformed(x), .malformed(y)):
+                #expect(x.reason == y.reason && x.offset == y.offset, "step \(step)")
+            default:
+                Issue.record("step \(step): \(fresh) vs \(memory)")
+            }
+        }
+        #expect(seen.isSuperset(of: [.nameNotUTF8, .nameCutMidCharacter, .fullSenderNotFirst, .fullNotSorted, .fullDuplicateIP]), "\(seen)")
+        #expect(decoder.memory.tookStarts > 3_000 && decoder.memory.tookEnds > 2_000,
+                "shared starts and ends were taken: \(decoder.memory.tookStarts), \(decoder.memory.tookEnds)")
+    }
+
+    @Test("a FULL whose count says one entry more than the shared end leaves is still cut short")
+    func countThatDisagreesWithTheSharedEnd() {
+        // Addresses that differ in their first byte, so that the shared end holds D whole.
+        func entry(_ first: UInt8, _ name: String) -> [UInt8] { [first, 0, 0, 1, UInt8(name.utf8.count)] + Array(name.utf8) }
+        let old: [UInt8] = [0x02, 4] + entry(10, "A") + entry(11, "B") + entry(12, "C") + entry(13, "D")
+        let new: [UInt8] = [0x02, 4] + entry(10, "A") + entry(11, "B") + entry(13, "D")  // C dropped, the count not
+        let decoder = FrameDecoder()
+        let sender = IPv4Address(0x0A00_0001)
+        guard case .frame = old.withUnsafeBytes({ decoder.decode($0, sender: sender) }) else { Issue.record("old FULL"); return }
+        let result = new.withUnsafeBytes { decoder.decode($0, sender: sender) }
+        guard case let .malformed(m) = result else { Issue.record("accepted: \(result)"); return }
+        #expect(m.reason == .truncatedPeer && m.offset == new.count)
+    }
 }
