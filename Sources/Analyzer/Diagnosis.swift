@@ -85,7 +85,7 @@ extension ElectionAnalyzer {
             }
             found.append(Diagnosis(code: "registry-never-answers", text: text + "."))
         }
-        for (pair, count) in conflictCounts.sorted(by: { $0.key.low < $1.key.low }) {
+        for (pair, count) in conflictCounts.sorted(by: { ($0.key.low, $0.key.high) < ($1.key.low, $1.key.high) }) {
             found.append(Diagnosis(code: "two-registries",
                 text: "\(label(pair.low)) and \(label(pair.high)) both acted as registry: FULLs from both within \(formatThreshold(thresholds.conflictWindow)), \(count) episode\(count == 1 ? "" : "s") (registry-conflict). Their views of the network differ."))
         }

@@ -107,7 +107,7 @@ public struct FragmentReassembler<Tag> {
         pending[key] = entry
         if earliest == nil || entry.firstSeen < earliest! { earliest = entry.firstSeen }
         // Stay within bounds: give up the oldest datagrams first.
-        while pending.count > maxDatagrams || storedBytes > maxBytes, let oldest = pending.values.min(by: { $0.firstSeen < $1.firstSeen }) {
+        while pending.count > maxDatagrams || storedBytes > maxBytes, let oldest = pending.values.min(by: Self.earlier) {
             pending.removeValue(forKey: oldest.key)
             storedBytes -= oldest.storedBytes
             givenUp(oldest)
@@ -119,7 +119,7 @@ public struct FragmentReassembler<Tag> {
     public mutating func expire(now: Timestamp, givenUp: (Pending) -> Void) {
         guard let first = earliest, now.totalNanoseconds - first.totalNanoseconds > timeoutNanoseconds else { return }
         let stale = pending.values.filter { now.totalNanoseconds - $0.firstSeen.totalNanoseconds > timeoutNanoseconds }
-            .sorted { $0.firstSeen < $1.firstSeen }
+            .sorted(by: Self.earlier)
         for entry in stale {
             pending.removeValue(forKey: entry.key)
             storedBytes -= entry.storedBytes
@@ -130,10 +130,18 @@ public struct FragmentReassembler<Tag> {
 
     /// Gives up everything still pending (the end of the input), oldest first.
     public mutating func drain(givenUp: (Pending) -> Void) {
-        for entry in pending.values.sorted(by: { $0.firstSeen < $1.firstSeen }) { givenUp(entry) }
+        for entry in pending.values.sorted(by: Self.earlier) { givenUp(entry) }
         pending.removeAll()
         storedBytes = 0
         earliest = nil
+    }
+
+    /// Oldest first, and among datagrams begun at the same time by their key: the
+    /// order datagrams are given up in does not depend on the dictionary's.
+    static func earlier(_ a: Pending, _ b: Pending) -> Bool {
+        if a.firstSeen != b.firstSeen { return a.firstSeen < b.firstSeen }
+        return (a.key.source, a.key.destination, a.key.identification, a.key.protocolNumber)
+            < (b.key.source, b.key.destination, b.key.identification, b.key.protocolNumber)
     }
 
     /// The datagram's payload if the pieces cover it from 0 to its total length.
