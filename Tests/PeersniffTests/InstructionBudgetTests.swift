@@ -1,0 +1,124 @@
+import DiscoveryCodec
+import Foundation
+import Testing
+import WireBytes
+
+/// The hot path's cost, counted, not timed: instructions per packet under valgrind's
+/// callgrind, which counts the same for the same binary and input whatever else the
+/// machine does. Two captures of the same traffic, one ten times longer, are read
+/// with `-q`; start-up and summary cancel out in the difference.
+///
+/// The traffic is a registry at work: each round a board joins (HELLO) or leaves
+/// (OFFLINE), the registry answers with its changed FULL of about 45 entries, two
+/// boards PING and PONG, and the same FULL comes again. It exercises the shortcuts
+/// that make FULLs cheap (a repeated FULL recognised whole, a changed one compared
+/// by its shared start and end), so losing one of them shows here as a jump.
+///
+/// Measured when the budget was set (2026-11-25, Swift 6.3.1, libpcap 1.10.3, the
+/// release build of scripts/test.sh): 4,400 instructions per packet, against 9,800
+/// for the build before the FULL shortcuts. The budget leaves a quarter more.
+@Suite("Instructions per packet",
+       .enabled(if: Valgrind.path != nil, "valgrind is not installed: instruction counts need its callgrind"),
+       .enabled(if: ReleaseBuild.peersniff != nil,
+                "no release build to measure: scripts/test.sh builds one and sets PEERSNIFF_ALLOC_BINARY"))
+struct InstructionBudgetTests {
+    static let budget = 5_500.0
+
+    @Test("-q on a registry at work stays within its instruction budget per packet")
+    func perPacket() throws {
+        let binary = try #require(ReleaseBuild.peersniff)
+        let folder = Paths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let rounds = 200
+        let small = folder.appendingPathComponent("working-\(rounds).pcap").path
+        let large = folder.appendingPathComponent("working-\(10 * rounds).pcap").path
+        let few = WorkingRegistry.packets(rounds: rounds)
+        let many = WorkingRegistry.packets(rounds: 10 * rounds)
+        try Data(makeCapture(few)).write(to: URL(fileURLWithPath: small))
+        try Data(makeCapture(many)).write(to: URL(fileURLWithPath: large))
+
+        // Every packet is a frame, and the FULLs changed as planned.
+        let check = try runProgram(binary, ["-r", large, "--json", "-q"])
+        let summary = try #require(check.records.last)
+        #expect(summary["frames"] as? Int == many.count, "\(check.stderr)")
+        let events = summary["events_by_kind"] as? [String: Int]
+        #expect((events?["peers-changed"] ?? 0) >= 10 * rounds - 1, "every round changed the list: \(events ?? [:])")
+
+        let a = try Self.instructions(binary, ["-q", "-r", small], folder: folder)
+        let b = try Self.instructions(binary, ["-q", "-r", large], folder: folder)
+        let perPacket = Double(b - a) / Double(many.count - few.count)
+        print("instructions per packet (-q): \(Int(perPacket)) (\(a) for \(few.count) packets, \(b) for \(many.count))")
+        #expect(perPacket < Self.budget, """
+            peersniff -q takes \(Int(perPacket)) instructions per packet, over the budget of \(Int(Self.budget)). \
+            See where with valgrind --tool=callgrind \(binary) -q -r FILE and callgrind_annotate.
+            """)
+    }
+
+    /// callgrind's total instruction count for a whole run.
+    static func instructions(_ binary: String, _ arguments: [String], folder: URL) throws -> Int {
+        let out = folder.appendingPathComponent("callgrind-\(UUID().uuidString).out")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(Valgrind.path))
+        process.arguments = ["--tool=callgrind", "--callgrind-out-file=\(out.path)", binary] + arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "callgrind \(arguments) ended with \(process.terminationStatus)")
+        let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+        // "summary: 123456" (older valgrind: "totals: 123456")
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("summary:") || $0.hasPrefix("totals:") }),
+              let count = line.split(separator: " ").last.flatMap({ Int($0) }) else {
+            Issue.record("no total in callgrind's output")
+            return 0
+        }
+        return count
+    }
+}
+
+/// A registry at work, packet by packet: boards join and leave, its FULL changes.
+enum WorkingRegistry {
+    static let registry = "10.38.0.10"
+    static let boards = (0..<50).map { "10.38.0.\(11 + $0)" }
+    static let names: [String: Name] = {
+        let titles = ["Attack from Mars", "Medieval Madness", "Pokémon Pinball", "Flipper Zone Ω", "Théâtre de Magie", "ピンボール魔王"]
+        var names: [String: Name] = [registry: firmwareName("Registry · Addams Family")]
+        for (k, ip) in boards.enumerated() { names[ip] = firmwareName("\(titles[k % titles.count]) - Arcade Bar #\(k)") }
+        return names
+    }()
+
+    static func packets(rounds: Int) -> [TestPacket] {
+        var out: [TestPacket] = []
+        var tick = 0
+        func send(_ frame: Frame, from source: String, to destination: String = "255.255.255.255") {
+            let bytes = PacketBuilder.discovery(frame.encoded(), src: source, dst: destination)
+            out.append(TestPacket(seconds: 1_800_000_000 + UInt32(tick / 100), fraction: UInt32(tick % 100) * 10_000, bytes: bytes))
+            tick += 1
+        }
+        var present = Set(boards.prefix(45))
+        func full() -> Frame {
+            let listed = [registry] + boards.filter { present.contains($0) }
+            return .full(peers: listed.map { Peer(ip: IPv4Address($0)!, name: names[$0]!) })
+        }
+        for ip in [registry] + boards.prefix(45) { send(.hello(name: names[ip]!), from: ip) }
+        for round in 0..<rounds {
+            // One board in the middle of the list joins or leaves.
+            let board = boards[5 + (round * 7) % 40]
+            if present.contains(board) {
+                present.remove(board)
+                send(.offline(ip: IPv4Address(board)!), from: registry)
+            } else {
+                present.insert(board)
+                send(.hello(name: names[board]!), from: board)
+            }
+            let list = full()
+            send(list, from: registry)
+            let a = boards[(round * 3) % 50], b = boards[(round * 3 + 1) % 50]
+            send(.ping, from: a, to: b)
+            send(.pong, from: b, to: a)
+            send(list, from: registry)
+        }
+        return out
+    }
+}
