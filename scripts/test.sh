@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The test command: sets up what is missing, builds (debug for the tests, release
-# for the allocation guard), runs every test.
+# for the allocation guard and the instruction budget), runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 bash scripts/setup.sh
 swift build -c release --product peersniff
-# The allocation guard counts mallocs of the optimised binary, as shipped.
+# The allocation guard and the instruction budget measure the optimised binary, as shipped.
 export PEERSNIFF_ALLOC_BINARY="$(swift build -c release --show-bin-path)/peersniff"
 swift build --build-tests
 swift test
