@@ -33,19 +33,10 @@ func checkUTF8(_ bytes: UnsafeRawBufferPointer) -> UTF8Verdict {
             continue
         }
         let b0 = base.load(fromByteOffset: i, as: UInt8.self)
-        // Two- and three-byte characters (accents, Ω, –, ★, kana) checked in line.
-        if b0 >= 0xC2, b0 <= 0xDF, i + 1 < n, base.load(fromByteOffset: i + 1, as: UInt8.self) & 0xC0 == 0x80 {
-            i += 2
+        let short = utf8ShortCharacterWidth(base, at: i, count: n, lead: b0)
+        if short > 0 {
+            i += short
             continue
-        }
-        if b0 & 0xF0 == 0xE0, i + 2 < n {
-            let b1 = base.load(fromByteOffset: i + 1, as: UInt8.self)
-            let lower: UInt8 = b0 == 0xE0 ? 0xA0 : 0x80
-            let upper: UInt8 = b0 == 0xED ? 0x9F : 0xBF
-            if b1 >= lower, b1 <= upper, base.load(fromByteOffset: i + 2, as: UInt8.self) & 0xC0 == 0x80 {
-                i += 3
-                continue
-            }
         }
         guard let lead = utf8Lead(b0) else { return .invalid }
         let wellFormed = utf8WellFormedPrefix(bytes, at: i, lead)

@@ -138,18 +138,10 @@ public func appendJSONStringContent<Sink: ByteSink>(_ bytes: UnsafeRawBufferPoin
             i += 1
             continue
         }
-        if b >= 0xC2, b <= 0xDF, i + 1 < n, base.load(fromByteOffset: i + 1, as: UInt8.self) & 0xC0 == 0x80 {
-            i += 2
+        let short = utf8ShortCharacterWidth(base, at: i, count: n, lead: b)
+        if short > 0 {
+            i += short
             continue
-        }
-        if b & 0xF0 == 0xE0, i + 2 < n {
-            let b1 = base.load(fromByteOffset: i + 1, as: UInt8.self)
-            let lower: UInt8 = b == 0xE0 ? 0xA0 : 0x80
-            let upper: UInt8 = b == 0xED ? 0x9F : 0xBF
-            if b1 >= lower, b1 <= upper, base.load(fromByteOffset: i + 2, as: UInt8.self) & 0xC0 == 0x80 {
-                i += 3
-                continue
-            }
         }
         if b >= 0x80, let lead = utf8Lead(b), utf8WellFormedPrefix(bytes, at: i, lead) == lead.width {
             i += lead.width

@@ -31,3 +31,20 @@ public func utf8WellFormedPrefix(_ bytes: UnsafeRawBufferPointer, at i: Int,
     }
     return length
 }
+
+/// The width of a well-formed two- or three-byte character at `i` (accented letters,
+/// Greek, dashes, symbols, kana: most non-ASCII in names), or 0 for anything else,
+/// which `utf8Lead` and `utf8WellFormedPrefix` then look at. `lead` is the byte at `i`.
+@inlinable @inline(__always)
+public func utf8ShortCharacterWidth(_ base: UnsafeRawPointer, at i: Int, count n: Int, lead: UInt8) -> Int {
+    if lead >= 0xC2, lead <= 0xDF, i + 1 < n, base.load(fromByteOffset: i + 1, as: UInt8.self) & 0xC0 == 0x80 {
+        return 2
+    }
+    if lead & 0xF0 == 0xE0, i + 2 < n {
+        let b1 = base.load(fromByteOffset: i + 1, as: UInt8.self)
+        let lower: UInt8 = lead == 0xE0 ? 0xA0 : 0x80
+        let upper: UInt8 = lead == 0xED ? 0x9F : 0xBF
+        if b1 >= lower, b1 <= upper, base.load(fromByteOffset: i + 2, as: UInt8.self) & 0xC0 == 0x80 { return 3 }
+    }
+    return 0
+}

@@ -74,18 +74,7 @@ struct AllocationTests {
 
     /// memcheck's count of heap allocations over a whole run of peersniff.
     static func heapAllocations(_ arguments: [String], folder: URL) throws -> Int {
-        let log = folder.appendingPathComponent("valgrind-\(UUID().uuidString).log")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(Valgrind.path))
-        process.arguments = ["--tool=memcheck", "--leak-check=no", "--log-file=\(log.path)", binary] + arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        #expect(process.terminationReason == .exit && process.terminationStatus == 0,
-                "valgrind peersniff \(arguments.joined(separator: " ")) ended with \(process.terminationStatus)\n\(text.suffix(2000))")
+        let text = try Valgrind.run(["--tool=memcheck", "--leak-check=no"], binary, arguments, folder: folder, output: "--log-file")
         // "==123==   total heap usage: 7,975 allocs, 7,678 frees, 861,551 bytes allocated"
         guard let line = text.split(separator: "\n").first(where: { $0.contains("total heap usage:") }),
               let field = line.split(separator: ":").last?.split(separator: " ").first,
@@ -107,6 +96,24 @@ enum ReleaseBuild {
 }
 
 enum Valgrind {
+    /// Runs `binary` under valgrind with `options`; returns what the tool wrote to the
+    /// file given with `output` (`--log-file` or `--callgrind-out-file`).
+    static func run(_ options: [String], _ binary: String, _ arguments: [String], folder: URL, output: String) throws -> String {
+        let file = folder.appendingPathComponent("valgrind-\(UUID().uuidString).out")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(path))
+        process.arguments = options + ["\(output)=\(file.path)", binary] + arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0,
+                "valgrind \(options.first ?? "") peersniff \(arguments.joined(separator: " ")) ended with \(process.terminationStatus)\n\(text.suffix(2000))")
+        return text
+    }
+
     /// valgrind on PATH, if it is installed.
     static let path: String? = {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"

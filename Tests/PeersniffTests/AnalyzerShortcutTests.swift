@@ -11,21 +11,8 @@ import WireBytes
 // rename, OFFLINEs and returns between them. The events, with their packet numbers,
 // and every node's state must be the same.
 
-private struct Seeded {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-}
-
 private func scenario(seed: UInt64, steps: Int) -> [SentFrame] {
-    var random = Seeded(state: seed)
+    var random = SplitMix64(seed: seed)
     let hosts = (1...12).map { "10.0.0.\($0)" }
     var names = hosts.map { _ in "board" }
     var list = Array(hosts.prefix(6))

@@ -7,19 +7,6 @@ import WireBytes
 // the standard library's UTF-8 validator, a plain re-statement of the order rules,
 // and the memoryless decoder.
 
-/// A deterministic generator (SplitMix64).
-private struct Seeded {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
-
 /// Pieces names are made of: ASCII runs, whole characters, and broken ones.
 private let pieces: [[UInt8]] = [
     Array("a".utf8), Array("Medieval".utf8), Array(" - Arcade Bar #".utf8), Array("0123456".utf8),
@@ -34,7 +21,7 @@ private let pieces: [[UInt8]] = [
 struct CodecFastPathTests {
     @Test("the UTF-8 check agrees with the standard library on 20,000 seeded names of every length")
     func utf8AgreesWithStandardLibrary() {
-        var random = Seeded(state: 37020)
+        var random = SplitMix64(seed: 37020)
         var checked = 0, valid = 0, cut = 0
         for _ in 0..<20_000 {
             var name: [UInt8] = []
@@ -78,7 +65,7 @@ struct CodecFastPathTests {
 
     @Test("one pass over a FULL gives the order warnings the rules give, on 5,000 seeded lists")
     func orderWarningsAgreeWithTheRules() throws {
-        var random = Seeded(state: 51)
+        var random = SplitMix64(seed: 51)
         let orderCodes: Set<String> = ["full-sender-not-first", "full-not-sorted", "full-duplicate-ip"]
         var seen: Set<String> = []
         for _ in 0..<5_000 {
@@ -127,7 +114,7 @@ struct CodecFastPathTests {
 struct FrameDecoderMemoryTests {
     @Test("10,000 seeded FULLs, each a small edit of one before, from two senders: the same frames and warnings")
     func sameAsMemoryless() {
-        var random = Seeded(state: 2718)
+        var random = SplitMix64(seed: 2718)
         let names: [[UInt8]] = [Array("Medieval Madness".utf8), Array("Pokémon Pinball - Arcade Bar".utf8), Array("ピンボール魔王".utf8),
                                 Array("a".utf8), [], [0x41, 0xFF, 0x42], Array("James Bond 007 @ Flipperhalle K".utf8) + [0xC3],
                                 Array("Twilight Zone".utf8), [0xE2, 0x82], Array(repeating: 0x61, count: 40)]
@@ -190,7 +177,7 @@ struct FrameDecoderMemoryTests {
 
     @Test("10,000 seeded FULLs in the firmware's order, each a small edit of one before: the same frames and warnings", arguments: [1, 2, 3] as [UInt64])
     func sameAsMemorylessInOrder(seed: UInt64) {
-        var random = Seeded(state: seed)
+        var random = SplitMix64(seed: seed)
         let names: [[UInt8]] = [Array("Medieval Madness".utf8), Array("Pokémon Pinball - Arcade Bar".utf8), Array("ピンボール魔王".utf8),
                                 Array("a".utf8), [], [0x41, 0xFF, 0x42], Array("James Bond 007 @ Flipperhalle K".utf8) + [0xC3],
                                 Array("Twilight Zone".utf8), [0xE2, 0x82], Array(repeating: 0x61, count: 40)]

@@ -169,14 +169,8 @@ private func expectedForPrefix(of bytes: [UInt8], _ n: Int) -> (reason: String, 
     /// Deterministic pseudo-random payloads, each starting with a known type byte so
     /// that the decoder goes deep: never a crash, always consistent.
     @Test func randomPayloadsAreSafe() {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15)
+        func next() -> UInt64 { random.next() }
         let types: [UInt8] = [0x01, 0x02, 0x03, 0x04, 0x05, 0x7B]
         let alphabet = CodecBytes.ascii(#"{}[]:,"\ -0123456789.eEtruefalsnl"#) + [0x00, 0x1F, 0x7F, 0x80, 0xC3, 0xE2, 0xED, 0xF0, 0xFF]
         var failures: [String] = []

@@ -14,14 +14,8 @@ struct EscapingTests {
 
     @Test("random words and every single odd byte in a plain word")
     func agreesWithTheByteRule() {
-        var state: UInt64 = 0x1234_5678_9ABC_DEF0
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random = SplitMix64(seed: 0x1234_5678_9ABC_DEF0)
+        func next() -> UInt64 { random.next() }
         var mismatches = 0
         for _ in 0..<100_000 {
             // Mostly-printable words, so that both answers occur often.
@@ -61,14 +55,8 @@ struct JSONStringContentTests {
 
     @Test("10,000 seeded names read back as Swift decodes them")
     func readsBackAsSwiftDecodes() throws {
-        var state: UInt64 = 2026
-        func below(_ n: Int) -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(n))
-        }
+        var random = SplitMix64(seed: 2026)
+        func below(_ n: Int) -> Int { random.below(n) }
         for _ in 0..<10_000 {
             var name: [UInt8] = []
             for _ in 0..<(1 + below(8)) {
@@ -87,14 +75,8 @@ struct JSONStringContentTests {
 struct NonPlainMaskTests {
     @Test("the lowest mark of the word test is the first byte the byte rule rejects, on 100,000 words")
     func lowestMarkIsExact() {
-        var state: UInt64 = 99
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random = SplitMix64(seed: 99)
+        func next() -> UInt64 { random.next() }
         for _ in 0..<100_000 {
             var word: UInt64 = 0
             for k in 0..<8 {

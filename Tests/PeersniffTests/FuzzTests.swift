@@ -36,7 +36,7 @@ struct FuzzTests {
 
     @Test("decodeFrame never crashes and keeps its invariants", arguments: CodecFamily.allCases)
     func codec(_ family: CodecFamily) {
-        var rng = Fuzzing.SplitMix64(seed: Fuzzing.seed ^ UInt64(CodecFamily.allCases.firstIndex(of: family)! + 1) << 32)
+        var rng = SplitMix64(seed: Fuzzing.seed ^ UInt64(CodecFamily.allCases.firstIndex(of: family)! + 1) << 32)
         var report = Fuzzing.Report(name: "codec/\(family.rawValue)")
         for _ in 0..<Fuzzing.iterations {
             let input: [UInt8]
@@ -56,7 +56,7 @@ struct FuzzTests {
 
     @Test("every valid frame survives a round trip; every cut and every extra byte is reported")
     func validFramesRoundTripAndEveryCutIsMalformed() {
-        var rng = Fuzzing.SplitMix64(seed: Fuzzing.seed ^ 0xF4A3E)
+        var rng = SplitMix64(seed: Fuzzing.seed ^ 0xF4A3E)
         var report = Fuzzing.Report(name: "codec/valid")
         for _ in 0..<max(1, Fuzzing.iterations / 10) {
             let frame = Fuzzing.randomFrame(&rng)
@@ -112,7 +112,7 @@ struct FuzzTests {
 
     @Test("the packet layers never read outside the packet")
     func packetLayers() {
-        var rng = Fuzzing.SplitMix64(seed: Fuzzing.seed ^ 0x1A7E_5)
+        var rng = SplitMix64(seed: Fuzzing.seed ^ 0x1A7E_5)
         var report = Fuzzing.Report(name: "layers")
         for _ in 0..<max(1, Fuzzing.iterations / 2) {
             let packet = Fuzzing.randomPacket(&rng)
@@ -126,7 +126,7 @@ struct FuzzTests {
 
     @Test("reassembly hands every fragment back exactly once, and whole datagrams intact")
     func reassembly() {
-        var rng = Fuzzing.SplitMix64(seed: Fuzzing.seed ^ 0xF7A6)
+        var rng = SplitMix64(seed: Fuzzing.seed ^ 0xF7A6)
         var report = Fuzzing.Report(name: "reassembly")
         // Tight bounds give the giving-up paths work; the default ones the usual path.
         let reassemblers = [
@@ -296,7 +296,7 @@ struct FuzzTests {
           .enabled(if: FileManager.default.isExecutableFile(atPath: Paths.peersniff.path), "the peersniff binary is not built"))
     func endToEnd() throws {
         let folder = Paths.temporaryFolder()
-        var rng = Fuzzing.SplitMix64(seed: Fuzzing.seed ^ 0xE2E)
+        var rng = SplitMix64(seed: Fuzzing.seed ^ 0xE2E)
         let count = max(20, Fuzzing.iterations / 500)
         var paths: [String] = []
         for index in 0..<count {
@@ -350,45 +350,6 @@ enum Fuzzing {
     static func trace(_ input: [UInt8]) {
         guard tracing else { return }
         FileHandle.standardError.write(Data((input.map { String(format: "%02x", $0) }.joined() + "\n").utf8))
-    }
-
-    /// SplitMix64 (Steele, Lea and Flood, 2014): one 64-bit state, good enough
-    /// statistics, and the same stream on every platform.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-
-        /// 0..<n (0 when n is 0).
-        mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-        mutating func oneIn(_ n: Int) -> Bool { below(n) == 0 }
-        mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
-        mutating func bytes(_ count: Int) -> [UInt8] {
-            [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-                var i = 0
-                while i < count {
-                    var word = next()
-                    for _ in 0..<min(8, count - i) { buffer[i] = UInt8(truncatingIfNeeded: word); word >>= 8; i += 1 }
-                }
-                initialized = count
-            }
-        }
-        mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-        /// A length that is usually small and sometimes not.
-        mutating func length(upTo limit: Int) -> Int {
-            switch below(8) {
-            case 0: return below(limit + 1)
-            case 1, 2: return below(min(limit, 64) + 1)
-            default: return below(min(limit, 16) + 1)
-            }
-        }
     }
 
     /// Failures of one test, recorded as issues with the input that caused them.

@@ -56,17 +56,7 @@ struct InstructionBudgetTests {
 
     /// callgrind's total instruction count for a whole run.
     static func instructions(_ binary: String, _ arguments: [String], folder: URL) throws -> Int {
-        let out = folder.appendingPathComponent("callgrind-\(UUID().uuidString).out")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(Valgrind.path))
-        process.arguments = ["--tool=callgrind", "--callgrind-out-file=\(out.path)", binary] + arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "callgrind \(arguments) ended with \(process.terminationStatus)")
-        let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+        let text = try Valgrind.run(["--tool=callgrind"], binary, arguments, folder: folder, output: "--callgrind-out-file")
         // "summary: 123456" (older valgrind: "totals: 123456")
         guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("summary:") || $0.hasPrefix("totals:") }),
               let count = line.split(separator: " ").last.flatMap({ Int($0) }) else {
