@@ -121,48 +121,63 @@ enum Valgrind {
     }()
 }
 
+/// Fifty boards and their registry on one /24, with names as the firmware sends
+/// them (up to 32 bytes, some multi-byte characters), and the FULL listing some.
+struct BoardNetwork {
+    let registry: String
+    let boards: [String]
+    let names: [String: Name]
+
+    init(subnet: String, titles: [String], label: (String, Int) -> String) {
+        registry = "\(subnet).10"
+        boards = (0..<50).map { "\(subnet).\(11 + $0)" }
+        var names: [String: Name] = ["\(subnet).10": firmwareName("Registry · Addams Family")]
+        for (k, ip) in boards.enumerated() { names[ip] = firmwareName(label(titles[k % titles.count], k)) }
+        self.names = names
+    }
+
+    /// The registry's FULL: itself first, then `listed` in order.
+    func full(_ listed: [String]) -> Frame {
+        .full(peers: ([registry] + listed).map { Peer(ip: IPv4Address($0)!, name: names[$0]!) })
+    }
+}
+
+/// Discovery packets as a capture holds them, a hundred a second.
+struct PacketLog {
+    private(set) var packets: [TestPacket] = []
+
+    mutating func send(_ frame: Frame, from source: String, to destination: String = "255.255.255.255") {
+        let tick = packets.count
+        let bytes = PacketBuilder.discovery(frame.encoded(), src: source, dst: destination)
+        packets.append(TestPacket(seconds: 1_800_000_000 + UInt32(tick / 100), fraction: UInt32(tick % 100) * 10_000, bytes: bytes))
+    }
+}
+
 /// The traffic of a network at rest, packet by packet.
 enum RestingNetwork {
-    static let registry = "10.37.0.10"
-    static let boards = (0..<50).map { "10.37.0.\(11 + $0)" }
-    /// Names as the firmware sends them: up to 32 bytes, some multi-byte characters.
-    static let names: [String: Name] = {
-        let titles = ["Attack from Mars", "Medieval Madness", "Twilight Zone", "Flipper Zone Ω", "Théâtre de Magie", "Monster Bash"]
-        var names: [String: Name] = [registry: firmwareName("Registry · Addams Family")]
-        for (k, ip) in boards.enumerated() { names[ip] = firmwareName("\(titles[k % titles.count]) #\(k)") }
-        return names
-    }()
-
-    static func full(entries: Int) -> Frame {
-        let listed = [registry] + boards.prefix(entries - 1)
-        return .full(peers: listed.map { Peer(ip: IPv4Address($0)!, name: names[$0]!) })
-    }
+    static let network = BoardNetwork(subnet: "10.37.0",
+        titles: ["Attack from Mars", "Medieval Madness", "Twilight Zone", "Flipper Zone Ω", "Théâtre de Magie", "Monster Bash"]) { "\($0) #\($1)" }
 
     /// The warm-up, then `steady` packets of the resting cycle (a multiple of 5).
     static func packets(steady: Int) -> [TestPacket] {
-        var out: [TestPacket] = []
-        var tick = 0
-        func send(_ frame: Frame, from source: String, to destination: String = "255.255.255.255") {
-            let bytes = PacketBuilder.discovery(frame.encoded(), src: source, dst: destination)
-            out.append(TestPacket(seconds: 1_800_000_000 + UInt32(tick / 100), fraction: UInt32(tick % 100) * 10_000, bytes: bytes))
-            tick += 1
-        }
+        let (registry, boards, names) = (network.registry, network.boards, network.names)
+        var log = PacketLog()
         // Warm-up: everyone says HELLO, then the registry's FULL grows from 10 to 51 entries.
-        for ip in [registry] + boards { send(.hello(name: names[ip]!), from: ip) }
-        for entries in 10...51 { send(full(entries: entries), from: registry) }
-        let everyone = full(entries: 51)
+        for ip in [registry] + boards { log.send(.hello(name: names[ip]!), from: ip) }
+        for entries in 10...51 { log.send(network.full(Array(boards.prefix(entries - 1))), from: registry) }
+        let everyone = network.full(boards)
         var k = 0
-        while out.count < 51 + 42 + steady {
+        while log.packets.count < 51 + 42 + steady {
             let board = boards[k % boards.count]
             let neighbour = boards[(k + 1) % boards.count]
             let next = boards[(k + 2) % boards.count]
-            send(.hello(name: names[board]!), from: board)
-            send(everyone, from: registry)
-            send(.ping, from: board, to: neighbour)
-            send(.pong, from: neighbour, to: board)
-            send(.offline(ip: IPv4Address(next)!), from: board)
+            log.send(.hello(name: names[board]!), from: board)
+            log.send(everyone, from: registry)
+            log.send(.ping, from: board, to: neighbour)
+            log.send(.pong, from: neighbour, to: board)
+            log.send(.offline(ip: IPv4Address(next)!), from: board)
             k += 1
         }
-        return Array(out.prefix(51 + 42 + steady))
+        return Array(log.packets.prefix(51 + 42 + steady))
     }
 }

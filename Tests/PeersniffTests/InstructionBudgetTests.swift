@@ -69,46 +69,33 @@ struct InstructionBudgetTests {
 
 /// A registry at work, packet by packet: boards join and leave, its FULL changes.
 enum WorkingRegistry {
-    static let registry = "10.38.0.10"
-    static let boards = (0..<50).map { "10.38.0.\(11 + $0)" }
-    static let names: [String: Name] = {
-        let titles = ["Attack from Mars", "Medieval Madness", "Pokémon Pinball", "Flipper Zone Ω", "Théâtre de Magie", "ピンボール魔王"]
-        var names: [String: Name] = [registry: firmwareName("Registry · Addams Family")]
-        for (k, ip) in boards.enumerated() { names[ip] = firmwareName("\(titles[k % titles.count]) - Arcade Bar #\(k)") }
-        return names
-    }()
+    static let network = BoardNetwork(subnet: "10.38.0",
+        titles: ["Attack from Mars", "Medieval Madness", "Pokémon Pinball", "Flipper Zone Ω", "Théâtre de Magie", "ピンボール魔王"]) {
+        "\($0) - Arcade Bar #\($1)"
+    }
 
     static func packets(rounds: Int) -> [TestPacket] {
-        var out: [TestPacket] = []
-        var tick = 0
-        func send(_ frame: Frame, from source: String, to destination: String = "255.255.255.255") {
-            let bytes = PacketBuilder.discovery(frame.encoded(), src: source, dst: destination)
-            out.append(TestPacket(seconds: 1_800_000_000 + UInt32(tick / 100), fraction: UInt32(tick % 100) * 10_000, bytes: bytes))
-            tick += 1
-        }
+        let (registry, boards, names) = (network.registry, network.boards, network.names)
+        var log = PacketLog()
         var present = Set(boards.prefix(45))
-        func full() -> Frame {
-            let listed = [registry] + boards.filter { present.contains($0) }
-            return .full(peers: listed.map { Peer(ip: IPv4Address($0)!, name: names[$0]!) })
-        }
-        for ip in [registry] + boards.prefix(45) { send(.hello(name: names[ip]!), from: ip) }
+        for ip in [registry] + boards.prefix(45) { log.send(.hello(name: names[ip]!), from: ip) }
         for round in 0..<rounds {
             // One board in the middle of the list joins or leaves.
             let board = boards[5 + (round * 7) % 40]
             if present.contains(board) {
                 present.remove(board)
-                send(.offline(ip: IPv4Address(board)!), from: registry)
+                log.send(.offline(ip: IPv4Address(board)!), from: registry)
             } else {
                 present.insert(board)
-                send(.hello(name: names[board]!), from: board)
+                log.send(.hello(name: names[board]!), from: board)
             }
-            let list = full()
-            send(list, from: registry)
+            let list = network.full(boards.filter { present.contains($0) })
+            log.send(list, from: registry)
             let a = boards[(round * 3) % 50], b = boards[(round * 3 + 1) % 50]
-            send(.ping, from: a, to: b)
-            send(.pong, from: b, to: a)
-            send(list, from: registry)
+            log.send(.ping, from: a, to: b)
+            log.send(.pong, from: b, to: a)
+            log.send(list, from: registry)
         }
-        return out
+        return log.packets
     }
 }
