@@ -428,7 +428,7 @@ public final class ElectionAnalyzer {
                 if oldSuffix < oldCount, Int(previous[oldSuffix].nameOffset) - 5 + shift == offset { aligned = true; break }
             }
             let length = Int(new.load(fromByteOffset: offset + 4, as: UInt8.self))
-            current[count] = SortedEntry(ip: UInt32(bigEndian: new.loadUnaligned(fromByteOffset: offset, as: UInt32.self)),
+            current[count] = FullEntry(ip: UInt32(bigEndian: new.loadUnaligned(fromByteOffset: offset, as: UInt32.self)),
                                          nameOffset: UInt32(offset + 5), nameLength: UInt32(length), node: -1)
             count += 1
             offset += 5 + length
@@ -488,7 +488,7 @@ public final class ElectionAnalyzer {
 
     /// One address in both FULLs: renamed, or the same listing (its node carried over).
     @inline(__always)
-    private func compareNames(_ o: SortedEntry, _ oldBase: UnsafeRawPointer, _ n: inout SortedEntry, _ newBase: UnsafeRawPointer,
+    private func compareNames(_ o: FullEntry, _ oldBase: UnsafeRawPointer, _ n: inout FullEntry, _ newBase: UnsafeRawPointer,
                               _ changes: inout (added: [IPv4Address], removed: [IPv4Address], renamed: [Rename])) {
         let a = UnsafeRawBufferPointer(start: oldBase + Int(o.nameOffset), count: Int(o.nameLength))
         let b = UnsafeRawBufferPointer(start: newBase + Int(n.nameOffset), count: Int(n.nameLength))
@@ -571,7 +571,7 @@ public final class ElectionAnalyzer {
 }
 
 /// A FULL entry: its address, where its name lies in the payload, and its node.
-struct SortedEntry {
+struct FullEntry {
     var ip: UInt32
     var nameOffset: UInt32
     var nameLength: UInt32
@@ -581,7 +581,7 @@ struct SortedEntry {
 
 /// A FULL's entries in raw memory, reused from FULL to FULL (a FULL lists at most 255).
 final class EntryBuffer {
-    let base: UnsafeMutablePointer<SortedEntry>
+    let base: UnsafeMutablePointer<FullEntry>
     var count = 0
     init() { base = .allocate(capacity: 256) }
     deinit { base.deallocate() }
@@ -594,7 +594,7 @@ private func readEntries(_ payload: UnsafeRawBufferPointer, into entries: EntryB
     var offset = 2
     for k in 0..<count {
         let length = Int(raw.load(fromByteOffset: offset + 4, as: UInt8.self))
-        entries.base[k] = SortedEntry(ip: UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)),
+        entries.base[k] = FullEntry(ip: UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)),
                                       nameOffset: UInt32(offset + 5), nameLength: UInt32(length), node: -1)
         offset += 5 + length
     }
