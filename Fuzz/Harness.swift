@@ -8,7 +8,9 @@
 // 2. as a captured frame under every link type, down through IPv4 or IPv6 and
 //    UDP to the codec;
 // 3. as a run of IPv4 packets, each a 2-byte big-endian length and the bytes,
-//    fed to the fragment reassembler.
+//    fed to the fragment reassembler;
+// 4. through a FrameDecoder that remembers the last FULL across inputs, as is, with
+//    one byte changed, and again: it must decode each as the memoryless decoder does.
 import DiscoveryCodec
 import PacketLayers
 import WireBytes
@@ -31,7 +33,32 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         }
     }
     checkReassembly(input)
+    checkMemory(input, sender: IPv4Address(0x0A25_0014))
     return 0
+}
+
+/// Shared by every input of the run, so that one input's FULL is the next one's memory.
+nonisolated(unsafe) let memoryDecoder = FrameDecoder()
+
+func checkMemory(_ payload: UnsafeRawBufferPointer, sender: IPv4Address) {
+    agree(payload, sender)
+    if payload.count > 2 {
+        var changed = Array(payload)
+        changed[changed.count / 2] &+= 1
+        changed.withUnsafeBytes { agree($0, sender) }
+    }
+    agree(payload, sender)
+}
+
+func agree(_ payload: UnsafeRawBufferPointer, _ sender: IPv4Address) {
+    switch (decodeFrame(payload, sender: sender), memoryDecoder.decode(payload, sender: sender)) {
+    case let (.frame(a), .frame(b)):
+        require(a.type == b.type && a.warnings == b.warnings, "memory: \(a.type.name) \(a.warnings.codes) against \(b.warnings.codes)")
+    case let (.malformed(a), .malformed(b)):
+        require(a.reason == b.reason && a.offset == b.offset, "memory: \(a.reason)@\(a.offset) against \(b.reason)@\(b.offset)")
+    default:
+        require(false, "memory: a frame one way, malformed the other")
+    }
 }
 
 func require(_ condition: Bool, _ message: @autoclosure () -> String) {
