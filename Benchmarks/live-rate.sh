@@ -99,6 +99,17 @@ set +e
 
 stat_of() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"; }
 
+# Waits until the capture started as PID has its packet socket (in the capture
+# namespace, once `ip netns exec` has replaced itself), then gives it a moment.
+wait_capturing() {
+    local pid="$1"
+    for _ in $(seq 1 250); do
+        if [ "$(cat /proc/$pid/comm 2>/dev/null)" != ip ] && [ "$(wc -l </proc/$pid/net/packet 2>/dev/null || echo 0)" -gt 1 ]; then break; fi
+        sleep 0.02
+    done
+    sleep 0.3
+}
+
 # ---------------------------------------------------------------- one rate
 # Prints: wanted achieved sent failed captured kernel_received kernel_dropped veth_drops woken
 measure() {
@@ -111,12 +122,7 @@ measure() {
     ip netns exec "$ns_c" "$peersniff" -i "$if_c" -q --json >"$out" 2>"$work/$rate.err" &
     pid=$!
     capture_pid=$pid
-    # Capturing once its packet socket exists (in the capture namespace).
-    for _ in $(seq 1 250); do
-        if [ "$(cat /proc/$pid/comm 2>/dev/null)" != ip ] && [ "$(wc -l </proc/$pid/net/packet 2>/dev/null || echo 0)" -gt 1 ]; then break; fi
-        sleep 0.02
-    done
-    sleep 0.3
+    wait_capturing "$pid"
     local line
     line="$(ip netns exec "$ns_s" "$sender" --scenario flood --bind 10.99.0.1 --unicast 10.99.0.3 --count "$count" --rate "$rate")"
     sleep 0.5
@@ -163,11 +169,7 @@ measure_tcpdump() {
         "udp port 37020 or (ip[6:2] & 0x3fff != 0)" 2>"$work/tcpdump.$rate.err" &
     pid=$!
     capture_pid=$pid
-    for _ in $(seq 1 250); do
-        if [ "$(cat /proc/$pid/comm 2>/dev/null)" != ip ] && [ "$(wc -l </proc/$pid/net/packet 2>/dev/null || echo 0)" -gt 1 ]; then break; fi
-        sleep 0.02
-    done
-    sleep 0.3
+    wait_capturing "$pid"
     line="$(ip netns exec "$ns_s" "$sender" --scenario flood --bind 10.99.0.1 --unicast 10.99.0.3 --count "$count" --rate "$rate")"
     sleep 0.5
     kill -INT "$pid"

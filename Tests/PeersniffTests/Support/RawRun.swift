@@ -11,25 +11,7 @@ struct RawRunResult {
 
 /// Runs `peersniff` with `arguments` and keeps its output as raw bytes.
 func runPeersniffRaw(_ arguments: [String], environment: [String: String]? = nil) throws -> RawRunResult {
-    let process = Process()
-    process.executableURL = Paths.peersniff
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    final class Box: @unchecked Sendable { var data = Data() }
-    let outBox = Box()
-    let group = DispatchGroup()
-    group.enter()
-    let reader = out.fileHandleForReading
-    DispatchQueue.global().async { outBox.data = reader.readDataToEndOfFile(); group.leave() }
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return RawRunResult(status: process.terminationStatus, stdout: Array(outBox.data), stderr: Array(errData))
+    try runProgramRaw(Paths.peersniff.path, arguments, environment: environment)
 }
 
 /// The packets of a classic pcap file (either byte order), for checking what

@@ -54,6 +54,12 @@ func runPeersniff(_ arguments: [String], stdin: Data? = nil, environment: [Strin
 /// Runs any program and collects its output (both pipes drained concurrently).
 @discardableResult
 func runProgram(_ path: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> RunResult {
+    let raw = try runProgramRaw(path, arguments, stdin: stdin, environment: environment)
+    return RunResult(status: raw.status, stdout: raw.stdoutText, stderr: raw.stderrText)
+}
+
+/// Runs any program and keeps its output as the bytes it wrote (no UTF-8 decoding).
+func runProgramRaw(_ path: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> RawRunResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
@@ -76,11 +82,8 @@ func runProgram(_ path: String, _ arguments: [String], stdin: Data? = nil, envir
     DispatchQueue.global().async { outBox.data = reader.readDataToEndOfFile(); group.leave() }
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     group.wait()
-    let outData = outBox.data
     process.waitUntilExit()
-    return RunResult(status: process.terminationStatus,
-                     stdout: String(decoding: outData, as: UTF8.self),
-                     stderr: String(decoding: errData, as: UTF8.self))
+    return RawRunResult(status: process.terminationStatus, stdout: Array(outBox.data), stderr: Array(errData))
 }
 
 /// Whether a program is on PATH (tshark, editcap, tcpdump).
