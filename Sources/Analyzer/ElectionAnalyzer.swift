@@ -105,10 +105,9 @@ public final class ElectionAnalyzer {
     /// return, a node leaving or entering L), to skip the listings of a repeated FULL.
     private var listingsVersion = 0
     private var listingsVersionAtPreviousFull = -1
-    /// The previous FULL listed an address twice (its listings are then all made
-    /// again), or not in address order after its first entry.
-    private var previousHadRepeats = false
-    private var previousSorted = true
+    /// The previous FULL's warnings: whether it listed an address twice (its
+    /// listings are then all made again), or out of address order.
+    private var previousWarnings: FrameWarnings = []
     /// Makes every listing of every FULL, skipping none: the plain rule, which tests
     /// hold the shortcuts of `makeListings` against.
     var listsEveryEntry = false
@@ -370,9 +369,9 @@ public final class ElectionAnalyzer {
 
         var changes = (added: [IPv4Address](), removed: [IPv4Address](), renamed: [Rename]())
         let sorted = !frame.warnings.contains(.fullNotSorted)
-        let skipUnchanged = havePreviousFull && !repeats && !previousHadRepeats
+        let skipUnchanged = havePreviousFull && !repeats && !previousWarnings.contains(.fullDuplicateIP)
         previousFull.withUnsafeBytes { old in
-            if skipUnchanged, sorted, previousSorted,
+            if skipUnchanged, sorted, !previousWarnings.contains(.fullNotSorted),
                compareShared(payload, old: old, changes: &changes) {
                 comparedByShared += 1
                 return
@@ -519,8 +518,7 @@ public final class ElectionAnalyzer {
             swap(&previousEntries, &currentEntries)
             havePreviousFull = true
         }
-        previousHadRepeats = frame.warnings.contains(.fullDuplicateIP)
-        previousSorted = !frame.warnings.contains(.fullNotSorted)
+        previousWarnings = frame.warnings
         listingsVersionAtPreviousFull = listingsVersion
     }
 

@@ -29,13 +29,6 @@ public struct PeerSequence: Sequence {
 
     public func makeIterator() -> Iterator { Iterator(payload: payload, left: count) }
 
-    /// The entries of a FULL payload that `decodeFrame` accepted (kept by a caller,
-    /// e.g. the analyzer's copy of the previous FULL). Not for unchecked bytes.
-    public init(validatedFullPayload payload: UnsafeRawBufferPointer) {
-        self.payload = payload
-        count = payload.count >= 2 ? Int(payload[1]) : 0
-    }
-
     init(payload: UnsafeRawBufferPointer, count: Int) {
         self.payload = payload
         self.count = count
