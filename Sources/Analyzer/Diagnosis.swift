@@ -1,6 +1,85 @@
 import DiscoveryCodec
 import WireBytes
 
+/// The failure modes of PROTOCOL.md's "How discovery goes wrong", as CONTRACT.md
+/// names them.
+public enum DiagnosisCode: String, CaseIterable, Sendable {
+    case registryFailover = "registry-failover"
+    case registryLostUnnoticed = "registry-lost-unnoticed"
+    case registryHandoverGap = "registry-handover-gap"
+    case desktopRegistry = "desktop-registry"
+    case splitBrain = "split-brain"
+    case twoRegistries = "two-registries"
+    case registryNotLowest = "registry-not-lowest"
+    case offlineStorm = "offline-storm"
+    case nodeLost = "node-lost"
+    case nodeFlapping = "node-flapping"
+    case falseOffline = "false-offline"
+    case fullExceedsReceiveBuffer = "full-exceeds-receive-buffer"
+    case legacyFirmware = "legacy-firmware"
+    case malformedFrames = "malformed-frames"
+    case addressFlood = "address-flood"
+
+    /// CONTRACT.md's severity of each code.
+    public var severity: Severity {
+        switch self {
+        case .registryFailover, .registryLostUnnoticed, .desktopRegistry, .splitBrain, .fullExceedsReceiveBuffer: .error
+        case .nodeLost: .note
+        default: .warning
+        }
+    }
+}
+
+/// `error`: discovery did not work for someone; `warning`: something is wrong but
+/// discovery worked; `note`: worth knowing.
+public enum Severity: String, Sendable, Comparable {
+    case note, warning, error
+
+    private var rank: Int {
+        switch self {
+        case .note: 0
+        case .warning: 1
+        case .error: 2
+        }
+    }
+
+    public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
+}
+
+/// A plain-English finding about one incident: what happened, to whom, when, for
+/// how long and what to do, with the numbers behind it.
+public struct Diagnosis: Sendable {
+    /// A number of the diagnosis (`count`, `gap_s`, ...): an integer or seconds.
+    public enum Figure: Sendable, Equatable {
+        case count(Int)
+        case seconds(Double)
+    }
+
+    public var code: DiagnosisCode
+    public var severity: Severity { code.severity }
+    /// The nodes it is about, the one at fault first.
+    public var ips: [IPv4Address]
+    public var since: Timestamp
+    /// Absent while it lasts at the end of the input.
+    public var until: Timestamp?
+    public var text: String
+    /// Named numbers, in the order they are written.
+    public var figures: [(name: String, value: Figure)]
+
+    public init(code: DiagnosisCode, ips: [IPv4Address], since: Timestamp, until: Timestamp?, text: String,
+                figures: [(name: String, value: Figure)] = []) {
+        self.code = code
+        self.ips = ips
+        self.since = since
+        self.until = until
+        self.text = text
+        self.figures = figures
+    }
+
+    /// A figure by name.
+    public func figure(_ name: String) -> Figure? { figures.first { $0.name == name }?.value }
+}
+
 /// Traffic figures the diagnoses need beyond the timeline, counted by the caller
 /// as frames pass (the analyzer itself sees only frames and time).
 public struct TrafficTally: Sendable {
@@ -38,13 +117,6 @@ public struct TrafficTally: Sendable {
     }
 }
 
-/// A plain-English finding about what went wrong, with the numbers behind it.
-public struct Diagnosis: Sendable {
-    /// A stable code for scripts: `registry-never-answers`, `two-registries`, ...
-    public var code: String
-    public var text: String
-}
-
 /// The analyzer's part of the summary.
 public struct ElectionReport: Sendable {
     public var nodes: [Node]
@@ -52,12 +124,18 @@ public struct ElectionReport: Sendable {
     public var history: [Reign]
     public var historyDropped: Int
     public var eventCounts: [(kind: ElectionEventKind, count: Int)]
+    /// In the order the incidents began.
     public var diagnoses: [Diagnosis]
+    /// Diagnoses not kept (beyond the engine's cap on incidents).
+    public var diagnosesDropped: Int
+
+    /// The worst severity of the diagnoses (nil: none).
+    public var worstSeverity: Severity? { diagnoses.map(\.severity).max() }
 }
 
 extension ElectionAnalyzer {
-    /// The summary of the timeline so far, with diagnoses.
-    public func report(tally: TrafficTally) -> ElectionReport {
+    /// The summary of the timeline so far, with the engine's diagnoses.
+    public func report(diagnoses engine: DiagnosisEngine?, now: Timestamp? = nil) -> ElectionReport {
         let sortedNodes = nodes.values.sorted { $0.ip < $1.ip }
         return ElectionReport(
             nodes: sortedNodes,
@@ -65,65 +143,7 @@ extension ElectionAnalyzer {
             history: history,
             historyDropped: historyDropped,
             eventCounts: ElectionEventKind.allCases.map { ($0, eventCount($0)) },
-            diagnoses: diagnose(tally: tally))
+            diagnoses: engine?.diagnoses() ?? [],
+            diagnosesDropped: engine?.incidentsDropped ?? 0)
     }
-
-    func label(_ ip: IPv4Address) -> String {
-        if let name = nodes[ip]?.name { return "\(ip) \"\(name)\"" }
-        return "\(ip)"
-    }
-
-    func diagnose(tally: TrafficTally) -> [Diagnosis] {
-        var found: [Diagnosis] = []
-        // A registry everyone elects but that never sends FULL: the desktop-client case.
-        for (ip, count) in silentCounts.sorted(by: { $0.key < $1.key }) {
-            let fulls = nodes[ip]?.framesByType[FrameType.full.index] ?? 0
-            let hellos = nodes[ip]?.framesByType[FrameType.hello.index] ?? 0
-            var text = "\(label(ip)) has the lowest address, so the boards elect it registry, but \(count) time\(count == 1 ? "" : "s") a FULL it owed did not come within \(formatThreshold(thresholds.registryTimeout)) (registry-silent); it sent \(fulls) FULL\(fulls == 1 ? "" : "s") in all"
-            if fulls == 0 && hellos > 0 {
-                text += " and \(hellos) HELLO\(hellos == 1 ? "" : "s"): it behaves like a desktop client, which never sends FULL, so discovery stalls. Give it a higher address than the boards, or stop it"
-            }
-            found.append(Diagnosis(code: "registry-never-answers", text: text + "."))
-        }
-        for (pair, count) in conflictCounts.sorted(by: { ($0.key.low, $0.key.high) < ($1.key.low, $1.key.high) }) {
-            found.append(Diagnosis(code: "two-registries",
-                text: "\(label(pair.low)) and \(label(pair.high)) both acted as registry: FULLs from both within \(formatThreshold(thresholds.conflictWindow)), \(count) episode\(count == 1 ? "" : "s") (registry-conflict). Their views of the network differ."))
-        }
-        if tally.oversizeFulls > 0 {
-            var text = "\(tally.oversizeFulls) FULL frame\(tally.oversizeFulls == 1 ? " was" : "s were") longer than the boards' 1024-byte receive buffer (the largest \(tally.largestFull) bytes, \(tally.largestFullPeers) peers): every board reads them cut and loses the peers past the cut"
-            if let first = tally.firstTime, let last = tally.lastTime, last > first {
-                let span = last.seconds(since: first)
-                text += "; boards missing from the list HELLO again and the registry answers each with a FULL: \(tally.hellos) HELLOs and \(tally.fulls) FULLs in \(formatThreshold(span)) (\(Int((Double(tally.hellos + tally.fulls) / max(span, 0.001)).rounded())) a second)"
-            }
-            found.append(Diagnosis(code: "full-exceeds-receive-buffer", text: text + ". Shorter names or fewer boards per network keep FULL under 1024 bytes."))
-        }
-        for node in nodes.values.sorted(by: { $0.ip < $1.ip }) where node.timesDeclaredOffline >= 2 {
-            found.append(Diagnosis(code: "node-flapping",
-                text: "\(label(node.ip)) was declared offline \(node.timesDeclaredOffline) times and came back \(node.timesReturned) time\(node.timesReturned == 1 ? "" : "s"): it misses PINGs (frozen, overloaded or on a bad link)."))
-        }
-        let legacy = nodes.values.filter { $0.framesByType[FrameType.legacy.index] > 0 }.sorted { $0.ip < $1.ip }
-        if !legacy.isEmpty {
-            let list = legacy.map { node in label(node.ip) + (node.legacyVersion.map { " (version \($0))" } ?? "") }.joined(separator: ", ")
-            found.append(Diagnosis(code: "legacy-firmware",
-                text: "\(legacy.count) device\(legacy.count == 1 ? "" : "s") still announce\(legacy.count == 1 ? "s" : "") itself with old JSON firmware (\(tally.legacyFrames) frames): \(list). Current boards do not list them; update their firmware."))
-        }
-        for (ip, count) in unexpectedCounts.sorted(by: { $0.key < $1.key }) where silentCounts.isEmpty {
-            found.append(Diagnosis(code: "registry-not-lowest",
-                text: "\(label(ip)) sent \(count) FULL\(count == 1 ? "" : "s") while a lower address was live (registry-unexpected): it does not know the lower node, or is not the registry the boards elect."))
-        }
-        if tally.malformed > 0 {
-            found.append(Diagnosis(code: "malformed-frames", text: "\(tally.malformed) malformed datagram\(tally.malformed == 1 ? "" : "s") on the discovery port: see --malformed."))
-        }
-        return found
-    }
-}
-
-/// "0.3 s", "5 s", "2 min 5 s".
-func formatThreshold(_ seconds: Double) -> String {
-    if seconds < 60 {
-        let rounded = (seconds * 10).rounded() / 10
-        return rounded == rounded.rounded() ? "\(Int(rounded)) s" : "\(rounded) s"
-    }
-    let whole = Int(seconds.rounded())
-    return whole < 3600 ? "\(whole / 60) min \(whole % 60) s" : "\(whole / 3600) h \(whole / 60 % 60) min"
 }

@@ -29,11 +29,6 @@ public enum ElectionEventKind: String, CaseIterable, Sendable {
         case .peersChanged: 9
         }
     }
-
-    /// The events that point at something wrong (`--fail-on anomaly`).
-    public var isAnomaly: Bool {
-        self == .registryConflict || self == .registryUnexpected || self == .registrySilent
-    }
 }
 
 /// A renamed entry of `peers-changed` or a `node-renamed`.

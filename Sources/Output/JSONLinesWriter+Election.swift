@@ -124,11 +124,30 @@ extension JSONLinesWriter {
         key("diagnoses"); stream.buffer.append(UInt8(ascii: "["))
         for (i, diagnosis) in report.diagnoses.enumerated() {
             if i > 0 { stream.buffer.append(UInt8(ascii: ",")) }
-            stream.buffer.append("{\"code\":"); writeJSONString(diagnosis.code, to: &stream.buffer)
-            stream.buffer.append(",\"text\":"); writeJSONString(diagnosis.text, to: &stream.buffer)
+            stream.buffer.append("{\"code\":"); writeJSONString(diagnosis.code.rawValue, to: &stream.buffer)
+            key("severity"); writeJSONString(diagnosis.severity.rawValue, to: &stream.buffer)
+            key("ips"); stream.buffer.append(UInt8(ascii: "["))
+            for (j, ip) in diagnosis.ips.enumerated() {
+                if j > 0 { stream.buffer.append(UInt8(ascii: ",")) }
+                quotedAddress(ip)
+            }
+            stream.buffer.append(UInt8(ascii: "]"))
+            key("since"); timestamp(diagnosis.since)
+            if let until = diagnosis.until { key("until"); timestamp(until) }
+            for figure in diagnosis.figures {
+                stream.buffer.append(UInt8(ascii: ",")); writeJSONString(figure.name, to: &stream.buffer); stream.buffer.append(UInt8(ascii: ":"))
+                switch figure.value {
+                case let .count(n): stream.buffer.append(string: String(n))
+                case let .seconds(s): stream.buffer.append(string: formatDecimal(s))
+                }
+            }
+            key("text"); writeJSONString(diagnosis.text, to: &stream.buffer)
             stream.buffer.append(UInt8(ascii: "}"))
         }
         stream.buffer.append(UInt8(ascii: "]"))
+        if report.diagnosesDropped > 0 {
+            key("diagnoses_dropped"); appendDecimal(UInt64(report.diagnosesDropped), to: &stream.buffer)
+        }
     }
 }
 

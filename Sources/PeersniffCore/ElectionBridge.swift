@@ -3,35 +3,45 @@ import DiscoveryCodec
 import Output
 import WireBytes
 
-/// Feeds decoded frames to the election analyzer and its events to the writer,
-/// and keeps the traffic figures the diagnoses need.
+/// Feeds decoded frames to the election analyzer, its events to the writer and to
+/// the diagnosis engine, and the frames to the engine after the analyzer.
 public final class ElectionBridge: FrameConsumer {
     public let analyzer: ElectionAnalyzer
-    public private(set) var tally = TrafficTally()
+    public let diagnosis: DiagnosisEngine
     let writer: RecordWriter
+    let port: UInt16
 
-    public init(analyzer: ElectionAnalyzer, writer: RecordWriter) {
+    public init(analyzer: ElectionAnalyzer, writer: RecordWriter, port: UInt16 = 37020) {
         self.writer = writer
         self.analyzer = analyzer
-        analyzer.emit = { [unowned writer] event in writer.write(event) }
+        self.port = port
+        let diagnosis = DiagnosisEngine(analyzer: analyzer, port: port)
+        self.diagnosis = diagnosis
+        analyzer.emit = { [unowned writer, unowned diagnosis] event in
+            diagnosis.event(event)
+            writer.write(event)
+        }
     }
 
     public func consume(_ record: FrameRecord) {
         guard let sender = record.endpoints.source.ipv4 else { return }
-        tally.count(record.frame, at: record.origin.time)
         analyzer.observe(record.frame, from: sender, at: record.origin.time, origin: record.origin)
+        diagnosis.frame(record.frame, from: sender, at: record.origin.time, fromDiscoveryPort: record.endpoints.sourcePort == port)
+    }
+
+    public func consume(_ record: MalformedRecord) {
+        diagnosis.malformed(from: record.endpoints.source.ipv4, at: record.origin.time)
     }
 
     public func clock(_ time: Timestamp) {
         analyzer.advance(to: time)
+        diagnosis.clock(time)
     }
 
     /// The end of the input: pending deadlines are dropped.
     public func finish() { analyzer.finish() }
 
-    public func report(malformed: Int) -> ElectionReport {
-        var tally = self.tally
-        tally.malformed = malformed
-        return analyzer.report(tally: tally)
+    public func report() -> ElectionReport {
+        analyzer.report(diagnoses: diagnosis)
     }
 }

@@ -18,6 +18,12 @@ public protocol FrameConsumer: AnyObject {
     func consume(_ record: FrameRecord)
     /// A packet with time `time` was read (deadlines may pass), whether or not it held a frame.
     func clock(_ time: Timestamp)
+    /// A datagram on the discovery port that did not decode.
+    func consume(_ record: MalformedRecord)
+}
+
+extension FrameConsumer {
+    public func consume(_ record: MalformedRecord) {}
 }
 
 /// One packet's way: link layer → IPv4 (+ reassembly) → UDP → codec → records.
@@ -267,7 +273,9 @@ public final class Pipeline {
         datagrams += 1
         saveForReport()
         summary.malformedByReason[malformation.reason.index] += 1
-        writer.write(MalformedRecord(origin: origin, endpoints: endpoints, malformation: malformation, payload: payload))
+        let record = MalformedRecord(origin: origin, endpoints: endpoints, malformation: malformation, payload: payload)
+        writer.write(record)
+        consumer?.consume(record)
     }
 
     /// A datagram whose fragments never all came. Reported if its first fragment

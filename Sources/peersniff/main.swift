@@ -58,7 +58,7 @@ struct Peersniff: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Save the packets behind malformed records and frames with warnings to this pcap file.", valueName: "file"))
     var writeMalformed: String?
 
-    @Option(name: .long, help: ArgumentHelp("Exit with status 3 if the run saw malformed datagrams ('malformed') or any warning, registry-conflict, -unexpected or -silent ('anomaly'). Repeatable.", valueName: "what"))
+    @Option(name: .long, help: ArgumentHelp("Exit with status 3 if the run saw malformed datagrams ('malformed') or made a diagnosis of severity warning or error ('anomaly'). Repeatable.", valueName: "what"))
     var failOn: [FailCondition] = []
 
     enum FailCondition: String, ExpressibleByArgument, CaseIterable { case malformed, anomaly }
@@ -142,7 +142,7 @@ struct Peersniff: ParsableCommand {
             activeWriter = liveView!
         }
         let pipeline = Pipeline(options: options, writer: activeWriter)
-        let election = ElectionBridge(analyzer: analyzer, writer: activeWriter)
+        let election = ElectionBridge(analyzer: analyzer, writer: activeWriter, port: port)
         if getenv("PEERSNIFF_NO_ANALYZER") == nil { pipeline.consumer = election }
         textWriter?.nameOf = { analyzer.nodes[$0]?.name }
         reportWriter?.nameOf = { analyzer.nodes[$0]?.name }
@@ -163,7 +163,7 @@ struct Peersniff: ParsableCommand {
         if !errors.isEmpty { pipeline.setInputError(errors.joined(separator: "; ")) }
         election.finish()
         var summary = pipeline.summary
-        summary.election = election.report(malformed: summary.malformed)
+        summary.election = election.report()
         activeWriter.write(summary)
         activeWriter.flush()
         if !errors.isEmpty {
@@ -192,15 +192,11 @@ struct Peersniff: ParsableCommand {
         }
     }
 
-    /// `--fail-on`: malformed datagrams; or anomalies: any warning, a conflict, an
-    /// unexpected or a silent registry.
+    /// `--fail-on`: malformed datagrams; or anomalies: a diagnosis of severity
+    /// `warning` or `error`.
     func failed(_ summary: Summary) -> Bool {
         if failOn.contains(.malformed), summary.malformed > 0 { return true }
-        if failOn.contains(.anomaly) {
-            if summary.warningsByCode.contains(where: { $0 > 0 }) { return true }
-            if let election = summary.election,
-               election.eventCounts.contains(where: { $0.kind.isAnomaly && $0.count > 0 }) { return true }
-        }
+        if failOn.contains(.anomaly), let worst = summary.election?.worstSeverity, worst >= .warning { return true }
         return false
     }
 

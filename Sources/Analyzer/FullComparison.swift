@@ -1,0 +1,270 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DiscoveryCodec
+import WireBytes
+
+/// What a FULL changed in the peer list against the previous FULL.
+struct PeerChanges {
+    var added: [IPv4Address] = []
+    var removed: [IPv4Address] = []
+    var renamed: [Rename] = []
+
+    var isEmpty: Bool { added.isEmpty && removed.isEmpty && renamed.isEmpty }
+}
+
+/// The shortcuts that make a registry's FULLs cheap to follow, kept apart from the
+/// election rules they serve. A registry repeats its FULL with little or no change,
+/// so the analyzer needs, per FULL, only what changed:
+///
+/// - the previous FULL's bytes and entries (in wire order, with their nodes) are
+///   kept in buffers reused from FULL to FULL;
+/// - two FULLs in the firmware's order (sender first, then ascending addresses) are
+///   compared by the bytes they share at their start and end (`compareShared`),
+///   entries in between by address; other FULLs entry by entry (`compareAll`);
+/// - listing stamps: every change that makes a listing matter again (a rename, an
+///   OFFLINE, a return, a node leaving or entering L) bumps `version` and stamps the
+///   node; an entry the previous FULL held too, for a node unchanged since, is a
+///   listing already made and is skipped (`needsListing`).
+///
+/// `listsEveryEntry` turns every shortcut of the listings off: the plain rule the
+/// differential tests hold the shortcuts against.
+final class FullComparison {
+    /// The previous FULL's payload (one buffer, reused).
+    private var previousFull: [UInt8] = []
+    private(set) var havePrevious = false
+    /// The previous FULL's entries in wire order, and a scratch buffer for the current one's.
+    private(set) var previousEntries = EntryBuffer()
+    private(set) var currentEntries = EntryBuffer()
+    /// Scratch for comparing FULLs whose entries are not in address order.
+    private var previousOrder: [Int32] = []
+    private var currentOrder: [Int32] = []
+    /// The previous FULL's warnings: whether it listed an address twice (its
+    /// listings are then all made again), or out of address order.
+    private var previousWarnings: FrameWarnings = []
+    /// Listing stamps: `version` when each node (by its place in the node table) last changed.
+    private var stamps: [Int] = []
+    private(set) var version = 0
+    private(set) var versionAtPrevious = -1
+    /// Makes every listing of every FULL, skipping none (the plain rule).
+    var listsEveryEntry = false
+    /// FULLs compared by their shared start and end (for tests to see the path taken).
+    private(set) var comparedByShared = 0
+
+    init() {}
+
+    /// The node at `index` changed in a way that makes its next listing matter.
+    @inline(__always)
+    func nodeChanged(_ index: Int) {
+        version &+= 1
+        if index >= stamps.count { stamps.append(contentsOf: repeatElement(0, count: index + 1 - stamps.count)) }
+        stamps[index] = version
+    }
+
+    /// Whether the FULL is byte for byte the previous one.
+    func isIdentical(_ payload: UnsafeRawBufferPointer) -> Bool {
+        havePrevious && previousFull.count == payload.count
+            && previousFull.withUnsafeBytes { memcmp($0.baseAddress!, payload.baseAddress!, payload.count) == 0 }
+    }
+
+    /// Nothing changed since the previous FULL: an identical FULL needs no listing.
+    var unchangedSincePrevious: Bool { version == versionAtPrevious }
+
+    /// Whether the entry's listing must be made again: a new or renamed entry, or a
+    /// node changed since the previous FULL.
+    @inline(__always)
+    func needsListing(_ entry: FullEntry) -> Bool {
+        entry.node < 0 || listsEveryEntry || stamps[Int(entry.node)] > versionAtPrevious
+    }
+
+    /// Compares a FULL that is not byte for byte the previous one, filling
+    /// `currentEntries`. `repeats`: the FULL lists an address twice (every listing is
+    /// made again, so no node is carried over).
+    func compare(_ frame: FrameView, repeats: Bool) -> PeerChanges {
+        let payload = frame.payload
+        var changes = PeerChanges()
+        let sorted = !frame.warnings.contains(.fullNotSorted)
+        let skipUnchanged = havePrevious && !repeats && !previousWarnings.contains(.fullDuplicateIP)
+        previousFull.withUnsafeBytes { old in
+            if skipUnchanged, sorted, !previousWarnings.contains(.fullNotSorted),
+               compareShared(payload, old: old, changes: &changes) {
+                comparedByShared += 1
+                return
+            }
+            readEntries(payload, into: currentEntries)
+            compareAll(payload, old: havePrevious ? old : nil, keepNodes: skipUnchanged, changes: &changes)
+        }
+        return changes
+    }
+
+    /// Keeps this FULL as the previous one: its bytes and its entries (buffers reused).
+    func keep(_ frame: FrameView, identical: Bool) {
+        if !identical {
+            previousFull.removeAll(keepingCapacity: true)
+            previousFull.append(contentsOf: frame.payload)
+            swap(&previousEntries, &currentEntries)
+            havePrevious = true
+        }
+        previousWarnings = frame.warnings
+        versionAtPrevious = version
+    }
+
+    /// Fills `currentEntries` from the entries the two FULLs share at their start and
+    /// end, and compares the entries in between by address. Both FULLs are in the
+    /// firmware's order (their first entry, then ascending addresses, each once), and
+    /// the first entry is shared: then the entries in between hold every address one
+    /// FULL has and the other has not. False (nothing done) when the first entry differs.
+    private func compareShared(_ payload: UnsafeRawBufferPointer, old: UnsafeRawBufferPointer,
+                               changes: inout PeerChanges) -> Bool {
+        let new = payload.baseAddress!, oldBase = old.baseAddress!
+        let newLength = payload.count, oldLength = old.count
+        let shortest = min(newLength, oldLength)
+        let prefixEnd = 2 + commonPrefix(new + 2, oldBase + 2, shortest - 2)
+        let suffixStart = newLength - commonSuffix(new + newLength, oldBase + oldLength, shortest - prefixEnd)
+        let shift = newLength - oldLength
+        let previous = previousEntries.base, current = currentEntries.base
+        let oldCount = previousEntries.count
+
+        // The shared start: old entries that end within it.
+        var a = 0
+        while a < oldCount, Int(previous[a].nameOffset + previous[a].nameLength) <= prefixEnd { a += 1 }
+        guard a >= 1 else { return false }
+        current.update(from: previous, count: a)
+
+        // Entries after the shared start, until one starts where an old entry started
+        // `shift` bytes away within the shared end: from there on they are the old ones.
+        var offset = Int(previous[a - 1].nameOffset + previous[a - 1].nameLength)
+        var count = a
+        var oldSuffix = a  // the old entry where the shared end takes over
+        var aligned = false
+        while offset < newLength {
+            if offset >= suffixStart {
+                while oldSuffix < oldCount, Int(previous[oldSuffix].nameOffset) - 5 + shift < offset { oldSuffix += 1 }
+                if oldSuffix < oldCount, Int(previous[oldSuffix].nameOffset) - 5 + shift == offset { aligned = true; break }
+            }
+            let length = Int(new.load(fromByteOffset: offset + 4, as: UInt8.self))
+            current[count] = FullEntry(ip: UInt32(bigEndian: new.loadUnaligned(fromByteOffset: offset, as: UInt32.self)),
+                                         nameOffset: UInt32(offset + 5), nameLength: UInt32(length), node: -1)
+            count += 1
+            offset += 5 + length
+        }
+        let middleEnd = count
+        if aligned {
+            for k in oldSuffix..<oldCount {
+                var entry = previous[k]
+                entry.nameOffset = UInt32(Int(entry.nameOffset) + shift)
+                current[count] = entry
+                count += 1
+            }
+        } else {
+            oldSuffix = oldCount
+        }
+        currentEntries.count = count
+
+        // The entries in between, both in ascending address order.
+        var i = a, j = a
+        while i < oldSuffix || j < middleEnd {
+            if j == middleEnd || (i < oldSuffix && previous[i].ip < current[j].ip) {
+                changes.removed.append(IPv4Address(previous[i].ip)); i += 1
+            } else if i == oldSuffix || current[j].ip < previous[i].ip {
+                changes.added.append(IPv4Address(current[j].ip)); j += 1
+            } else {
+                compareNames(previous[i], oldBase, &current[j], new, &changes)
+                i += 1; j += 1
+            }
+        }
+        return true
+    }
+
+    /// Compares every entry by address: the FULLs' entries sorted (stable, so that a
+    /// repeated address keeps its first listing) and merged.
+    private func compareAll(_ payload: UnsafeRawBufferPointer, old: UnsafeRawBufferPointer?, keepNodes: Bool,
+                            changes: inout PeerChanges) {
+        let current = currentEntries.base
+        sortedOrder(currentEntries, into: &currentOrder)
+        guard let old else { return }
+        let previous = previousEntries.base
+        sortedOrder(previousEntries, into: &previousOrder)
+        var i = 0, j = 0
+        while i < previousOrder.count || j < currentOrder.count {
+            let p = i < previousOrder.count ? Int(previousOrder[i]) : -1
+            let c = j < currentOrder.count ? Int(currentOrder[j]) : -1
+            if c < 0 || (p >= 0 && previous[p].ip < current[c].ip) {
+                changes.removed.append(IPv4Address(previous[p].ip)); i += 1
+            } else if p < 0 || current[c].ip < previous[p].ip {
+                changes.added.append(IPv4Address(current[c].ip)); j += 1
+            } else {
+                compareNames(previous[p], old.baseAddress!, &current[c], payload.baseAddress!, &changes)
+                if !keepNodes { current[c].node = -1 }
+                i += 1; j += 1
+            }
+        }
+    }
+
+    /// One address in both FULLs: renamed, or the same listing (its node carried over).
+    @inline(__always)
+    private func compareNames(_ o: FullEntry, _ oldBase: UnsafeRawPointer, _ n: inout FullEntry, _ newBase: UnsafeRawPointer,
+                              _ changes: inout PeerChanges) {
+        let a = UnsafeRawBufferPointer(start: oldBase + Int(o.nameOffset), count: Int(o.nameLength))
+        let b = UnsafeRawBufferPointer(start: newBase + Int(n.nameOffset), count: Int(n.nameLength))
+        if sameBytes(a, b) {
+            n.node = o.node
+        } else {
+            changes.renamed.append(Rename(ip: IPv4Address(o.ip), from: Name(bytes: Array(a)), to: Name(bytes: Array(b))))
+        }
+    }
+}
+
+/// A FULL entry: its address, where its name lies in the payload, and its node.
+struct FullEntry {
+    var ip: UInt32
+    var nameOffset: UInt32
+    var nameLength: UInt32
+    /// The node's place in the table, once listed (-1 before).
+    var node: Int32
+}
+
+/// A FULL's entries in raw memory, reused from FULL to FULL (a FULL lists at most 255).
+final class EntryBuffer {
+    let base: UnsafeMutablePointer<FullEntry>
+    var count = 0
+    init() { base = .allocate(capacity: 256) }
+    deinit { base.deallocate() }
+}
+
+/// The entries of a FULL that the codec accepted, in wire order, without nodes.
+private func readEntries(_ payload: UnsafeRawBufferPointer, into entries: EntryBuffer) {
+    let raw = payload.baseAddress!
+    let count = Int(raw.load(fromByteOffset: 1, as: UInt8.self))
+    var offset = 2
+    for k in 0..<count {
+        let length = Int(raw.load(fromByteOffset: offset + 4, as: UInt8.self))
+        entries.base[k] = FullEntry(ip: UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)),
+                                      nameOffset: UInt32(offset + 5), nameLength: UInt32(length), node: -1)
+        offset += 5 + length
+    }
+    entries.count = count
+}
+
+/// The entries' places sorted by address (stable), each address once: its first listing.
+private func sortedOrder(_ entries: EntryBuffer, into order: inout [Int32]) {
+    order.removeAll(keepingCapacity: true)
+    let base = entries.base
+    for k in 0..<entries.count {
+        // Insertion: a FULL is sorted already but for its first entry.
+        let ip = base[k].ip
+        var at = order.count
+        while at > 0, base[Int(order[at - 1])].ip > ip { at -= 1 }
+        if at > 0, base[Int(order[at - 1])].ip == ip { continue }  // a repeat: the first listing stands
+        order.insert(Int32(k), at: at)
+    }
+}
+
+/// Whether two byte runs are equal (names: short, compared in place).
+@inline(__always)
+private func sameBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+    let n = a.count
+    guard n == b.count else { return false }
+    guard n > 0 else { return true }
+    return memcmp(a.baseAddress!, b.baseAddress!, n) == 0
+}
