@@ -58,6 +58,8 @@ public final class DiagnosisEngine {
 
     /// Open two-registries incidents per pair.
     var pairIncidents: [ElectionAnalyzer.PairKey: Int] = [:]
+    /// False-offline incidents per (accused, declarer): repeats add to one.
+    var falseOfflinePairs: [UInt64: Int] = [:]
     static let maxPairs = 256
 
     // FULLs over the receive buffer and the storm around them.
@@ -267,15 +269,27 @@ public final class DiagnosisEngine {
         if quick && facts[i].aliveBefore, let at = facts[i].offlineAt, let by = facts[i].offlineBy {
             // Plainly alive: it sent a frame within a round before the OFFLINE and
             // answered within the registry timeout after it.
-            var wrong = Incident(.falseOffline, [ip, by], since: at)
-            wrong.until = time
-            wrong.lastSent = facts[i].lastBeforeOffline
-            if let d = index(by), let back = facts[d].lastReturn, at.totalNanoseconds - back.totalNanoseconds <= round {
-                wrong.declarerSilence = facts[d].silenceBeforeReturn
-                wrong.declarerBack = back
-            }
             facts[i].falseOfflines += 1
-            if !isLegacy(ip) { open(wrong) }
+            let pair = UInt64(ip.value) << 32 | UInt64(by.value)
+            if let k = falseOfflinePairs[pair] {
+                incidents[k].count += 1
+                incidents[k].latest = at
+                incidents[k].until = time
+            } else if !isLegacy(ip), falseOfflinePairs.count < DiagnosisEngine.maxPairs {
+                var wrong = Incident(.falseOffline, [ip, by], since: at)
+                wrong.until = time
+                wrong.count = 1
+                wrong.latest = at
+                wrong.lastSent = facts[i].lastBeforeOffline
+                if let d = index(by), let back = facts[d].lastReturn, at.totalNanoseconds - back.totalNanoseconds <= round {
+                    wrong.declarerSilence = facts[d].silenceBeforeReturn
+                    wrong.declarerBack = back
+                }
+                let k = open(wrong)
+                if k >= 0 { falseOfflinePairs[pair] = Int(k) }
+            } else if !isLegacy(ip) {
+                incidentsDropped += 1
+            }
             story(ip, until: time)
             story(by, until: time)
             // A registry falsely declared offline did not fail over.

@@ -18,6 +18,7 @@ extension DiagnosisEngine {
         }
         var out: [Diagnosis] = []
         var told = Set<IPv4Address>()
+        let bursts = falseOfflineBursts(list)
         for incident in list where !incident.discarded {
             let x = incident.ips[0]
             switch incident.code {
@@ -26,10 +27,18 @@ extension DiagnosisEngine {
                 if isLegacy(x) { continue }
             default: break
             }
+            // FULLs from a node that is not the lowest, in a conflict with that node: the
+            // two-registries diagnosis tells them.
+            if incident.code == .registryNotLowest, incident.ips.count == 2,
+               let k = pairIncidents[ElectionAnalyzer.PairKey(incident.ips[0], incident.ips[1])] {
+                let other = list[k]
+                if other.since.totalNanoseconds - window <= (incident.until ?? incident.since).totalNanoseconds
+                    && incident.since.totalNanoseconds - window <= (other.until ?? other.since).totalNanoseconds { continue }
+            }
             if incident.code == .registryFailover || incident.code == .desktopRegistry || incident.code == .registryLostUnnoticed {
                 told.insert(x)
             }
-            out.append(describe(incident, all: list))
+            out.append(describe(incident, all: list, bursts: bursts))
         }
         // Nodes declared offline that never came back, not told above.
         var lost = 0
@@ -89,7 +98,30 @@ extension DiagnosisEngine {
     var windowText: String { formatThreshold(analyzer.thresholds.conflictWindow) }
     var timeoutText: String { formatThreshold(analyzer.thresholds.registryTimeout) }
 
-    private func describe(_ incident: Incident, all: [Incident]) -> Diagnosis {
+    /// False OFFLINEs a declarer made within the registry timeout of each other (by
+    /// the first OFFLINE's time and the declarer): how many, first and last.
+    func falseOfflineBursts(_ list: [Incident]) -> [Int64: (count: Int, first: Timestamp, last: Timestamp)] {
+        var byDeclarer: [IPv4Address: [Timestamp]] = [:]
+        for incident in list where incident.code == .falseOffline && !incident.discarded {
+            byDeclarer[incident.ips[1], default: []].append(incident.since)
+        }
+        var out: [Int64: (count: Int, first: Timestamp, last: Timestamp)] = [:]
+        for (declarer, times) in byDeclarer {
+            let sorted = times.sorted()
+            var start = 0
+            while start < sorted.count {
+                var end = start
+                while end + 1 < sorted.count, sorted[end + 1].totalNanoseconds - sorted[start].totalNanoseconds <= timeout { end += 1 }
+                for k in start...end {
+                    out[sorted[k].totalNanoseconds &* 31 &+ Int64(declarer.value)] = (end - start + 1, sorted[start], sorted[end])
+                }
+                start = end + 1
+            }
+        }
+        return out
+    }
+
+    private func describe(_ incident: Incident, all: [Incident], bursts: [Int64: (count: Int, first: Timestamp, last: Timestamp)]) -> Diagnosis {
         let x = incident.ips[0]
         var figures: [(name: String, value: Diagnosis.Figure)] = []
         var text: String
@@ -195,17 +227,20 @@ extension DiagnosisEngine {
             figures.append(("count", .count(incident.count)))
         case .falseOffline:
             let by = incident.ips[1]
-            let burst = all.filter { $0.code == .falseOffline && $0.ips[1] == by && abs($0.since.totalNanoseconds - incident.since.totalNanoseconds) <= timeout }
+            let burst = bursts[incident.since.totalNanoseconds &* 31 &+ Int64(by.value)] ?? (1, incident.since, incident.since)
             text = "\(label(by)) declared \(label(x)) offline at \(clockText(incident.since)) though it was plainly alive: it had sent a frame \(incident.lastSent.map { span(incident.since, $0) } ?? "shortly") before and answered \(span(incident.until ?? incident.since, incident.since)) after."
+            if incident.count > 1 {
+                text += " It happened \(incident.count) times, the last at \(clockText(incident.latest ?? incident.since))."
+            }
             if burst.count > 1 {
-                let first = burst.map(\.since).min()!, last = burst.map(\.since).max()!
-                text += " \(by) declared \(burst.count) healthy nodes offline within \(span(last, first))."
+                text += " \(by) declared \(burst.count) healthy nodes offline within \(span(burst.last, burst.first))."
             }
             if incident.declarerSilence > 0, let back = incident.declarerBack {
                 text += " \(by) itself had been silent for \(formatSpan(Double(incident.declarerSilence) / 1e9)) until \(clockText(back)): a board that stalled and, catching up, ran its overdue liveness rounds back to back."
             }
             text += " They recovered at once; if it repeats, find out why \(by) stalls."
-            figures.append(("count", .count(burst.count)))
+            figures.append(("count", .count(incident.count)))
+            figures.append(("declared_together", .count(burst.count)))
         default:
             text = ""
         }

@@ -15,8 +15,13 @@ public final class LiveView: RecordWriter {
     let title: String
     /// The summary at the end is the text writer's.
     let summaryWriter: TextWriter
-    var latestEvents: [String] = []
+    /// The latest events, a repeat (same kind, same node) folded into its earlier
+    /// line with a count, so that a storm takes one line and never pushes a
+    /// registry change or a conflict out of sight.
+    var latestEvents: [(key: UInt64, count: Int, line: String)] = []
     static let eventLines = 10
+    /// The diagnosis engine, for the incidents open now.
+    public var diagnosis: DiagnosisEngine?
     var frames = 0
     var malformed = 0
     /// FULLs a node had sent when its last registry-silent fired: it is "silent"
@@ -43,7 +48,13 @@ public final class LiveView: RecordWriter {
         var stamp: [UInt8] = []
         event.time.writeTimeOfDay(to: &stamp)
         let line = String(decoding: stamp.prefix(12), as: UTF8.self) + " " + style.event + event.kind.rawValue + style.reset + " " + summaryWriter.describe(event)
-        latestEvents.append(line)
+        let key = UInt64(event.kind.index) << 32 | UInt64(summaryWriter.primaryAddress(event)?.value ?? 0)
+        var count = 1
+        if let earlier = latestEvents.lastIndex(where: { $0.key == key }) {
+            count += latestEvents[earlier].count
+            latestEvents.remove(at: earlier)
+        }
+        latestEvents.append((key, count, line))
         if latestEvents.count > LiveView.eventLines { latestEvents.removeFirst(latestEvents.count - LiveView.eventLines) }
         dirty = true
     }
@@ -57,6 +68,15 @@ public final class LiveView: RecordWriter {
         now.writeTimeOfDay(to: &clock)
         lines.append("\(style.bold)peersniff\(style.reset) watching \(terminalSafe(title)) · \(String(decoding: clock.prefix(8), as: UTF8.self)) UTC · \(frames) frames, \(malformed) malformed · Ctrl-C for the summary")
         lines.append("")
+        // What is wrong right now, worst first.
+        if let open = diagnosis?.openIncidents(now: now), !open.isEmpty {
+            for incident in open.prefix(5) {
+                let colour = incident.severity == .error ? style.error : style.warning
+                lines.append("\(colour)▲ \(terminalSafe(incident.text, quoting: false))\(style.reset)")
+            }
+            if open.count > 5 { lines.append("  … and \(open.count - 5) more open incidents") }
+            lines.append("")
+        }
         if let registry = analyzer.registry {
             var line = "Registry: \(style.bold)\(summaryWriter.label(registry))\(style.reset)"
             if let reign = analyzer.history.last { line += " since \(time(reign.since)) (\(reign.fulls) FULL\(reign.fulls == 1 ? "" : "s"))" }
@@ -101,7 +121,7 @@ public final class LiveView: RecordWriter {
         }
         lines.append("")
         lines.append("\(style.bold)Latest events\(style.reset)")
-        lines.append(contentsOf: latestEvents.isEmpty ? ["  none yet"] : latestEvents.map { "  " + $0 })
+        lines.append(contentsOf: latestEvents.isEmpty ? ["  none yet"] : latestEvents.map { "  " + $0.line + ($0.count > 1 ? " \(style.dim)(×\($0.count))\(style.reset)" : "") })
         // Home, draw each line (cut to the width) clearing its rest, then clear below.
         stream.append("\u{1B}[H")
         for line in lines.prefix(max(1, rows - 1)) { stream.append(cut(line, to: columns) + "\u{1B}[K\n") }

@@ -190,7 +190,35 @@ extension TextWriter {
         }
     }
 
-    /// The analyzer's part of the text summary: nodes, registry history, events, diagnoses.
+    /// "What happened": the diagnoses in the order the incidents began, severity
+    /// marked (coloured on a terminal), each with its story wrapped below it.
+    func whatHappened(_ report: ElectionReport) -> [String] {
+        var lines = ["\(style.bold)What happened\(style.reset)"]
+        if report.diagnoses.isEmpty {
+            lines.append("  nothing wrong seen: no diagnosis")
+        }
+        for diagnosis in report.diagnoses {
+            let colour: String
+            switch diagnosis.severity {
+            case .error: colour = style.error + style.bold
+            case .warning: colour = style.warning
+            case .note: colour = style.dim
+            }
+            var when = timeOfDay(diagnosis.since).prefix(11) + " → "
+            when += diagnosis.until.map { timeOfDay($0).prefix(11) } ?? "the end"
+            let about = diagnosis.ips.prefix(4).map(\.description).joined(separator: ", ") + (diagnosis.ips.count > 4 ? ", …" : "")
+            lines.append("  " + colour + pad(diagnosis.severity.rawValue.uppercased(), 8) + style.reset
+                         + pad(String(when), 28) + style.bold + diagnosis.code.rawValue + style.reset + " (" + about + ")")
+            for line in wrap(terminalSafe(diagnosis.text, quoting: false), width: 100) { lines.append("          " + line) }
+        }
+        if report.diagnosesDropped > 0 {
+            lines.append("  … and \(report.diagnosesDropped) more incident\(report.diagnosesDropped == 1 ? "" : "s") not kept (the engine keeps 4096)")
+        }
+        lines.append("")
+        return lines
+    }
+
+    /// The analyzer's part of the text summary: nodes, registry history, events.
     func electionLines(_ report: ElectionReport) -> [String] {
         var lines: [String] = []
         let counted = report.eventCounts.filter { $0.count > 0 }.map { "\($0.kind.rawValue) \($0.count)" }
@@ -227,13 +255,6 @@ extension TextWriter {
             line += " (\(reign.fulls) FULL\(reign.fulls == 1 ? "" : "s"))"
             lines.append(line)
         }
-        if !report.diagnoses.isEmpty {
-            lines.append("")
-            lines.append("\(style.bold)Diagnoses\(style.reset)")
-            for diagnosis in report.diagnoses {
-                lines.append("  \(style.warning)![\(diagnosis.code)]\(style.reset) \(terminalSafe(diagnosis.text, quoting: false))")
-            }
-        }
         return lines
     }
 
@@ -242,6 +263,21 @@ extension TextWriter {
         time.writeTimeOfDay(to: &out)
         return String(decoding: out, as: UTF8.self)
     }
+}
+
+/// Words to lines of at most `width` characters (a longer word stands alone).
+func wrap(_ text: String, width: Int) -> [String] {
+    var lines: [String] = []
+    var line = ""
+    for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+        if !line.isEmpty && line.count + 1 + word.count > width {
+            lines.append(line)
+            line = ""
+        }
+        line += (line.isEmpty ? "" : " ") + word
+    }
+    if !line.isEmpty { lines.append(line) }
+    return lines
 }
 
 /// Pads to a width in characters (names are short; this is display only).

@@ -141,6 +141,7 @@ public final class TextWriter: RecordWriter {
         endFold()
         var lines: [String] = []
         lines.append("")
+        if let election = summary.election { lines.append(contentsOf: whatHappened(election)) }
         lines.append("\(style.bold)Summary\(style.reset)")
         var packets = "  packets: \(summary.packetsRead) read, \(summary.packetsMatched) on the discovery port"
         if summary.datagramsReassembled > 0 { packets += ", \(summary.datagramsReassembled) datagrams reassembled from fragments" }

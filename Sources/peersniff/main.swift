@@ -144,6 +144,7 @@ struct Peersniff: ParsableCommand {
         let pipeline = Pipeline(options: options, writer: activeWriter)
         let election = ElectionBridge(analyzer: analyzer, writer: activeWriter, port: port)
         if getenv("PEERSNIFF_NO_ANALYZER") == nil { pipeline.consumer = election }
+        liveView?.diagnosis = election.diagnosis
         textWriter?.nameOf = { analyzer.nodes[$0]?.name }
         reportWriter?.nameOf = { analyzer.nodes[$0]?.name }
         var errors: [String] = []

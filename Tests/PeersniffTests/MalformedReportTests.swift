@@ -318,17 +318,18 @@ struct MalformedReportTests {
 
     static let failCases: [FailCase] = [
         FailCase(capture: EveryCodeFixture.relativePath, what: "malformed", status: 3, why: "11 malformed datagrams"),
-        FailCase(capture: EveryCodeFixture.relativePath, what: "anomaly", status: 3, why: "warnings"),
-        // boot3: no malformed datagram, no warning, and no registry-conflict, -unexpected or -silent event
-        // (only node-seen, registry-elected and peers-changed): clean on both counts.
+        FailCase(capture: EveryCodeFixture.relativePath, what: "anomaly", status: 3, why: "a malformed-frames diagnosis"),
+        // boot3: no malformed datagram and nothing wrong (its README: three boards and a desktop
+        // client with a high address boot and converge): no diagnosis above note.
         FailCase(capture: "boot3/bridge.pcap", what: "malformed", status: 0, why: "nothing malformed"),
-        FailCase(capture: "boot3/bridge.pcap", what: "anomaly", status: 0, why: "no warning, no anomalous event"),
-        // rejoin: no malformed datagram or warning, but a registry-conflict: an anomaly.
+        FailCase(capture: "boot3/bridge.pcap", what: "anomaly", status: 0, why: "no diagnosis above note"),
+        // rejoin: no malformed datagram, but a frozen board's storm and its false OFFLINEs: warnings.
         FailCase(capture: "rejoin/bridge.pcap", what: "malformed", status: 0, why: "nothing malformed"),
-        FailCase(capture: "rejoin/bridge.pcap", what: "anomaly", status: 3, why: "a registry-conflict"),
-        // big: the firmware's names cut mid-character are warnings, not malformed datagrams.
+        FailCase(capture: "rejoin/bridge.pcap", what: "anomaly", status: 3, why: "offline-storm and false-offline"),
+        // big's first seconds: the firmware's names cut mid-character are frame warnings, not
+        // malformed datagrams, and no FULL is over 1024 bytes yet: no diagnosis.
         FailCase(capture: "big/bridge-start.pcap", what: "malformed", status: 0, why: "warnings only"),
-        FailCase(capture: "big/bridge-start.pcap", what: "anomaly", status: 3, why: "name-cut-mid-character warnings"),
+        FailCase(capture: "big/bridge-start.pcap", what: "anomaly", status: 0, why: "frame warnings are not diagnoses"),
     ]
 
     @Test("--fail-on exits 3 when such records exist, 0 otherwise", arguments: failCases)
@@ -358,7 +359,7 @@ struct MalformedReportTests {
         #expect(rejoin.malformed == 0 && rejoin.warnings == 0 && rejoin.anomalies > 0, "rejoin: \(rejoin)")
     }
 
-    @Test("--fail-on on small made captures: a warning alone is an anomaly, a clean one is not")
+    @Test("--fail-on on small made captures: a diagnosis is an anomaly, a frame warning alone is not")
     func failOnMadeCaptures() throws {
         let clean = try writeTestCapture(makeCapture([
             .at(1, 0, PacketBuilder.discovery(DiscoveryPayload.hello("Attack from Mars"), src: "10.37.0.20")),
@@ -368,7 +369,17 @@ struct MalformedReportTests {
         ]))
         #expect(try runPeersniff(["-r", clean, "-q", "--fail-on", "malformed", "--fail-on", "anomaly"]).status == 0)
         #expect(try runPeersniff(["-r", warned, "-q", "--fail-on", "malformed"]).status == 0)
-        #expect(try runPeersniff(["-r", warned, "-q", "--fail-on", "anomaly"]).status == 3)
+        #expect(try runPeersniff(["-r", warned, "-q", "--fail-on", "anomaly"]).status == 0)
+        // Three OFFLINEs about a silent node: an offline-storm, a warning.
+        let storm = try writeTestCapture(makeCapture([
+            .at(1, 0, PacketBuilder.discovery(DiscoveryPayload.hello("Attack from Mars"), src: "10.37.0.20")),
+            .at(2, 0, PacketBuilder.discovery(DiscoveryPayload.hello("Funhouse"), src: "10.37.0.30")),
+            .at(20, 0, PacketBuilder.discovery(DiscoveryPayload.offline("10.37.0.20"), src: "10.37.0.30")),
+            .at(35, 0, PacketBuilder.discovery(DiscoveryPayload.offline("10.37.0.20"), src: "10.37.0.30")),
+            .at(50, 0, PacketBuilder.discovery(DiscoveryPayload.offline("10.37.0.20"), src: "10.37.0.30")),
+        ]))
+        #expect(try runPeersniff(["-r", storm, "-q", "--fail-on", "anomaly"]).status == 3)
+        #expect(try runPeersniff(["-r", storm, "-q", "--fail-on", "malformed"]).status == 0)
     }
 
     // MARK: The firmware's own cut names

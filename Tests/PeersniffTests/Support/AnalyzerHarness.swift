@@ -12,6 +12,8 @@ struct SentFrame: Sendable, CustomStringConvertible {
     var time: Timestamp
     var sender: String
     var frame: Frame
+    /// Sent from the discovery port (a desktop client binds it; boards send from an ephemeral port).
+    var fromDiscoveryPort = false
 
     var description: String { "\(time.asDouble)s \(sender) \(frame.type.name)" }
 }
@@ -125,15 +127,24 @@ struct StampedEvent: Sendable, CustomStringConvertible {
     var description: String { "\(time.asDouble)s #\(packet.map(String.init) ?? "-") \(event)" }
 }
 
-/// An analyzer and the events it emitted. Packets are numbered 1, 2, … in the order fed.
+/// `desktop` sends `frame` from the discovery port at `seconds`.
+func fromPort(_ seconds: Double, _ desktop: String, _ frame: Frame) -> SentFrame {
+    SentFrame(time: Timestamp(seconds), sender: desktop, frame: frame, fromDiscoveryPort: true)
+}
+
+/// An analyzer, its diagnosis engine, and the events it emitted. Packets are
+/// numbered 1, 2, … in the order fed.
 final class AnalyzerHarness {
     let analyzer: ElectionAnalyzer
+    let diagnosis: DiagnosisEngine
     private(set) var stamped: [StampedEvent] = []
     private(set) var packets = 0
 
     init(registryTimeout: Double = 3, conflictWindow: Double = 5) {
         analyzer = ElectionAnalyzer(thresholds: .init(registryTimeout: registryTimeout, conflictWindow: conflictWindow))
+        diagnosis = DiagnosisEngine(analyzer: analyzer)
         analyzer.emit = { [unowned self] event in
+            diagnosis.event(event)
             stamped.append(StampedEvent(time: event.time, packet: event.origin?.number, event: TimelineEvent(event.detail)))
         }
     }
@@ -157,7 +168,9 @@ final class AnalyzerHarness {
             switch decodeFrame(raw, sender: sender) {
             case let .frame(view):
                 analyzer.advance(to: step.time)
+                diagnosis.clock(step.time)
                 analyzer.observe(view, from: sender, at: step.time, origin: origin)
+                diagnosis.frame(view, from: sender, at: step.time, fromDiscoveryPort: step.fromDiscoveryPort)
             case let .malformed(malformation):
                 Issue.record("test frame \(step) does not decode: \(malformation)", sourceLocation: sourceLocation)
             }
@@ -170,7 +183,19 @@ final class AnalyzerHarness {
     }
 
     /// Capture time reaches `time` without a discovery packet (as a malformed packet would).
-    func advance(to time: Timestamp) { analyzer.advance(to: time) }
+    func advance(to time: Timestamp) {
+        analyzer.advance(to: time)
+        diagnosis.clock(time)
+    }
+
+    /// The diagnoses so far.
+    var diagnoses: [Diagnosis] { diagnosis.diagnoses() }
+
+    /// The codes of the diagnoses above `note`, in order.
+    var problems: [String] { diagnoses.filter { $0.severity > .note }.map(\.code.rawValue) }
+
+    /// The first diagnosis with `code`.
+    func diagnosis(_ code: DiagnosisCode) -> Diagnosis? { diagnoses.first { $0.code == code } }
 
     /// The input ends.
     func finish() { analyzer.finish() }
