@@ -184,7 +184,7 @@ struct TerminalSafetyTests {
         let renamedVia = run.recordsOfKind("event").filter { $0["event"] as? String == "node-renamed" }.compactMap { $0["ip"] as? String }
         #expect(Set(renamedVia) == [Self.ip(1), Self.ip(2), Self.ip(4)], "renamed by HELLO, FULL and LEGACY: \(renamedVia)")
         let diagnoses = ((run.summaryRecord?["diagnoses"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String }
-        for code in ["two-registries", "node-flapping", "legacy-firmware", "malformed-frames"] {
+        for code in ["two-registries", "false-offline", "legacy-firmware", "malformed-frames"] {
             #expect(diagnoses.contains(code), "no \(code) diagnosis: \(diagnoses)")
         }
         #expect(Set(run.malformedRecords.compactMap { $0["reason"] as? String }) == ["unknown-type", "bad-json", "trailing-bytes"])
@@ -197,7 +197,7 @@ struct TerminalSafetyTests {
     func defaultOutput() throws {
         let files = try Self.files()
         try Self.expectSafe(["-r", files.first], shows: ["\\e[2J", "\\e]0;pwned\\x07", "\\x08\\x08\\x08", "\\r", "\\u{009b}", "\\u{202e}",
-                                                       "\\u{2066}", "\\e]8;;http://x\\e\\\\link", "MALFORMED unknown-type", "Nodes", "Diagnoses"])
+                                                       "\\u{2066}", "\\e]8;;http://x\\e\\\\link", "MALFORMED unknown-type", "Nodes", "What happened"])
     }
 
     @Test("--events: node-seen, node-renamed, registry and peers-changed events with names")
@@ -209,7 +209,7 @@ struct TerminalSafetyTests {
     @Test("-q: the summary alone (nodes table with LEGACY version, registry history, diagnoses)")
     func summaryOutput() throws {
         let files = try Self.files()
-        try Self.expectSafe(["-r", files.first, "-q"], shows: ["legacy ", "Registry history", "![node-flapping]", "![legacy-firmware]", "\\e[2J"])
+        try Self.expectSafe(["-r", files.first, "-q"], shows: ["legacy ", "Registry history", "false-offline (", "legacy-firmware (", "\\e[2J"])
     }
 
     @Test("--malformed: entries, sentences, source labels and the hex dump's ASCII column")

@@ -389,7 +389,7 @@ struct TimelineStoryTests {
 
 // MARK: - Truth (the boards' own logs)
 
-private struct StoryTruth {
+struct StoryTruth {
     struct Host { var ip: String; var name: String?; var bootedAt: Double = 0 }
     struct Settlement {
         var registry: String
@@ -489,7 +489,7 @@ private struct StoryTruth {
     }
 }
 
-private final class StoryTruthCache: @unchecked Sendable {
+final class StoryTruthCache: @unchecked Sendable {
     static let shared = StoryTruthCache()
     private let lock = NSLock()
     private var truths: [String: StoryTruth] = [:]
@@ -506,7 +506,7 @@ private final class StoryTruthCache: @unchecked Sendable {
 
 // MARK: - tshark's reading
 
-private struct StoryOracle {
+struct StoryOracle {
     struct Row {
         var timeText: String
         var time: Double
@@ -514,6 +514,18 @@ private struct StoryOracle {
         var src: String
         var payloadLength: Int
         var type: String?
+        /// The payload as tshark printed it (hex).
+        var payload: String = ""
+
+        /// An OFFLINE's subject, from its payload bytes 1-4.
+        var offlineSubject: String? {
+            guard type == "OFFLINE", payload.count >= 10 else { return nil }
+            let bytes = stride(from: 2, to: 10, by: 2).compactMap { i -> UInt8? in
+                let start = payload.index(payload.startIndex, offsetBy: i)
+                return UInt8(payload[start..<payload.index(start, offsetBy: 2)], radix: 16)
+            }
+            return bytes.map(String.init).joined(separator: ".")
+        }
     }
     var rows: [Row]
 
@@ -533,7 +545,7 @@ private struct StoryOracle {
             default: nil
             }
             // time from the exact value, as storySeconds does: equal instants give equal Doubles.
-            return Row(timeText: f[1], time: exact.double, exact: exact, src: f[2], payloadLength: payload.count / 2, type: type)
+            return Row(timeText: f[1], time: exact.double, exact: exact, src: f[2], payloadLength: payload.count / 2, type: type, payload: payload)
         }
     }
 
@@ -543,7 +555,7 @@ private struct StoryOracle {
 
 // MARK: - README counts
 
-private enum StoryReadme {
+enum StoryReadme {
     /// `bridge.pcap: … by type {"FULL": 10, …}` of the README, LEGACY_JSON as LEGACY.
     static func countsByType(_ path: String, pcap: String) throws -> [String: Int]? {
         let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -560,7 +572,7 @@ private enum StoryReadme {
 
 // MARK: - peersniff's run
 
-private struct StoryRun {
+struct StoryRun {
     struct Entry { var ip: String; var since: Double; var fulls: Int }
     var records: [[String: Any]]
     var summary: [String: Any]
@@ -598,7 +610,7 @@ private struct StoryRun {
 // MARK: - Time, addresses, files
 
 /// A capture time as whole seconds and nanoseconds, compared exactly.
-private struct StoryExactTime: Equatable, CustomStringConvertible {
+struct StoryExactTime: Equatable, CustomStringConvertible {
     var seconds: Int64
     var nanoseconds: Int64
 
@@ -642,23 +654,23 @@ private struct StoryExactTime: Equatable, CustomStringConvertible {
     var double: Double { Double(seconds) + Double(nanoseconds) / 1e9 }
 }
 
-private func storyExact(_ value: Any?) -> StoryExactTime? {
+func storyExact(_ value: Any?) -> StoryExactTime? {
     (value as? String).flatMap { StoryExactTime(rfc3339: $0) }
 }
 
 /// An RFC 3339 `ts` as epoch seconds (NaN when missing or unreadable, so comparisons fail).
-private func storySeconds(_ value: Any?) -> Double {
+func storySeconds(_ value: Any?) -> Double {
     storyExact(value)?.double ?? .nan
 }
 
-private func storyN(_ record: [String: Any]) -> Int { record["n"] as? Int ?? -1 }
+func storyN(_ record: [String: Any]) -> Int { record["n"] as? Int ?? -1 }
 
-private func storyIPLess(_ a: String, _ b: String) -> Bool {
+func storyIPLess(_ a: String, _ b: String) -> Bool {
     let key = { (s: String) in s.split(separator: ".").compactMap { UInt32($0) }.reduce(UInt32(0)) { $0 << 8 | $1 } }
     return key(a) < key(b)
 }
 
-private func storyDecimal(_ value: Double) -> String {
+func storyDecimal(_ value: Double) -> String {
     var text = String(format: "%.6f", value)
     while text.hasSuffix("0") { text.removeLast() }
     if text.hasSuffix(".") { text.removeLast() }
@@ -666,7 +678,7 @@ private func storyDecimal(_ value: Double) -> String {
 }
 
 /// A text file, gunzipped when its name ends in .gz.
-private func storyReadText(_ path: String) throws -> String {
+func storyReadText(_ path: String) throws -> String {
     guard path.hasSuffix(".gz") else { return try String(contentsOfFile: path, encoding: .utf8) }
     let pathList = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
     let gzip = pathList.split(separator: ":").map { "\($0)/gzip" }.first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/gzip"
