@@ -55,6 +55,7 @@ public final class DiagnosisEngine {
     /// The last FULLs of the few most recent FULL senders (for split-brain).
     var recentFulls: [FullSnapshot] = []
     static let snapshots = 4
+    static let maxOpenSplits = 16
 
     /// Open two-registries incidents per pair.
     var pairIncidents: [ElectionAnalyzer.PairKey: Int] = [:]
@@ -557,6 +558,11 @@ public final class DiagnosisEngine {
             let other = snapshot.sender
             guard node(other)?.live == true, !lists(entries, other), !snapshot.listed.contains(sender.value) else { continue }
             if openSplits.contains(where: { incidents[Int($0)].ips.contains(sender) && incidents[Int($0)].ips.contains(other) }) { continue }
+            // Spoofed FULLs from ever new senders: a few splits at a time are followed, the rest counted.
+            guard openSplits.count < DiagnosisEngine.maxOpenSplits else {
+                incidentsDropped += 1
+                continue
+            }
             var split = Incident(.splitBrain, [other, sender], since: snapshot.time)
             split.isOpen = true
             split.fulls = 2

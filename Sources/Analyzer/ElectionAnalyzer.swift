@@ -29,9 +29,6 @@ public struct Node: Sendable {
     var lastFull: Timestamp?
     /// `node-seen` was reported (a node first met in an OFFLINE is not yet seen).
     var seen = false
-    /// registry-silent events that expected it, and registry-unexpected FULLs it sent.
-    public internal(set) var timesSilent = 0
-    public internal(set) var timesUnexpected = 0
 
     static let maxNames = 16
 
@@ -99,23 +96,13 @@ public final class ElectionAnalyzer {
     public private(set) var pending: (expected: IPv4Address, deadline: Timestamp, after: IPv4Address?)?
     /// Conflict episodes: the last conflicting FULL time per pair.
     private var conflictEpisodes: [PairKey: Timestamp] = [:]
-    /// FULL senders of the last conflict window (most recent time each).
+    /// FULL senders of the last conflict window (most recent time each), at most
+    /// `maxRecentSenders`: spoofed FULLs from ever new senders must not make each
+    /// FULL cost more (a conflict with the oldest of them is then not reported).
     private var recentFullSenders: [IPv4Address] = []
-
-    /// Times a due FULL went unanswered, per expected node.
-    public var silentCounts: [IPv4Address: Int] {
-        var counts: [IPv4Address: Int] = [:]
-        for node in nodes.storage where node.timesSilent > 0 { counts[node.ip] = node.timesSilent }
-        return counts
-    }
-    /// Conflicts per pair (lower address first).
-    public private(set) var conflictCounts: [PairKey: Int] = [:]
-    /// Unexpected FULLs per sender.
-    public var unexpectedCounts: [IPv4Address: Int] {
-        var counts: [IPv4Address: Int] = [:]
-        for node in nodes.storage where node.timesUnexpected > 0 { counts[node.ip] = node.timesUnexpected }
-        return counts
-    }
+    static let maxRecentSenders = 8
+    /// Senders dropped from `recentFullSenders` while still within the window.
+    public private(set) var conflictSendersDropped = 0
 
     public struct PairKey: Hashable, Sendable {
         public let low: IPv4Address
@@ -133,16 +120,6 @@ public final class ElectionAnalyzer {
     private func send(_ detail: ElectionEvent.Detail, _ time: Timestamp, _ origin: PacketOrigin?) {
         let event = ElectionEvent(time: time, origin: origin, detail: detail)
         eventCounts[event.kind.index] += 1
-        switch detail {
-        case let .registrySilent(expected, _):
-            let index = nodes.place(expected)
-            nodes.storage[index].timesSilent += 1
-        case let .registryConflict(ips) where ips.count == 2: conflictCounts[PairKey(ips[0], ips[1]), default: 0] += 1
-        case let .registryUnexpected(ip, _):
-            let index = nodes.place(ip)
-            nodes.storage[index].timesUnexpected += 1
-        default: break
-        }
         emit(event)
     }
 
@@ -286,7 +263,13 @@ public final class ElectionAnalyzer {
         }
         let senderIndex = nodes.place(sender)
         nodes.storage[senderIndex].lastFull = time
-        if !recentFullSenders.contains(sender) { recentFullSenders.append(sender) }
+        if !recentFullSenders.contains(sender) {
+            if recentFullSenders.count == ElectionAnalyzer.maxRecentSenders {
+                recentFullSenders.removeFirst()
+                conflictSendersDropped += 1
+            }
+            recentFullSenders.append(sender)
+        }
         if conflictEpisodes.count > 4096 { conflictEpisodes.removeAll() }
 
         // The firmware elects the lowest address in L.

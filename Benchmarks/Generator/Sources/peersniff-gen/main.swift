@@ -8,6 +8,8 @@ let usage = """
                             FULLs, a few registry changes; ~1 ms between packets
       --profile lan         a LAN mix (TCP, DNS, mDNS, NTP, ARP, IPv6) in which 1% of the
                             packets are discovery packets; ~20 us between packets
+      --profile hello-flood spoofed HELLOs, each from a new address; ~1 us between packets
+      --profile full-flood  spoofed FULLs of 255 new addresses each; ~1 us between packets
       --packets N           stop after N packets (a fragmented datagram in progress is finished)
       --bytes N             stop once the file holds N bytes
                             (N takes a suffix k, M or G: powers of 1000)
@@ -18,7 +20,7 @@ let usage = """
       --version             the generator's format version (bumped when the bytes change)
     """
 
-enum Profile: String { case discovery, lan }
+enum Profile: String { case discovery, lan, helloFlood = "hello-flood", fullFlood = "full-flood" }
 
 struct Options {
     var profile = Profile.discovery
@@ -76,7 +78,7 @@ func parse(_ arguments: [String]) -> Options {
         switch flag {
         case "--profile":
             let v = value(flag)
-            guard let p = Profile(rawValue: v) else { fail("unknown profile '\(v)' (discovery or lan)") }
+            guard let p = Profile(rawValue: v) else { fail("unknown profile '\(v)' (discovery, lan, hello-flood or full-flood)") }
             options.profile = p
         case "--packets": options.packets = count(value(flag), flag)
         case "--bytes": options.bytes = count(value(flag), flag)
@@ -138,7 +140,16 @@ func run(_ options: Options) throws(GeneratorError) {
     var statistics = Statistics()
     let packetTarget = options.packets ?? Int.max
     let byteTarget = options.bytes ?? Int.max
-    let gaps = options.profile == .discovery ? 200...1800 : 0...40
+    let gaps = switch options.profile {
+    case .discovery: 200...1800
+    case .lan: 0...40
+    case .helloFlood, .fullFlood: 1...1
+    }
+    var flood: FloodTraffic? = switch options.profile {
+    case .helloFlood: FloodTraffic(kind: .hello)
+    case .fullFlood: FloodTraffic(kind: .full)
+    default: nil
+    }
     var micros = captureStart
 
     func progress() -> Double {
@@ -146,7 +157,7 @@ func run(_ options: Options) throws(GeneratorError) {
     }
     func discoveryPacket() throws(GeneratorError) {
         if !emitter.inProgress {
-            let d = simulation.next(progress: progress())
+            let d = flood?.datagram() ?? simulation.next(progress: progress())
             statistics.add(d)
             emitter.start(d)
         }
