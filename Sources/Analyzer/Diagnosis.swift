@@ -128,6 +128,9 @@ public struct ElectionReport: Sendable {
     public var diagnoses: [Diagnosis]
     /// Diagnoses not kept (beyond the engine's cap on incidents).
     public var diagnosesDropped: Int
+    /// The node cap, and the addresses beyond it.
+    public var maxNodes: Int
+    public var flood: AddressFlood
 
     /// The worst severity of the diagnoses (nil: none).
     public var worstSeverity: Severity? { diagnoses.map(\.severity).max() }
@@ -144,6 +147,8 @@ extension ElectionAnalyzer {
             historyDropped: historyDropped,
             eventCounts: ElectionEventKind.allCases.map { ($0, eventCount($0)) },
             diagnoses: engine?.diagnoses() ?? [],
-            diagnosesDropped: engine?.incidentsDropped ?? 0)
+            diagnosesDropped: engine?.incidentsDropped ?? 0,
+            maxNodes: maxNodes,
+            flood: flood)
     }
 }

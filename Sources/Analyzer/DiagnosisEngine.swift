@@ -34,6 +34,9 @@ public final class DiagnosisEngine {
     var lowest: IPv4Address?
     var lowestSince: Timestamp?
     var lowestCause = LowestCause.initial
+    /// The lowest has sent a FULL since it became the lowest: it acts as registry
+    /// (the sender of the latest FULL may be someone else, a spoofer among them).
+    var lowestHasSentFull = false
 
     // What the current frame's events said, classified at the end of the frame.
     var leftThisFrame: IPv4Address?
@@ -88,6 +91,9 @@ public final class DiagnosisEngine {
 
     /// What the engine keeps of one node.
     struct NodeFacts {
+        /// The address these facts are about (a place the node cap gives to a new
+        /// address starts afresh).
+        var ip: UInt32 = 0
         /// OFFLINEs about it since its last frame, the first of them, and the FULLs that answered them.
         var offlineRun = 0
         var runStart: Timestamp?
@@ -154,6 +160,7 @@ public final class DiagnosisEngine {
     func index(_ ip: IPv4Address) -> Int? {
         guard let index = analyzer.nodes.find(ip) else { return nil }
         if index >= facts.count { facts.append(contentsOf: repeatElement(NodeFacts(), count: index + 1 - facts.count)) }
+        if facts[index].ip != ip.value { facts[index] = NodeFacts(ip: ip.value) }
         return index
     }
 
@@ -164,6 +171,14 @@ public final class DiagnosisEngine {
         guard let counts = node(ip)?.framesByType else { return false }
         return counts[FrameType.full.index] + counts[FrameType.ping.index] + counts[FrameType.pong.index]
             + counts[FrameType.offline.index] > 0
+    }
+
+    /// While the node cap is reached, an address heard only once (or not kept) is
+    /// part of the flood: incidents about it are the address-flood's, not its own.
+    func suspect(_ ip: IPv4Address) -> Bool {
+        guard analyzer.isCrowded || !analyzer.flood.isEmpty else { return false }
+        guard let i = analyzer.nodes.find(ip) else { return true }
+        return !analyzer.nodes.storage[i].isConfirmed
     }
 
     func isLegacy(_ ip: IPv4Address) -> Bool { (node(ip)?.framesByType[FrameType.legacy.index] ?? 0) > 0 }
@@ -203,6 +218,10 @@ public final class DiagnosisEngine {
         case let .nodeReturned(ip):
             returned(ip, at: event.time)
         case let .registrySilent(expected, _):
+            // During a flood, a FULL owed for a one-off address's HELLO, or by a node
+            // heard once (the flood's addresses fill L), is the flood's, not a failure.
+            if case let .registrySilent(_, after) = event.detail, let after, suspect(after) { break }
+            if suspect(expected) { break }
             silent(expected, at: event.time)
         case let .registryConflict(ips) where ips.count == 2:
             if conflictsThisFrame.count < 16 { conflictsThisFrame.append((ips[0], ips[1])) }
@@ -215,6 +234,7 @@ public final class DiagnosisEngine {
 
     private func declaredOffline(_ ip: IPv4Address, by: IPv4Address, at time: Timestamp) {
         guard let i = index(ip) else { return }
+        if analyzer.isCrowded && (suspect(ip) || suspect(by)) { return }
         leftThisFrame = ip
         let last = node(ip)?.lastSent
         facts[i].offlineRun += 1
@@ -245,7 +265,8 @@ public final class DiagnosisEngine {
 
         // The registry declared offline: a failover begins (confirmed when another
         // node takes over while it stays silent).
-        if facts[i].offlineRun == 1, analyzer.registry == ip, facts[i].failover < 0 {
+        let actedAsRegistry = analyzer.registry == ip || (ip == lowest && lowestHasSentFull)
+        if facts[i].offlineRun == 1, actedAsRegistry, facts[i].failover < 0, !suspect(ip) {
             var failover = Incident(.registryFailover, [ip], since: last ?? time)
             failover.lastSent = last
             failover.declaredAt = time
@@ -340,7 +361,7 @@ public final class DiagnosisEngine {
         owed.count = 1
         owed.isOpen = true
         owed.lastSent = node(expected)?.lastSent
-        owed.wasRegistry = analyzer.registry == expected
+        owed.wasRegistry = lowest == expected ? lowestHasSentFull : analyzer.registry == expected
         owed.lowestSince = lowest == expected ? lowestSince : nil
         owed.lowestCause = lowest == expected ? lowestCause : .initial
         owed.dueAt = due
@@ -460,7 +481,7 @@ public final class DiagnosisEngine {
         default: break
         }
 
-        followLowest(at: time)
+        followLowest(at: time, fullFrom: frame.type == .full ? sender : nil)
         classifyConflicts(at: time)
         leftThisFrame = nil
         returnedThisFrame = nil
@@ -468,12 +489,15 @@ public final class DiagnosisEngine {
 
     private func full(_ frame: FrameView, from sender: IPv4Address, index s: Int, at time: Timestamp) {
         fulls += 1
+        if sender == lowest { lowestHasSentFull = true }
         if let awaiting = awaitingStormAnswer, time <= awaiting.deadline {
             facts[awaiting.node].runFulls += 1
             if facts[awaiting.node].storm >= 0 { incidents[Int(facts[awaiting.node].storm)].fulls += 1 }
             awaitingStormAnswer = nil
         }
-        if frame.payload.count > FirmwareLimits.receiveBuffer { oversizeFull(frame, from: sender, at: time) }
+        if frame.payload.count > FirmwareLimits.receiveBuffer, !(analyzer.isCrowded && suspect(sender)) {
+            oversizeFull(frame, from: sender, at: time)
+        }
 
         // The FULL it owed came.
         if facts[s].owed >= 0 { closeOwed(s, at: time, by: .full) }
@@ -514,7 +538,7 @@ public final class DiagnosisEngine {
     }
 
     /// The lowest address in L changed: since when, and why.
-    private func followLowest(at time: Timestamp) {
+    private func followLowest(at time: Timestamp, fullFrom: IPv4Address?) {
         let now = analyzer.lowest
         guard now != lowest else { return }
         let previous = lowest
@@ -529,6 +553,7 @@ public final class DiagnosisEngine {
         }
         lowest = now
         lowestSince = time
+        lowestHasSentFull = now != nil && now == fullFrom
     }
 
     // MARK: Two registries
@@ -536,6 +561,7 @@ public final class DiagnosisEngine {
     /// FULLs from two senders that do not list each other while both are live: two
     /// groups, each with its registry. Converged when one lists the other.
     private func splitBrain(_ frame: FrameView, from sender: IPv4Address, at time: Timestamp) {
+        if analyzer.isCrowded && suspect(sender) { return }
         let entries = analyzer.fullComparison.previousEntries
         // Open split-brains of this sender: converged when its FULL lists the other.
         if !openSplits.isEmpty {
@@ -556,7 +582,7 @@ public final class DiagnosisEngine {
         for snapshot in recentFulls where snapshot.sender != sender
             && time.totalNanoseconds - snapshot.time.totalNanoseconds < window {
             let other = snapshot.sender
-            guard node(other)?.live == true, !lists(entries, other), !snapshot.listed.contains(sender.value) else { continue }
+            guard node(other)?.live == true, !suspect(other), !lists(entries, other), !snapshot.listed.contains(sender.value) else { continue }
             if openSplits.contains(where: { incidents[Int($0)].ips.contains(sender) && incidents[Int($0)].ips.contains(other) }) { continue }
             // Spoofed FULLs from ever new senders: a few splits at a time are followed, the rest counted.
             guard openSplits.count < DiagnosisEngine.maxOpenSplits else {
@@ -597,7 +623,7 @@ public final class DiagnosisEngine {
     /// Conflicts and unexpected FULLs of this frame that no incident explains.
     private func classifyConflicts(at time: Timestamp) {
         for (a, b) in conflictsThisFrame {
-            if explained(a, at: time) || explained(b, at: time) { continue }
+            if explained(a, at: time) || explained(b, at: time) || suspect(a) || suspect(b) { continue }
             let pair = ElectionAnalyzer.PairKey(a, b)
             if let k = pairIncidents[pair] {
                 incidents[k].count += 1
@@ -615,7 +641,7 @@ public final class DiagnosisEngine {
         conflictsThisFrame.removeAll(keepingCapacity: true)
         if let (ip, expected) = unexpectedThisFrame {
             unexpectedThisFrame = nil
-            if explained(ip, at: time) || explained(expected, at: time) { return }
+            if explained(ip, at: time) || explained(expected, at: time) || suspect(ip) { return }
             guard let i = index(ip) else { return }
             if facts[i].notLowest >= 0 {
                 incidents[Int(facts[i].notLowest)].count += 1

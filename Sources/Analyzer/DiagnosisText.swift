@@ -19,8 +19,11 @@ extension DiagnosisEngine {
         var out: [Diagnosis] = []
         var told = Set<IPv4Address>()
         let bursts = falseOfflineBursts(list)
+        let flooded = !analyzer.flood.isEmpty
         for incident in list where !incident.discarded {
             let x = incident.ips[0]
+            // During a flood, incidents about one-off or dropped addresses are the flood's.
+            if flooded, incident.ips.contains(where: suspect) { continue }
             switch incident.code {
             case .offlineStorm, .nodeFlapping, .falseOffline:
                 // Legacy firmware never answers PING: its own diagnosis explains these.
@@ -42,14 +45,16 @@ extension DiagnosisEngine {
         }
         // Nodes declared offline that never came back, not told above.
         var lost = 0
-        for node in analyzer.nodes.storage where node.declaredOffline && !told.contains(node.ip) && !isLegacy(node.ip) {
+        for node in analyzer.nodes.storage where node.declaredOffline && !told.contains(node.ip) && !isLegacy(node.ip)
+            && !(flooded && suspect(node.ip)) {
             lost += 1
             if lost > 64 { continue }
             out.append(describeLost(node))
         }
         if let legacy = describeLegacy() { out.append(legacy) }
-        if let oversize = describeOversize() { out.append(oversize) }
+        if let oversize = describeOversize(), !(flooded && suspect(oversize.ips[0])) { out.append(oversize) }
         if let malformed = describeMalformed() { out.append(malformed) }
+        if let flood = describeFlood() { out.append(flood) }
         let order = Dictionary(uniqueKeysWithValues: DiagnosisCode.allCases.enumerated().map { ($1, $0) })
         out.sort { a, b in
             if a.since != b.since { return a.since < b.since }
@@ -316,6 +321,24 @@ extension DiagnosisEngine {
                          figures: [("count", .count(malformed.count))])
     }
 
+    private func describeFlood() -> Diagnosis? {
+        let flood = analyzer.flood
+        guard !flood.isEmpty, let first = flood.first else { return nil }
+        let addresses = flood.distinctAddresses, senders = flood.distinctSenders
+        let top = flood.topSenders.prefix(5)
+        var text = "\(approximately(addresses)) address\(addresses == 1 ? "" : "es") beyond the node cap (\(analyzer.maxNodes)) were counted, not kept, from \(clockText(first))\(flood.last.map { $0 > first ? " to \(clockText($0))" : "" } ?? ""): spoofed or invented, since anyone on the LAN can send discovery frames from any address and a FULL can list 255. They came from \(approximately(senders)) sender\(senders == 1 ? "" : "s")"
+        if senders > top.count, top.count > 0 {
+            text += "; the most from " + top.map { "\(label($0.ip)) (at least \($0.count))" }.joined(separator: ", ")
+        } else if !top.isEmpty {
+            text += ": " + top.map { label($0.ip) }.joined(separator: ", ")
+        } else if !flood.recentSenders.isEmpty {
+            text += ", none standing out (each announced itself); the last: " + flood.recentSenders.map(label).joined(separator: ", ")
+        }
+        text += ". Boards heard from twice keep their place, so the diagnoses of the real boards stand. Find the host sending them (its MAC address is in the capture); raise --max-nodes only if the LAN really has this many devices."
+        return Diagnosis(code: .addressFlood, ips: top.isEmpty ? flood.recentSenders : top.map(\.ip), since: first, until: flood.last, text: text,
+                         figures: [("count", .count(addresses)), ("times", .count(flood.times)), ("senders", .count(senders))])
+    }
+
     private func cause(_ cause: LowestCause) -> String {
         switch cause {
         case .initial: "the first node heard"
@@ -327,6 +350,21 @@ extension DiagnosisEngine {
 }
 
 func plural(_ count: Int) -> String { count == 1 ? "" : "s" }
+
+/// An estimated count: exact below 100, else "about 12,300" (three significant digits).
+func approximately(_ count: Int) -> String {
+    guard count >= 100 else { return String(count) }
+    var scale = 1
+    while count / scale >= 1000 { scale *= 10 }
+    let rounded = (count + scale / 2) / scale * scale
+    var digits = String(rounded)
+    var grouped = ""
+    while digits.count > 3 {
+        grouped = "," + digits.suffix(3) + grouped
+        digits.removeLast(3)
+    }
+    return "about " + digits + grouped
+}
 
 /// `HH:MM:SS.ff`, the time of day to a hundredth of a second (UTC).
 func clockText(_ time: Timestamp) -> String {

@@ -23,6 +23,10 @@ public struct Node: Sendable {
     public internal(set) var timesReturned = 0
     /// In the live set L.
     public internal(set) var live = false
+    /// The sender of the frame that first named it (itself, or a FULL's sender).
+    var introducedBy = IPv4Address(0)
+    /// Listed in a FULL from another node.
+    var listedByOther = false
     /// `version` of its LEGACY announcement, if it sent one.
     public internal(set) var legacyVersion: String?
     /// The last FULL it sent, for the conflict rule (cleared when declared offline).
@@ -33,6 +37,10 @@ public struct Node: Sendable {
     static let maxNames = 16
 
     public var framesSent: Int { framesByType.total }
+
+    /// Heard from twice, or heard from and listed by another node: not a one-off
+    /// address (the node cap never evicts it).
+    public var isConfirmed: Bool { framesSent >= 2 || (framesSent >= 1 && listedByOther) }
 }
 
 /// One reign in the registry history: the sender of FULLs from `since` until the
@@ -110,8 +118,23 @@ public final class ElectionAnalyzer {
         init(_ a: IPv4Address, _ b: IPv4Address) { low = min(a, b); high = max(a, b) }
     }
 
-    public init(thresholds: Thresholds = Thresholds(), emit: @escaping (ElectionEvent) -> Void = { _ in }) {
+    /// The most nodes kept (`--max-nodes`): addresses beyond are counted in `flood`.
+    public let maxNodes: Int
+    public static let defaultMaxNodes = 4096
+    /// Addresses beyond the cap: counted, not kept.
+    public private(set) var flood = AddressFlood()
+    /// The node cap is reached: new addresses now take the place of one-off ones.
+    public var isCrowded: Bool { nodes.count >= maxNodes }
+    /// Places the cap may evict, oldest first.
+    private var evictable: PlaceQueue
+    /// The sender of the frame being observed.
+    private var currentSender = IPv4Address(0)
+
+    public init(thresholds: Thresholds = Thresholds(), maxNodes: Int = ElectionAnalyzer.defaultMaxNodes,
+                emit: @escaping (ElectionEvent) -> Void = { _ in }) {
         self.thresholds = thresholds
+        self.maxNodes = max(2, maxNodes)
+        evictable = PlaceQueue(capacity: max(2, maxNodes))
         timeoutNanoseconds = Int64((thresholds.registryTimeout * 1e9).rounded())
         windowNanoseconds = Int64((thresholds.conflictWindow * 1e9).rounded())
         self.emit = emit
@@ -140,9 +163,13 @@ public final class ElectionAnalyzer {
     public func observe(_ frame: FrameView, from sender: IPv4Address, at time: Timestamp, origin: PacketOrigin?) {
         advance(to: time)
         let lowestBefore = lowest
+        currentSender = sender
+        // A sender beyond the node cap is counted, not followed.
+        let index = admit(sender, at: time)
+        guard index >= 0 else { return }
 
         // Any decoded frame puts its sender in L.
-        heardFrom(sender, frame: frame, at: time, origin: origin)
+        heardFrom(index, frame: frame, at: time, origin: origin)
 
         switch frame.type {
         case .full:
@@ -156,8 +183,8 @@ public final class ElectionAnalyzer {
         scheduleOrCancel(after: frame.type, from: sender, lowestBefore: lowestBefore, at: time)
     }
 
-    private func heardFrom(_ ip: IPv4Address, frame: FrameView, at time: Timestamp, origin: PacketOrigin?) {
-        let index = nodes.place(ip)
+    private func heardFrom(_ index: Int, frame: FrameView, at time: Timestamp, origin: PacketOrigin?) {
+        let ip = nodes.storage[index].ip
         let isNew = !nodes.storage[index].seen
         nodes.storage[index].seen = true
         if nodes.storage[index].firstSent == nil { nodes.storage[index].firstSent = time }
@@ -261,8 +288,7 @@ public final class ElectionAnalyzer {
             if let previous, time.totalNanoseconds - previous.totalNanoseconds < windowNanoseconds { continue }
             send(.registryConflict(ips: [pair.low, pair.high]), time, origin)
         }
-        let senderIndex = nodes.place(sender)
-        nodes.storage[senderIndex].lastFull = time
+        if let senderIndex = nodes.find(sender) { nodes.storage[senderIndex].lastFull = time }
         if !recentFullSenders.contains(sender) {
             if recentFullSenders.count == ElectionAnalyzer.maxRecentSenders {
                 recentFullSenders.removeFirst()
@@ -284,7 +310,9 @@ public final class ElectionAnalyzer {
 
     /// One listing: the node is seen, known by this name, and in L unless declared offline.
     private func list(_ ip: IPv4Address, name: UnsafeRawBufferPointer, at time: Timestamp, origin: PacketOrigin?) -> Int {
-        let index = nodes.place(ip)
+        let index = admit(ip, at: time)
+        guard index >= 0 else { return -1 }
+        if ip != currentSender { nodes.storage[index].listedByOther = true }
         if nodes.storage[index].firstListed == nil { nodes.storage[index].firstListed = time }
         if !nodes.storage[index].seen {
             nodes.storage[index].seen = true
@@ -319,7 +347,7 @@ public final class ElectionAnalyzer {
             // Every listing in wire order, repeats included (the last name stands).
             for peer in frame.peers { _ = list(peer.ip, name: peer.name, at: time, origin: origin) }
             for k in 0..<entries.count {
-                entries.base[k].node = Int32(nodes.find(IPv4Address(entries.base[k].ip))!)
+                entries.base[k].node = nodes.find(IPv4Address(entries.base[k].ip)).map { Int32($0) } ?? -1
             }
         } else {
             listChanged(entries, payload: frame.payload, at: time, origin: origin)
@@ -342,13 +370,44 @@ public final class ElectionAnalyzer {
     }
 
     private func declareOffline(_ ip: IPv4Address, by sender: IPv4Address, at time: Timestamp, origin: PacketOrigin?) {
-        let index = nodes.place(ip)
+        let index = admit(ip, at: time)
+        guard index >= 0 else { return }
         nodes.storage[index].declaredOffline = true
         nodes.storage[index].timesDeclaredOffline += 1
         fullComparison.nodeChanged(index)
         nodes.storage[index].lastFull = nil
         send(.nodeDeclaredOffline(ip: ip, by: sender), time, origin)
         leaveLive(index)
+    }
+
+    // MARK: The node cap
+
+    /// The node's place: a new address gets one while there is room; beyond the cap,
+    /// it takes the place of the oldest node not confirmed (heard from twice, or heard
+    /// from and listed by another node) that is neither the lowest nor the registry,
+    /// so that a flood of spoofed addresses churns through the table while the boards
+    /// stay. -1: no such place, the address is counted in `flood`, not kept.
+    func admit(_ ip: IPv4Address, at time: Timestamp) -> Int {
+        if let index = nodes.find(ip) { return index }
+        if nodes.count < maxNodes {
+            let index = nodes.place(ip)
+            nodes.storage[index].introducedBy = currentSender
+            evictable.push(index)
+            return index
+        }
+        while let candidate = evictable.pop() {
+            let node = nodes.storage[candidate]
+            if node.isConfirmed || node.ip == lowest || node.ip == registry || node.ip == pending?.expected { continue }
+            if node.live { leaveLive(candidate) }
+            flood.note(node.ip, broughtBy: node.introducedBy, at: time)
+            nodes.reuse(candidate, for: ip)
+            nodes.storage[candidate].introducedBy = currentSender
+            fullComparison.nodeChanged(candidate)
+            evictable.push(candidate)
+            return candidate
+        }
+        flood.note(ip, broughtBy: currentSender, at: time)
+        return -1
     }
 
     private func appendReign(_ reign: Reign) {

@@ -89,6 +89,32 @@ public struct NodeTable: Sendable {
         return index
     }
 
+    /// Gives the node at `index` to `ip`, a new address: the old address is forgotten
+    /// (the node cap's eviction). The place keeps its index.
+    mutating func reuse(_ index: Int, for ip: IPv4Address) {
+        // Linear probing: delete the old key by shifting back the run after it.
+        var hole = bucket(storage[index].ip.value)
+        while slots[hole] != Int32(index) { hole = (hole + 1) & mask }
+        var next = (hole + 1) & mask
+        while slots[next] >= 0 {
+            let home = bucket(keys[next])
+            // Move the entry at `next` into the hole if its home is not between hole and next.
+            let between = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next)
+            if !between {
+                keys[hole] = keys[next]
+                slots[hole] = slots[next]
+                hole = next
+            }
+            next = (next + 1) & mask
+        }
+        slots[hole] = -1
+        storage[index] = Node(ip: ip)
+        var b = bucket(ip.value)
+        while slots[b] >= 0 { b = (b + 1) & mask }
+        keys[b] = ip.value
+        slots[b] = Int32(index)
+    }
+
     private mutating func resize(to capacity: Int) {
         keys = [UInt32](repeating: 0, count: capacity)
         slots = [Int32](repeating: -1, count: capacity)

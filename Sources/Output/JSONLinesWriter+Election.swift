@@ -145,6 +145,14 @@ extension JSONLinesWriter {
             stream.buffer.append(UInt8(ascii: "}"))
         }
         stream.buffer.append(UInt8(ascii: "]"))
+        if !report.flood.isEmpty {
+            key("nodes_not_kept")
+            stream.buffer.append("{\"max_nodes\":"); appendDecimal(UInt64(report.maxNodes), to: &stream.buffer)
+            key("addresses"); appendDecimal(UInt64(report.flood.distinctAddresses), to: &stream.buffer)
+            key("times"); appendDecimal(UInt64(report.flood.times), to: &stream.buffer)
+            key("senders"); appendDecimal(UInt64(report.flood.distinctSenders), to: &stream.buffer)
+            stream.buffer.append(UInt8(ascii: "}"))
+        }
         if report.diagnosesDropped > 0 {
             key("diagnoses_dropped"); appendDecimal(UInt64(report.diagnosesDropped), to: &stream.buffer)
         }

@@ -17,6 +17,9 @@ struct EventFold {
 }
 
 extension TextWriter {
+    /// Rows per summary table: a screenful.
+    static let tableRows = 40
+
     public func write(_ event: ElectionEvent) {
         guard !quiet else { return }
         if var fold, fold.kind == event.kind, fold.printed < EventFold.shownInFull {
@@ -212,7 +215,7 @@ extension TextWriter {
             for line in wrap(terminalSafe(diagnosis.text, quoting: false), width: 100) { lines.append("          " + line) }
         }
         if report.diagnosesDropped > 0 {
-            lines.append("  … and \(report.diagnosesDropped) more incident\(report.diagnosesDropped == 1 ? "" : "s") not kept (the engine keeps 4096)")
+            lines.append("  … and \(report.diagnosesDropped) more incident\(report.diagnosesDropped == 1 ? "" : "s") not followed (the engine follows at most 4096, and a few of each kind at a time)")
         }
         lines.append("")
         return lines
@@ -224,12 +227,21 @@ extension TextWriter {
         let counted = report.eventCounts.filter { $0.count > 0 }.map { "\($0.kind.rawValue) \($0.count)" }
         lines.append("  events: " + (counted.isEmpty ? "none" : counted.joined(separator: ", ")))
         lines.append("")
-        lines.append("\(style.bold)Nodes\(style.reset) (\(report.nodes.count))")
+        var title = "\(style.bold)Nodes\(style.reset) (\(report.nodes.count))"
+        if !report.flood.isEmpty {
+            title += " \(style.warning)and about \(report.flood.distinctAddresses) more addresses beyond the cap of \(report.maxNodes), counted, not kept\(style.reset)"
+        }
+        lines.append(title)
         let kinds = FrameType.allCases
         let header = pad("address", 16) + pad("name", 34) + pad("first seen", 17) + pad("last seen", 17)
             + kinds.map { pad($0.name, 8) }.joined() + "state"
         lines.append("  " + header)
-        for node in report.nodes {
+        // A screenful per table: the nodes that sent frames first, then those only listed.
+        let shownNodes = report.nodes.count > TextWriter.tableRows
+            ? Array(report.nodes.filter { $0.firstSent != nil }.prefix(TextWriter.tableRows)
+                    + report.nodes.filter { $0.firstSent == nil }.prefix(TextWriter.tableRows)).prefix(TextWriter.tableRows).sorted { $0.ip < $1.ip }
+            : report.nodes
+        for node in shownNodes {
             let name = node.name.map(quote) ?? "-"
             var row = pad(node.ip.description, 16) + pad(name, 34)
             row += pad(node.firstSent.map(timeOfDay) ?? "-", 17) + pad(node.lastSent.map(timeOfDay) ?? "-", 17)
@@ -239,13 +251,20 @@ extension TextWriter {
             if let version = node.legacyVersion { state += " legacy \(terminalSafe(version))" }
             lines.append("  " + row + state)
         }
+        if shownNodes.count < report.nodes.count {
+            lines.append("  … and \(report.nodes.count - shownNodes.count) more (--json lists them all)")
+        }
         lines.append("")
         lines.append("\(style.bold)Registry history\(style.reset)")
         if report.history.isEmpty {
             lines.append("  no FULL seen: no registry acted")
         }
         if report.historyDropped > 0 { lines.append("  (\(report.historyDropped) earlier reigns not kept)") }
-        for reign in report.history {
+        let reigns = report.history.count > TextWriter.tableRows ? Array(report.history.suffix(TextWriter.tableRows)) : report.history
+        if reigns.count < report.history.count {
+            lines.append("  … \(report.history.count - reigns.count) earlier reigns (--json lists them all), then:")
+        }
+        for reign in reigns {
             var line = "  " + pad(label(reign.ip), 40) + " from " + timeOfDay(reign.since)
             if let until = reign.until {
                 line += " for " + formatSeconds(until.seconds(since: reign.since))

@@ -72,6 +72,9 @@ struct Peersniff: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("FULLs from two senders closer than this are a registry-conflict.", valueName: "seconds"))
     var conflictWindow: Double = 5
 
+    @Option(name: .long, help: ArgumentHelp("Keep at most this many nodes (default 4096; the firmware lists at most 51). Addresses beyond are counted and named in an address-flood diagnosis, not kept.", valueName: "count"))
+    var maxNodes: Int = ElectionAnalyzer.defaultMaxNodes
+
     @Option(name: .long, help: ArgumentHelp("Live: stop after this many seconds.", valueName: "seconds"))
     var duration: Double?
 
@@ -97,6 +100,7 @@ struct Peersniff: ParsableCommand {
         if read.filter({ $0 == "-" }).count > 1 { throw ValidationError("Standard input ('-r -') can be read only once.") }
         if !(registryTimeout > 0) || !registryTimeout.isFinite { throw ValidationError("--registry-timeout needs a positive number of seconds.") }
         if !(conflictWindow > 0) || !conflictWindow.isFinite { throw ValidationError("--conflict-window needs a positive number of seconds.") }
+        if maxNodes < 2 || maxNodes > 10_000_000 { throw ValidationError("--max-nodes needs a count from 2 to 10000000.") }
     }
 
     func run() throws {
@@ -133,7 +137,7 @@ struct Peersniff: ParsableCommand {
             writer = textWriter!
         }
         let thresholds = ElectionAnalyzer.Thresholds(registryTimeout: registryTimeout, conflictWindow: conflictWindow)
-        let analyzer = ElectionAnalyzer(thresholds: thresholds)
+        let analyzer = ElectionAnalyzer(thresholds: thresholds, maxNodes: maxNodes)
         // On a terminal, live capture shows a picture refreshed in place.
         var liveView: LiveView? = nil
         var activeWriter = writer

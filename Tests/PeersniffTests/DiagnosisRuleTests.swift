@@ -301,4 +301,35 @@ struct DiagnosisRuleTests {
         let open = run.diagnosis.openIncidents(now: Timestamp(62))
         #expect(open.contains { $0.text.hasPrefix("OFFLINE storm about 10.37.0.20") && $0.text.contains("4 so far") }, "\(open)")
     }
+
+    // MARK: Beyond the node cap
+
+    @Test("A flood of one-off addresses beyond the node cap: counted, the boards kept, their failover still told")
+    func addressFlood() {
+        // The dead-registry story, with a spoofed HELLO from a new address every 10 ms
+        // from 5 s on, and a cap of 32 nodes.
+        var steps = Self.deadRegistry()
+        var spoofed = 0
+        for k in 0..<5500 {
+            let t = 5 + Double(k) * 0.01
+            steps.append(at(t, "10.99.\(k / 250).\(k % 250 + 1)", .hello("spoof")))
+            spoofed += 1
+        }
+        steps.sort { $0.time < $1.time }
+        let run = AnalyzerHarness(steps, maxNodes: 32)
+        #expect(run.analyzer.nodes.count == 32)
+        for board in [a, b, c] { #expect(run.analyzer.nodes[IPv4Address(board)!] != nil, "\(board) kept") }
+        #expect(Set(run.problems) == ["address-flood", "registry-failover", "offline-storm"], "\(run.diagnoses.map(\.text))")
+        #expect(ips(run.diagnosis(.registryFailover)) == [a, b])
+        let flood = run.diagnosis(.addressFlood)
+        let counted = count(flood?.figure("count")) ?? 0
+        #expect(abs(counted - (spoofed - 29)) <= spoofed / 30, "counted \(counted) of \(spoofed) spoofed addresses")
+        #expect(flood?.text.contains("beyond the node cap (32)") == true)
+    }
+
+    @Test("Below the cap nothing is evicted and no flood is told")
+    func belowTheCap() {
+        let run = AnalyzerHarness(Self.deadRegistry(), maxNodes: 3)
+        #expect(run.analyzer.flood.isEmpty && run.diagnosis(.addressFlood) == nil)
+    }
 }

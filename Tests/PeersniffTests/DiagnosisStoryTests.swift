@@ -165,4 +165,52 @@ struct DiagnosisStoryTests {
         #expect(oversize?["hellos"] as? Int == oracle.rows.filter { $0.type == "HELLO" && $0.time >= first.time }.count)
         #expect(oversize?["fulls"] as? Int == oracle.rows.filter { $0.type == "FULL" && $0.time >= first.time }.count)
     }
+
+    @Test("A flood of spoofed addresses mixed into the failover capture: the failover is still told, and the flood named",
+          .enabled(if: toolAvailable("mergecap"), "mergecap (Wireshark's) merges the captures"),
+          arguments: TimelineStoryTests.captures("failover").filter { $0.view == .bridge })
+    func floodedFailover(capture: Capture) throws {
+        let truth = try StoryTruth.of(capture)
+        let folder = Paths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Spoofed traffic from 3 s on (the boards have converged: README, ~2.2 s) to the end,
+        // from addresses above the boards': a HELLO from a new address every 5 ms and,
+        // every half second, a FULL of 255 new ones.
+        var packets: [TestPacket] = []
+        var next: UInt32 = 0x0AC8_0001  // 10.200.0.1
+        func text(_ v: UInt32) -> String { "\(v >> 24).\(v >> 16 & 0xFF).\(v >> 8 & 0xFF).\(v & 0xFF)" }
+        let start = UInt32(truth.t0) + 3
+        for tick in 0..<(27 * 200) {
+            let seconds = start + UInt32(tick / 200), micros = UInt32(tick % 200) * 5000
+            if tick % 100 == 0 {
+                let peers = (0..<255).map { (ip: text(next + UInt32($0)), name: "") }
+                packets.append(TestPacket(seconds: seconds, fraction: micros, bytes: PacketBuilder.discovery(DiscoveryPayload.full(peers), src: text(next))))
+                next += 255
+            } else {
+                packets.append(TestPacket(seconds: seconds, fraction: micros, bytes: PacketBuilder.discovery(DiscoveryPayload.hello("spoof"), src: text(next))))
+                next += 1
+            }
+        }
+        let flood = folder.appendingPathComponent("flood.pcap")
+        try makeCapture(packets).write(to: flood)
+        let merged = folder.appendingPathComponent("merged.pcap").path
+        let merge = try runProgram("/usr/bin/env", ["mergecap", "-F", "pcap", "-w", merged, capture.pcap!, flood.path])
+        try #require(merge.status == 0, "mergecap: \(merge.stderr)")
+
+        let result = try runPeersniff(["-r", merged, "--json", "-q", "--max-nodes", "256"] + truth.arguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = result.records.last ?? [:]
+        let found = Found(all: (summary["diagnoses"] as? [[String: Any]]) ?? [])
+        #expect(Set(found.problems) == ["address-flood", "registry-failover", "offline-storm"], "\(found.all)")
+        let dead = try #require(truth.actions("signal").first { $0["signal"] as? String == "SIGKILL" }?["ip"] as? String)
+        #expect(Self.ips(found.first("registry-failover")).first == dead)
+        #expect(Self.ips(found.first("offline-storm")) == [dead])
+        let spoofed = 27 * 200 - 27 * 2 + 27 * 2 * 255
+        let counted = found.first("address-flood")?["count"] as? Int ?? 0
+        // The addresses beyond the cap: all spoofed ones but the few the table still holds (estimated within 3%).
+        #expect(abs(Double(counted) - Double(spoofed - 256)) < 0.03 * Double(spoofed), "address-flood counted \(counted) of \(spoofed)")
+        let nodes = summary["nodes"] as? [[String: Any]] ?? []
+        #expect(nodes.count <= 256)
+        for board in truth.boards { #expect(nodes.contains { $0["ip"] as? String == board.ip }, "board \(board.ip) kept") }
+    }
 }

@@ -140,8 +140,8 @@ final class AnalyzerHarness {
     private(set) var stamped: [StampedEvent] = []
     private(set) var packets = 0
 
-    init(registryTimeout: Double = 3, conflictWindow: Double = 5) {
-        analyzer = ElectionAnalyzer(thresholds: .init(registryTimeout: registryTimeout, conflictWindow: conflictWindow))
+    init(registryTimeout: Double = 3, conflictWindow: Double = 5, maxNodes: Int = ElectionAnalyzer.defaultMaxNodes) {
+        analyzer = ElectionAnalyzer(thresholds: .init(registryTimeout: registryTimeout, conflictWindow: conflictWindow), maxNodes: maxNodes)
         diagnosis = DiagnosisEngine(analyzer: analyzer)
         analyzer.emit = { [unowned self] event in
             diagnosis.event(event)
@@ -150,8 +150,9 @@ final class AnalyzerHarness {
     }
 
     /// Runs `steps` through a fresh analyzer and, when `finish`, ends the input.
-    convenience init(_ steps: [SentFrame], registryTimeout: Double = 3, conflictWindow: Double = 5, finish: Bool = true) {
-        self.init(registryTimeout: registryTimeout, conflictWindow: conflictWindow)
+    convenience init(_ steps: [SentFrame], registryTimeout: Double = 3, conflictWindow: Double = 5,
+                     maxNodes: Int = ElectionAnalyzer.defaultMaxNodes, finish: Bool = true) {
+        self.init(registryTimeout: registryTimeout, conflictWindow: conflictWindow, maxNodes: maxNodes)
         feed(steps)
         if finish { self.finish() }
     }
