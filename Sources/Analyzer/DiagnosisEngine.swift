@@ -58,6 +58,7 @@ public final class DiagnosisEngine {
     /// The last FULLs of the few most recent FULL senders (for split-brain).
     var recentFulls: [FullSnapshot] = []
     static let snapshots = 4
+    var lastFullSender: IPv4Address?
     static let maxOpenSplits = 16
 
     /// Open two-registries incidents per pair.
@@ -579,17 +580,18 @@ public final class DiagnosisEngine {
             }
             openSplits.removeAll { !incidents[Int($0)].isOpen }
         }
-        for snapshot in recentFulls where snapshot.sender != sender
-            && time.totalNanoseconds - snapshot.time.totalNanoseconds < window {
-            let other = snapshot.sender
-            guard node(other)?.live == true, !suspect(other), !lists(entries, other), !snapshot.listed.contains(sender.value) else { continue }
+        for j in recentFulls.indices where recentFulls[j].sender != sender
+            && time.totalNanoseconds - recentFulls[j].time.totalNanoseconds < window {
+            let other = recentFulls[j].sender
+            guard node(other)?.live == true, !suspect(other), !lists(entries, other),
+                  !recentFulls[j].listed.contains(sender.value) else { continue }
             if openSplits.contains(where: { incidents[Int($0)].ips.contains(sender) && incidents[Int($0)].ips.contains(other) }) { continue }
             // Spoofed FULLs from ever new senders: a few splits at a time are followed, the rest counted.
             guard openSplits.count < DiagnosisEngine.maxOpenSplits else {
                 incidentsDropped += 1
                 continue
             }
-            var split = Incident(.splitBrain, [other, sender], since: snapshot.time)
+            var split = Incident(.splitBrain, [other, sender], since: recentFulls[j].time)
             split.isOpen = true
             split.fulls = 2
             let k = open(split)
@@ -597,20 +599,29 @@ public final class DiagnosisEngine {
             story(sender, until: time)
             story(other, until: time)
         }
-        // Keep this FULL's addresses as the sender's latest.
-        var slot = recentFulls.firstIndex { $0.sender == sender }
-        if slot == nil {
+        // Keep this FULL's addresses as the sender's latest (a repeat of the sender's
+        // own previous FULL changes only the time).
+        if let j = recentFulls.firstIndex(where: { $0.sender == sender }) {
+            let repeated = analyzer.lastFullWasIdentical && lastFullSender == sender
+            recentFulls[j].time = time
+            if !repeated { keepListing(entries, at: j) }
+        } else {
+            let j: Int
             if recentFulls.count < DiagnosisEngine.snapshots {
                 recentFulls.append(FullSnapshot(sender: sender, time: time, listed: []))
                 recentFulls[recentFulls.count - 1].listed.reserveCapacity(256)
-                slot = recentFulls.count - 1
+                j = recentFulls.count - 1
             } else {
-                slot = recentFulls.indices.min { recentFulls[$0].time < recentFulls[$1].time }
+                j = recentFulls.indices.min { recentFulls[$0].time < recentFulls[$1].time }!
             }
+            recentFulls[j].sender = sender
+            recentFulls[j].time = time
+            keepListing(entries, at: j)
         }
-        let j = slot!
-        recentFulls[j].sender = sender
-        recentFulls[j].time = time
+        lastFullSender = sender
+    }
+
+    private func keepListing(_ entries: EntryBuffer, at j: Int) {
         recentFulls[j].listed.removeAll(keepingCapacity: true)
         for k in 0..<entries.count { recentFulls[j].listed.append(entries.base[k].ip) }
     }

@@ -123,6 +123,8 @@ public final class ElectionAnalyzer {
     public static let defaultMaxNodes = 4096
     /// Addresses beyond the cap: counted, not kept.
     public private(set) var flood = AddressFlood()
+    /// The latest FULL repeated the one before it byte for byte.
+    public private(set) var lastFullWasIdentical = false
     /// The node cap is reached: new addresses now take the place of one-off ones.
     public var isCrowded: Bool { nodes.count >= maxNodes }
     /// Places the cap may evict, oldest first.
@@ -256,6 +258,7 @@ public final class ElectionAnalyzer {
     private func observeFull(_ frame: FrameView, from sender: IPv4Address, at time: Timestamp, origin: PacketOrigin?) {
         // Listings put nodes in L, unless they were declared offline (see `makeListings`).
         let identical = fullComparison.isIdentical(frame.payload)
+        lastFullWasIdentical = identical
         let changes = makeListings(frame, identical: identical, at: time, origin: origin)
 
         // The registry is the sender of the latest FULL.
