@@ -18,7 +18,7 @@ public final class LiveView: RecordWriter {
     /// The latest events, a repeat (same kind, same node) folded into its earlier
     /// line with a count, so that a storm takes one line and never pushes a
     /// registry change or a conflict out of sight.
-    var latestEvents: [(key: UInt64, count: Int, line: String)] = []
+    var latestEvents: [(key: UInt64, count: Int, stamp: String, line: String)] = []
     static let eventLines = 10
     /// The diagnosis engine, for the incidents open now.
     public var diagnosis: DiagnosisEngine?
@@ -47,14 +47,14 @@ public final class LiveView: RecordWriter {
         }
         var stamp: [UInt8] = []
         event.time.writeTimeOfDay(to: &stamp)
-        let line = String(decoding: stamp.prefix(12), as: UTF8.self) + " " + style.event + event.kind.rawValue + style.reset + " " + summaryWriter.describe(event)
+        let line = style.event + event.kind.rawValue + style.reset + " " + summaryWriter.describe(event)
         let key = UInt64(event.kind.index) << 32 | UInt64(summaryWriter.primaryAddress(event)?.value ?? 0)
         var count = 1
         if let earlier = latestEvents.lastIndex(where: { $0.key == key }) {
             count += latestEvents[earlier].count
             latestEvents.remove(at: earlier)
         }
-        latestEvents.append((key, count, line))
+        latestEvents.append((key, count, String(decoding: stamp.prefix(12), as: UTF8.self), line))
         if latestEvents.count > LiveView.eventLines { latestEvents.removeFirst(latestEvents.count - LiveView.eventLines) }
         dirty = true
     }
@@ -121,7 +121,10 @@ public final class LiveView: RecordWriter {
         }
         lines.append("")
         lines.append("\(style.bold)Latest events\(style.reset)")
-        lines.append(contentsOf: latestEvents.isEmpty ? ["  none yet"] : latestEvents.map { "  " + $0.line + ($0.count > 1 ? " \(style.dim)(×\($0.count))\(style.reset)" : "") })
+        lines.append(contentsOf: latestEvents.isEmpty ? ["  none yet"] : latestEvents.map {
+            // The count of a folded repeat comes first, where a narrow terminal keeps it.
+            "  " + $0.stamp + " " + ($0.count > 1 ? "\(style.bold)×\($0.count)\(style.reset) " : "") + $0.line
+        })
         // Home, draw each line (cut to the width) clearing its rest, then clear below.
         stream.append("\u{1B}[H")
         for line in lines.prefix(max(1, rows - 1)) { stream.append(cut(line, to: columns) + "\u{1B}[K\n") }

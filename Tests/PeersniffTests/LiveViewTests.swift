@@ -1,0 +1,52 @@
+@testable import Analyzer
+import DiscoveryCodec
+import Foundation
+@testable import Output
+import Testing
+import WireBytes
+
+/// The live picture: the incidents open now at the top, and repeats folded in the
+/// list of latest events so that a storm never pushes a registry change out of sight.
+@Suite("Live view")
+struct LiveViewTests {
+    /// Renders the picture after `steps` into a file and returns it without colour codes.
+    func picture(_ steps: [SentFrame], now: Double) throws -> String {
+        let folder = Paths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("view.txt").path
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        try #require(fd >= 0)
+        let harness = AnalyzerHarness()
+        let view = LiveView(stream: Output.OutputStream(descriptor: fd), analyzer: harness.analyzer, style: .plain, title: "eth0")
+        view.diagnosis = harness.diagnosis
+        let engine = harness.diagnosis
+        harness.analyzer.emit = { event in
+            engine.event(event)
+            view.write(event)
+        }
+        harness.feed(steps)
+        view.redraw(now: Timestamp(now))
+        close(fd)
+        return try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "\u{1B}\\[[0-9;]*[A-Za-z]", with: "", options: .regularExpression)
+    }
+
+    @Test("A dead registry: the storm is the open incident, its OFFLINEs fold into one line, the registry change stays")
+    func storm() throws {
+        let text = try picture(DiagnosisRuleTests.deadRegistry(), now: 62)
+        #expect(text.contains("▲ OFFLINE storm about 10.37.0.20 \"Attack from Mars\": 4 so far"), "\(text)")
+        let latest = text.components(separatedBy: "Latest events").last ?? ""
+        #expect(latest.contains("registry-changed"), "the registry change stays in sight: \(latest)")
+        let offlineLines = latest.split(separator: "\n").filter { $0.contains("node-declared-offline") }
+        #expect(offlineLines.count == 1 && offlineLines.first?.contains("00:01:01.000 ×4 node-declared-offline") == true, "\(offlineLines)")
+    }
+
+    @Test("A desktop client owing a FULL: no registry answer, counted from when it became the lowest")
+    func owed() throws {
+        let steps = [at(0, "10.37.0.20", .hello("A")), at(1, "10.37.0.30", .hello("B")),
+                     at(1.5, "10.37.0.20", .full(("10.37.0.20", "A"), ("10.37.0.30", "B"))),
+                     fromPort(20, "10.37.0.5", .hello("DesktopClient")), at(30, "10.37.0.30", .ping)]
+        let text = try picture(steps, now: 32)
+        #expect(text.contains("▲ no registry answer for 12 s: 10.37.0.5 \"DesktopClient\" owes a FULL"), "\(text)")
+    }
+}
