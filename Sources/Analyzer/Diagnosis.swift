@@ -80,43 +80,6 @@ public struct Diagnosis: Sendable {
     public func figure(_ name: String) -> Figure? { figures.first { $0.name == name }?.value }
 }
 
-/// Traffic figures the diagnoses need beyond the timeline, counted by the caller
-/// as frames pass (the analyzer itself sees only frames and time).
-public struct TrafficTally: Sendable {
-    public var hellos = 0
-    public var fulls = 0
-    public var legacyFrames = 0
-    /// FULLs longer than the boards' 1024-byte receive buffer.
-    public var oversizeFulls = 0
-    public var largestFull = 0
-    public var largestFullPeers = 0
-    public var fragmentedFrames = 0
-    public var malformed = 0
-    public var firstTime: Timestamp?
-    public var lastTime: Timestamp?
-
-    public init() {}
-
-    /// Counts one decoded frame.
-    public mutating func count(_ frame: FrameView, at time: Timestamp) {
-        if firstTime == nil { firstTime = time }
-        lastTime = time
-        switch frame.type {
-        case .hello: hellos += 1
-        case .full:
-            fulls += 1
-            if frame.payload.count > FirmwareLimits.receiveBuffer { oversizeFulls += 1 }
-            if frame.payload.count > largestFull {
-                largestFull = frame.payload.count
-                largestFullPeers = frame.peers.count
-            }
-        case .legacy: legacyFrames += 1
-        default: break
-        }
-        if frame.warnings.contains(.fragmented) { fragmentedFrames += 1 }
-    }
-}
-
 /// The analyzer's part of the summary.
 public struct ElectionReport: Sendable {
     public var nodes: [Node]
