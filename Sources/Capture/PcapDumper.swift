@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CPcap
 import WireBytes
 
@@ -5,27 +8,52 @@ import WireBytes
 public final class PcapDumper {
     private let dead: OpaquePointer
     private let dumper: OpaquePointer
-    public let path: String
+    public let path: PathName
     public let linkType: Int32
     private var closed = false
+    /// How the user named this output (`-w out.pcap`), and where its failure goes.
+    public let label: String
+    private let failures: OutputFailures?
+    /// A write failed: the file is incomplete, later packets are not written.
+    public private(set) var failed = false
+    /// The file as opened, to notice it was removed or replaced while written.
+    private var opened = stat()
 
     /// A nanosecond-precision file when the input had nanoseconds, else microseconds.
-    public init(path: String, linkType: Int32, snapLength: Int32, precision: Timestamp.Precision) throws(CaptureError) {
+    public init(path: PathName, label: String? = nil, failures: OutputFailures? = nil,
+                linkType: Int32, snapLength: Int32, precision: Timestamp.Precision) throws(CaptureError) {
         let nano = precision == .nanoseconds
         guard let dead = pcap_open_dead_with_tstamp_precision(linkType, max(snapLength, 65535),
                                                               UInt32(nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO)) else {
             throw CaptureError(.cannotWrite, "\(path): cannot prepare a pcap file")
         }
-        guard let dumper = pcap_dump_open(dead, path) else {
-            let message = String(cString: pcap_geterr(dead))
+        // Opened as the bytes the user gave (a name need not be UTF-8), then handed to libpcap.
+        guard let file = path.withCString({ fopen($0, "wb") }) else {
+            let cause = String(cString: strerror(errno))
             pcap_close(dead)
-            throw CaptureError(.cannotWrite, "\(path): cannot write: \(message)")
+            throw CaptureError(.cannotWrite, "\(path.display): cannot write: \(cause)")
+        }
+        guard let dumper = pcap_dump_fopen(dead, file) else {
+            let message = String(cString: pcap_geterr(dead))
+            fclose(file)
+            pcap_close(dead)
+            throw CaptureError(.cannotWrite, "\(path.display): cannot write: \(message)")
         }
         self.dead = dead
         self.dumper = dumper
         self.path = path
+        self.label = label ?? path.display
+        self.failures = failures
         self.linkType = linkType
         self.nano = nano
+        if let file = pcap_dump_file(dumper) { _ = fstat(fileno(file), &opened) }
+    }
+
+    /// A failed write: recorded once, and nothing more is written.
+    private func fail(_ code: Int32, cause: String? = nil) {
+        guard !failed else { return }
+        failed = true
+        failures?.record(label, code: code, cause: cause)
     }
 
     private let nano: Bool
@@ -47,6 +75,7 @@ public final class PcapDumper {
     }
 
     private func dump(time: Timestamp, originalLength: Int, bytes: UnsafeRawBufferPointer) {
+        guard !failed else { return }
         var header = pcap_pkthdr()
         header.ts.tv_sec = Int(time.seconds)
         header.ts.tv_usec = nano ? Int(time.nanoseconds) : Int(time.nanoseconds / 1000)
@@ -54,12 +83,30 @@ public final class PcapDumper {
         header.len = bpf_u_int32(originalLength)
         let user = UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self)
         pcap_dump(user, &header, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        // pcap_dump writes through stdio and returns nothing: its error flag says it.
+        if let file = pcap_dump_file(dumper), ferror(file) != 0 { fail(errno) }
     }
 
-    public func flush() { pcap_dump_flush(dumper) }
+    /// Pushes buffered packets to the file; a failure is recorded.
+    public func flush() {
+        guard !failed, !closed else { return }
+        if pcap_dump_flush(dumper) != 0 { fail(errno) }
+    }
 
+    /// Flushes, checks that the file is still the one written, and closes it.
     public func close() {
         guard !closed else { return }
+        flush()
+        // Writes to a file whose name was removed (its folder deleted) all succeed,
+        // and the data is lost with the last descriptor: say so.
+        if !failed, opened.st_ino != 0 {
+            var now = stat()
+            if path.withCString({ stat($0, &now) }) != 0 {
+                fail(errno, cause: "the file was removed while it was being written (\(String(cString: strerror(errno))))")
+            } else if now.st_ino != opened.st_ino || now.st_dev != opened.st_dev {
+                fail(EEXIST, cause: "the file was replaced while it was being written")
+            }
+        }
         closed = true
         pcap_dump_close(dumper)
         pcap_close(dead)

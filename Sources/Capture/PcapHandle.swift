@@ -52,35 +52,40 @@ public final class PcapHandle {
 
     deinit { pcap_close(pointer) }
 
-    /// Opens a pcap or pcapng file; "-" reads standard input. Timestamps are read
-    /// at nanosecond precision and shown at the file's own.
-    public static func openOffline(_ path: String) throws(CaptureError) -> PcapHandle {
-        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
-        let precision: Timestamp.Precision
-        let handle: OpaquePointer?
-        var empty = false
-        if path == "-" {
-            // Peek at the head of the stream and push it back (glibc keeps any number
-            // of pushed-back bytes), so that libpcap still reads it from the start.
-            guard let input = fdopen(0, "rb") else {
-                throw CaptureError(.cannotOpen, "standard input: cannot be read")
-            }
-            let head = captureHead(of: input)
-            empty = head.isEmpty
-            precision = head.withUnsafeBytes { nativePrecision(ofCaptureHeader: $0) }
-            for byte in head.reversed() { ungetc(Int32(byte), input) }
-            handle = pcap_fopen_offline_with_tstamp_precision(input, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer)
+    /// Opens a pcap or pcapng file; "-" reads standard input. The name is opened
+    /// once, as the bytes the user gave, and the open stream handed to libpcap, so
+    /// that FIFOs, `/dev/stdin`, `<(...)` and sockets read like files. Timestamps are
+    /// read at nanosecond precision and shown at the file's own.
+    public static func openOffline(_ path: PathName) throws(CaptureError) -> PcapHandle {
+        let name = path.isStandardStream ? "standard input" : path.display
+        let stream: UnsafeMutablePointer<FILE>?
+        if path.isStandardStream {
+            stream = fdopen(0, "rb")
         } else {
-            precision = peekPrecision(path)
-            empty = isEmptyFile(path)
-            handle = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer)
+            stream = path.withCString { fopen($0, "rb") }
         }
-        guard let handle else {
-            let name = path == "-" ? "standard input" : path
-            if empty { throw CaptureError(.cannotOpen, "\(name): empty, not a pcap or pcapng capture") }
-            throw CaptureError(.cannotOpen, "\(name): \(describeOpenError(errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }, path: path))")
+        guard let input = stream else {
+            throw CaptureError(.cannotOpen, "\(name): \(String(cString: strerror(errno)))")
         }
-        return PcapHandle(pointer: handle, name: path, precision: precision)
+        var info = stat()
+        if fstat(fileno(input), &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            fclose(input)
+            throw CaptureError(.cannotOpen, "\(name): is a directory, not a capture")
+        }
+        // Peek at the head of the stream and push it back (glibc keeps any number of
+        // pushed-back bytes), so that libpcap still reads it from the start.
+        let head = captureHead(of: input)
+        let precision = head.withUnsafeBytes { nativePrecision(ofCaptureHeader: $0) }
+        for byte in head.reversed() { ungetc(Int32(byte), input) }
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard let handle = pcap_fopen_offline_with_tstamp_precision(input, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer) else {
+            // libpcap leaves the stream open when it fails.
+            fclose(input)
+            if head.isEmpty { throw CaptureError(.cannotOpen, "\(name): empty, not a pcap or pcapng capture") }
+            let message = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            throw CaptureError(.cannotOpen, "\(name): \(describeOpenError(message, path: path.display))")
+        }
+        return PcapHandle(pointer: handle, name: path.isStandardStream ? "-" : path.display, precision: precision)
     }
 
     /// libpcap's DLT_ value.
@@ -151,12 +156,6 @@ func captureTime(seconds: Int64, nanoseconds: Int64, precision: Timestamp.Precis
     return Timestamp(seconds: s, nanoseconds: Int32(ns), precision: precision)
 }
 
-private func peekPrecision(_ path: String) -> Timestamp.Precision {
-    guard let file = fopen(path, "rb") else { return .microseconds }
-    defer { fclose(file) }
-    return captureHead(of: file).withUnsafeBytes { nativePrecision(ofCaptureHeader: $0) }
-}
-
 /// Reads the head of a capture from `file`: a pcap file's magic, or a pcapng file's
 /// blocks up to its first Interface Description Block, however long the section
 /// header's options are (bounded, so that a broken length cannot make it read on).
@@ -166,13 +165,6 @@ func captureHead(of file: UnsafeMutablePointer<FILE>) -> [UInt8] {
         let got = fread(&bytes, 1, count, file)
         return Array(bytes[0..<got])
     }
-}
-
-/// A regular file of zero bytes: libpcap calls it a truncated header, but the user
-/// needs to hear that the file is empty.
-private func isEmptyFile(_ path: String) -> Bool {
-    var info = stat()
-    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && info.st_size == 0
 }
 
 /// libpcap's open errors, said the way a user needs them.

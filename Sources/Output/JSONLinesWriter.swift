@@ -206,6 +206,7 @@ public final class JSONLinesWriter: RecordWriter {
             key("interface_dropped"); appendDecimal(UInt64(summary.interfaceDropped ?? 0), to: &stream.buffer)
         }
         if let error = summary.inputError { key("input_error"); writeJSONString(error, to: &stream.buffer) }
+        if let error = summary.outputError { key("output_error"); writeJSONString(error, to: &stream.buffer) }
         if let election = summary.election { writeElection(election) }
         endRecord()
         stream.flush()

@@ -8,11 +8,17 @@ public final class OutputStream {
     public var buffer: RawBytes
     private let descriptor: Int32
     private let threshold: Int
-    /// Set when the reader went away (EPIPE): later writes are dropped.
+    /// Set when a write failed: later writes are dropped.
     public private(set) var broken = false
+    /// How the user knows this output, for a failure's message.
+    public let name: String
+    /// Where a failed write is reported (the run then ends with exit 1).
+    public let failures: OutputFailures?
 
-    public init(descriptor: Int32 = 1, threshold: Int = 64 * 1024) {
+    public init(descriptor: Int32 = 1, name: String = "standard output", failures: OutputFailures? = nil, threshold: Int = 64 * 1024) {
         self.descriptor = descriptor
+        self.name = name
+        self.failures = failures
         self.threshold = threshold
         buffer = RawBytes(capacity: threshold + 64 * 1024)
     }
@@ -32,8 +38,12 @@ public final class OutputStream {
             while offset < bytes.count {
                 let n = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                 if n < 0 {
-                    if errno == EINTR { continue }
+                    let code = errno
+                    if code == EINTR { continue }
                     broken = true
+                    // A reader that went away (EPIPE; SIGPIPE usually ends the run first) is
+                    // not an error to report; anything else loses data and is.
+                    if code != EPIPE { failures?.record(name, code: code) }
                     return
                 }
                 offset += n

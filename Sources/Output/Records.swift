@@ -72,6 +72,8 @@ public struct Summary: Sendable {
     public var lastTime: Timestamp? = nil
     /// Set when the input ended with an error (a cut file): the message.
     public var inputError: String? = nil
+    /// Set when an output failed (`-w x.pcap: No space left on device`): the run ended there.
+    public var outputError: String? = nil
     /// The analyzer's part: nodes, registry history, event counts, diagnoses.
     public var election: ElectionReport? = nil
 

@@ -171,6 +171,7 @@ public final class TextWriter: RecordWriter {
         }
         if let election = summary.election { lines.append(contentsOf: electionLines(election)) }
         if let error = summary.inputError { lines.append("  \(style.error)input ended early\(style.reset): \(terminalSafe(error))") }
+        if let error = summary.outputError { lines.append("  \(style.error)output failed, the run ended there\(style.reset): \(terminalSafe(error))") }
         for line in lines { stream.append(line); stream.buffer.append(0x0A) }
         stream.flush()
     }

@@ -46,10 +46,10 @@ final class FileInput {
 /// `-r FILE [-r FILE ...]`: reads capture files through the pipeline, merged by
 /// timestamp when there are several.
 public struct OfflineReader {
-    public let paths: [String]
+    public let paths: [PathName]
     public let options: Options
 
-    public init(paths: [String], options: Options) {
+    public init(paths: [PathName], options: Options) {
         self.paths = paths
         self.options = options
     }
@@ -67,17 +67,24 @@ public struct OfflineReader {
         let several = paths.count > 1
         for path in paths {
             let handle = try PcapHandle.openOffline(path)
+            let name = path.isStandardStream ? "standard input" : path.display
             let dlt = handle.linkType
             guard let link = LinkType(dlt: dlt) else {
                 throw CaptureError(.unsupportedLinkType,
-                                   "\(path): link type \(PcapHandle.linkTypeName(dlt)) is not supported; peersniff reads Ethernet (with 802.1Q/QinQ), Linux cooked (SLL, SLL2), raw IP and BSD loopback (NULL, LOOP)")
+                                   "\(name): link type \(PcapHandle.linkTypeName(dlt)) is not supported; peersniff reads Ethernet (with 802.1Q/QinQ), Linux cooked (SLL, SLL2), raw IP and BSD loopback (NULL, LOOP)")
+            }
+            // peersniff's own filter first: if libpcap cannot filter this link type, that is
+            // the file's fault (exit 1), not the user's expression's (exit 2).
+            guard (try? handle.compile(discoveryFilter(port: options.port, link: link, extra: nil))) != nil else {
+                throw CaptureError(.unsupportedLinkType,
+                                   "\(name): link type \(PcapHandle.linkTypeName(dlt)) cannot be filtered by libpcap (\(handle.lastError)); peersniff cannot read it")
             }
             if let extra = options.extraFilter, !extra.isEmpty {
                 // Compiled alone first, so that a mistake is reported in the user's own words.
                 _ = try handle.compile(extra)
             }
             let filter = try handle.compile(discoveryFilter(port: options.port, link: link, extra: options.extraFilter))
-            inputs.append(FileInput(handle: handle, filter: filter, state: Pipeline.SourceState(link: link, label: several ? path : nil)))
+            inputs.append(FileInput(handle: handle, filter: filter, state: Pipeline.SourceState(link: link, label: several ? name : nil)))
         }
         if options.writePath != nil || options.writeMalformedPath != nil, let first = inputs.first {
             if let other = inputs.first(where: { $0.handle.linkType != first.handle.linkType }) {

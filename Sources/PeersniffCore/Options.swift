@@ -1,3 +1,4 @@
+import WireBytes
 import DiscoveryCodec
 
 /// What a run was asked to do, independent of how it was asked.
@@ -11,9 +12,9 @@ public struct Options: Sendable {
     /// `-c N`: stop after N discovery datagrams (frames and malformed).
     public var countLimit: Int? = nil
     /// `-w FILE`: save every matched packet.
-    public var writePath: String? = nil
+    public var writePath: PathName? = nil
     /// `--write-malformed FILE`: save the packets behind malformed records and frames with warnings.
-    public var writeMalformedPath: String? = nil
+    public var writeMalformedPath: PathName? = nil
 
     public init() {}
 }

@@ -62,7 +62,12 @@ public final class Pipeline {
 
     public func setInputError(_ message: String) { summary.inputError = message }
 
+    /// Where the outputs report a failed write: the run then ends.
+    public var failures: OutputFailures?
+
+    /// Stop reading: `-c` is reached, or an output failed.
     public var limitReached: Bool {
+        if failures?.failed == true { return true }
         if let limit = options.countLimit { return datagrams >= limit }
         return false
     }
@@ -70,10 +75,12 @@ public final class Pipeline {
     /// Opens the `-w` and `--write-malformed` files for packets of this link type.
     public func openDump(linkType: Int32, snapLength: Int32, precision: Timestamp.Precision) throws(CaptureError) {
         if let path = options.writePath {
-            dumper = try PcapDumper(path: path, linkType: linkType, snapLength: snapLength, precision: precision)
+            dumper = try PcapDumper(path: path, label: "-w \(path.display)", failures: failures,
+                                    linkType: linkType, snapLength: snapLength, precision: precision)
         }
         if let path = options.writeMalformedPath {
-            malformedDumper = try PcapDumper(path: path, linkType: linkType, snapLength: snapLength, precision: precision)
+            malformedDumper = try PcapDumper(path: path, label: "--write-malformed \(path.display)", failures: failures,
+                                             linkType: linkType, snapLength: snapLength, precision: precision)
         }
     }
 

@@ -109,8 +109,8 @@ struct Peersniff: ParsableCommand {
         options.extraFilter = filter
         options.verifyChecksums = verifyChecksums
         options.countLimit = count
-        options.writePath = write
-        options.writeMalformedPath = writeMalformed
+        options.writePath = write.map(commandLinePath)
+        options.writeMalformedPath = writeMalformed.map(commandLinePath)
 
         if printFilter {
             print(discoveryFilter(port: port, extra: filter))
@@ -121,7 +121,8 @@ struct Peersniff: ParsableCommand {
             return
         }
 
-        let stream = Output.OutputStream(descriptor: 1)
+        let failures = OutputFailures()
+        let stream = Output.OutputStream(descriptor: 1, name: "standard output", failures: failures)
         let writer: RecordWriter
         let textWriter: TextWriter?
         var reportWriter: MalformedReportWriter? = nil
@@ -146,6 +147,7 @@ struct Peersniff: ParsableCommand {
             activeWriter = liveView!
         }
         let pipeline = Pipeline(options: options, writer: activeWriter)
+        pipeline.failures = failures
         let election = ElectionBridge(analyzer: analyzer, writer: activeWriter, port: port)
         if getenv("PEERSNIFF_NO_ANALYZER") == nil { pipeline.consumer = election }
         liveView?.diagnosis = election.diagnosis
@@ -159,7 +161,7 @@ struct Peersniff: ParsableCommand {
                 if let liveView { runner.onTick = { liveView.redraw(now: $0) } }
                 if let failure = try runner.run(pipeline: pipeline) { errors.append(failure) }
             } else {
-                errors = try OfflineReader(paths: read, options: options).run(pipeline: pipeline)
+                errors = try OfflineReader(paths: read.map(commandLinePath), options: options).run(pipeline: pipeline)
             }
         } catch {
             stream.flush()
@@ -169,8 +171,16 @@ struct Peersniff: ParsableCommand {
         election.finish()
         var summary = pipeline.summary
         summary.election = election.report()
+        summary.outputError = failures.first?.message
         activeWriter.write(summary)
         activeWriter.flush()
+        // An output that failed ends the run with one line naming it (the summary went
+        // to standard output unless that was the one failing).
+        if let failure = failures.first {
+            for message in errors { printError(message) }
+            printError(failure.message)
+            Glibc.exit(1)
+        }
         if !errors.isEmpty {
             for message in errors { printError(message) }
             Glibc.exit(1)
@@ -217,6 +227,26 @@ struct Peersniff: ParsableCommand {
 }
 
 let peersniffVersion = "0.1.0"
+
+/// A file name from the command line as the bytes the user gave: the argument
+/// parser sees arguments decoded as UTF-8 (a byte that is not becomes U+FFFD), so the
+/// name is found again among the raw arguments (`-r NAME`, `-rNAME`, `--read=NAME`).
+func commandLinePath(_ argument: String) -> PathName {
+    for index in 1..<Int(CommandLine.argc) {
+        guard let pointer = CommandLine.unsafeArgv[index] else { continue }
+        let raw = Array(UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: strlen(pointer)))
+        var candidates = [raw[...]]
+        if raw.starts(with: Array("--".utf8)), let equals = raw.firstIndex(of: UInt8(ascii: "=")) {
+            candidates.append(raw[(equals + 1)...])
+        } else if raw.count > 2, raw[0] == UInt8(ascii: "-"), raw[1] != UInt8(ascii: "-") {
+            candidates.append(raw[2...])
+        }
+        for candidate in candidates where String(decoding: candidate, as: UTF8.self) == argument {
+            return PathName(bytes: Array(candidate))
+        }
+    }
+    return PathName(argument)
+}
 
 func printError(_ message: String) {
     let line = "peersniff: \(terminalSafe(message, quoting: false))\n"
