@@ -77,14 +77,22 @@ public func terminalSafe(_ text: String, quoting: Bool = true) -> String {
     return String(decoding: out, as: UTF8.self)
 }
 
-/// C1 controls, line/paragraph separators, bidi embeddings, overrides and isolates,
-/// zero-width and BOM: characters that move, hide or reorder text.
-private func isInvisibleOrControl(_ scalar: UInt32) -> Bool {
+/// Characters that move, hide or reorder text: every character of Unicode's
+/// categories Cc (controls, C1 included) and Cf (format: bidi marks, embeddings,
+/// overrides and isolates, U+061C, zero-width characters, the BOM, the tag
+/// characters U+E0001 and U+E0020...U+E007F, interlinear annotation), and the line
+/// and paragraph separators. Decided by the Unicode data of Swift's standard library.
+func isInvisibleOrControl(_ scalar: UInt32) -> Bool {
     switch scalar {
-    case 0x80...0x9F, 0xAD, 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x206F, 0xFEFF, 0xFFF9...0xFFFB:
-        return true
+    case 0x80...0x9F, 0x2028, 0x2029: return true
+    // Common letters and symbols below U+0600 hold no format character but U+00AD.
+    case 0xA0..<0x600: return scalar == 0xAD
     default:
-        return false
+        guard let value = Unicode.Scalar(scalar) else { return false }
+        switch value.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator: return true
+        default: return false
+        }
     }
 }
 
