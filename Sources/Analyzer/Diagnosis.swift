@@ -94,6 +94,8 @@ public struct ElectionReport: Sendable {
     /// The node cap, and the addresses beyond it.
     public var maxNodes: Int
     public var flood: AddressFlood
+    /// Bounds that were reached, and how much each left out (only those reached).
+    public var limitsReached: [(name: String, count: Int)]
 
     /// The worst severity of the diagnoses (nil: none).
     public var worstSeverity: Severity? { diagnoses.map(\.severity).max() }
@@ -112,6 +114,10 @@ extension ElectionAnalyzer {
             diagnoses: engine?.diagnoses() ?? [],
             diagnosesDropped: engine?.incidentsDropped ?? 0,
             maxNodes: maxNodes,
-            flood: flood)
+            flood: flood,
+            limitsReached: [("recent_full_senders_dropped", conflictSendersDropped),
+                            ("conflict_episodes_dropped", conflictEpisodesDropped),
+                            ("registry_history_dropped", historyDropped),
+                            ("incidents_not_followed", engine?.incidentsDropped ?? 0)].filter { $0.1 > 0 })
     }
 }

@@ -104,6 +104,9 @@ public final class ElectionAnalyzer {
     public private(set) var pending: (expected: IPv4Address, deadline: Timestamp, after: IPv4Address?)?
     /// Conflict episodes: the last conflicting FULL time per pair.
     private var conflictEpisodes: [PairKey: Timestamp] = [:]
+    static let maxConflictEpisodes = 4096
+    /// Conflict episodes forgotten beyond `maxConflictEpisodes`.
+    public private(set) var conflictEpisodesDropped = 0
     /// FULL senders of the last conflict window (most recent time each), at most
     /// `maxRecentSenders`: spoofed FULLs from ever new senders must not make each
     /// FULL cost more (a conflict with the oldest of them is then not reported).
@@ -299,7 +302,15 @@ public final class ElectionAnalyzer {
             }
             recentFullSenders.append(sender)
         }
-        if conflictEpisodes.count > 4096 { conflictEpisodes.removeAll() }
+        if conflictEpisodes.count > ElectionAnalyzer.maxConflictEpisodes {
+            // Episodes older than a window are over; if spoofed senders still leave too
+            // many, they are forgotten and counted (a conflict may then be told again).
+            conflictEpisodes = conflictEpisodes.filter { time.totalNanoseconds - $0.value.totalNanoseconds < windowNanoseconds }
+            if conflictEpisodes.count > ElectionAnalyzer.maxConflictEpisodes {
+                conflictEpisodesDropped += conflictEpisodes.count
+                conflictEpisodes.removeAll()
+            }
+        }
 
         // The firmware elects the lowest address in L.
         if let expected = lowest, expected != sender {

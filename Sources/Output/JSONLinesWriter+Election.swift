@@ -153,6 +153,15 @@ extension JSONLinesWriter {
             key("senders"); appendDecimal(UInt64(report.flood.distinctSenders), to: &stream.buffer)
             stream.buffer.append(UInt8(ascii: "}"))
         }
+        if !report.limitsReached.isEmpty {
+            key("limits_reached"); stream.buffer.append(UInt8(ascii: "{"))
+            for (i, limit) in report.limitsReached.enumerated() {
+                if i > 0 { stream.buffer.append(UInt8(ascii: ",")) }
+                writeJSONString(limit.name, to: &stream.buffer); stream.buffer.append(UInt8(ascii: ":"))
+                appendDecimal(UInt64(limit.count), to: &stream.buffer)
+            }
+            stream.buffer.append(UInt8(ascii: "}"))
+        }
         if report.diagnosesDropped > 0 {
             key("diagnoses_dropped"); appendDecimal(UInt64(report.diagnosesDropped), to: &stream.buffer)
         }

@@ -193,6 +193,9 @@ public final class JSONLinesWriter: RecordWriter {
         countsObject([("valid", summary.checksumsValid), ("absent", summary.checksumsAbsent),
                       ("offloaded", summary.checksumsOffloaded), ("not_verified", summary.checksumsNotVerified)], keepZero: true)
         key("datagrams_reassembled"); appendDecimal(UInt64(summary.datagramsReassembled), to: &stream.buffer)
+        if summary.reassemblyGaveUpForRoom > 0 {
+            key("reassembly_gave_up_for_room"); appendDecimal(UInt64(summary.reassemblyGaveUpForRoom), to: &stream.buffer)
+        }
         if summary.fragmentsUnattributed > 0 {
             key("incomplete_fragments_unknown_port"); appendDecimal(UInt64(summary.fragmentsUnattributed), to: &stream.buffer)
         }

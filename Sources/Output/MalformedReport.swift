@@ -18,6 +18,9 @@ public final class MalformedReportWriter: RecordWriter {
     }
     var byCode: [String: Int] = [:]
     var bySource: [IPAddress: SourceTally] = [:]
+    /// Entries from sources beyond `maxSources` (spoofed addresses): counted, not listed.
+    var otherSources = 0
+    static let maxSources = 4096
     var entries = 0
 
     public init(stream: OutputStream, style: TextStyle = .plain) {
@@ -50,8 +53,12 @@ public final class MalformedReportWriter: RecordWriter {
                offset: Int?, payload: UnsafeRawBufferPointer) {
         entries += 1
         byCode[code, default: 0] += 1
-        bySource[endpoints.source, default: SourceTally()].count += 1
-        bySource[endpoints.source]!.codes[code, default: 0] += 1
+        if bySource[endpoints.source] != nil || bySource.count < MalformedReportWriter.maxSources {
+            bySource[endpoints.source, default: SourceTally()].count += 1
+            bySource[endpoints.source]!.codes[code, default: 0] += 1
+        } else {
+            otherSources += 1
+        }
 
         var line = "#\(origin.number)  \(origin.time.rfc3339)"
         if let file = origin.file { line += "  [\(terminalSafe(file))]" }
@@ -135,13 +142,21 @@ public final class MalformedReportWriter: RecordWriter {
             }
             lines.append("")
             lines.append("By source:")
-            for (address, tally) in bySource.sorted(by: { a, b in
+            let sources = bySource.sorted(by: { a, b in
                 if a.value.count != b.value.count { return a.value.count > b.value.count }
                 if let x = a.key.ipv4, let y = b.key.ipv4 { return x < y }
                 return a.key.description < b.key.description
-            }) {
+            })
+            // A screenful: the sources with the most first.
+            for (address, tally) in sources.prefix(40) {
                 let codes = tally.codes.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                 lines.append("  " + pad(source(address), 44) + pad(String(tally.count), 8) + codes)
+            }
+            if sources.count > 40 || otherSources > 0 {
+                let more = sources.count - min(sources.count, 40)
+                var line = "  … and \(more) more source\(more == 1 ? "" : "s")"
+                if otherSources > 0 { line += ", and \(otherSources) entries from sources beyond the \(MalformedReportWriter.maxSources) tallied" }
+                lines.append(line)
             }
         }
         for line in lines { stream.append(line); stream.buffer.append(0x0A) }

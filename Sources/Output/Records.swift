@@ -64,6 +64,8 @@ public struct Summary: Sendable {
     public var datagramsReassembled = 0
     /// Incomplete fragment sets whose first fragment never came, so their port is unknown.
     public var fragmentsUnattributed = 0
+    /// Datagrams the reassembler gave up to stay within its bounds (1024 datagrams, 16 MiB).
+    public var reassemblyGaveUpForRoom = 0
     /// Live capture: the kernel's counts (pcap_stats).
     public var kernelReceived: Int? = nil
     public var kernelDropped: Int? = nil

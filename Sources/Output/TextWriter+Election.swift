@@ -226,6 +226,10 @@ extension TextWriter {
         var lines: [String] = []
         let counted = report.eventCounts.filter { $0.count > 0 }.map { "\($0.kind.rawValue) \($0.count)" }
         lines.append("  events: " + (counted.isEmpty ? "none" : counted.joined(separator: ", ")))
+        if !report.limitsReached.isEmpty {
+            lines.append("  \(style.warning)limits reached\(style.reset) (what was left out to stay bounded): "
+                         + report.limitsReached.map { "\(String($0.name.map { $0 == "_" ? " " : $0 })) \($0.count)" }.joined(separator: ", "))
+        }
         lines.append("")
         var title = "\(style.bold)Nodes\(style.reset) (\(report.nodes.count))"
         if !report.flood.isEmpty {

@@ -163,6 +163,9 @@ public final class TextWriter: RecordWriter {
         if summary.checksumsAbsent > 0 { checksums += ", \(summary.checksumsAbsent) absent" }
         if summary.checksumsNotVerified > 0 { checksums += ", \(summary.checksumsNotVerified) not verified" }
         lines.append(checksums)
+        if summary.reassemblyGaveUpForRoom > 0 {
+            lines.append("  \(style.warning)reassembly bounds reached\(style.reset): \(summary.reassemblyGaveUpForRoom) fragmented datagrams given up to stay within 1024 datagrams and 16 MiB (reported as incomplete-fragments)")
+        }
         if summary.fragmentsUnattributed > 0 {
             lines.append("  incomplete fragment sets of unknown port (first fragment never seen): \(summary.fragmentsUnattributed)")
         }

@@ -66,6 +66,8 @@ public struct FragmentReassembler<Tag> {
     public let timeoutNanoseconds: Int64
     public let maxDatagrams: Int
     public let maxBytes: Int
+    /// Datagrams given up to stay within `maxDatagrams` and `maxBytes` (not by timeout).
+    public private(set) var gaveUpForRoom = 0
     private(set) var pending: [Key: Pending] = [:]
     private var storedBytes = 0
     private var earliest: Timestamp? = nil
@@ -110,6 +112,7 @@ public struct FragmentReassembler<Tag> {
         while pending.count > maxDatagrams || storedBytes > maxBytes, let oldest = pending.values.min(by: Self.earlier) {
             pending.removeValue(forKey: oldest.key)
             storedBytes -= oldest.storedBytes
+            gaveUpForRoom += 1
             givenUp(oldest)
         }
         return .pending

@@ -192,6 +192,7 @@ public final class Pipeline {
     /// The end of the input: fragments still waiting are given up and reported.
     public func finish(source: SourceState) {
         source.reassembler.drain { giveUp($0) }
+        summary.reassemblyGaveUpForRoom += source.reassembler.gaveUpForRoom
     }
 
     private func matched(packet: CapturedPacket?, fragments: [FragmentTag]?) {
