@@ -2,7 +2,7 @@
 # Installs what building and testing peersniff needs on Debian (run as root, or with sudo).
 set -euo pipefail
 need=()
-for pkg in libpcap-dev tshark tcpdump valgrind iproute2 time strace; do
+for pkg in libpcap-dev tshark tcpdump valgrind iproute2 time strace chromium; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -75,6 +75,9 @@ struct Peersniff: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Keep at most this many nodes (default 4096; the firmware lists at most 51). Addresses beyond are counted and named in an address-flood diagnosis, not kept.", valueName: "count"))
     var maxNodes: Int = ElectionAnalyzer.defaultMaxNodes
 
+    @Option(name: .long, help: ArgumentHelp("Also write the election timeline as one self-contained HTML page (live: rewritten every few seconds).", valueName: "file"))
+    var html: String?
+
     @Option(name: .long, help: ArgumentHelp("Live: stop after this many seconds.", valueName: "seconds"))
     var duration: Double?
 
@@ -146,6 +149,15 @@ struct Peersniff: ParsableCommand {
             liveView = LiveView(stream: stream, analyzer: analyzer, style: useColor ? .ansi : .plain, title: interface)
             activeWriter = liveView!
         }
+        // --html: a recorder beside the output, fed the same records.
+        var recorder: TimelineRecorder? = nil
+        if html != nil {
+            recorder = TimelineRecorder()
+            recorder!.nameOf = { analyzer.nodes[$0]?.name }
+            activeWriter = RecordFanout([activeWriter, recorder!])
+        }
+        let htmlPath = html.map(commandLinePath)
+        let source = interface.map { "interface \($0)" } ?? read.map { $0 == "-" ? "standard input" : commandLinePath($0).display }.joined(separator: ", ")
         let pipeline = Pipeline(options: options, writer: activeWriter)
         pipeline.failures = failures
         let election = ElectionBridge(analyzer: analyzer, writer: activeWriter, port: port)
@@ -158,7 +170,20 @@ struct Peersniff: ParsableCommand {
             if let interface {
                 var runner = LiveRunner(interface: interface, options: options, duration: duration, dropTo: user)
                 runner.flushEachRecord = isatty(1) != 0
-                if let liveView { runner.onTick = { liveView.redraw(now: $0) } }
+                var lastPage: Timestamp? = nil
+                runner.onTick = { now in
+                    liveView?.redraw(now: now)
+                    // The live page, every five seconds.
+                    if let recorder, let htmlPath, lastPage.map({ now.seconds(since: $0) >= 5 }) ?? true {
+                        lastPage = now
+                        var summary = pipeline.summary
+                        summary.election = election.report()
+                        let page = HTMLPage.render(recorder: recorder, summary: summary, source: source, live: true)
+                        if let failure = HTMLPage.write(page, to: htmlPath) {
+                            failures.record("--html \(htmlPath.display)", code: failure.code)
+                        }
+                    }
+                }
                 if let failure = try runner.run(pipeline: pipeline) { errors.append(failure) }
             } else {
                 errors = try OfflineReader(paths: read.map(commandLinePath), options: options).run(pipeline: pipeline)
@@ -171,6 +196,12 @@ struct Peersniff: ParsableCommand {
         election.finish()
         var summary = pipeline.summary
         summary.election = election.report()
+        if let recorder, let htmlPath {
+            let page = HTMLPage.render(recorder: recorder, summary: summary, source: source, live: false)
+            if let failure = HTMLPage.write(page, to: htmlPath) {
+                failures.record("--html \(htmlPath.display)", code: failure.code)
+            }
+        }
         summary.outputError = failures.first?.message
         activeWriter.write(summary)
         activeWriter.flush()

@@ -1,0 +1,347 @@
+import Analyzer
+import DiscoveryCodec
+import WireBytes
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--html FILE`: the incident on one page. One self-contained file (inline CSS,
+/// SVG and script; a Content-Security-Policy that forbids loading anything), drawn
+/// by peersniff as SVG so that it reads with scripts off; the script only adds zoom,
+/// pan and filtering. Every string from the network is escaped for HTML text or
+/// attribute (no network string ever lands in the script).
+public enum HTMLPage {
+    /// Lanes drawn at most; the rest are counted in one line.
+    static let maxDrawnLanes = 300
+    /// Rectangles of frame ticks at most, over all lanes (the page stays a few MB).
+    static let tickBudget = 40_000
+    static let width = 1200.0
+    static let laneHeight = 22.0
+    static let bandHeight = 30.0
+
+    /// The page for what `recorder` saw and the run's summary. `source` says what was
+    /// read; `live`: the page reloads itself.
+    public static func render(recorder: TimelineRecorder, summary: Summary, source: String, live: Bool) -> String {
+        var page = Page()
+        let report = summary.election
+        let start = summary.firstTime ?? recorder.start ?? Timestamp(seconds: 0, nanoseconds: 0)
+        let end = max(summary.lastTime ?? start, recorder.last ?? start)
+        let span = max(end.seconds(since: start), 0.001)
+        func x(_ t: Timestamp) -> Double { max(0, min(width, t.seconds(since: start) / span * width)) }
+        let nameOf: (IPv4Address) -> String = { ip in
+            if let name = report?.nodes.first(where: { $0.ip == ip })?.name { return "\(ip) \"\(name)\"" }
+            return ip.description
+        }
+
+        page.add("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
+        page.add("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">")
+        if live { page.add("<meta http-equiv=\"refresh\" content=\"5\">") }
+        page.add("<title>peersniff: \(escape(source))</title><style>\(css)</style></head><body>")
+        page.add("<header><h1>peersniff</h1><p class=\"read\">Read: <b>\(escape(source))</b> · \(escape(stamp(start))) to \(escape(stamp(end))) (\(escape(formatSeconds(span)))) · \(summary.packetsRead) packets, \(summary.frames) frames, \(summary.malformed) malformed\(live ? " · <span class=\"live\">live, refreshed every few seconds</span>" : "")</p></header>")
+
+        // What happened.
+        let diagnoses = report?.diagnoses ?? []
+        page.add("<section id=\"what\"><h2>What happened</h2>")
+        if diagnoses.isEmpty {
+            page.add("<p>Nothing wrong seen: no diagnosis.</p>")
+        } else {
+            page.add("<ol class=\"diagnoses\">")
+            for (k, d) in diagnoses.enumerated() {
+                let until = d.until.map { clock($0) } ?? "the end"
+                page.add("<li class=\"sev-\(d.severity.rawValue)\"><a href=\"#inc-\(k)\"><span class=\"sev\">\(d.severity.rawValue)</span> \(clock(d.since)) → \(until) <b>\(d.code.rawValue)</b></a> \(escape(d.ips.map(\.description).joined(separator: ", ")))<p>\(escape(d.text))</p></li>")
+            }
+            page.add("</ol>")
+        }
+        page.add("</section>")
+
+        // Lanes: the busiest nodes (by frames sent), drawn in address order.
+        let byFrames = recorder.lanes.indices.sorted { recorder.lanes[$0].frames > recorder.lanes[$1].frames }
+        let drawn = byFrames.prefix(maxDrawnLanes).sorted { recorder.lanes[$0].ip < recorder.lanes[$1].ip }
+        // Nodes only listed in FULLs have no frames and no lane of the recorder: they get one too.
+        let listedOnly = (report?.nodes ?? []).filter { recorder.laneOf[$0.ip.value] == nil }.prefix(max(0, maxDrawnLanes - drawn.count))
+        var laneIPs = drawn.map { recorder.lanes[$0].ip } + listedOnly.map(\.ip)
+        laneIPs.sort()
+        let laneRow = Dictionary(uniqueKeysWithValues: laneIPs.enumerated().map { ($1.value, $0) })
+        let hidden = (report?.nodes.count ?? recorder.lanes.count) - laneIPs.count
+        let bandTop = 0.0, lanesTop = bandHeight + 8
+        let height = lanesTop + Double(laneIPs.count) * laneHeight + 4
+
+        page.add("<section id=\"timeline\"><h2>Timeline</h2><div class=\"controls\">")
+        page.add("<button type=\"button\" data-zoom=\"in\">zoom in</button><button type=\"button\" data-zoom=\"out\">zoom out</button><button type=\"button\" data-zoom=\"reset\">whole capture</button> <span class=\"hint\">wheel zooms, drag pans; hover for details</span> ")
+        for type in FrameType.allCases {
+            page.add("<label class=\"t-\(type.name)\"><input type=\"checkbox\" checked data-type=\"\(type.name)\"> \(type.name)</label> ")
+        }
+        page.add("</div><div class=\"tl\"><div class=\"labels\" style=\"height:\(fmt(height))px\">")
+        page.add("<div class=\"lab band\" style=\"top:\(fmt(bandTop))px;height:\(fmt(bandHeight))px\">registry</div>")
+        for (row, ip) in laneIPs.enumerated() {
+            page.add("<div class=\"lab\" style=\"top:\(fmt(lanesTop + Double(row) * laneHeight))px\" title=\"\(escape(nameOf(ip)))\">\(escape(nameOf(ip)))</div>")
+        }
+        page.add("</div><div class=\"plot\"><svg id=\"axis\" viewBox=\"0 0 \(fmt(width)) 18\" preserveAspectRatio=\"none\" data-start=\"\(start.asDouble)\" data-span=\"\(span)\">")
+        for (t, label) in axisTicks(span: span) {
+            let px = t / span * width
+            page.add("<line x1=\"\(fmt(px))\" x2=\"\(fmt(px))\" y1=\"12\" y2=\"18\" vector-effect=\"non-scaling-stroke\"/><text x=\"\(fmt(px + 2))\" y=\"10\">\(escape(label))</text>")
+        }
+        page.add("</svg><svg id=\"chart\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" preserveAspectRatio=\"none\" style=\"height:\(fmt(height))px\">")
+        page.add("<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"3\" height=\"6\" fill=\"#d33\" fill-opacity=\"0.45\"/></pattern></defs>")
+
+        // The registry band: reigns coloured per node.
+        page.add("<g id=\"band\">")
+        for reign in report?.history ?? [] {
+            let x0 = x(reign.since), x1 = x(reign.until ?? end)
+            page.add("<rect class=\"reign\" data-ip=\"\(reign.ip)\" x=\"\(fmt(x0))\" y=\"\(fmt(bandTop + 2))\" width=\"\(fmt(max(0.5, x1 - x0)))\" height=\"\(fmt(bandHeight - 4))\" fill=\"\(colour(reign.ip))\"><title>\(escape(nameOf(reign.ip))) registry from \(clock(reign.since))\(reign.until.map { " to " + clock($0) } ?? " to the end") (\(reign.fulls) FULLs)</title></rect>")
+        }
+        // Where no registry answered: the incidents that say so.
+        for (k, d) in diagnoses.enumerated() where [.registryFailover, .registryLostUnnoticed, .registryHandoverGap, .desktopRegistry, .splitBrain].contains(d.code) {
+            let x0 = x(d.since), x1 = x(d.until ?? end)
+            page.add("<rect class=\"gap\" data-incident=\"\(k)\" x=\"\(fmt(x0))\" y=\"\(fmt(bandTop))\" width=\"\(fmt(max(1, x1 - x0)))\" height=\"\(fmt(bandHeight))\" fill=\"url(#hatch)\"><title>\(escape(d.code.rawValue)): \(escape(d.text))</title></rect>")
+        }
+        page.add("</g>")
+
+        // Lanes: live, offline, frames binned by type, incidents shaded.
+        page.add("<g id=\"lanes\">")
+        let nodeByIP = Dictionary((report?.nodes ?? []).map { ($0.ip.value, $0) }, uniquingKeysWith: { a, _ in a })
+        for (row, ip) in laneIPs.enumerated() {
+            let y = lanesTop + Double(row) * laneHeight
+            page.add("<g class=\"lane\" data-ip=\"\(ip)\">")
+            page.add("<rect class=\"lanebg\" x=\"0\" y=\"\(fmt(y))\" width=\"\(fmt(width))\" height=\"\(fmt(laneHeight - 2))\"/>")
+            if let node = nodeByIP[ip.value], let first = node.firstSent ?? node.firstListed {
+                page.add("<rect class=\"live\" x=\"\(fmt(x(first)))\" y=\"\(fmt(y + laneHeight - 5))\" width=\"\(fmt(max(0.5, width - x(first))))\" height=\"3\"><title>\(escape(nameOf(ip))) known from \(clock(first))</title></rect>")
+            }
+            if let lane = recorder.laneOf[ip.value].map({ recorder.lanes[$0] }) {
+                for span in lane.offline {
+                    let x0 = x(span.since), x1 = x(span.until ?? end)
+                    page.add("<rect class=\"offline\" x=\"\(fmt(x0))\" y=\"\(fmt(y))\" width=\"\(fmt(max(0.5, x1 - x0)))\" height=\"\(fmt(laneHeight - 2))\"><title>declared offline \(clock(span.since))\(span.until.map { " until it came back at " + clock($0) } ?? " and never came back")</title></rect>")
+                }
+            }
+            page.add("</g>")
+        }
+        // Frame ticks, binned; fewer columns when there are many lanes.
+        let columns = max(50, min(TimelineRecorder.binCount, tickBudget / max(1, drawn.count * 2)))
+        let group = max(1, (TimelineRecorder.binCount + columns - 1) / columns)
+        let binSeconds = Double(recorder.binWidth) / 1e9 * Double(group)
+        for type in FrameType.allCases {
+            page.add("<g class=\"ticks t-\(type.name)\">")
+            for index in drawn {
+                let lane = recorder.lanes[index]
+                guard let row = laneRow[lane.ip.value] else { continue }
+                let y = lanesTop + Double(row) * laneHeight + 1 + Double(type.index) * 2.6
+                var b = 0
+                while b < TimelineRecorder.binCount {
+                    var count: UInt32 = 0
+                    for k in b..<min(b + group, TimelineRecorder.binCount) { count &+= lane.bins[k * 6 + type.index] }
+                    if count > 0 {
+                        let t0 = Double(b) * Double(recorder.binWidth) / 1e9
+                        let px = t0 / span * width
+                        let w = max(1, binSeconds / span * width)
+                        page.add("<rect x=\"\(fmt(px))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"2.4\"><title>\(count) \(type.name) from \(lane.ip) near +\(fmt3(t0)) s</title></rect>")
+                    }
+                    b += group
+                }
+            }
+            page.add("</g>")
+        }
+        // Incidents shaded across the lanes they concern (the first shape is the link target).
+        page.add("<g id=\"incidents\">")
+        for (k, d) in diagnoses.enumerated() {
+            let x0 = x(d.since), x1 = x(d.until ?? end)
+            let rows = d.ips.compactMap { laneRow[$0.value] }
+            var first = true
+            for row in rows {
+                let y = lanesTop + Double(row) * laneHeight
+                page.add("<rect \(first ? "id=\"inc-\(k)\" " : "")class=\"incident sev-\(d.severity.rawValue)\" data-code=\"\(d.code.rawValue)\" x=\"\(fmt(x0))\" y=\"\(fmt(y))\" width=\"\(fmt(max(2, x1 - x0)))\" height=\"\(fmt(laneHeight - 2))\"><title>\(clock(d.since)) \(escape(d.code.rawValue)): \(escape(d.text))</title></rect>")
+                first = false
+            }
+            if first {
+                page.add("<rect id=\"inc-\(k)\" class=\"incident sev-\(d.severity.rawValue)\" data-code=\"\(d.code.rawValue)\" x=\"\(fmt(x0))\" y=\"\(fmt(bandTop))\" width=\"\(fmt(max(2, x1 - x0)))\" height=\"\(fmt(bandHeight))\"><title>\(clock(d.since)) \(escape(d.code.rawValue)): \(escape(d.text))</title></rect>")
+            }
+        }
+        page.add("</g>")
+        // Election events as markers: on their node's lane, or on the registry band.
+        page.add("<g id=\"markers\">")
+        for marker in recorder.markers {
+            let px = x(marker.time)
+            let onBand = [.registryElected, .registryChanged, .registryConflict, .registryUnexpected, .registrySilent].contains(marker.kind)
+            let row = onBand ? nil : marker.ip.flatMap { laneRow[$0.value] }
+            let y0 = row.map { lanesTop + Double($0) * laneHeight } ?? bandTop
+            let y1 = y0 + (row == nil ? bandHeight : laneHeight - 2)
+            let text = "\(clock(marker.time))\(marker.packet.map { " #\($0)" } ?? " (deadline)") \(marker.kind.rawValue): \(marker.text)"
+            page.add("<line class=\"marker k-\(marker.kind.rawValue)\" x1=\"\(fmt(px))\" x2=\"\(fmt(px))\" y1=\"\(fmt(y0))\" y2=\"\(fmt(y1))\" vector-effect=\"non-scaling-stroke\"><title>\(escape(text))</title></line>")
+        }
+        page.add("</g></svg></div></div>")
+        if hidden > 0 { page.add("<p class=\"more\">\(hidden) more node\(hidden == 1 ? "" : "s") not drawn (the \(laneIPs.count) busiest are); the node table lists them.</p>") }
+        if recorder.markersDropped > 0 { page.add("<p class=\"more\">\(recorder.markersDropped) more election events not marked (the first \(TimelineRecorder.maxMarkers) are).</p>") }
+        if let flood = report?.flood, !flood.isEmpty {
+            page.add("<p class=\"more\">About \(flood.distinctAddresses) addresses beyond the node cap of \(report!.maxNodes) were counted, not kept.</p>")
+        }
+        page.add("<p class=\"legend\">Band: the registry (the sender of the latest FULL), coloured per node; hatched where no registry answered. Lanes: frames by type as ticks (HELLO, FULL, PING, PONG, OFFLINE, LEGACY from top), grey where declared offline, the green line while known; incidents shaded by severity; election events as vertical marks.</p></section>")
+
+        // Tables.
+        page.add("<section id=\"tables\"><h2>Nodes</h2><table><thead><tr><th>address</th><th>name</th><th>first seen</th><th>last seen</th>")
+        for type in FrameType.allCases { page.add("<th>\(type.name)</th>") }
+        page.add("<th>state</th></tr></thead><tbody>")
+        for node in (report?.nodes ?? []).prefix(2000) {
+            page.add("<tr data-ip=\"\(node.ip)\"><td>\(node.ip)</td><td>\(escape(node.name.map { "\"\($0)\"" } ?? "-"))</td><td>\(node.firstSent.map(clock) ?? "-")</td><td>\(node.lastSent.map(clock) ?? "-")</td>")
+            for type in FrameType.allCases { page.add("<td>\(node.framesByType[type.index])</td>") }
+            page.add("<td>\(nodeState(node))\(node.timesDeclaredOffline > 0 ? " (declared offline \(node.timesDeclaredOffline)×)" : "")</td></tr>")
+        }
+        page.add("</tbody></table>")
+        if let count = report?.nodes.count, count > 2000 { page.add("<p class=\"more\">\(count - 2000) more nodes (--json lists them all).</p>") }
+        page.add("<h2>Registry history</h2><table><thead><tr><th>registry</th><th>from</th><th>until</th><th>FULLs</th></tr></thead><tbody>")
+        for reign in report?.history ?? [] {
+            page.add("<tr class=\"reign-row\" data-ip=\"\(reign.ip)\"><td>\(escape(nameOf(reign.ip)))</td><td>\(clock(reign.since))</td><td>\(reign.until.map(clock) ?? "the end")</td><td>\(reign.fulls)</td></tr>")
+        }
+        page.add("</tbody></table><h2>Counts</h2><ul class=\"counts\">")
+        page.add("<li>packets: \(summary.packetsRead) read, \(summary.packetsMatched) on the discovery port</li>")
+        page.add("<li>frames: " + FrameType.allCases.map { "\($0.name) \(summary.framesByType[$0.index])" }.joined(separator: ", ") + "</li>")
+        page.add("<li>malformed: " + escape(MalformationReason.allCases.filter { summary.malformedByReason[$0.index] > 0 }.map { "\($0) \(summary.malformedByReason[$0.index])" }.joined(separator: ", ")) + " (\(summary.malformed))</li>")
+        if let report { page.add("<li>events: " + report.eventCounts.filter { $0.count > 0 }.map { "\($0.kind.rawValue) \($0.count)" }.joined(separator: ", ") + "</li>") }
+        page.add("</ul></section><script>\(script)</script></body></html>\n")
+        return page.text
+    }
+
+    /// Writes the page to `path` through a temporary file in the same folder and a
+    /// rename, so that a reader never sees half a page. Returns errno on failure.
+    public static func write(_ text: String, to path: PathName) -> (code: Int32, step: String)? {
+        let temporary = PathName(bytes: path.bytes + Array(".tmp-\(getpid())".utf8))
+        let fd = temporary.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
+        guard fd >= 0 else { return (errno, "create") }
+        var copy = text
+        var failure: Int32? = nil
+        copy.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if n < 0 { if errno == EINTR { continue }; failure = errno; return }
+                offset += n
+            }
+        }
+        if failure == nil, fsync(fd) != 0, errno != EINVAL { failure = errno }
+        if close(fd) != 0, failure == nil { failure = errno }
+        if let failure {
+            _ = temporary.withCString { unlink($0) }
+            return (failure, "write")
+        }
+        let renamed = temporary.withCString { from in path.withCString { to in rename(from, to) } }
+        if renamed != 0 {
+            let code = errno
+            _ = temporary.withCString { unlink($0) }
+            return (code, "rename")
+        }
+        return nil
+    }
+
+    // MARK: Pieces
+
+    struct Page {
+        var text = ""
+        mutating func add(_ piece: String) { text += piece }
+    }
+
+    /// Text from the network for HTML text or a quoted attribute: controls and
+    /// invisible or reordering characters made visible (as on a terminal), then
+    /// `& < > " '` as entities, so that `</script>`, `<!--` and attribute break-outs
+    /// are inert text.
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        for scalar in terminalSafe(text, quoting: false).unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    static func clock(_ t: Timestamp) -> String {
+        var out: [UInt8] = []
+        t.writeTimeOfDay(to: &out)
+        return String(decoding: out.prefix(12), as: UTF8.self)
+    }
+
+    static func stamp(_ t: Timestamp) -> String { t.rfc3339 }
+
+    static func fmt(_ v: Double) -> String {
+        let r = (v * 10).rounded() / 10
+        return r == r.rounded() ? String(Int(r)) : String(r)
+    }
+
+    static func fmt3(_ v: Double) -> String {
+        let r = (v * 1000).rounded() / 1000
+        return String(r)
+    }
+
+    /// A colour per node: a hue from its address.
+    static func colour(_ ip: IPv4Address) -> String {
+        var h = ip.value &* 0x9E37_79B1
+        h ^= h >> 15
+        return "hsl(\(h % 360),60%,58%)"
+    }
+
+    /// Ticks of the time axis: about ten, at round seconds from the start.
+    static func axisTicks(span: Double) -> [(Double, String)] {
+        let steps: [Double] = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400]
+        let step = steps.first { span / $0 <= 12 } ?? 86400
+        var ticks: [(Double, String)] = []
+        var t = 0.0
+        while t <= span + 1e-9, ticks.count < 40 {
+            ticks.append((t, "+" + (step < 1 ? fmt3(t) : fmt(t)) + " s"))
+            t += step
+        }
+        return ticks
+    }
+
+    static let css = """
+    body{font:14px/1.4 system-ui,sans-serif;margin:16px 24px;color:#222;background:#fff}
+    h1{font-size:20px;margin:0}h2{font-size:16px;margin:18px 0 6px}
+    .read{margin:4px 0;color:#444}.live{color:#b50}
+    .diagnoses li{margin:6px 0}.diagnoses p{margin:2px 0 0;color:#333}.diagnoses a{color:inherit;text-decoration:none}
+    .sev{display:inline-block;min-width:60px;font-weight:bold;text-transform:uppercase;font-size:12px}
+    li.sev-error .sev{color:#c00}li.sev-warning .sev{color:#b60}li.sev-note .sev{color:#666}
+    .controls{margin:6px 0}.controls button{margin-right:4px}.hint{color:#777;font-size:12px;margin-right:10px}
+    .controls label{margin-right:8px;font-size:12px}
+    .tl{display:flex;border:1px solid #ccc}.labels{position:relative;width:240px;flex:none;margin-top:18px;border-right:1px solid #ccc}
+    .lab{position:absolute;left:4px;right:4px;height:22px;line-height:20px;font-size:12px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+    .lab.band{font-weight:bold;line-height:30px}
+    .plot{flex:1;min-width:0;overflow:hidden;cursor:grab}.plot svg{display:block;width:100%}
+    #axis{height:18px}#axis text{font-size:10px;fill:#555}#axis line{stroke:#999}
+    .lanebg{fill:#f6f6f6}.live{fill:#6b6}.offline{fill:#999;fill-opacity:.45}
+    .reign{stroke:#fff;stroke-width:.5}
+    .ticks.t-HELLO rect{fill:#2a2}.ticks.t-FULL rect{fill:#27c}.ticks.t-PING rect{fill:#888}.ticks.t-PONG rect{fill:#bbb}.ticks.t-OFFLINE rect{fill:#d22}.ticks.t-LEGACY rect{fill:#e80}
+    label.t-HELLO{color:#2a2}label.t-FULL{color:#27c}label.t-PING{color:#666}label.t-PONG{color:#999}label.t-OFFLINE{color:#d22}label.t-LEGACY{color:#e80}
+    .incident{fill-opacity:.18}.incident.sev-error{fill:#d00}.incident.sev-warning{fill:#e90}.incident.sev-note{fill:#888}
+    .incident:target{fill-opacity:.45;stroke:#000}
+    .marker{stroke:#000;stroke-width:1.5}.k-registry-silent{stroke:#d00}.k-registry-conflict,.k-registry-unexpected{stroke:#c60}.k-node-declared-offline{stroke:#a00;stroke-width:1}.k-node-returned{stroke:#080}
+    .more,.legend{color:#666;font-size:12px}
+    table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left}
+    .hidden-type{display:none}
+    """
+
+    /// Zoom (wheel, buttons), pan (drag) and filtering by frame type. Reads only the
+    /// page's own attributes; no data from the network is in it.
+    static let script = """
+    (function(){
+    var chart=document.getElementById('chart'),axis=document.getElementById('axis');if(!chart)return;
+    var W=\(width),x0=0,w=W,start=parseFloat(axis.getAttribute('data-start')),span=parseFloat(axis.getAttribute('data-span'));
+    var H=chart.viewBox.baseVal.height;
+    function label(t){var s=t*span/W;return '+'+(w*span/W<1?s.toFixed(3):s.toFixed(w*span/W<20?1:0))+' s';}
+    function drawAxis(){while(axis.firstChild)axis.removeChild(axis.firstChild);var n=10,step=w/n;
+    for(var i=0;i<=n;i++){var t=x0+i*step,px=i*W/n;var l=document.createElementNS('http://www.w3.org/2000/svg','line');
+    l.setAttribute('x1',px);l.setAttribute('x2',px);l.setAttribute('y1',12);l.setAttribute('y2',18);l.setAttribute('vector-effect','non-scaling-stroke');axis.appendChild(l);
+    var tx=document.createElementNS('http://www.w3.org/2000/svg','text');tx.setAttribute('x',px+2);tx.setAttribute('y',10);tx.textContent=label(t);axis.appendChild(tx);}}
+    function apply(){if(w>W)w=W;if(w<W/5000)w=W/5000;if(x0<0)x0=0;if(x0+w>W)x0=W-w;chart.setAttribute('viewBox',x0+' 0 '+w+' '+H);drawAxis();}
+    function zoom(f,c){var at=x0+(c===undefined?0.5:c)*w;w=w*f;x0=at-(c===undefined?0.5:c)*w;apply();}
+    document.querySelectorAll('[data-zoom]').forEach(function(b){b.addEventListener('click',function(){var z=b.getAttribute('data-zoom');if(z==='in')zoom(0.5);else if(z==='out')zoom(2);else{x0=0;w=W;apply();}});});
+    chart.addEventListener('wheel',function(e){e.preventDefault();var r=chart.getBoundingClientRect();zoom(e.deltaY<0?0.8:1.25,(e.clientX-r.left)/r.width);},{passive:false});
+    var drag=null;chart.addEventListener('mousedown',function(e){drag={x:e.clientX,x0:x0};});
+    window.addEventListener('mousemove',function(e){if(!drag)return;var r=chart.getBoundingClientRect();x0=drag.x0-(e.clientX-drag.x)/r.width*w;apply();});
+    window.addEventListener('mouseup',function(){drag=null;});
+    document.querySelectorAll('input[data-type]').forEach(function(c){c.addEventListener('change',function(){document.querySelectorAll('g.ticks.t-'+c.getAttribute('data-type')).forEach(function(g){g.classList.toggle('hidden-type',!c.checked);});});});
+    document.querySelectorAll('.diagnoses a').forEach(function(a){a.addEventListener('click',function(){var r=document.getElementById(a.getAttribute('href').slice(1));if(!r)return;var rx=parseFloat(r.getAttribute('x')),rw=parseFloat(r.getAttribute('width'));w=Math.min(W,Math.max(rw*3,W/200));x0=rx-(w-rw)/2;apply();});});
+    drawAxis();
+    })();
+    """
+}

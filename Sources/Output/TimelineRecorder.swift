@@ -1,0 +1,149 @@
+import Analyzer
+import DiscoveryCodec
+import WireBytes
+
+/// What the page (`--html`) needs of the records as they pass, in bounded memory
+/// and O(1) work per packet: each node's frames counted into time bins by type,
+/// its offline spans, and the election events as markers. The page is drawn from
+/// this and the summary, never from a copy of the frames.
+public final class TimelineRecorder: RecordWriter {
+    /// One node's lane.
+    struct Lane {
+        var ip: IPv4Address
+        var frames = 0
+        /// Counts per bin and frame type (`FrameType.index`), `bins × 6`.
+        var bins: [UInt32]
+        /// Spans declared offline: start, and end when it came back.
+        var offline: [(since: Timestamp, until: Timestamp?)] = []
+    }
+
+    /// A marker on the timeline: an election event.
+    struct Marker {
+        var time: Timestamp
+        var packet: Int?
+        var kind: ElectionEventKind
+        var ip: IPv4Address?
+        var text: String
+    }
+
+    static let binCount = 600
+    static let maxLanes = 1024
+    static let maxMarkers = 3000
+    static let maxOfflineSpans = 32
+
+    var lanes: [Lane] = []
+    var laneOf: [UInt32: Int] = [:]
+    /// Frames of nodes beyond `maxLanes`: counted, not drawn.
+    public private(set) var framesWithoutLane = 0
+    var markers: [Marker] = []
+    public private(set) var markersDropped = 0
+    /// The first frame's time; bins are `binWidth` nanoseconds from it (doubled as needed).
+    var start: Timestamp?
+    var last: Timestamp?
+    var binWidth: Int64 = 10_000_000
+    var frames = 0
+    var malformed = 0
+    /// Names for the markers' text.
+    public var nameOf: (IPv4Address) -> Name? = { _ in nil }
+    private let describer = TextWriter(stream: OutputStream(descriptor: -1), quiet: true)
+
+    public init() {
+        markers.reserveCapacity(256)
+        describer.nameOf = { [unowned self] in self.nameOf($0) }
+    }
+
+    // MARK: Records
+
+    public func write(_ record: FrameRecord) {
+        guard let ip = record.endpoints.source.ipv4 else { return }
+        frames += 1
+        let time = record.origin.time
+        if start == nil { start = time }
+        if last == nil || time > last! { last = time }
+        guard let lane = lane(for: ip) else {
+            framesWithoutLane += 1
+            return
+        }
+        var bin = Int((time.totalNanoseconds - start!.totalNanoseconds) / binWidth)
+        while bin >= TimelineRecorder.binCount {
+            coarsen()
+            bin = Int((time.totalNanoseconds - start!.totalNanoseconds) / binWidth)
+        }
+        lanes[lane].frames += 1
+        lanes[lane].bins[max(0, bin) * 6 + record.frame.type.index] &+= 1
+    }
+
+    public func write(_ record: MalformedRecord) { malformed += 1 }
+
+    public func write(_ event: ElectionEvent) {
+        switch event.detail {
+        case let .nodeDeclaredOffline(ip, _):
+            if let lane = lane(for: ip) {
+                if lanes[lane].offline.last.map({ $0.until != nil }) ?? true {
+                    if lanes[lane].offline.count < TimelineRecorder.maxOfflineSpans {
+                        lanes[lane].offline.append((event.time, nil))
+                    }
+                }
+            }
+        case let .nodeReturned(ip):
+            if let lane = laneOf[ip.value], let open = lanes[lane].offline.indices.last, lanes[lane].offline[open].until == nil {
+                lanes[lane].offline[open].until = event.time
+            }
+        default: break
+        }
+        // A marker for what tells the story: not every node-seen or peers-changed.
+        switch event.kind {
+        case .registryElected, .registryChanged, .registryConflict, .registryUnexpected, .registrySilent,
+             .nodeDeclaredOffline, .nodeReturned, .nodeRenamed:
+            guard markers.count < TimelineRecorder.maxMarkers else {
+                markersDropped += 1
+                return
+            }
+            markers.append(Marker(time: event.time, packet: event.origin?.number, kind: event.kind,
+                                  ip: describer.primaryAddress(event), text: describer.describe(event)))
+        default: break
+        }
+    }
+
+    public func write(_ summary: Summary) {}
+    public func flush() {}
+
+    /// The node's lane, made when there is room (a lane of a node that sent one frame
+    /// gives way to a new node once all are taken).
+    func lane(for ip: IPv4Address) -> Int? {
+        if let lane = laneOf[ip.value] { return lane }
+        if lanes.count < TimelineRecorder.maxLanes {
+            lanes.append(Lane(ip: ip, bins: [UInt32](repeating: 0, count: TimelineRecorder.binCount * 6)))
+            laneOf[ip.value] = lanes.count - 1
+            return lanes.count - 1
+        }
+        return nil
+    }
+
+    /// Halves the resolution: bins twice as wide, so the span fits again.
+    func coarsen() {
+        for k in lanes.indices {
+            for b in 0..<(TimelineRecorder.binCount / 2) {
+                for t in 0..<6 {
+                    lanes[k].bins[b * 6 + t] = lanes[k].bins[2 * b * 6 + t] &+ lanes[k].bins[(2 * b + 1) * 6 + t]
+                }
+            }
+            for i in (TimelineRecorder.binCount / 2 * 6)..<(TimelineRecorder.binCount * 6) { lanes[k].bins[i] = 0 }
+        }
+        binWidth *= 2
+    }
+}
+
+/// Hands every record to several writers: the output the user reads and the page
+/// being recorded are siblings fed by the same records.
+public final class RecordFanout: RecordWriter {
+    let writers: [RecordWriter]
+
+    public init(_ writers: [RecordWriter]) { self.writers = writers }
+
+    public func write(_ record: FrameRecord) { for writer in writers { writer.write(record) } }
+    public func write(_ record: MalformedRecord) { for writer in writers { writer.write(record) } }
+    public func write(_ event: ElectionEvent) { for writer in writers { writer.write(event) } }
+    public func write(_ summary: Summary) { for writer in writers { writer.write(summary) } }
+    public func flush() { for writer in writers { writer.flush() } }
+}
