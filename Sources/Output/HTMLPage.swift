@@ -14,7 +14,7 @@ public enum HTMLPage {
     /// Lanes drawn at most; the rest are counted in one line.
     static let maxDrawnLanes = 300
     /// Rectangles of frame ticks at most, over all lanes (the page stays a few MB).
-    static let tickBudget = 40_000
+    static let tickBudget = 24_000
     static let width = 1200.0
     static let laneHeight = 22.0
     static let bandHeight = 30.0
@@ -116,7 +116,9 @@ public enum HTMLPage {
             page.add("</g>")
         }
         // Frame ticks, binned; fewer columns when there are many lanes.
-        let columns = max(50, min(TimelineRecorder.binCount, tickBudget / max(1, drawn.count * 2)))
+        let columns = max(30, min(TimelineRecorder.binCount, tickBudget / max(1, drawn.count * 4)))
+        // A tooltip per tick only while they are few (the page stays small).
+        let tickTitles = columns * drawn.count <= 6000
         let group = max(1, (TimelineRecorder.binCount + columns - 1) / columns)
         let binSeconds = Double(recorder.binWidth) / 1e9 * Double(group)
         for type in FrameType.allCases {
@@ -133,7 +135,11 @@ public enum HTMLPage {
                         let t0 = Double(b) * Double(recorder.binWidth) / 1e9
                         let px = t0 / span * width
                         let w = max(1, binSeconds / span * width)
-                        page.add("<rect x=\"\(fmt(px))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"2.4\"><title>\(count) \(type.name) from \(lane.ip) near +\(fmt3(t0)) s</title></rect>")
+                        if tickTitles {
+                            page.add("<rect x=\"\(fmt(px))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"2.4\"><title>\(count) \(type.name) from \(lane.ip) near +\(fmt3(t0)) s</title></rect>")
+                        } else {
+                            page.add("<rect x=\"\(fmt(px))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"2.4\"/>")
+                        }
                     }
                     b += group
                 }

@@ -33,6 +33,9 @@ public final class TimelineRecorder: RecordWriter {
 
     var lanes: [Lane] = []
     var laneOf: [UInt32: Int] = [:]
+    /// The last sender's lane (a registry's FULLs and a storm come in runs).
+    private var cachedIP: UInt32 = 0
+    private var cachedLane = -1
     /// Frames of nodes beyond `maxLanes`: counted, not drawn.
     public private(set) var framesWithoutLane = 0
     var markers: [Marker] = []
@@ -111,7 +114,12 @@ public final class TimelineRecorder: RecordWriter {
     /// The node's lane, made when there is room (a lane of a node that sent one frame
     /// gives way to a new node once all are taken).
     func lane(for ip: IPv4Address) -> Int? {
-        if let lane = laneOf[ip.value] { return lane }
+        if ip.value == cachedIP, cachedLane >= 0 { return cachedLane }
+        if let lane = laneOf[ip.value] {
+            cachedIP = ip.value
+            cachedLane = lane
+            return lane
+        }
         if lanes.count < TimelineRecorder.maxLanes {
             lanes.append(Lane(ip: ip, bins: [UInt32](repeating: 0, count: TimelineRecorder.binCount * 6)))
             laneOf[ip.value] = lanes.count - 1

@@ -297,6 +297,33 @@ struct LiveCaptureTests {
         }
     }
 
+    @Test("--html while live: the page is rewritten every few seconds (whole, by rename) and reloads itself; the last one at exit")
+    func livePage() throws {
+        try withTestNetwork { net in
+            let folder = Paths.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let page = folder.appendingPathComponent("watch.html").path
+            let capture = try net.start(in: .capture, peersniff, ["-i", net.captureInterface, "--json", "--html", page, "--duration", "8"])
+            try net.waitUntilCapturing(capture)
+            try net.send("all")
+            // Within two rewrites the page holds the sender's lane, and asks to be reloaded.
+            var live = ""
+            for _ in 0..<70 {
+                live = (try? String(contentsOfFile: page, encoding: .utf8)) ?? ""
+                if live.contains("data-ip=\"\(Self.sender)\"") { break }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            #expect(live.contains("data-ip=\"\(Self.sender)\""), "the live page shows the sender's lane")
+            #expect(live.contains("http-equiv=\"refresh\""), "the live page reloads itself")
+            #expect(live.hasSuffix("</html>\n"), "a whole page, never half of one")
+            let run = net.awaitExit(capture, within: 9, "--duration 8")
+            #expect(run.status == 0, "stderr: \(run.stderr)")
+            let last = try String(contentsOfFile: page, encoding: .utf8)
+            #expect(last.contains("data-ip=\"\(Self.sender)\"") && last.hasSuffix("</html>\n"))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["watch.html"], "no temporary file left")
+        }
+    }
+
     @Test("-c 3 stops after the third datagram")
     func countStops() throws {
         try withTestNetwork { net in
