@@ -58,7 +58,7 @@ public enum HTMLPage {
         let byFrames = recorder.lanes.indices.sorted { recorder.lanes[$0].frames > recorder.lanes[$1].frames }
         let drawn = byFrames.prefix(maxDrawnLanes).sorted { recorder.lanes[$0].ip < recorder.lanes[$1].ip }
         // Nodes only listed in FULLs have no frames and no lane of the recorder: they get one too.
-        let listedOnly = (report?.nodes ?? []).filter { recorder.laneOf[$0.ip.value] == nil }.prefix(max(0, maxDrawnLanes - drawn.count))
+        let listedOnly = (report?.nodes ?? []).filter { recorder.laneIndex($0.ip) == nil }.prefix(max(0, maxDrawnLanes - drawn.count))
         var laneIPs = drawn.map { recorder.lanes[$0].ip } + listedOnly.map(\.ip)
         laneIPs.sort()
         let laneRow = Dictionary(uniqueKeysWithValues: laneIPs.enumerated().map { ($1.value, $0) })
@@ -107,7 +107,7 @@ public enum HTMLPage {
             if let node = nodeByIP[ip.value], let first = node.firstSent ?? node.firstListed {
                 page.add("<rect class=\"live\" x=\"\(fmt(x(first)))\" y=\"\(fmt(y + laneHeight - 5))\" width=\"\(fmt(max(0.5, width - x(first))))\" height=\"3\"><title>\(escape(nameOf(ip))) known from \(clock(first))</title></rect>")
             }
-            if let lane = recorder.laneOf[ip.value].map({ recorder.lanes[$0] }) {
+            if let lane = recorder.laneIndex(ip).map({ recorder.lanes[$0] }) {
                 for span in lane.offline {
                     let x0 = x(span.since), x1 = x(span.until ?? end)
                     page.add("<rect class=\"offline\" x=\"\(fmt(x0))\" y=\"\(fmt(y))\" width=\"\(fmt(max(0.5, x1 - x0)))\" height=\"\(fmt(laneHeight - 2))\"><title>declared offline \(clock(span.since))\(span.until.map { " until it came back at " + clock($0) } ?? " and never came back")</title></rect>")
@@ -130,7 +130,7 @@ public enum HTMLPage {
                 var b = 0
                 while b < TimelineRecorder.binCount {
                     var count: UInt32 = 0
-                    for k in b..<min(b + group, TimelineRecorder.binCount) { count &+= lane.bins[k * 6 + type.index] }
+                    for k in b..<min(b + group, TimelineRecorder.binCount) { count &+= recorder.count(lane: index, bin: k, type: type.index) }
                     if count > 0 {
                         let t0 = Double(b) * Double(recorder.binWidth) / 1e9
                         let px = t0 / span * width
@@ -221,7 +221,6 @@ public enum HTMLPage {
                 offset += n
             }
         }
-        if failure == nil, fsync(fd) != 0, errno != EINVAL { failure = errno }
         if close(fd) != 0, failure == nil { failure = errno }
         if let failure {
             _ = temporary.withCString { unlink($0) }
@@ -248,18 +247,23 @@ public enum HTMLPage {
     /// `& < > " '` as entities, so that `</script>`, `<!--` and attribute break-outs
     /// are inert text.
     public static func escape(_ text: String) -> String {
-        var out = ""
-        for scalar in terminalSafe(text, quoting: false).unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(scalar)
+        // Controls and non-ASCII go through the terminal's escaping first (rare: names).
+        var plain = true
+        for byte in text.utf8 where byte < 0x20 || byte >= 0x7F { plain = false; break }
+        let source = plain ? text : terminalSafe(text, quoting: false)
+        var out: [UInt8] = []
+        out.reserveCapacity(source.utf8.count + 8)
+        for byte in source.utf8 {
+            switch byte {
+            case UInt8(ascii: "&"): out += Array("&amp;".utf8)
+            case UInt8(ascii: "<"): out += Array("&lt;".utf8)
+            case UInt8(ascii: ">"): out += Array("&gt;".utf8)
+            case UInt8(ascii: "\""): out += Array("&quot;".utf8)
+            case UInt8(ascii: "'"): out += Array("&#39;".utf8)
+            default: out.append(byte)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func clock(_ t: Timestamp) -> String {

@@ -11,8 +11,6 @@ public final class TimelineRecorder: RecordWriter {
     struct Lane {
         var ip: IPv4Address
         var frames = 0
-        /// Counts per bin and frame type (`FrameType.index`), `bins × 6`.
-        var bins: [UInt32]
         /// Spans declared offline: start, and end when it came back.
         var offline: [(since: Timestamp, until: Timestamp?)] = []
     }
@@ -32,10 +30,19 @@ public final class TimelineRecorder: RecordWriter {
     static let maxOfflineSpans = 32
 
     var lanes: [Lane] = []
-    var laneOf: [UInt32: Int] = [:]
+    /// Counts per lane, bin and frame type (`FrameType.index`): `laneStride` a lane, in one buffer.
+    var counts: [UInt32] = []
+    static let laneStride = binCount * 6
+    /// Lanes by address: open addressing over 4096 slots, hashed with one multiplication
+    /// (at most 1024 lanes, so probes stay short).
+    private var slotKeys = [UInt32](repeating: 0, count: 4096)
+    private var slotLanes = [Int32](repeating: -1, count: 4096)
     /// The last sender's lane (a registry's FULLs and a storm come in runs).
     private var cachedIP: UInt32 = 0
     private var cachedLane = -1
+    /// The count of frames of `type` in `bin` of the lane.
+    func count(lane: Int, bin: Int, type: Int) -> UInt32 { counts[lane * TimelineRecorder.laneStride + bin * 6 + type] }
+
     /// Frames of nodes beyond `maxLanes`: counted, not drawn.
     public private(set) var framesWithoutLane = 0
     var markers: [Marker] = []
@@ -73,7 +80,7 @@ public final class TimelineRecorder: RecordWriter {
             bin = Int((time.totalNanoseconds - start!.totalNanoseconds) / binWidth)
         }
         lanes[lane].frames += 1
-        lanes[lane].bins[max(0, bin) * 6 + record.frame.type.index] &+= 1
+        counts[lane * TimelineRecorder.laneStride + max(0, bin) * 6 + record.frame.type.index] &+= 1
     }
 
     public func write(_ record: MalformedRecord) { malformed += 1 }
@@ -89,7 +96,7 @@ public final class TimelineRecorder: RecordWriter {
                 }
             }
         case let .nodeReturned(ip):
-            if let lane = laneOf[ip.value], let open = lanes[lane].offline.indices.last, lanes[lane].offline[open].until == nil {
+            if let lane = laneIndex(ip), let open = lanes[lane].offline.indices.last, lanes[lane].offline[open].until == nil {
                 lanes[lane].offline[open].until = event.time
             }
         default: break
@@ -115,15 +122,29 @@ public final class TimelineRecorder: RecordWriter {
     /// gives way to a new node once all are taken).
     func lane(for ip: IPv4Address) -> Int? {
         if ip.value == cachedIP, cachedLane >= 0 { return cachedLane }
-        if let lane = laneOf[ip.value] {
-            cachedIP = ip.value
-            cachedLane = lane
-            return lane
+        var slot = Int((ip.value &* 0x9E37_79B1) >> 20)
+        while slotLanes[slot] >= 0 {
+            if slotKeys[slot] == ip.value {
+                cachedIP = ip.value
+                cachedLane = Int(slotLanes[slot])
+                return cachedLane
+            }
+            slot = (slot + 1) & 4095
         }
-        if lanes.count < TimelineRecorder.maxLanes {
-            lanes.append(Lane(ip: ip, bins: [UInt32](repeating: 0, count: TimelineRecorder.binCount * 6)))
-            laneOf[ip.value] = lanes.count - 1
-            return lanes.count - 1
+        guard lanes.count < TimelineRecorder.maxLanes else { return nil }
+        lanes.append(Lane(ip: ip))
+        counts.append(contentsOf: repeatElement(0, count: TimelineRecorder.laneStride))
+        slotKeys[slot] = ip.value
+        slotLanes[slot] = Int32(lanes.count - 1)
+        return lanes.count - 1
+    }
+
+    /// The lane of `ip`, if it has one.
+    func laneIndex(_ ip: IPv4Address) -> Int? {
+        var slot = Int((ip.value &* 0x9E37_79B1) >> 20)
+        while slotLanes[slot] >= 0 {
+            if slotKeys[slot] == ip.value { return Int(slotLanes[slot]) }
+            slot = (slot + 1) & 4095
         }
         return nil
     }
@@ -131,27 +152,44 @@ public final class TimelineRecorder: RecordWriter {
     /// Halves the resolution: bins twice as wide, so the span fits again.
     func coarsen() {
         for k in lanes.indices {
+            let base = k * TimelineRecorder.laneStride
             for b in 0..<(TimelineRecorder.binCount / 2) {
                 for t in 0..<6 {
-                    lanes[k].bins[b * 6 + t] = lanes[k].bins[2 * b * 6 + t] &+ lanes[k].bins[(2 * b + 1) * 6 + t]
+                    counts[base + b * 6 + t] = counts[base + 2 * b * 6 + t] &+ counts[base + (2 * b + 1) * 6 + t]
                 }
             }
-            for i in (TimelineRecorder.binCount / 2 * 6)..<(TimelineRecorder.binCount * 6) { lanes[k].bins[i] = 0 }
+            for i in (TimelineRecorder.binCount / 2 * 6)..<TimelineRecorder.laneStride { counts[base + i] = 0 }
         }
         binWidth *= 2
     }
 }
 
-/// Hands every record to several writers: the output the user reads and the page
-/// being recorded are siblings fed by the same records.
+/// Hands every record to the output the user reads and to the page's recorder:
+/// siblings fed by the same records (two fixed writers, no array to walk per record).
 public final class RecordFanout: RecordWriter {
-    let writers: [RecordWriter]
+    let primary: RecordWriter
+    let recorder: TimelineRecorder
 
-    public init(_ writers: [RecordWriter]) { self.writers = writers }
+    public init(_ primary: RecordWriter, _ recorder: TimelineRecorder) {
+        self.primary = primary
+        self.recorder = recorder
+    }
 
-    public func write(_ record: FrameRecord) { for writer in writers { writer.write(record) } }
-    public func write(_ record: MalformedRecord) { for writer in writers { writer.write(record) } }
-    public func write(_ event: ElectionEvent) { for writer in writers { writer.write(event) } }
-    public func write(_ summary: Summary) { for writer in writers { writer.write(summary) } }
-    public func flush() { for writer in writers { writer.flush() } }
+    public func write(_ record: FrameRecord) {
+        primary.write(record)
+        recorder.write(record)
+    }
+
+    public func write(_ record: MalformedRecord) {
+        primary.write(record)
+        recorder.write(record)
+    }
+
+    public func write(_ event: ElectionEvent) {
+        primary.write(event)
+        recorder.write(event)
+    }
+
+    public func write(_ summary: Summary) { primary.write(summary) }
+    public func flush() { primary.flush() }
 }

@@ -154,7 +154,7 @@ struct Peersniff: ParsableCommand {
         if html != nil {
             recorder = TimelineRecorder()
             recorder!.nameOf = { analyzer.nodes[$0]?.name }
-            activeWriter = RecordFanout([activeWriter, recorder!])
+            activeWriter = RecordFanout(activeWriter, recorder!)
         }
         let htmlPath = html.map(commandLinePath)
         let source = interface.map { "interface \($0)" } ?? read.map { $0 == "-" ? "standard input" : commandLinePath($0).display }.joined(separator: ", ")
