@@ -88,6 +88,18 @@ public final class PcapHandle {
         return PcapHandle(pointer: handle, name: path.isStandardStream ? "-" : path.display, precision: precision)
     }
 
+    /// The libpcap in use, as it names itself ("libpcap version 1.10.3 (with TPACKET_V3)").
+    public static var libraryVersion: String { String(cString: pcap_lib_version()) }
+
+    /// A file being read: how far into it (bytes), and its size when it is a regular
+    /// file (nil for a pipe, a FIFO or a socket, whose size is not known).
+    public var fileProgress: (position: Int, size: Int?)? {
+        guard let file = pcap_file(pointer) else { return nil }
+        var info = stat()
+        let size: Int? = fstat(fileno(file), &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil
+        return (max(0, ftell(file)), size)
+    }
+
     /// libpcap's DLT_ value.
     public var linkType: Int32 { pcap_datalink(pointer) }
     public var snapLength: Int32 { pcap_snapshot(pointer) }

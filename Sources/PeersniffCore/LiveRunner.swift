@@ -87,6 +87,10 @@ public struct LiveRunner {
                     break
                 }
                 pipeline.tick(now, source: state)
+                if statusRequested != 0, StatusSignal.take() {
+                    let stats = handle.statistics()
+                    writeStandardError(pipeline.statusLine(read: number, kernel: stats.map { ($0.received, $0.dropped) }))
+                }
                 onTick(now)
                 pipeline.flushOutput()
             }

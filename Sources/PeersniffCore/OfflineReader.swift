@@ -48,6 +48,8 @@ final class FileInput {
 public struct OfflineReader {
     public let paths: [PathName]
     public let options: Options
+    /// A progress line on standard error (the caller decides when it is wanted).
+    public var progress: ProgressLine?
 
     public init(paths: [PathName], options: Options) {
         self.paths = paths
@@ -98,6 +100,24 @@ public struct OfflineReader {
 
         var read = 0
         let count: (Int) -> Void = { read += $0 }
+        // The progress line, when the inputs' sizes are known; checked every 4096 packets.
+        let sized = progress != nil && inputs.allSatisfy { $0.handle.fileProgress?.size != nil }
+        let total = sized ? inputs.reduce(0) { $0 + ($1.handle.fileProgress?.size ?? 0) } : 0
+        var sinceCheck = 0
+        @inline(__always) func between() {
+            if statusRequested != 0, StatusSignal.take() {
+                progress?.finish()
+                writeStandardError(pipeline.statusLine(read: read))
+            }
+            guard sized else { return }
+            sinceCheck += 1
+            if sinceCheck >= 4096 {
+                sinceCheck = 0
+                let position = inputs.reduce(0) { $0 + ($1.handle.fileProgress?.position ?? 0) }
+                progress?.update(position: position, size: total, packets: read)
+            }
+        }
+        defer { progress?.finish() }
         let consumer = pipeline.consumer
         let passing: (Timestamp) -> Void = { consumer?.clock($0) }
         if inputs.count == 1 {
@@ -106,6 +126,7 @@ public struct OfflineReader {
                 input.advance(summary: count, passing: passing)
                 guard let packet = input.current else { break }
                 pipeline.process(packet, number: input.read, source: input.state)
+                between()
             }
         } else {
             for input in inputs { input.advance(summary: count, passing: passing) }
@@ -119,6 +140,7 @@ public struct OfflineReader {
                 guard let input = next, let packet = input.current else { break }
                 pipeline.process(packet, number: input.read, source: input.state)
                 input.advance(summary: count, passing: passing)
+                between()
             }
         }
         if !pipeline.limitReached {

@@ -15,9 +15,10 @@ struct Peersniff: ParsableCommand {
         abstract: "Watch the pinball boards' UDP discovery protocol: decode every frame, reconstruct the registry election.",
         discussion: """
             Reads pcap/pcapng files (-r) or, as root, watches an interface (-i). peersniff only listens: it never transmits.
-            Exit status: 0 done, 1 input unreadable or capture not started, 2 usage error.
+            Exit status: 0 done; 1 input unreadable, capture not started, or an output failed; 2 usage error; \
+            3 --fail-on matched (malformed: a malformed datagram; anomaly: a diagnosis of severity warning or error).
             """,
-        version: peersniffVersion)
+        version: versionText)
 
     @Option(name: .customShort("r"), help: ArgumentHelp("Read a pcap or pcapng file; '-' reads standard input. Repeat to merge several files by timestamp.", valueName: "file"))
     var read: [String] = []
@@ -161,11 +162,12 @@ struct Peersniff: ParsableCommand {
         let pipeline = Pipeline(options: options, writer: activeWriter)
         pipeline.failures = failures
         let election = ElectionBridge(analyzer: analyzer, writer: activeWriter, port: port)
-        if getenv("PEERSNIFF_NO_ANALYZER") == nil { pipeline.consumer = election }
+        pipeline.consumer = election
         liveView?.diagnosis = election.diagnosis
         textWriter?.nameOf = { analyzer.nodes[$0]?.name }
         reportWriter?.nameOf = { analyzer.nodes[$0]?.name }
         var errors: [String] = []
+        StatusSignal.install()
         do {
             if let interface {
                 var runner = LiveRunner(interface: interface, options: options, duration: duration, dropTo: user)
@@ -186,7 +188,11 @@ struct Peersniff: ParsableCommand {
                 }
                 if let failure = try runner.run(pipeline: pipeline) { errors.append(failure) }
             } else {
-                errors = try OfflineReader(paths: read.map(commandLinePath), options: options).run(pipeline: pipeline)
+                var reader = OfflineReader(paths: read.map(commandLinePath), options: options)
+                // Progress on a terminal's stderr, when stdout does not stream records to it
+                // (-q, --malformed, or output redirected), and never with --json.
+                if isatty(2) != 0, !json, quiet || malformed || isatty(1) == 0 { reader.progress = ProgressLine() }
+                errors = try reader.run(pipeline: pipeline)
             }
         } catch {
             stream.flush()
@@ -258,6 +264,9 @@ struct Peersniff: ParsableCommand {
 }
 
 let peersniffVersion = "0.1.0"
+
+/// `--version`: peersniff's, and the libpcap it runs with.
+let versionText = "peersniff \(peersniffVersion)\n\(PcapHandle.libraryVersion)"
 
 /// A file name from the command line as the bytes the user gave: the argument
 /// parser sees arguments decoded as UTF-8 (a byte that is not becomes U+FFFD), so the
