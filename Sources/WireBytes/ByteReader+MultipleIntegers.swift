@@ -5,12 +5,12 @@
 extension ByteReader {
     /// 2 integers from the cursor, checked once for all of them; the cursor moves past
     /// them. Nil, and the cursor unmoved, if their bytes are not all there.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readMultipleIntegers<T1: FixedWidthInteger, T2: FixedWidthInteger>(
         endianness: Endianness = .big, as: (T1, T2).Type = (T1, T2).self
     ) -> (T1, T2)? {
         let size = MemoryLayout<T1>.size &+ MemoryLayout<T2>.size
-        guard has(size, at: readerIndex) else { return nil }
+        guard hasReadable(size) else { return nil }
         // Every load below is covered by the guard.
         var at = readerIndex
         let v1 = load(uncheckedAt: at, endianness: endianness, as: T1.self)
@@ -22,12 +22,12 @@ extension ByteReader {
 
     /// 3 integers from the cursor, checked once for all of them; the cursor moves past
     /// them. Nil, and the cursor unmoved, if their bytes are not all there.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readMultipleIntegers<T1: FixedWidthInteger, T2: FixedWidthInteger, T3: FixedWidthInteger>(
         endianness: Endianness = .big, as: (T1, T2, T3).Type = (T1, T2, T3).self
     ) -> (T1, T2, T3)? {
         let size = MemoryLayout<T1>.size &+ MemoryLayout<T2>.size &+ MemoryLayout<T3>.size
-        guard has(size, at: readerIndex) else { return nil }
+        guard hasReadable(size) else { return nil }
         // Every load below is covered by the guard.
         var at = readerIndex
         let v1 = load(uncheckedAt: at, endianness: endianness, as: T1.self)
@@ -41,12 +41,12 @@ extension ByteReader {
 
     /// 4 integers from the cursor, checked once for all of them; the cursor moves past
     /// them. Nil, and the cursor unmoved, if their bytes are not all there.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readMultipleIntegers<T1: FixedWidthInteger, T2: FixedWidthInteger, T3: FixedWidthInteger, T4: FixedWidthInteger>(
         endianness: Endianness = .big, as: (T1, T2, T3, T4).Type = (T1, T2, T3, T4).self
     ) -> (T1, T2, T3, T4)? {
         let size = MemoryLayout<T1>.size &+ MemoryLayout<T2>.size &+ MemoryLayout<T3>.size &+ MemoryLayout<T4>.size
-        guard has(size, at: readerIndex) else { return nil }
+        guard hasReadable(size) else { return nil }
         // Every load below is covered by the guard.
         var at = readerIndex
         let v1 = load(uncheckedAt: at, endianness: endianness, as: T1.self)
@@ -62,12 +62,12 @@ extension ByteReader {
 
     /// 5 integers from the cursor, checked once for all of them; the cursor moves past
     /// them. Nil, and the cursor unmoved, if their bytes are not all there.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readMultipleIntegers<T1: FixedWidthInteger, T2: FixedWidthInteger, T3: FixedWidthInteger, T4: FixedWidthInteger, T5: FixedWidthInteger>(
         endianness: Endianness = .big, as: (T1, T2, T3, T4, T5).Type = (T1, T2, T3, T4, T5).self
     ) -> (T1, T2, T3, T4, T5)? {
         let size = MemoryLayout<T1>.size &+ MemoryLayout<T2>.size &+ MemoryLayout<T3>.size &+ MemoryLayout<T4>.size &+ MemoryLayout<T5>.size
-        guard has(size, at: readerIndex) else { return nil }
+        guard hasReadable(size) else { return nil }
         // Every load below is covered by the guard.
         var at = readerIndex
         let v1 = load(uncheckedAt: at, endianness: endianness, as: T1.self)
@@ -85,12 +85,12 @@ extension ByteReader {
 
     /// 6 integers from the cursor, checked once for all of them; the cursor moves past
     /// them. Nil, and the cursor unmoved, if their bytes are not all there.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readMultipleIntegers<T1: FixedWidthInteger, T2: FixedWidthInteger, T3: FixedWidthInteger, T4: FixedWidthInteger, T5: FixedWidthInteger, T6: FixedWidthInteger>(
         endianness: Endianness = .big, as: (T1, T2, T3, T4, T5, T6).Type = (T1, T2, T3, T4, T5, T6).self
     ) -> (T1, T2, T3, T4, T5, T6)? {
         let size = MemoryLayout<T1>.size &+ MemoryLayout<T2>.size &+ MemoryLayout<T3>.size &+ MemoryLayout<T4>.size &+ MemoryLayout<T5>.size &+ MemoryLayout<T6>.size
-        guard has(size, at: readerIndex) else { return nil }
+        guard hasReadable(size) else { return nil }
         // Every load below is covered by the guard.
         var at = readerIndex
         let v1 = load(uncheckedAt: at, endianness: endianness, as: T1.self)
@@ -110,12 +110,12 @@ extension ByteReader {
 
     /// 7 integers from the cursor, checked once for all of them; the cursor moves past
     /// them. Nil, and the cursor unmoved, if their bytes are not all there.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readMultipleIntegers<T1: FixedWidthInteger, T2: FixedWidthInteger, T3: FixedWidthInteger, T4: FixedWidthInteger, T5: FixedWidthInteger, T6: FixedWidthInteger, T7: FixedWidthInteger>(
         endianness: Endianness = .big, as: (T1, T2, T3, T4, T5, T6, T7).Type = (T1, T2, T3, T4, T5, T6, T7).self
     ) -> (T1, T2, T3, T4, T5, T6, T7)? {
         let size = MemoryLayout<T1>.size &+ MemoryLayout<T2>.size &+ MemoryLayout<T3>.size &+ MemoryLayout<T4>.size &+ MemoryLayout<T5>.size &+ MemoryLayout<T6>.size &+ MemoryLayout<T7>.size
-        guard has(size, at: readerIndex) else { return nil }
+        guard hasReadable(size) else { return nil }
         // Every load below is covered by the guard.
         var at = readerIndex
         let v1 = load(uncheckedAt: at, endianness: endianness, as: T1.self)
@@ -137,12 +137,12 @@ extension ByteReader {
 
     /// 8 integers from the cursor, checked once for all of them; the cursor moves past
     /// them. Nil, and the cursor unmoved, if their bytes are not all there.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readMultipleIntegers<T1: FixedWidthInteger, T2: FixedWidthInteger, T3: FixedWidthInteger, T4: FixedWidthInteger, T5: FixedWidthInteger, T6: FixedWidthInteger, T7: FixedWidthInteger, T8: FixedWidthInteger>(
         endianness: Endianness = .big, as: (T1, T2, T3, T4, T5, T6, T7, T8).Type = (T1, T2, T3, T4, T5, T6, T7, T8).self
     ) -> (T1, T2, T3, T4, T5, T6, T7, T8)? {
         let size = MemoryLayout<T1>.size &+ MemoryLayout<T2>.size &+ MemoryLayout<T3>.size &+ MemoryLayout<T4>.size &+ MemoryLayout<T5>.size &+ MemoryLayout<T6>.size &+ MemoryLayout<T7>.size &+ MemoryLayout<T8>.size
-        guard has(size, at: readerIndex) else { return nil }
+        guard hasReadable(size) else { return nil }
         // Every load below is covered by the guard.
         var at = readerIndex
         let v1 = load(uncheckedAt: at, endianness: endianness, as: T1.self)
@@ -166,12 +166,12 @@ extension ByteReader {
 
     /// 9 integers from the cursor, checked once for all of them; the cursor moves past
     /// them. Nil, and the cursor unmoved, if their bytes are not all there.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readMultipleIntegers<T1: FixedWidthInteger, T2: FixedWidthInteger, T3: FixedWidthInteger, T4: FixedWidthInteger, T5: FixedWidthInteger, T6: FixedWidthInteger, T7: FixedWidthInteger, T8: FixedWidthInteger, T9: FixedWidthInteger>(
         endianness: Endianness = .big, as: (T1, T2, T3, T4, T5, T6, T7, T8, T9).Type = (T1, T2, T3, T4, T5, T6, T7, T8, T9).self
     ) -> (T1, T2, T3, T4, T5, T6, T7, T8, T9)? {
         let size = MemoryLayout<T1>.size &+ MemoryLayout<T2>.size &+ MemoryLayout<T3>.size &+ MemoryLayout<T4>.size &+ MemoryLayout<T5>.size &+ MemoryLayout<T6>.size &+ MemoryLayout<T7>.size &+ MemoryLayout<T8>.size &+ MemoryLayout<T9>.size
-        guard has(size, at: readerIndex) else { return nil }
+        guard hasReadable(size) else { return nil }
         // Every load below is covered by the guard.
         var at = readerIndex
         let v1 = load(uncheckedAt: at, endianness: endianness, as: T1.self)
@@ -197,12 +197,12 @@ extension ByteReader {
 
     /// 10 integers from the cursor, checked once for all of them; the cursor moves past
     /// them. Nil, and the cursor unmoved, if their bytes are not all there.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readMultipleIntegers<T1: FixedWidthInteger, T2: FixedWidthInteger, T3: FixedWidthInteger, T4: FixedWidthInteger, T5: FixedWidthInteger, T6: FixedWidthInteger, T7: FixedWidthInteger, T8: FixedWidthInteger, T9: FixedWidthInteger, T10: FixedWidthInteger>(
         endianness: Endianness = .big, as: (T1, T2, T3, T4, T5, T6, T7, T8, T9, T10).Type = (T1, T2, T3, T4, T5, T6, T7, T8, T9, T10).self
     ) -> (T1, T2, T3, T4, T5, T6, T7, T8, T9, T10)? {
         let size = MemoryLayout<T1>.size &+ MemoryLayout<T2>.size &+ MemoryLayout<T3>.size &+ MemoryLayout<T4>.size &+ MemoryLayout<T5>.size &+ MemoryLayout<T6>.size &+ MemoryLayout<T7>.size &+ MemoryLayout<T8>.size &+ MemoryLayout<T9>.size &+ MemoryLayout<T10>.size
-        guard has(size, at: readerIndex) else { return nil }
+        guard hasReadable(size) else { return nil }
         // Every load below is covered by the guard.
         var at = readerIndex
         let v1 = load(uncheckedAt: at, endianness: endianness, as: T1.self)
