@@ -185,7 +185,7 @@ final class FullMemory {
             capacity = payload.count
             bytes = .allocate(byteCount: capacity, alignment: 16)
         }
-        bytes.copyMemory(from: payload.baseAddress!, byteCount: payload.count)
+        bytes.copyMemory(from: payload.baseAddress!, byteCount: payload.count)  // covered: capacity >= payload.count
         length = payload.count
         self.sender = sender
         self.warnings = warnings

@@ -46,7 +46,7 @@ public struct ByteReader {
     /// The bytes left to read, without moving the cursor.
     @inlinable @inline(__always)
     public var readableBytesView: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: bytes[readerIndex...])
+        UnsafeRawBufferPointer(rebasing: bytes[readerIndex...])  // covered: the cursor lies within the bytes
     }
 
     /// Whether `count` bytes are there from `index` (false for a negative index or count).

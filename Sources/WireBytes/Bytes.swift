@@ -1,29 +1,7 @@
-/// Unchecked loads, named so: each caller makes the one check that covers the read
-/// and says so next to it. Everything else reads through `ByteReader`.
-extension UnsafeRawBufferPointer {
-    /// Big-endian UInt16 at `offset`, not bounds-checked: the caller's check covers it.
-    @inlinable @inline(__always)
-    public func loadBigEndianUInt16(uncheckedAt offset: Int) -> UInt16 {
-        UInt16(bigEndian: baseAddress.unsafelyUnwrapped.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
-    }
-
-    /// Big-endian UInt32 at `offset`, not bounds-checked: the caller's check covers it.
-    @inlinable @inline(__always)
-    public func loadBigEndianUInt32(uncheckedAt offset: Int) -> UInt32 {
-        UInt32(bigEndian: baseAddress.unsafelyUnwrapped.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-    }
-
-    /// The byte at `offset`, not bounds-checked (in release builds a buffer's
-    /// subscript is not either): the caller's check covers it.
-    @inlinable @inline(__always)
-    public func loadUInt8(uncheckedAt offset: Int) -> UInt8 {
-        baseAddress.unsafelyUnwrapped.load(fromByteOffset: offset, as: UInt8.self)
-    }
-}
-
-/// The loads of old, for the capture file's header (`Capture`): bounds-checked now,
-/// a trap rather than a read past the end in every build. New code reads through
-/// `ByteReader`, which returns nil instead.
+/// The loads of old, still used for the capture file's header (`Capture`):
+/// bounds-checked now, a trap rather than a read past the end in every build. New
+/// code reads through `ByteReader`, which returns nil instead; its
+/// `load(uncheckedAt:)` is the one unchecked load, each use covered by its guard.
 extension UnsafeRawBufferPointer {
     /// Big-endian UInt16 at `offset`; traps if the bytes are not all there.
     @inlinable
