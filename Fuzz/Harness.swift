@@ -8,9 +8,13 @@
 // 2. as a captured frame under every link type, down through IPv4 or IPv6 and
 //    UDP to the codec;
 // 3. as a run of IPv4 packets, each a 2-byte big-endian length and the bytes,
-//    fed to the fragment reassembler;
+//    fed to the fragment reassembler under tight bounds: every fragment handed back
+//    exactly once, a completed datagram as long as its last fragment says;
 // 4. through a FrameDecoder that remembers the last FULL across inputs, as is, with
-//    one byte changed, and again: it must decode each as the memoryless decoder does.
+//    one byte changed, and again: it must decode each as the memoryless decoder does;
+// 5. as a script of reads for a ByteReader over the input itself, each checked
+//    against a model of the cursor: a value exactly when its bytes are there.
+// Every layer and the codec read through ByteReader, so readings 1 to 4 run it too.
 import DiscoveryCodec
 import PacketLayers
 import WireBytes
@@ -34,6 +38,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     }
     checkReassembly(input)
     checkMemory(input, sender: IPv4Address(0x0A25_0014))
+    checkReader(input)
     return 0
 }
 
@@ -135,12 +140,28 @@ func checkUDP(_ bytes: UnsafeRawBufferPointer, ipCut: Bool, source: IPv4Address,
     }
 }
 
+/// What identifies a datagram's fragments (the reassembler's key, spelled out here).
+struct DatagramKey: Hashable {
+    var source: UInt32, destination: UInt32, identification: UInt16, protocolNumber: UInt8
+}
+
 func checkReassembly(_ input: UnsafeRawBufferPointer) {
     var reassembler = FragmentReassembler<Int>(timeoutSeconds: 1, maxDatagrams: 4, maxBytes: 8192)
-    var handedBack = 0
+    var handedBack: [Int] = []
     var added = 0
     var offset = 0
     var time = Timestamp(seconds: 1_800_000_000, nanoseconds: 0)
+    /// The length each pending datagram's last fragment (no "more fragments") gives it.
+    var totals: [DatagramKey: Int] = [:]
+    func givenUp(_ pending: FragmentReassembler<Int>.Pending) {
+        let key = DatagramKey(source: pending.key.source.value, destination: pending.key.destination.value,
+                              identification: pending.key.identification, protocolNumber: pending.key.protocolNumber)
+        require(pending.expectedLength == totals[key], "given up with length \(String(describing: pending.expectedLength)), its last fragment said \(String(describing: totals[key]))")
+        require(pending.fragmentCount == pending.tags.count && pending.fragmentCount > 0, "given up with \(pending.fragmentCount) fragments")
+        if let total = pending.expectedLength { require(pending.contiguousPrefix.count <= total, "a prefix longer than its datagram") }
+        totals[key] = nil
+        handedBack += pending.tags
+    }
     while input.count - offset >= 2 {
         let length = min(Int(input[offset]) << 8 | Int(input[offset + 1]), input.count - offset - 2)
         offset += 2
@@ -150,17 +171,92 @@ func checkReassembly(_ input: UnsafeRawBufferPointer) {
         if length > 0 { packet.copyMemory(from: UnsafeRawBufferPointer(rebasing: input[offset..<offset + length])) }
         offset += length
         time = time.adding(nanoseconds: 300_000_000)
-        reassembler.expire(now: time) { handedBack += $0.tags.count }
+        reassembler.expire(now: time, givenUp: givenUp)
         let bytes = UnsafeRawBufferPointer(packet)
         guard case let .packet(header, payload, cut) = parseIPv4(bytes), header.isFragment else { continue }
         added += 1
-        let outcome = reassembler.add(header, payload: payload, cut: cut, time: time, tag: added) { handedBack += $0.tags.count }
+        let key = DatagramKey(source: header.source.value, destination: header.destination.value,
+                              identification: header.identification, protocolNumber: header.protocolNumber)
+        if !header.moreFragments { totals[key] = header.fragmentOffset + header.totalLength - header.headerLength }
+        let outcome = reassembler.add(header, payload: payload, cut: cut, time: time, tag: added, givenUp: givenUp)
         if case let .complete(datagram, datagramCut, tags) = outcome {
-            handedBack += tags.count
+            let total = totals[key] ?? -1
+            // Whole, or (cut by the snap length) what was captured of it, never more.
+            require(datagramCut ? datagram.count <= total : datagram.count == total,
+                    "a completed datagram of \(datagram.count) bytes (cut: \(datagramCut)), its last fragment said \(total)")
+            require(tags.last == added, "completed by another fragment than the last added")
+            totals[key] = nil
+            handedBack += tags
             datagram.withUnsafeBytes { checkUDP($0, ipCut: datagramCut, source: header.source, destination: header.destination) }
         }
         require(reassembler.pendingCount <= reassembler.maxDatagrams, "too many datagrams pending")
+        require(totals.count <= reassembler.pendingCount, "a length kept for a datagram no longer pending")
     }
-    reassembler.drain { handedBack += $0.tags.count }
-    require(handedBack == added, "\(added) fragments added, \(handedBack) handed back")
+    reassembler.drain(givenUp: givenUp)
+    require(reassembler.isEmpty && totals.isEmpty, "something left after the drain")
+    // Each fragment handed back exactly once: the tags are 1...added, each once.
+    require(handedBack.count == added && handedBack.sorted() == Array(0..<added).map { $0 + 1 },
+            "\(added) fragments added, handed back \(handedBack.sorted())")
+}
+
+/// Reads the input with a ByteReader as a script: each step a byte choosing a read
+/// and, for some, a byte of argument. A model cursor says whether the bytes are
+/// there: the read must give the bytes put together by hand exactly then, nil
+/// otherwise, and move the cursor only when it gives something.
+func checkReader(_ input: UnsafeRawBufferPointer) {
+    var reader = ByteReader(input)
+    var model = 0
+    var script = ByteReader(input)
+    func byteValue(_ at: Int, _ width: Int) -> UInt64 {
+        var v: UInt64 = 0
+        for k in 0..<width { v = v << 8 | UInt64(input[at + k]) }
+        return v
+    }
+    func has(_ count: Int, at index: Int) -> Bool { index >= 0 && count >= 0 && index + count <= input.count }
+    var steps = 0
+    while let op = script.readInteger(as: UInt8.self), steps < 64 {
+        steps += 1
+        let argument = Int(script.readInteger(as: UInt8.self) ?? 0)
+        switch op % 8 {
+        case 0, 1, 2, 3:
+            let width = 1 << Int(op % 4)
+            let value: UInt64? = switch width {
+            case 1: reader.readInteger(as: UInt8.self).map(UInt64.init)
+            case 2: reader.readInteger(as: UInt16.self).map(UInt64.init)
+            case 4: reader.readInteger(as: UInt32.self).map(UInt64.init)
+            default: reader.readInteger(as: UInt64.self)
+            }
+            let fits = has(width, at: model)
+            require(value == (fits ? byteValue(model, width) : nil), "readInteger of \(width) at \(model) of \(input.count)")
+            if fits { model += width }
+        case 4:
+            let slice = reader.readBytes(argument)
+            let fits = has(argument, at: model)
+            require((slice != nil) == fits, "readBytes(\(argument)) at \(model) of \(input.count)")
+            if let slice {
+                require(lies(slice, in: input) && slice.count == argument, "readBytes: a slice outside the input")
+                model += argument
+            }
+        case 5:
+            let step = argument - 128
+            let fits = has(step, at: model)
+            require(reader.moveReaderIndex(forwardBy: step) == fits, "moveReaderIndex(forwardBy: \(step)) at \(model)")
+            if fits { model += step }
+        case 6:
+            let index = argument * max(1, input.count) / 200 - 4
+            let fits = has(4, at: index)
+            let value = reader.getInteger(at: index, endianness: op & 0x80 == 0 ? .big : .little, as: UInt32.self)
+            let expected = fits ? UInt32(byteValue(index, 4)) : nil
+            require(value == (op & 0x80 == 0 ? expected : expected?.byteSwapped), "getInteger(at: \(index)) of \(input.count)")
+        default:
+            let fields = reader.readMultipleIntegers(as: (UInt8, UInt8, UInt16, UInt16, UInt16, UInt8, UInt8, UInt16, UInt32, UInt32).self)
+            let fits = has(20, at: model)
+            require((fields != nil) == fits, "readMultipleIntegers (20 bytes) at \(model) of \(input.count)")
+            if let fields {
+                require(UInt64(fields.2) == byteValue(model + 2, 2) && UInt64(fields.9) == byteValue(model + 16, 4), "readMultipleIntegers fields")
+                model += 20
+            }
+        }
+        require(reader.readerIndex == model && reader.readableBytes == input.count - model, "cursor \(reader.readerIndex), model \(model)")
+    }
 }

@@ -6,28 +6,35 @@ public struct PeerView {
     public let name: UnsafeRawBufferPointer
 }
 
-/// The entries of a FULL, walked in place without copying.
+/// The entries of a FULL, walked in place without copying. Every read is checked:
+/// the walk ends early at bytes that are not there (never in a FULL the decoder
+/// accepted, which it walked whole).
 public struct PeerSequence: Sequence {
     let payload: UnsafeRawBufferPointer
     public let count: Int
 
     public struct Iterator: IteratorProtocol {
-        let payload: UnsafeRawBufferPointer
-        var offset = 2
+        /// At the next entry: its address, its name's length, its name.
+        var reader: ByteReader
         var left: Int
 
         public mutating func next() -> PeerView? {
             guard left > 0 else { return nil }
             left -= 1
-            let ip = IPv4Address(payload.loadBigEndianUInt32(at: offset))
-            let length = Int(payload[offset + 4])
-            let name = UnsafeRawBufferPointer(rebasing: payload[offset + 5..<offset + 5 + length])
-            offset += 5 + length
-            return PeerView(ip: ip, name: name)
+            guard let (ip, length) = reader.readMultipleIntegers(as: (UInt32, UInt8).self),
+                  let name = reader.readBytes(Int(length)) else {
+                left = 0
+                return nil
+            }
+            return PeerView(ip: IPv4Address(ip), name: name)
         }
     }
 
-    public func makeIterator() -> Iterator { Iterator(payload: payload, left: count) }
+    public func makeIterator() -> Iterator {
+        // The entries begin after the type and count bytes.
+        guard let reader = ByteReader(payload, at: 2) else { return Iterator(reader: ByteReader(payload), left: 0) }
+        return Iterator(reader: reader, left: count)
+    }
 
     init(payload: UnsafeRawBufferPointer, count: Int) {
         self.payload = payload
@@ -44,16 +51,26 @@ public struct FrameView {
     /// The parsed object of a LEGACY frame.
     public let legacy: JSONValue?
 
+    // The readings below are checked; where bytes are missing they give an empty
+    // name, the address 0.0.0.0 or no entries, which a view the decoder made (the
+    // only kind there is) never does: it checked these bytes before.
+
     /// HELLO: the name's bytes.
     public var helloName: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: payload[2..<2 + Int(payload[1])])
+        let reader = ByteReader(payload)
+        guard let length = reader.getInteger(at: 1, as: UInt8.self),
+              let name = reader.getBytes(at: 2, count: Int(length)) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return name
     }
 
     /// OFFLINE: the address declared offline.
-    public var offlineIP: IPv4Address { IPv4Address(payload.loadBigEndianUInt32(at: 1)) }
+    public var offlineIP: IPv4Address { IPv4Address(ByteReader(payload).getInteger(at: 1, as: UInt32.self) ?? 0) }
 
     /// FULL: the entries, in wire order.
-    public var peers: PeerSequence { PeerSequence(payload: payload, count: type == .full ? Int(payload[1]) : 0) }
+    public var peers: PeerSequence {
+        let count = type == .full ? ByteReader(payload).getInteger(at: 1, as: UInt8.self) ?? 0 : 0
+        return PeerSequence(payload: payload, count: Int(count))
+    }
 
     /// LEGACY: the `name` member, if it is a string.
     public var legacyName: String? { legacy?["name"]?.stringValue }
@@ -79,9 +96,10 @@ public enum DecodeResult {
 /// Decodes one UDP payload strictly. `sender` (the IPv4 source) lets the decoder
 /// check that a FULL lists its sender first, as the firmware does.
 ///
-/// Every bound is checked before a byte is read; on the first problem the result is
-/// a `Malformation` naming the reason and the offset of the element that could not
-/// be read. A frame that decodes may still carry warnings.
+/// Every read goes through a `ByteReader`, checked; on the first byte that is not
+/// there (or the first problem) the result is a `Malformation` naming the reason
+/// and the offset of the element that could not be read. A frame that decodes may
+/// still carry warnings.
 public func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address? = nil) -> DecodeResult {
     decodeFrame(payload, sender: sender, memory: nil)
 }
@@ -98,9 +116,9 @@ func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?, memory
         malformed(.trailingBytes, end, "\(length - end) byte\(length - end == 1 ? "" : "s") after the end of a complete \(what) at offset \(end)")
     }
 
-    guard length > 0 else { return malformed(.empty, 0, "the payload is empty") }
+    var reader = ByteReader(payload)
+    guard let typeByte = reader.readInteger(as: UInt8.self) else { return malformed(.empty, 0, "the payload is empty") }
     var warnings: FrameWarnings = length > FirmwareLimits.receiveBuffer ? .exceedsReceiveBuffer : []
-    let typeByte = payload[0]
     guard let type = FrameType(rawValue: typeByte) else {
         return malformed(.unknownType, 0, "type byte 0x\(hex(typeByte)) is not HELLO, FULL, PING, PONG, OFFLINE (1 to 5) or JSON '{'")
     }
@@ -118,22 +136,22 @@ func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?, memory
         return .frame(FrameView(type: type, payload: payload, warnings: warnings, legacy: nil))
 
     case .hello:
-        guard length >= 2 else {
+        guard let nameByte = reader.readInteger(as: UInt8.self) else {
             return malformed(.truncatedHeader, 0, "HELLO needs 2 bytes (type and name length), the payload has \(length)")
         }
-        let nameLength = Int(payload[1])
-        guard length - 2 >= nameLength else {
+        let nameLength = Int(nameByte)
+        guard let name = reader.readBytes(nameLength) else {
             return malformed(.truncatedName, 2, "name of \(nameLength) bytes at offset 2, only \(length - 2) left")
         }
-        if length > 2 + nameLength { return trailing(after: 2 + nameLength, "HELLO") }
-        warnings.formUnion(nameWarnings(UnsafeRawBufferPointer(rebasing: payload[2..<2 + nameLength])))
+        if reader.readableBytes > 0 { return trailing(after: 2 + nameLength, "HELLO") }
+        warnings.formUnion(nameWarnings(name))
         return .frame(FrameView(type: type, payload: payload, warnings: warnings, legacy: nil))
 
     case .full:
-        guard length >= 2 else {
+        guard let countByte = reader.readInteger(as: UInt8.self) else {
             return malformed(.truncatedHeader, 0, "FULL needs 2 bytes (type and entry count), the payload has \(length)")
         }
-        let count = Int(payload[1])
+        let count = Int(countByte)
         if count > FirmwareLimits.maxPeers { warnings.insert(.tooManyPeers) }
         // One pass: bounds, names, and the order the firmware keeps (the sender
         // first, then ascending addresses, each once). Entries the FULL shares with
@@ -145,20 +163,20 @@ func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?, memory
             if let memory, memory.takeSharedEnd(count: count, &shared, &walk) { break }
             let index = walk.index, offset = walk.offset
             let left = length - offset
-            guard left >= 5 else {
+            // The walk may have taken entries whole: read on from where it stands.
+            guard reader.moveReaderIndex(to: offset), let (ip, nameByte) = reader.readMultipleIntegers(as: (UInt32, UInt8).self) else {
                 return malformed(.truncatedPeer, offset, "peer \(index + 1) of \(count) needs 5 bytes at offset \(offset), \(left) left")
             }
-            let nameLength = Int(payload[offset + 4])
-            guard left >= 5 + nameLength else {
+            let nameLength = Int(nameByte)
+            guard let name = reader.readBytes(nameLength) else {
                 return malformed(.truncatedPeer, offset, "peer \(index + 1) of \(count) needs \(5 + nameLength) bytes at offset \(offset) (a \(nameLength)-byte name), \(left) left")
             }
-            let ip = payload.loadBigEndianUInt32(at: offset)
             walk.order(ip)
             let entryWarnings: FrameWarnings
             if let known = memory?.knownWarnings(entry: index, at: offset, end: offset + 5 + nameLength, &shared) {
                 entryWarnings = known
             } else {
-                entryWarnings = nameWarnings(UnsafeRawBufferPointer(rebasing: payload[offset + 5..<offset + 5 + nameLength]))
+                entryWarnings = nameWarnings(name)
             }
             memory?.note(entry: index, at: offset, ip: ip, warnings: entryWarnings)
             walk.names.formUnion(entryWarnings)
@@ -229,9 +247,10 @@ func hasRepeatedAddress(_ peers: PeerSequence) -> Bool {
     guard count > 1 else { return false }
     return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: count) { ips in
         var i = 0
+        // The sequence gives at most `count` entries: the writes stay within `ips`.
         for peer in peers { ips[i] = peer.ip.value; i += 1 }
-        for a in 0..<count {
-            for b in (a + 1)..<count where ips[a] == ips[b] { return true }
+        for a in 0..<i {
+            for b in (a + 1)..<i where ips[a] == ips[b] { return true }
         }
         return false
     }

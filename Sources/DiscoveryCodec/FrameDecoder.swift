@@ -76,6 +76,7 @@ final class FullMemory {
 
     /// The very bytes of the accepted FULL, from the same sender.
     func repeats(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?) -> Bool {
+        // The comparison is covered by the equal counts.
         payload.count == length && sender == self.sender && memcmp(bytes, payload.baseAddress!, length) == 0
     }
 
@@ -96,6 +97,7 @@ final class FullMemory {
     func sharedRegions(with payload: UnsafeRawBufferPointer) -> SharedRegions {
         guard length >= 2, payload.count >= 2 else { return .none }
         let new = payload.baseAddress!
+        // Both comparisons read within the shorter FULL: covered by `shortest`.
         let shortest = min(length, payload.count)
         let prefix = commonPrefix(new + 2, bytes + 2, shortest - 2)
         // The common end, not reaching into the common start.
@@ -183,7 +185,7 @@ final class FullMemory {
             capacity = payload.count
             bytes = .allocate(byteCount: capacity, alignment: 16)
         }
-        bytes.copyMemory(from: payload.baseAddress!, byteCount: payload.count)
+        bytes.copyMemory(from: payload.baseAddress!, byteCount: payload.count)  // covered: capacity >= payload.count
         length = payload.count
         self.sender = sender
         self.warnings = warnings

@@ -113,6 +113,9 @@ public func appendJSONEscaped<Sink: ByteSink>(_ byte: UInt8, to out: inout Sink)
 /// first byte; for something missing (a key, ':', ',', a closing bracket, a value,
 /// the rest of a string) it is where that should begin, the end of the text if the
 /// text ends early.
+///
+/// Every byte is read through `input`, checked: past the end there is no byte
+/// (`byte(at:)` is nil), never a read out of bounds.
 struct JSONParser {
     struct Failure: Error {
         let offset: Int
@@ -122,14 +125,23 @@ struct JSONParser {
     /// Deep nesting is refused rather than recursed into without end.
     static let maxDepth = 64
 
-    let bytes: UnsafeRawBufferPointer
+    let input: ByteReader
     var i = 0
 
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(_ bytes: UnsafeRawBufferPointer) { input = ByteReader(bytes) }
+
+    /// The byte at `index`; nil past the end.
+    @inline(__always)
+    func byte(at index: Int) -> UInt8? { input.getInteger(at: index, as: UInt8.self) }
+
+    /// The byte at `i`; nil at the end of the text.
+    var current: UInt8? {
+        @inline(__always) get { byte(at: i) }
+    }
 
     mutating func skipWhitespace() {
-        while i < bytes.count {
-            switch bytes[i] {
+        while let b = current {
+            switch b {
             case 0x20, 0x09, 0x0A, 0x0D: i += 1
             default: return
             }
@@ -141,8 +153,8 @@ struct JSONParser {
 
     mutating func parseValue(depth: Int) throws(Failure) -> JSONValue {
         skipWhitespace()
-        guard i < bytes.count else { throw fail("the text ends where a value should be") }
-        switch bytes[i] {
+        guard let b = current else { throw fail("the text ends where a value should be") }
+        switch b {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
         case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
         case UInt8(ascii: "\""): return .string(try parseString())
@@ -156,8 +168,8 @@ struct JSONParser {
 
     mutating func literal(_ word: StaticString) throws(Failure) {
         let count = word.utf8CodeUnitCount
-        guard bytes.count - i >= count else { throw fail("the text ends inside a literal") }
-        for k in 0..<count where bytes[i + k] != word.utf8Start[k] {
+        guard let text = input.getBytes(at: i, count: count) else { throw fail("the text ends inside a literal") }
+        guard text.elementsEqual(UnsafeRawBufferPointer(start: word.utf8Start, count: count)) else {
             throw fail("not a JSON literal")
         }
         i += count
@@ -168,20 +180,20 @@ struct JSONParser {
         i += 1
         var members: [(key: String, value: JSONValue)] = []
         skipWhitespace()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+        if current == UInt8(ascii: "}") { i += 1; return .object(members) }
         while true {
             skipWhitespace()
-            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+            guard current == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let key = try parseString()
             skipWhitespace()
-            guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
+            guard current == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
             i += 1
             let value = try parseValue(depth: depth)
             members.append((key, value))
             skipWhitespace()
-            guard i < bytes.count else { throw fail("the text ends inside an object") }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+            guard let b = current else { throw fail("the text ends inside an object") }
+            if b == UInt8(ascii: ",") { i += 1; continue }
+            if b == UInt8(ascii: "}") { i += 1; return .object(members) }
             throw fail("expected ',' or '}' in an object")
         }
     }
@@ -191,47 +203,51 @@ struct JSONParser {
         i += 1
         var items: [JSONValue] = []
         skipWhitespace()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+        if current == UInt8(ascii: "]") { i += 1; return .array(items) }
         while true {
             items.append(try parseValue(depth: depth))
             skipWhitespace()
-            guard i < bytes.count else { throw fail("the text ends inside an array") }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+            guard let b = current else { throw fail("the text ends inside an array") }
+            if b == UInt8(ascii: ",") { i += 1; continue }
+            if b == UInt8(ascii: "]") { i += 1; return .array(items) }
             throw fail("expected ',' or ']' in an array")
         }
     }
 
     mutating func parseNumber() throws(Failure) -> String {
         let start = i
-        if bytes[i] == UInt8(ascii: "-") { i += 1 }
-        func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
-        guard i < bytes.count, isDigit(bytes[i]) else { throw fail("a number needs a digit", at: start) }
-        if bytes[i] == UInt8(ascii: "0") {
+        if current == UInt8(ascii: "-") { i += 1 }
+        func isDigit(_ b: UInt8?) -> Bool {
+            guard let b else { return false }
+            return b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")
+        }
+        guard isDigit(current) else { throw fail("a number needs a digit", at: start) }
+        if current == UInt8(ascii: "0") {
             i += 1
         } else {
-            while i < bytes.count, isDigit(bytes[i]) { i += 1 }
+            while isDigit(current) { i += 1 }
         }
-        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+        if current == UInt8(ascii: ".") {
             i += 1
-            guard i < bytes.count, isDigit(bytes[i]) else { throw fail("a fraction needs a digit", at: start) }
-            while i < bytes.count, isDigit(bytes[i]) { i += 1 }
+            guard isDigit(current) else { throw fail("a fraction needs a digit", at: start) }
+            while isDigit(current) { i += 1 }
         }
-        if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
             i += 1
-            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
-            guard i < bytes.count, isDigit(bytes[i]) else { throw fail("an exponent needs a digit", at: start) }
-            while i < bytes.count, isDigit(bytes[i]) { i += 1 }
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { i += 1 }
+            guard isDigit(current) else { throw fail("an exponent needs a digit", at: start) }
+            while isDigit(current) { i += 1 }
         }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+        // The digits were read one by one above: they are there.
+        guard let text = input.getBytes(from: start, upTo: i) else { throw fail("a number past the end", at: start) }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// The four hex digits of a `\u` escape that begins (with its backslash) at `escape`.
     mutating func hex4(escape: Int) throws(Failure) -> UInt32 {
-        guard bytes.count - i >= 4 else { throw fail("the text ends inside a \\u escape", at: escape) }
+        guard let digits = input.getBytes(at: i, count: 4) else { throw fail("the text ends inside a \\u escape", at: escape) }
         var v: UInt32 = 0
-        for _ in 0..<4 {
-            let c = bytes[i]
+        for c in digits {
             let d: UInt32
             switch c {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
@@ -249,15 +265,13 @@ struct JSONParser {
         i += 1
         var scalars = String.UnicodeScalarView()
         while true {
-            guard i < bytes.count else { throw fail("the text ends inside a string") }
-            let b = bytes[i]
+            guard let b = current else { throw fail("the text ends inside a string") }
             if b == UInt8(ascii: "\"") { i += 1; return String(scalars) }
             if b < 0x20 { throw fail("a control character inside a string") }
             if b == UInt8(ascii: "\\") {
                 let escape = i
                 i += 1
-                guard i < bytes.count else { throw fail("the text ends inside an escape", at: escape) }
-                let e = bytes[i]
+                guard let e = current else { throw fail("the text ends inside an escape", at: escape) }
                 i += 1
                 switch e {
                 case UInt8(ascii: "\""): scalars.append("\"")
@@ -272,7 +286,7 @@ struct JSONParser {
                     var code = try hex4(escape: escape)
                     if (0xD800...0xDBFF).contains(code) {
                         // The low half must follow as a second escape, right here.
-                        guard bytes.count - i >= 2, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
+                        guard byte(at: i) == UInt8(ascii: "\\"), byte(at: i + 1) == UInt8(ascii: "u") else {
                             throw fail("a lone high surrogate")
                         }
                         let second = i
@@ -302,8 +316,7 @@ struct JSONParser {
             } else {
                 throw fail("bytes that are not UTF-8 inside a string")
             }
-            guard bytes.count - i >= width else { throw fail("the text ends inside a UTF-8 character") }
-            let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<start + width])
+            guard let slice = input.getBytes(at: start, count: width) else { throw fail("the text ends inside a UTF-8 character") }
             guard checkUTF8(slice) == .valid else { throw fail("bytes that are not UTF-8 inside a string") }
             var decoder = UTF8()
             var iterator = slice.makeIterator()

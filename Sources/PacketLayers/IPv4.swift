@@ -24,24 +24,25 @@ public enum IPv4Packet {
 }
 
 /// Reads an IPv4 header and bounds its payload by the total length (dropping
-/// Ethernet padding) and by what was captured.
-
+/// Ethernet padding) and by what was captured. The fixed 20 bytes are checked once
+/// and read together; options are skipped by the header length.
 public func parseIPv4(_ bytes: UnsafeRawBufferPointer) -> IPv4Packet {
-    guard bytes.count >= 20, bytes[0] >> 4 == 4 else { return .invalid }
-    let headerLength = Int(bytes[0] & 0x0F) * 4
-    guard headerLength >= 20, bytes.count >= headerLength else { return .invalid }
-    let totalLength = Int(bytes.loadBigEndianUInt16(at: 2))
-    guard totalLength >= headerLength else { return .invalid }
-    let flagsAndOffset = bytes.loadBigEndianUInt16(at: 6)
+    var reader = ByteReader(bytes)
+    guard let (versionAndLength, _, totalLength, identification, flagsAndOffset, _, protocolNumber, _, source, destination)
+            = reader.readMultipleIntegers(as: (UInt8, UInt8, UInt16, UInt16, UInt16, UInt8, UInt8, UInt16, UInt32, UInt32).self),
+          versionAndLength >> 4 == 4 else { return .invalid }
+    let headerLength = Int(versionAndLength & 0x0F) * 4
+    let total = Int(totalLength)
+    guard headerLength >= 20, reader.moveReaderIndex(to: headerLength), total >= headerLength,
+          let payload = reader.readBytes(min(total, bytes.count) - headerLength) else { return .invalid }
     let header = IPv4Header(
-        source: IPv4Address(bytes.loadBigEndianUInt32(at: 12)),
-        destination: IPv4Address(bytes.loadBigEndianUInt32(at: 16)),
-        protocolNumber: bytes[9],
-        identification: bytes.loadBigEndianUInt16(at: 4),
+        source: IPv4Address(source),
+        destination: IPv4Address(destination),
+        protocolNumber: protocolNumber,
+        identification: identification,
         moreFragments: flagsAndOffset & 0x2000 != 0,
         fragmentOffset: Int(flagsAndOffset & 0x1FFF) * 8,
         headerLength: headerLength,
-        totalLength: totalLength)
-    let end = min(totalLength, bytes.count)
-    return .packet(header, payload: UnsafeRawBufferPointer(rebasing: bytes[headerLength..<end]), cut: bytes.count < totalLength)
+        totalLength: total)
+    return .packet(header, payload: payload, cut: bytes.count < total)
 }

@@ -12,32 +12,38 @@ public struct IPv6UDP {
 }
 
 /// Follows IPv6 extension headers (hop-by-hop, routing, destination options,
-/// fragment) to a UDP header, if the packet holds one that was captured.
+/// fragment) to a UDP header, if the packet holds one that was captured. Every read
+/// is checked: a header cut short ends the walk with nil.
 public func parseIPv6UDP(_ bytes: UnsafeRawBufferPointer) -> IPv6UDP? {
-    guard bytes.count >= 40, bytes[0] >> 4 == 6 else { return nil }
-    var next = bytes[6]
-    var offset = 40
+    var reader = ByteReader(bytes)
+    // Version, class and flow label; payload length; next header; hop limit; the addresses.
+    guard let (versionClassFlow, _, firstNext, _) = reader.readMultipleIntegers(as: (UInt32, UInt16, UInt8, UInt8).self),
+          versionClassFlow >> 28 == 6,
+          let source = reader.readIPv6Address(), let destination = reader.readIPv6Address() else { return nil }
+    var next = firstNext
     for _ in 0..<8 {
         switch next {
         case 17:
-            guard bytes.count >= offset + 8 else { return nil }
-            let udpLength = Int(bytes.loadBigEndianUInt16(at: offset + 4))
+            guard let (sourcePort, destinationPort, udpLength, _) = reader.readMultipleIntegers(as: (UInt16, UInt16, UInt16, UInt16).self),
+                  let payload = reader.readBytes(min(reader.readableBytes, max(8, Int(udpLength)) - 8)) else { return nil }
             return IPv6UDP(
-                source: IPv6Address(bytes, at: 8), destination: IPv6Address(bytes, at: 24),
-                sourcePort: bytes.loadBigEndianUInt16(at: offset),
-                destinationPort: bytes.loadBigEndianUInt16(at: offset + 2),
-                payloadLength: max(0, udpLength - 8),
-                payload: UnsafeRawBufferPointer(rebasing: bytes[(offset + 8)..<min(bytes.count, offset + max(8, udpLength))]))
+                source: source, destination: destination,
+                sourcePort: sourcePort,
+                destinationPort: destinationPort,
+                payloadLength: max(0, Int(udpLength) - 8),
+                payload: payload)
         case 0, 43, 60:
-            guard bytes.count >= offset + 2 else { return nil }
-            next = bytes[offset]
-            offset += (Int(bytes[offset + 1]) + 1) * 8
+            // Next header and length in 8-byte units, not counting the first 8.
+            let start = reader.readerIndex
+            guard let (following, units) = reader.readMultipleIntegers(as: (UInt8, UInt8).self),
+                  reader.moveReaderIndex(to: start + (Int(units) + 1) * 8) else { return nil }
+            next = following
         case 44:
-            guard bytes.count >= offset + 8 else { return nil }
-            // A later fragment has no UDP header to read.
-            guard bytes.loadBigEndianUInt16(at: offset + 2) & 0xFFF8 == 0 else { return nil }
-            next = bytes[offset]
-            offset += 8
+            // Next header, reserved, offset and flags, identification.
+            guard let (following, _, offsetAndFlags, _) = reader.readMultipleIntegers(as: (UInt8, UInt8, UInt16, UInt32).self),
+                  // A later fragment has no UDP header to read.
+                  offsetAndFlags & 0xFFF8 == 0 else { return nil }
+            next = following
         default:
             return nil
         }

@@ -37,45 +37,42 @@ public enum NetworkLayer {
     case other
 }
 
-private let etherTypeIPv4: UInt16 = 0x0800
-private let etherTypeIPv6: UInt16 = 0x86DD
-
-/// Finds the network layer inside a captured frame, in place.
-
+/// Finds the network layer inside a captured frame, in place. Every read is checked:
+/// a link header cut short is `.other`.
 public func networkLayer(of frame: UnsafeRawBufferPointer, link: LinkType) -> NetworkLayer {
+    var reader = ByteReader(frame)
     switch link {
     case .ethernet:
-        guard frame.count >= 14 else { return .other }
-        var offset = 12
-        var etherType = frame.loadBigEndianUInt16(at: offset)
-        // 802.1Q (0x8100), 802.1ad QinQ (0x88A8) and the old QinQ 0x9100: 4 bytes each.
+        // Destination and source addresses, then the EtherType.
+        guard reader.moveReaderIndex(forwardBy: 12), var etherType = reader.readInteger(as: UInt16.self) else { return .other }
+        // 802.1Q (0x8100), 802.1ad QinQ (0x88A8) and the old QinQ 0x9100: 4 bytes
+        // each, the tag's 2 bytes of priority and VLAN and the next EtherType.
         while etherType == 0x8100 || etherType == 0x88A8 || etherType == 0x9100 {
-            offset += 4
-            guard frame.count >= offset + 2 else { return .other }
-            etherType = frame.loadBigEndianUInt16(at: offset)
+            guard let (_, next) = reader.readMultipleIntegers(as: (UInt16, UInt16).self) else { return .other }
+            etherType = next
         }
-        return classify(etherType: etherType, frame, payloadAt: offset + 2)
+        return classify(etherType: etherType, reader.readableBytesView)
     case .linuxSLL:
-        guard frame.count >= 16 else { return .other }
-        return classify(etherType: frame.loadBigEndianUInt16(at: 14), frame, payloadAt: 16)
+        // Packet type, address type, address length and 8 address bytes, then the protocol.
+        guard reader.moveReaderIndex(forwardBy: 14), let etherType = reader.readInteger(as: UInt16.self) else { return .other }
+        return classify(etherType: etherType, reader.readableBytesView)
     case .linuxSLL2:
-        guard frame.count >= 20 else { return .other }
-        return classify(etherType: frame.loadBigEndianUInt16(at: 0), frame, payloadAt: 20)
+        // The protocol first, then 18 bytes of interface, types and address.
+        guard let etherType = reader.readInteger(as: UInt16.self), reader.moveReaderIndex(forwardBy: 18) else { return .other }
+        return classify(etherType: etherType, reader.readableBytesView)
     case .raw:
-        guard let first = frame.first else { return .other }
+        guard let first = reader.peekInteger(as: UInt8.self) else { return .other }
         switch first >> 4 {
         case 4: return .ipv4(frame)
         case 6: return .ipv6(frame)
         default: return .other
         }
     case .null, .loop:
-        guard frame.count >= 4 else { return .other }
+        guard let little = reader.readInteger(endianness: .little, as: UInt32.self) else { return .other }
+        let big = little.byteSwapped
         // The family is in the writer's byte order for NULL: accept either order.
-        let family = link == .loop ? frame.loadBigEndianUInt32(at: 0) : {
-            let little = frame.loadLittleEndianUInt32(at: 0)
-            return little <= 0xFFFF ? little : frame.loadBigEndianUInt32(at: 0)
-        }()
-        let rest = UnsafeRawBufferPointer(rebasing: frame[4...])
+        let family = link == .loop ? big : little <= 0xFFFF ? little : big
+        let rest = reader.readableBytesView
         switch family {
         case 2: return .ipv4(rest)                // AF_INET everywhere
         case 10, 24, 28, 30: return .ipv6(rest)   // AF_INET6: Linux, NetBSD/OpenBSD, FreeBSD, macOS
@@ -84,9 +81,8 @@ public func networkLayer(of frame: UnsafeRawBufferPointer, link: LinkType) -> Ne
     }
 }
 
-func classify(etherType: UInt16, _ frame: UnsafeRawBufferPointer, payloadAt offset: Int) -> NetworkLayer {
-    guard frame.count >= offset else { return .other }
-    let rest = UnsafeRawBufferPointer(rebasing: frame[offset...])
+/// The network layer an EtherType names, `rest` being the bytes after the link header.
+func classify(etherType: UInt16, _ rest: UnsafeRawBufferPointer) -> NetworkLayer {
     switch etherType {
     case 0x0800: return .ipv4(rest)
     case 0x86DD: return .ipv6(rest)

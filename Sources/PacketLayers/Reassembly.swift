@@ -173,6 +173,7 @@ public struct FragmentReassembler<Tag> {
                     continue
                 }
                 if piece.offset > filled { hole = true }
+                // Unchecked copy, covered: piece.offset <= from < end <= min(piece.offset + piece.bytes.count, total).
                 piece.bytes.withUnsafeBytes { source in
                     out.baseAddress!.advanced(by: from).copyMemory(
                         from: source.baseAddress!.advanced(by: from - piece.offset), byteCount: end - from)

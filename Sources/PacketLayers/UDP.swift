@@ -17,28 +17,24 @@ public enum UDPDatagram {
     case invalid
 }
 
-/// Reads a UDP header from an IP payload. `ipCut` says the IP layer was already cut
-/// by the snap length.
-
+/// Reads a UDP header from an IP payload, its 8 bytes checked once. `ipCut` says
+/// the IP layer was already cut by the snap length.
 public func parseUDP(_ bytes: UnsafeRawBufferPointer, ipCut: Bool) -> UDPDatagram {
-    guard bytes.count >= 8 else {
-        if bytes.count >= 4, ipCut {
-            return .portsOnly(sourcePort: bytes.loadBigEndianUInt16(at: 0), destinationPort: bytes.loadBigEndianUInt16(at: 2))
+    var reader = ByteReader(bytes)
+    guard let (sourcePort, destinationPort, length, checksum) = reader.readMultipleIntegers(as: (UInt16, UInt16, UInt16, UInt16).self) else {
+        if ipCut, let (sourcePort, destinationPort) = reader.readMultipleIntegers(as: (UInt16, UInt16).self) {
+            return .portsOnly(sourcePort: sourcePort, destinationPort: destinationPort)
         }
         return .invalid
     }
-    let header = UDPHeader(
-        sourcePort: bytes.loadBigEndianUInt16(at: 0),
-        destinationPort: bytes.loadBigEndianUInt16(at: 2),
-        length: Int(bytes.loadBigEndianUInt16(at: 4)),
-        checksum: bytes.loadBigEndianUInt16(at: 6))
+    let header = UDPHeader(sourcePort: sourcePort, destinationPort: destinationPort, length: Int(length), checksum: checksum)
     guard header.length >= 8 else { return .invalid }
-    if header.length > bytes.count {
+    guard let payload = reader.readBytes(header.length - 8) else {
         // The datagram claims more than the IP packet holds: cut by the capture, or broken.
         guard ipCut else { return .invalid }
-        return .datagram(header, payload: UnsafeRawBufferPointer(rebasing: bytes[8...]), cut: true)
+        return .datagram(header, payload: reader.readableBytesView, cut: true)
     }
-    return .datagram(header, payload: UnsafeRawBufferPointer(rebasing: bytes[8..<header.length]), cut: false)
+    return .datagram(header, payload: payload, cut: false)
 }
 
 /// What a UDP checksum says about a datagram.
@@ -90,6 +86,7 @@ public func onesComplementSum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
     guard n > 0, let base = bytes.baseAddress else { return 0 }
     var low: UInt64 = 0, high: UInt64 = 0
     var i = 0
+    // Every load below is covered by the loop's or the branch's count check.
     while i + 16 <= n {
         let w0 = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
         let w1 = base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)

@@ -1,20 +1,29 @@
+/// The loads of old, still used for the capture file's header (`Capture`):
+/// bounds-checked now, a trap rather than a read past the end in every build. New
+/// code reads through `ByteReader`, which returns nil instead; its
+/// `load(uncheckedAt:)` is the one unchecked load, each use covered by its guard.
 extension UnsafeRawBufferPointer {
-    /// Big-endian UInt16 at `offset`; the caller has checked the bounds.
+    /// Big-endian UInt16 at `offset`; traps if the bytes are not all there.
     @inlinable
     public func loadBigEndianUInt16(at offset: Int) -> UInt16 {
-        UInt16(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+        guard let value = ByteReader(self).getInteger(at: offset, as: UInt16.self) else { preconditionFailure("read past the end") }
+        return value
     }
 
-    /// Big-endian UInt32 at `offset`; the caller has checked the bounds.
+    /// Big-endian UInt32 at `offset`; traps if the bytes are not all there.
     @inlinable
     public func loadBigEndianUInt32(at offset: Int) -> UInt32 {
-        UInt32(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+        guard let value = ByteReader(self).getInteger(at: offset, as: UInt32.self) else { preconditionFailure("read past the end") }
+        return value
     }
 
-    /// Little-endian UInt32 at `offset`; the caller has checked the bounds.
+    /// Little-endian UInt32 at `offset`; traps if the bytes are not all there.
     @inlinable
     public func loadLittleEndianUInt32(at offset: Int) -> UInt32 {
-        UInt32(littleEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+        guard let value = ByteReader(self).getInteger(at: offset, endianness: .little, as: UInt32.self) else {
+            preconditionFailure("read past the end")
+        }
+        return value
     }
 }
 
@@ -50,7 +59,8 @@ public func bytesFromHex(_ text: some StringProtocol) -> [UInt8]? {
 }
 
 /// How many bytes `a` and `b` share from their start, up to `limit`: 32 bytes a
-/// round while they agree, then the word where they part.
+/// round while they agree, then the word where they part. Unchecked: the caller's
+/// `limit` must not pass the end of either.
 @inlinable
 public func commonPrefix(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ limit: Int) -> Int {
     var i = 0
@@ -72,6 +82,7 @@ public func commonPrefix(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ limit: 
 
 /// How many bytes the runs ending at `aEnd` and `bEnd` share from their end, up to
 /// `limit`: 32 bytes a round while they agree, then the word where they part.
+/// Unchecked: the caller's `limit` must not pass the start of either.
 @inlinable
 public func commonSuffix(_ aEnd: UnsafeRawPointer, _ bEnd: UnsafeRawPointer, _ limit: Int) -> Int {
     var i = 0

@@ -5,12 +5,6 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
 
     public init(high: UInt64, low: UInt64) { self.high = high; self.low = low }
 
-    /// Reads sixteen bytes at `offset`; the caller has checked the bounds.
-    public init(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
-        high = UInt64(bytes.loadBigEndianUInt32(at: offset)) << 32 | UInt64(bytes.loadBigEndianUInt32(at: offset + 4))
-        low = UInt64(bytes.loadBigEndianUInt32(at: offset + 8)) << 32 | UInt64(bytes.loadBigEndianUInt32(at: offset + 12))
-    }
-
     /// The eight 16-bit groups.
     var groups: [UInt16] {
         (0..<8).map { i in
@@ -72,5 +66,15 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
         case let .v4(a): a.write(to: &out)
         case let .v6(a): out.append(string: a.description)
         }
+    }
+}
+
+extension ByteReader {
+    /// The sixteen bytes of an IPv6 address at the cursor, which moves past them;
+    /// nil if they are not all there.
+    @inlinable
+    public mutating func readIPv6Address() -> IPv6Address? {
+        guard let (high, low) = readMultipleIntegers(as: (UInt64, UInt64).self) else { return nil }
+        return IPv6Address(high: high, low: low)
     }
 }

@@ -24,7 +24,7 @@ public func utf8WellFormedPrefix(_ bytes: UnsafeRawBufferPointer, at i: Int,
                                  _ lead: (width: Int, lower: UInt8, upper: UInt8)) -> Int {
     var length = 1
     while length < lead.width, i + length < bytes.count {
-        let b = bytes[i + length]
+        let b = bytes[i + length]  // covered by `i + length < bytes.count`
         let ok = length == 1 ? (b >= lead.lower && b <= lead.upper) : (b >= 0x80 && b <= 0xBF)
         guard ok else { break }
         length += 1
@@ -35,6 +35,7 @@ public func utf8WellFormedPrefix(_ bytes: UnsafeRawBufferPointer, at i: Int,
 /// The width of a well-formed two- or three-byte character at `i` (accented letters,
 /// Greek, dashes, symbols, kana: most non-ASCII in names), or 0 for anything else,
 /// which `utf8Lead` and `utf8WellFormedPrefix` then look at. `lead` is the byte at `i`.
+/// Its loads are unchecked, each covered by the `i + 1 < n` or `i + 2 < n` before it.
 @inlinable @inline(__always)
 public func utf8ShortCharacterWidth(_ base: UnsafeRawPointer, at i: Int, count n: Int, lead: UInt8) -> Int {
     if lead >= 0xC2, lead <= 0xDF, i + 1 < n, base.load(fromByteOffset: i + 1, as: UInt8.self) & 0xC0 == 0x80 {

@@ -124,6 +124,60 @@ struct FuzzTests {
         report.finish()
     }
 
+    @Test("the byte reader gives a value exactly when its bytes are there, and moves only then")
+    func byteReader() {
+        var rng = SplitMix64(seed: Fuzzing.seed ^ 0xB17E_5)
+        var report = Fuzzing.Report(name: "reader")
+        for _ in 0..<max(1, Fuzzing.iterations / 10) {
+            let input = rng.bytes(rng.length(upTo: 64))
+            report.inputs += 1
+            input.withUnsafeBytes { bytes in
+                var reader = ByteReader(bytes)
+                var model = 0
+                func has(_ count: Int, at index: Int) -> Bool { index >= 0 && count >= 0 && index + count <= input.count }
+                func value(_ at: Int, _ width: Int) -> UInt64 { input[at..<at + width].reduce(0) { $0 << 8 | UInt64($1) } }
+                for _ in 0..<16 {
+                    let argument = Int(rng.next() % 80) - 8
+                    switch rng.next() % 6 {
+                    case 0:
+                        let got = reader.readInteger(as: UInt16.self)
+                        report.check(got.map(UInt64.init) == (has(2, at: model) ? value(model, 2) : nil), "UInt16 at \(model)", input)
+                        if got != nil { model += 2 }
+                    case 1:
+                        let got = reader.readInteger(as: UInt64.self)
+                        report.check(got == (has(8, at: model) ? value(model, 8) : nil), "UInt64 at \(model)", input)
+                        if got != nil { model += 8 }
+                    case 2:
+                        let got = reader.readBytes(argument)
+                        report.check((got != nil) == has(argument, at: model), "\(argument) bytes at \(model)", input)
+                        if let got {
+                            report.check(Array(got) == Array(input[model..<model + argument]), "the bytes at \(model)", input)
+                            model += argument
+                        }
+                    case 3:
+                        let moved = reader.moveReaderIndex(forwardBy: argument)
+                        report.check(moved == has(argument, at: model), "forward \(argument) from \(model)", input)
+                        if moved { model += argument }
+                    case 4:
+                        let got = reader.getInteger(at: argument, as: UInt32.self)
+                        report.check(got.map(UInt64.init) == (has(4, at: argument) ? value(argument, 4) : nil), "UInt32 at index \(argument)", input)
+                    default:
+                        let got = reader.readMultipleIntegers(as: (UInt32, UInt8, UInt16).self)
+                        report.check((got != nil) == has(7, at: model), "7-byte header at \(model)", input)
+                        if let got {
+                            report.check(UInt64(got.0) == value(model, 4) && UInt64(got.1) == value(model + 4, 1)
+                                         && UInt64(got.2) == value(model + 5, 2), "header fields at \(model)", input)
+                            model += 7
+                        }
+                    }
+                    report.check(reader.readerIndex == model, "cursor \(reader.readerIndex), expected \(model)", input)
+                }
+            }
+            if report.gaveUp { break }
+        }
+        report.finish()
+    }
+
     @Test("reassembly hands every fragment back exactly once, and whole datagrams intact")
     func reassembly() {
         var rng = SplitMix64(seed: Fuzzing.seed ^ 0xF7A6)
