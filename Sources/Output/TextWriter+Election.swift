@@ -237,7 +237,9 @@ extension TextWriter {
         }
         lines.append(title)
         let kinds = FrameType.allCases
-        let header = pad("address", 16) + pad("name", 34) + pad("first seen", 17) + pad("last seen", 17)
+        // Times to the nanosecond (live captures) need three more columns.
+        let timeWidth = report.nodes.contains { ($0.firstSent ?? $0.lastSent)?.precision == .nanoseconds } ? 20 : 17
+        let header = pad("address", 16) + pad("name", 34) + pad("first seen", timeWidth) + pad("last seen", timeWidth)
             + kinds.map { pad($0.name, 8) }.joined() + "state"
         lines.append("  " + header)
         // A screenful per table: the nodes that sent frames first, then those only listed.
@@ -248,7 +250,7 @@ extension TextWriter {
         for node in shownNodes {
             let name = node.name.map(quote) ?? "-"
             var row = pad(node.ip.description, 16) + pad(name, 34)
-            row += pad(node.firstSent.map(timeOfDay) ?? "-", 17) + pad(node.lastSent.map(timeOfDay) ?? "-", 17)
+            row += pad(node.firstSent.map(timeOfDay) ?? "-", timeWidth) + pad(node.lastSent.map(timeOfDay) ?? "-", timeWidth)
             row += kinds.map { pad(String(node.framesByType[$0.index]), 8) }.joined()
             var state = nodeState(node)
             if node.timesDeclaredOffline > 0 { state += " (declared offline \(node.timesDeclaredOffline)×)" }
