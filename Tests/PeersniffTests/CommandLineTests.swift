@@ -228,7 +228,12 @@ struct CommandLineTests {
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(!run.stdout.isEmpty)
         if arguments == ["--version"] {
-            #expect(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines).allSatisfy { $0.isNumber || $0 == "." })
+            let lines = run.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.count == 2, "\(lines)")
+            #expect(lines.first?.hasPrefix("peersniff ") == true && lines.first!.dropFirst(10).allSatisfy { $0.isNumber || $0 == "." })
+            // The libpcap in use, as pkg-config (an independent reader of the installed library) names its version.
+            let version = try runProgram("/usr/bin/pkg-config", ["--modversion", "libpcap"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(lines.last?.hasPrefix("libpcap version \(version)") == true, "\(lines.last ?? "") vs pkg-config \(version)")
         } else {
             for option in ["-r", "-i", "--port", "-f", "-w", "-c", "--json"] {
                 #expect(run.stdout.contains(option), "help mentions \(option)")
