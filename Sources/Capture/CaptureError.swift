@@ -4,7 +4,6 @@ public struct CaptureError: Error, Sendable, CustomStringConvertible {
         case cannotOpen
         case unsupportedLinkType
         case badFilter
-        case readFailed
         case noSuchDevice
         case permissionDenied
         case cannotWrite

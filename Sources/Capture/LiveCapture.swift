@@ -83,8 +83,6 @@ extension PcapHandle {
         return KernelStatistics(received: Int(stats.ps_recv), dropped: Int(stats.ps_drop), interfaceDropped: Int(stats.ps_ifdrop))
     }
 
-    /// Makes a blocked read return (safe from a signal handler).
-    public func breakLoop() { pcap_breakloop(pointer) }
 
     /// Switches reads to non-blocking: `next()` returns `.timeout` at once when
     /// nothing is buffered. (libpcap's read timeout does not return on an idle

@@ -27,7 +27,6 @@ public final class LiveView: RecordWriter {
     /// FULLs a node had sent when its last registry-silent fired: it is "silent"
     /// until it sends another.
     var silentAt: [IPv4Address: Int] = [:]
-    var dirty = true
 
     public init(stream: OutputStream, analyzer: ElectionAnalyzer, style: TextStyle, title: String) {
         self.stream = stream
@@ -38,8 +37,8 @@ public final class LiveView: RecordWriter {
         summaryWriter.nameOf = { [unowned analyzer] in analyzer.nodes[$0]?.name }
     }
 
-    public func write(_ record: FrameRecord) { frames += 1; dirty = true }
-    public func write(_ record: MalformedRecord) { malformed += 1; dirty = true }
+    public func write(_ record: FrameRecord) { frames += 1 }
+    public func write(_ record: MalformedRecord) { malformed += 1 }
 
     public func write(_ event: ElectionEvent) {
         if case let .registrySilent(expected, _) = event.detail {
@@ -56,7 +55,6 @@ public final class LiveView: RecordWriter {
         }
         latestEvents.append((key, count, String(decoding: stamp.prefix(12), as: UTF8.self), line))
         if latestEvents.count > LiveView.eventLines { latestEvents.removeFirst(latestEvents.count - LiveView.eventLines) }
-        dirty = true
     }
 
     public func flush() {}
@@ -130,7 +128,6 @@ public final class LiveView: RecordWriter {
         for line in lines.prefix(max(1, rows - 1)) { stream.append(cut(line, to: columns) + "\u{1B}[K\n") }
         stream.append("\u{1B}[J")
         stream.flush()
-        dirty = false
     }
 
     public func write(_ summary: Summary) {

@@ -9,7 +9,6 @@ struct EventFold {
     /// Events of the run printed in full (the first few), then folded ones.
     var printed = 1
     var count = 0
-    var first: Timestamp
     var last: Timestamp
     var addresses: [IPv4Address] = []
     /// A run of one kind prints this many events in full before folding the rest.
@@ -36,7 +35,7 @@ extension TextWriter {
         }
         if fold?.kind != event.kind {
             endFold()
-            fold = EventFold(kind: event.kind, first: event.time, last: event.time)
+            fold = EventFold(kind: event.kind, last: event.time)
         }
         if let origin = event.origin {
             prefix(origin)

@@ -56,11 +56,6 @@ public struct OfflineReader {
         self.options = options
     }
 
-    /// The errors met while reading (a file cut short): each names the file and packet.
-    public struct ReadErrors: Error {
-        public var messages: [String]
-    }
-
     /// Opens every input first (so that a bad one stops the run before any output),
     /// then reads them all. Returns the read errors met along the way: the frames
     /// before each error have been reported.

@@ -84,7 +84,6 @@ public final class Pipeline {
         }
     }
 
-    public var needsDump: Bool { options.writePath != nil || options.writeMalformedPath != nil }
 
     public func closeDump() {
         for file in [dumper, malformedDumper] {
