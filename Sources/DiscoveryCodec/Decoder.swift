@@ -206,7 +206,8 @@ func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?, memory
         do {
             value = try parser.parseValue(depth: 0)
         } catch {
-            return malformed(.badJSON, error.offset, "not a JSON object: \(error.message) at offset \(error.offset)")
+            // The element is the whole JSON text (offset 0); where the parser stopped is in the sentence.
+            return malformed(.badJSON, 0, "not a JSON object: \(error.message) at offset \(error.offset)")
         }
         parser.skipWhitespace()
         if parser.i < length { return trailing(after: parser.i, "JSON object") }

