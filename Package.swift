@@ -45,6 +45,15 @@ let package = Package(
         // A test helper, not part of the product: sends discovery frames inside a test
         // network namespace so that live capture is tested for real.
         .executableTarget(name: "peersniff-test-sender", dependencies: ["DiscoveryCodec", "WireBytes"], path: "Sources/TestSender"),
+        // Tests by layer: each target builds and runs on its own (`swift test --filter
+        // CodecTests` needs no valgrind, no namespaces, no browser). Tests/Support is
+        // shared through a link in each target's folder.
+        .testTarget(name: "CodecTests", dependencies: ["DiscoveryCodec", "WireBytes", "Analyzer"]),
+        .testTarget(name: "LayerTests", dependencies: ["PacketLayers", "DiscoveryCodec", "WireBytes", "Analyzer"]),
+        .testTarget(name: "AnalyzerTests", dependencies: ["Analyzer", "DiscoveryCodec", "WireBytes"]),
+        .testTarget(name: "OutputTests", dependencies: ["Output", "Analyzer", "DiscoveryCodec", "WireBytes"]),
+        // End to end: the built binary on real and made captures, live capture in
+        // network namespaces, the guards under valgrind, pages in a browser.
         .testTarget(
             name: "PeersniffTests",
             dependencies: ["DiscoveryCodec", "PacketLayers", "Capture", "Analyzer", "Output", "PeersniffCore", "WireBytes"],

@@ -33,7 +33,21 @@ struct LiveViewTests {
 
     @Test("A dead registry: the storm is the open incident, its OFFLINEs fold into one line, the registry change stays")
     func storm() throws {
-        let text = try picture(DiagnosisRuleTests.deadRegistry(), now: 62)
+        // The dead-registry story of DiagnosisRuleTests: .20, the registry, sends its last
+        // frame at 17 s; .30 declares it offline at 45 s and FULLs at once; the storm follows.
+        let a = "10.37.0.20", b = "10.37.0.30", c = "10.37.0.40"
+        let full = { (sender: String, others: [String]) -> Frame in
+            .full(peers: ([sender] + others).map { Peer(ip: IPv4Address($0)!, name: Name($0 == a ? "Attack from Mars" : $0 == b ? "Medieval Madness" : "Twilight Zone")) })
+        }
+        let steps: [SentFrame] = [
+            at(0, a, .hello("Attack from Mars")), at(1, b, .hello("Medieval Madness")), at(1.5, a, full(a, [b])),
+            at(2, c, .hello("Twilight Zone")), at(2.5, a, full(a, [b, c])),
+            at(15, b, .ping), at(15.5, a, .pong), at(16, c, .ping), at(16.5, b, .pong), at(17, a, .ping), at(17.5, c, .pong),
+            at(30, b, .ping),
+            at(45, b, .offline(a)), at(45.1, b, full(b, [c])), at(46, c, .offline(a)), at(46.5, b, full(b, [c])),
+            at(60, b, .offline(a)), at(60.5, b, full(b, [c])), at(61, c, .offline(a)), at(61.5, b, full(b, [c])),
+        ]
+        let text = try picture(steps, now: 62)
         #expect(text.contains("▲ OFFLINE storm about 10.37.0.20 \"Attack from Mars\": 4 so far"), "\(text)")
         let latest = text.components(separatedBy: "Latest events").last ?? ""
         #expect(latest.contains("registry-changed"), "the registry change stays in sight: \(latest)")

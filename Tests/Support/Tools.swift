@@ -1,0 +1,27 @@
+import Foundation
+
+/// tshark's `frame.time_epoch` ("1795610631.856080000") as RFC 3339 UTC with `digits` of fraction.
+func rfc3339(epoch: String, digits: Int) -> String {
+    let parts = epoch.split(separator: ".")
+    let seconds = TimeInterval(Int(parts[0])!)
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+    let fraction = (parts.count > 1 ? String(parts[1]) : "") + String(repeating: "0", count: 9)
+    return formatter.string(from: Date(timeIntervalSince1970: seconds)) + "." + fraction.prefix(digits) + "Z"
+}
+
+/// A tool's full path on PATH.
+func toolPath(_ name: String) throws -> String {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    for folder in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(folder)/\(name)") {
+        return "\(folder)/\(name)"
+    }
+    throw ToolMissing(name: name)
+}
+
+struct ToolMissing: Error, CustomStringConvertible {
+    var name: String
+    var description: String { "\(name) is not on PATH" }
+}
