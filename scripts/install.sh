@@ -16,6 +16,10 @@
 # --setcap grants cap_net_raw,cap_net_admin=eip to the installed binary, so live capture
 # (-i) runs without root; an install without it leaves the binary without capabilities.
 # Running it again is safe: files already in place are left alone, and it says what it did.
+#
+# PEERSNIFF_BUILD_FLAGS: extra words for `swift build` (word-split). The tests pass
+# --ignore-lock: `swift test` holds the .build lock while the tests run, and a build
+# that waits for it would wait forever.
 set -euo pipefail
 
 usage() {
@@ -32,7 +36,7 @@ while [ $# -gt 0 ]; do
         --prefix=?*) prefix="${1#--prefix=}"; shift ;;
         --setcap) setcap_wanted=true; shift ;;
         --uninstall) uninstall=true; shift ;;
-        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "install.sh: unknown argument: $1" >&2; usage ;;
     esac
 done
@@ -118,9 +122,10 @@ export PATH="/opt/swift/usr/bin:$PATH"
 need_package libpcap-dev
 if $setcap_wanted; then need_package libcap2-bin; fi
 
-echo "building: swift build -c release --product peersniff"
-swift build -c release --product peersniff
-binary="$(swift build -c release --show-bin-path)/peersniff"
+read -r -a build_flags <<< "${PEERSNIFF_BUILD_FLAGS:-}"
+echo "building: swift build -c release --product peersniff${build_flags[*]+ ${build_flags[*]}}"
+swift build -c release --product peersniff "${build_flags[@]+"${build_flags[@]}"}"
+binary="$(swift build -c release --show-bin-path "${build_flags[@]+"${build_flags[@]}"}")/peersniff"
 version="$("$binary" --version)"
 
 staging="$(mktemp -d)"
