@@ -2,7 +2,8 @@
 # Installs what building and testing peersniff needs on Debian (run as root, or with sudo).
 set -euo pipefail
 need=()
-for pkg in libpcap-dev tshark tcpdump valgrind iproute2 time strace chromium; do
+# groff-base and man-db render the man page (InstallTests), libcap2-bin has setcap and getcap.
+for pkg in libpcap-dev tshark tcpdump valgrind iproute2 time strace chromium groff-base man-db libcap2-bin; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
