@@ -20,7 +20,7 @@ struct Peersniff: ParsableCommand {
             """,
         version: versionText)
 
-    @Option(name: .customShort("r"), help: ArgumentHelp("Read a pcap or pcapng file; '-' reads standard input. Repeat to merge several files by timestamp.", valueName: "file"))
+    @Option(name: .customShort("r"), help: ArgumentHelp("Read a pcap or pcapng file; '-' reads standard input. Repeat to merge several files by timestamp.", valueName: "file"), completion: .file())
     var read: [String] = []
 
     @Option(name: .customShort("i"), help: ArgumentHelp("Watch this interface live (or 'any').", valueName: "interface"))
@@ -35,7 +35,7 @@ struct Peersniff: ParsableCommand {
     @Option(name: .customShort("f"), help: ArgumentHelp("An extra BPF expression, ANDed with peersniff's own filter.", valueName: "expression"))
     var filter: String?
 
-    @Option(name: .customShort("w"), help: ArgumentHelp("Also save every matched packet (all fragments of a frame) to this pcap file.", valueName: "file"))
+    @Option(name: .customShort("w"), help: ArgumentHelp("Also save every matched packet (all fragments of a frame) to this pcap file.", valueName: "file"), completion: .file())
     var write: String?
 
     @Option(name: .customShort("c"), help: ArgumentHelp("Stop after this many discovery datagrams.", valueName: "count"))
@@ -56,7 +56,7 @@ struct Peersniff: ParsableCommand {
     @Flag(name: .long, help: "Print only the malformed-frame report: every malformed datagram and frame with warnings, with a marked hex dump, then tallies by code and source.")
     var malformed = false
 
-    @Option(name: .long, help: ArgumentHelp("Save the packets behind malformed records and frames with warnings to this pcap file.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Save the packets behind malformed records and frames with warnings to this pcap file.", valueName: "file"), completion: .file())
     var writeMalformed: String?
 
     @Option(name: .long, help: ArgumentHelp("Exit with status 3 if the run saw malformed datagrams ('malformed') or made a diagnosis of severity warning or error ('anomaly'). Repeatable.", valueName: "what"))
@@ -76,7 +76,7 @@ struct Peersniff: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Keep at most this many nodes (default 4096; the firmware lists at most 51). Addresses beyond are counted and named in an address-flood diagnosis, not kept.", valueName: "count"))
     var maxNodes: Int = ElectionAnalyzer.defaultMaxNodes
 
-    @Option(name: .long, help: ArgumentHelp("Also write the election timeline as one self-contained HTML page (live: rewritten every few seconds).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Also write the election timeline as one self-contained HTML page (live: rewritten every few seconds).", valueName: "file"), completion: .file())
     var html: String?
 
     @Option(name: .long, help: ArgumentHelp("Live: stop after this many seconds.", valueName: "seconds"))
