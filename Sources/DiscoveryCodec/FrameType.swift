@@ -17,7 +17,7 @@ public enum FrameType: UInt8, Sendable, CaseIterable {
     public var name: String { staticName.description }
 
     /// The same name as constant text (written out without building a String).
-    package var staticName: StaticString {
+    public var staticName: StaticString {
         switch self {
         case .hello: "HELLO"
         case .full: "FULL"
@@ -29,7 +29,7 @@ public enum FrameType: UInt8, Sendable, CaseIterable {
     }
 
     /// A dense index 0..<6, for counting by type without a dictionary.
-    package var index: Int {
+    public var index: Int {
         switch self {
         case .hello: 0
         case .full: 1

@@ -35,7 +35,7 @@ public struct MalformationReason: Hashable, Sendable, CustomStringConvertible {
     public static let allCases: [MalformationReason] = Code.allCases.map { MalformationReason(code: $0) }
 
     /// A dense index, for counting by reason without a dictionary.
-    package var index: Int { Int(code.rawValue) }
+    public var index: Int { Int(code.rawValue) }
 
     /// The contract name, e.g. `truncated-peer`.
     public var description: String {
