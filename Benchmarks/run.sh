@@ -82,7 +82,7 @@ if [ "$build" = 1 ]; then
     fi
     if [ -z "$given_peersniff" ]; then
         log "building peersniff (release)"
-        if ! swift_peersniff build --product peersniff -Xswiftc -enforce-exclusivity=unchecked >"$out/logs/peersniff-build.log" 2>&1; then
+        if ! swift_peersniff build --product peersniff >"$out/logs/peersniff-build.log" 2>&1; then
             peersniff_note="build failed"
             log "peersniff: build failed; see $out/logs/peersniff-build.log"
             grep -m 5 'error:' "$out/logs/peersniff-build.log" >&2

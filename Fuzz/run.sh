@@ -37,7 +37,7 @@ mkdir -p "$modules" "$build/corpus" "$build/seeds" "$build/artifacts"
 # One module at a time, as SwiftPM would build them, each instrumented.
 module() {
     local name=$1; shift
-    swiftc "${sanitize[@]}" -parse-as-library -wmo -module-name "$name" \
+    swiftc "${sanitize[@]}" -parse-as-library -wmo -package-name peersniff -module-name "$name" \
         -I "$modules" -emit-module -emit-module-path "$modules/$name.swiftmodule" \
         -c "$root/Sources/$name"/*.swift -o "$modules/$name.o" "$@"
 }
@@ -45,7 +45,7 @@ echo "building the harness ($opt)..."
 module WireBytes
 module DiscoveryCodec
 module PacketLayers
-swiftc "${sanitize[@]}" -parse-as-library -module-name FuzzHarness -I "$modules" \
+swiftc "${sanitize[@]}" -parse-as-library -package-name peersniff -module-name FuzzHarness -I "$modules" \
     "$here/Harness.swift" "$modules/WireBytes.o" "$modules/DiscoveryCodec.o" "$modules/PacketLayers.o" \
     -o "$binary"
 

@@ -2,7 +2,9 @@ import WireBytes
 
 /// One FULL entry, borrowed from the payload.
 public struct PeerView {
+    /// The device's address.
     public let ip: IPv4Address
+    /// The name's bytes as sent (not checked as UTF-8 here: see the frame's warnings).
     public let name: UnsafeRawBufferPointer
 }
 
@@ -11,13 +13,16 @@ public struct PeerView {
 /// accepted, which it walked whole).
 public struct PeerSequence: Sequence {
     let payload: UnsafeRawBufferPointer
+    /// The number of entries (the FULL's count byte).
     public let count: Int
 
+    /// Walks the entries from the first, in wire order.
     public struct Iterator: IteratorProtocol {
         /// At the next entry: its address, its name's length, its name.
         var reader: ByteReader
         var left: Int
 
+        /// The next entry, or nil after the last.
         public mutating func next() -> PeerView? {
             guard left > 0 else { return nil }
             left -= 1
@@ -30,6 +35,7 @@ public struct PeerSequence: Sequence {
         }
     }
 
+    /// An iterator from the first entry.
     public func makeIterator() -> Iterator {
         // The entries begin after the type and count bytes.
         guard let reader = ByteReader(payload, at: 2) else { return Iterator(reader: ByteReader(payload), left: 0) }
@@ -45,8 +51,11 @@ public struct PeerSequence: Sequence {
 /// A decoded frame that borrows the payload's bytes (gopacket's way): valid only
 /// while those bytes are. `owned()` copies it out into a `Frame`.
 public struct FrameView {
+    /// The frame's type (its first byte).
     public let type: FrameType
+    /// The whole UDP payload the frame was decoded from.
     public let payload: UnsafeRawBufferPointer
+    /// What is wrong with the frame though it decodes; empty for a clean frame.
     public var warnings: FrameWarnings
     /// The parsed object of a LEGACY frame.
     public let legacy: JSONValue?
@@ -88,8 +97,11 @@ public struct FrameView {
     }
 }
 
+/// What `decodeFrame` makes of a payload: a frame (perhaps with warnings), or why not.
 public enum DecodeResult {
+    /// The payload is a frame; it borrows the payload's bytes.
     case frame(FrameView)
+    /// The payload is not a frame: the reason, where, and a sentence.
     case malformed(Malformation)
 }
 

@@ -3,8 +3,11 @@ import WireBytes
 /// A device name as it travels: raw UTF-8 bytes, kept exactly, since the firmware's
 /// 32-byte cut can end a name inside a character.
 public struct Name: Hashable, Sendable, CustomStringConvertible {
+    /// The name's bytes, as on the wire.
     public var bytes: [UInt8]
+    /// A name of these bytes, kept as they are.
     public init(bytes: [UInt8]) { self.bytes = bytes }
+    /// A name of this text's UTF-8 bytes (not cut: see `firmwareName` for the firmware's cut).
     public init(_ text: String) { bytes = Array(text.utf8) }
     /// The text, with bytes that are not UTF-8 shown as U+FFFD.
     public var description: String { String(decoding: bytes, as: UTF8.self) }
@@ -12,8 +15,11 @@ public struct Name: Hashable, Sendable, CustomStringConvertible {
 
 /// One entry of a FULL: an address and its device's name.
 public struct Peer: Hashable, Sendable {
+    /// The device's address.
     public var ip: IPv4Address
+    /// The device's name.
     public var name: Name
+    /// An entry of this address and name.
     public init(ip: IPv4Address, name: Name) { self.ip = ip; self.name = name }
 }
 
@@ -32,6 +38,7 @@ public enum Frame: Hashable, Sendable {
     /// Old firmware's JSON object.
     case legacy(JSONValue)
 
+    /// The frame's type, the first byte of its encoding.
     public var type: FrameType {
         switch self {
         case .hello: .hello

@@ -14,8 +14,11 @@ import Darwin
 public final class FrameDecoder {
     let memory = FullMemory()
 
+    /// A decoder that remembers nothing yet.
     public init() {}
 
+    /// Decodes one UDP payload as `decodeFrame(_:sender:)` does, to the same result,
+    /// and remembers it if it is a FULL. The result borrows `payload`.
     public func decode(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?) -> DecodeResult {
         if memory.repeats(payload, sender: sender) {
             return .frame(FrameView(type: .full, payload: payload, warnings: memory.warnings, legacy: nil))

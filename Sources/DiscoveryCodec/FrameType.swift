@@ -1,9 +1,14 @@
 /// The first byte of a discovery payload.
 public enum FrameType: UInt8, Sendable, CaseIterable {
+    /// A device announcing itself by name.
     case hello = 0x01
+    /// The registry's list of devices, the sender first.
     case full = 0x02
+    /// A unicast liveness check.
     case ping = 0x03
+    /// The answer to a PING.
     case pong = 0x04
+    /// A device declared gone.
     case offline = 0x05
     /// Old firmware's JSON announcement: the payload starts with `{`.
     case legacy = 0x7B

@@ -1,6 +1,8 @@
 /// Things wrong with a frame that still decodes. The codes are CONTRACT.md's.
 public struct FrameWarnings: OptionSet, Hashable, Sendable {
+    /// One bit a warning, in the order of `all`.
     public let rawValue: UInt16
+    /// The warnings of these bits.
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
     /// A name holds bytes that are not UTF-8.

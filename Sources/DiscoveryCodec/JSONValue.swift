@@ -3,13 +3,20 @@ import WireBytes
 /// A JSON value as old firmware sends it. Numbers keep their exact text, objects
 /// their key order, so a LEGACY frame is reported as it was sent.
 public indirect enum JSONValue: Hashable, Sendable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number, as its exact text.
     case number(String)
+    /// A string, its escapes resolved.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object's members in the order sent (a key may repeat).
     case object([(key: String, value: JSONValue)])
 
+    /// Equal values: same kind, same text, members in the same order.
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
@@ -23,6 +30,7 @@ public indirect enum JSONValue: Hashable, Sendable {
         }
     }
 
+    /// Hashes what `==` compares.
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .null: hasher.combine(0)
@@ -41,13 +49,15 @@ public indirect enum JSONValue: Hashable, Sendable {
         return members.first { $0.key == key }?.value
     }
 
+    /// The text of a string value; nil for any other kind.
     public var stringValue: String? {
         if case let .string(s) = self { return s }
         return nil
     }
 
     /// Compact JSON text of this value, appended to `out`.
-    public func write<Sink: ByteSink>(to out: inout Sink) {
+    @inlinable
+    package func write<Sink: ByteSink>(to out: inout Sink) {
         switch self {
         case .null: out.append("null")
         case let .bool(b): out.append(b ? "true" : "false")
@@ -72,6 +82,7 @@ public indirect enum JSONValue: Hashable, Sendable {
         }
     }
 
+    /// Compact JSON text of this value (numbers as sent, members in order).
     public var jsonText: String {
         var out: [UInt8] = []
         write(to: &out)
@@ -81,7 +92,8 @@ public indirect enum JSONValue: Hashable, Sendable {
 
 /// Appends `text` as a JSON string literal: quotes, backslashes and every control
 /// character escaped, so that nothing from the network can break a JSON line.
-public func writeJSONString<Sink: ByteSink>(_ text: String, to out: inout Sink) {
+@inlinable
+package func writeJSONString<Sink: ByteSink>(_ text: String, to out: inout Sink) {
     out.append(UInt8(ascii: "\""))
     for byte in text.utf8 { appendJSONEscaped(byte, to: &out) }
     out.append(UInt8(ascii: "\""))
@@ -89,7 +101,7 @@ public func writeJSONString<Sink: ByteSink>(_ text: String, to out: inout Sink) 
 
 /// Appends one UTF-8 byte of a JSON string's content, escaped where JSON requires.
 @inlinable
-public func appendJSONEscaped<Sink: ByteSink>(_ byte: UInt8, to out: inout Sink) {
+package func appendJSONEscaped<Sink: ByteSink>(_ byte: UInt8, to out: inout Sink) {
     switch byte {
     case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\""))
     case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\\"))

@@ -31,6 +31,7 @@ public struct MalformationReason: Hashable, Sendable, CustomStringConvertible {
     /// Packet-level: UDP over IPv6 on the discovery port.
     public static let notIPv4 = MalformationReason(code: .notIPv4)
 
+    /// Every reason, in the order of `index`.
     public static let allCases: [MalformationReason] = Code.allCases.map { MalformationReason(code: $0) }
 
     /// A dense index, for counting by reason without a dictionary.
@@ -57,6 +58,7 @@ public struct MalformationReason: Hashable, Sendable, CustomStringConvertible {
 /// A payload that does not decode: the reason, where (a byte offset inside the
 /// UDP payload) and a sentence saying what is wrong.
 public struct Malformation: Error, Hashable, Sendable {
+    /// Why, as a contract code (`reason.description`).
     public let reason: MalformationReason
     /// Where the element that could not be read begins; for `trailing-bytes`, the first extra byte.
     public let offset: Int
@@ -65,7 +67,8 @@ public struct Malformation: Error, Hashable, Sendable {
     /// The human sentence.
     public let detail: String
 
-    public init(reason: MalformationReason, offset: Int, length: Int, detail: String) {
+    /// A malformation of a payload of `length` bytes (made by the codec and the packet layers).
+    package init(reason: MalformationReason, offset: Int, length: Int, detail: String) {
         self.reason = reason
         self.offset = offset
         self.length = length
