@@ -5,7 +5,7 @@ extension FrameView {
     /// the problem, the first entry out of order, the second listing of a duplicate,
     /// the count byte of an over-long FULL, the first byte past the boards' receive
     /// buffer. Nil for `fragmented` (the whole datagram) and for warnings not set.
-    public func offset(of warning: FrameWarnings, sender: IPv4Address? = nil) -> Int? {
+    public func offset(of warning: FrameWarnings) -> Int? {
         guard warnings.contains(warning) else { return nil }
         switch warning {
         case .exceedsReceiveBuffer:

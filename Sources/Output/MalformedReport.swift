@@ -36,7 +36,7 @@ public final class MalformedReportWriter: RecordWriter {
         guard !frame.warnings.isEmpty else { return }
         for (warning, staticCode) in FrameWarnings.all where frame.warnings.contains(warning) {
             let code = staticCode.description
-            let offset = frame.offset(of: warning, sender: record.endpoints.source.ipv4)
+            let offset = frame.offset(of: warning)
             entry(origin: record.origin, endpoints: record.endpoints, code: code, isWarning: true,
                   sentence: FrameWarnings.explanation(of: code) + " (\(frame.type.name) still decoded)",
                   offset: offset, payload: frame.payload)

@@ -424,7 +424,7 @@ extension CodecWarningTests {
     func warningOffset(_ c: WarningOffsetCase) {
         c.bytes.withUnsafeBytes { raw in
             guard case let .frame(view) = decodeFrame(raw, sender: c.sender) else { Issue.record("did not decode"); return }
-            #expect(view.offset(of: c.warning, sender: c.sender) == c.offset)
+            #expect(view.offset(of: c.warning) == c.offset)
             if let offset = c.offset { #expect((0..<c.bytes.count).contains(offset)) }
         }
     }
