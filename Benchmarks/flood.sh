@@ -22,14 +22,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-export PATH="/opt/swift/usr/bin:$PATH"
-mkdir -p "$out"
-if [ -z "$peersniff" ]; then
-    (cd "$root" && swift build -c release --product peersniff >/dev/null) || exit 1
-    peersniff="$(cd "$root" && swift build -c release --show-bin-path)/peersniff"
-fi
-(cd "$here/Generator" && swift build -c release >/dev/null) || exit 1
-gen="$(cd "$here/Generator" && swift build -c release --show-bin-path)/peersniff-gen"
+. "$here/tools.sh"
 
 printf '| capture | packets | MB | seconds | packets/s | peak RSS MB | summary MB | addresses not kept |\n|---|--:|--:|--:|--:|--:|--:|--:|\n'
 for spec in hello-flood:100k hello-flood:1M full-flood:2k full-flood:20k; do
