@@ -14,7 +14,7 @@ public enum HTMLPage {
     /// Lanes drawn at most; the rest are counted in one line.
     static let maxDrawnLanes = 300
     /// Rectangles of frame ticks at most, over all lanes (the page stays a few MB).
-    static let tickBudget = 24_000
+    static let tickBudget = 16_000
     static let width = 1200.0
     static let laneHeight = 22.0
     static let bandHeight = 30.0
@@ -118,7 +118,7 @@ public enum HTMLPage {
         // Frame ticks, binned; fewer columns when there are many lanes.
         let columns = max(30, min(TimelineRecorder.binCount, tickBudget / max(1, drawn.count * 4)))
         // A tooltip per tick only while they are few (the page stays small).
-        let tickTitles = columns * drawn.count <= 6000
+        let tickTitles = columns * drawn.count <= 2500
         let group = max(1, (TimelineRecorder.binCount + columns - 1) / columns)
         let binSeconds = Double(recorder.binWidth) / 1e9 * Double(group)
         for type in FrameType.allCases {
