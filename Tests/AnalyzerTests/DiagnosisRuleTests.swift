@@ -223,6 +223,19 @@ struct DiagnosisRuleTests {
         #expect(ips(run.diagnosis(.twoRegistries)) == [a, b])
     }
 
+    @Test("FULLs from a node while a lower one is live, with no registry FULL near them: registry-not-lowest; alone, not two-registries")
+    func registryNotLowest() {
+        // .30 sends FULLs that list .20, the lowest and registry, whose last FULL is long
+        // past the conflict window: no conflict, only FULLs from a node that is not the lowest.
+        let steps = boot + [at(50, b, full(b, a, c)), at(70, b, full(b, a, c))]
+        let run = AnalyzerHarness(steps)
+        #expect(run.problems == ["registry-not-lowest"], "\(run.diagnoses.map(\.text))")
+        let wrong = run.diagnosis(.registryNotLowest)
+        #expect(ips(wrong) == [b, a], "the sender, then the lower node")
+        #expect(count(wrong?.figure("count")) == 2)
+        #expect(wrong?.since == Timestamp(50) && wrong?.until == Timestamp(70))
+    }
+
     // MARK: A registry lost unnoticed
 
     @Test("A registry that dies during a storm is never declared offline: registry-lost-unnoticed")
