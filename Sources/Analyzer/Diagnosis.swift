@@ -103,7 +103,7 @@ public struct ElectionReport: Sendable {
 
 extension ElectionAnalyzer {
     /// The summary of the timeline so far, with the engine's diagnoses.
-    public func report(diagnoses engine: DiagnosisEngine?, now: Timestamp? = nil) -> ElectionReport {
+    public func report(diagnoses engine: DiagnosisEngine?) -> ElectionReport {
         let sortedNodes = nodes.values.sorted { $0.ip < $1.ip }
         return ElectionReport(
             nodes: sortedNodes,

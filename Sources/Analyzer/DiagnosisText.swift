@@ -105,12 +105,17 @@ extension DiagnosisEngine {
 
     /// False OFFLINEs a declarer made within the registry timeout of each other (by
     /// the first OFFLINE's time and the declarer): how many, first and last.
-    func falseOfflineBursts(_ list: [Incident]) -> [Int64: (count: Int, first: Timestamp, last: Timestamp)] {
+    struct BurstKey: Hashable {
+        var declarer: IPv4Address
+        var time: Timestamp
+    }
+
+    func falseOfflineBursts(_ list: [Incident]) -> [BurstKey: (count: Int, first: Timestamp, last: Timestamp)] {
         var byDeclarer: [IPv4Address: [Timestamp]] = [:]
         for incident in list where incident.code == .falseOffline && !incident.discarded {
             byDeclarer[incident.ips[1], default: []].append(incident.since)
         }
-        var out: [Int64: (count: Int, first: Timestamp, last: Timestamp)] = [:]
+        var out: [BurstKey: (count: Int, first: Timestamp, last: Timestamp)] = [:]
         for (declarer, times) in byDeclarer {
             let sorted = times.sorted()
             var start = 0
@@ -118,7 +123,7 @@ extension DiagnosisEngine {
                 var end = start
                 while end + 1 < sorted.count, sorted[end + 1].totalNanoseconds - sorted[start].totalNanoseconds <= timeout { end += 1 }
                 for k in start...end {
-                    out[sorted[k].totalNanoseconds &* 31 &+ Int64(declarer.value)] = (end - start + 1, sorted[start], sorted[end])
+                    out[BurstKey(declarer: declarer, time: sorted[k])] = (end - start + 1, sorted[start], sorted[end])
                 }
                 start = end + 1
             }
@@ -126,7 +131,7 @@ extension DiagnosisEngine {
         return out
     }
 
-    private func describe(_ incident: Incident, all: [Incident], bursts: [Int64: (count: Int, first: Timestamp, last: Timestamp)]) -> Diagnosis {
+    private func describe(_ incident: Incident, all: [Incident], bursts: [BurstKey: (count: Int, first: Timestamp, last: Timestamp)]) -> Diagnosis {
         let x = incident.ips[0]
         var figures: [(name: String, value: Diagnosis.Figure)] = []
         var text: String
@@ -232,7 +237,7 @@ extension DiagnosisEngine {
             figures.append(("count", .count(incident.count)))
         case .falseOffline:
             let by = incident.ips[1]
-            let burst = bursts[incident.since.totalNanoseconds &* 31 &+ Int64(by.value)] ?? (1, incident.since, incident.since)
+            let burst = bursts[BurstKey(declarer: by, time: incident.since)] ?? (1, incident.since, incident.since)
             text = "\(label(by)) declared \(label(x)) offline at \(clockText(incident.since)) though it was plainly alive: it had sent a frame \(incident.lastSent.map { span(incident.since, $0) } ?? "shortly") before and answered \(span(incident.until ?? incident.since, incident.since)) after."
             if incident.count > 1 {
                 text += " It happened \(incident.count) times, the last at \(clockText(incident.latest ?? incident.since))."

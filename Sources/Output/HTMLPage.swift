@@ -37,7 +37,7 @@ public enum HTMLPage {
         page.add("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">")
         if live { page.add("<meta http-equiv=\"refresh\" content=\"5\">") }
         page.add("<title>peersniff: \(escape(source))</title><style>\(css)</style></head><body>")
-        page.add("<header><h1>peersniff</h1><p class=\"read\">Read: <b>\(escape(source))</b> · \(escape(stamp(start))) to \(escape(stamp(end))) (\(escape(formatSeconds(span)))) · \(summary.packetsRead) packets, \(summary.frames) frames, \(summary.malformed) malformed\(live ? " · <span class=\"live\">live, refreshed every few seconds</span>" : "")</p></header>")
+        page.add("<header><h1>peersniff</h1><p class=\"read\">Read: <b>\(escape(source))</b> · \(start.rfc3339) to \(end.rfc3339) (\(escape(formatSeconds(span)))) · \(summary.packetsRead) packets, \(summary.frames) frames, \(summary.malformed) malformed\(live ? " · <span class=\"live\">live, refreshed every few seconds</span>" : "")</p></header>")
 
         // What happened.
         let diagnoses = report?.diagnoses ?? []
@@ -266,13 +266,7 @@ public enum HTMLPage {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func clock(_ t: Timestamp) -> String {
-        var out: [UInt8] = []
-        t.writeTimeOfDay(to: &out)
-        return String(decoding: out.prefix(12), as: UTF8.self)
-    }
-
-    static func stamp(_ t: Timestamp) -> String { t.rfc3339 }
+    static func clock(_ t: Timestamp) -> String { millisecondClock(t) }
 
     static func fmt(_ v: Double) -> String {
         let r = (v * 10).rounded() / 10

@@ -135,11 +135,14 @@ public final class LiveView: RecordWriter {
         summaryWriter.write(summary)
     }
 
-    func time(_ t: Timestamp) -> String {
-        var out: [UInt8] = []
-        t.writeTimeOfDay(to: &out)
-        return String(decoding: out.prefix(12), as: UTF8.self)
-    }
+    func time(_ t: Timestamp) -> String { millisecondClock(t) }
+}
+
+/// `HH:MM:SS.mmm` (UTC): the live view's and the page's time of day.
+func millisecondClock(_ t: Timestamp) -> String {
+    var out: [UInt8] = []
+    t.writeTimeOfDay(to: &out)
+    return String(decoding: out.prefix(12), as: UTF8.self)
 }
 
 /// The terminal's rows and columns (80×24 if it cannot say).

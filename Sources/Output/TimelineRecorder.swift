@@ -43,16 +43,12 @@ public final class TimelineRecorder: RecordWriter {
     /// The count of frames of `type` in `bin` of the lane.
     func count(lane: Int, bin: Int, type: Int) -> UInt32 { counts[lane * TimelineRecorder.laneStride + bin * 6 + type] }
 
-    /// Frames of nodes beyond `maxLanes`: counted, not drawn.
-    public private(set) var framesWithoutLane = 0
     var markers: [Marker] = []
     public private(set) var markersDropped = 0
     /// The first frame's time; bins are `binWidth` nanoseconds from it (doubled as needed).
     var start: Timestamp?
     var last: Timestamp?
     var binWidth: Int64 = 10_000_000
-    var frames = 0
-    var malformed = 0
     /// Names for the markers' text.
     public var nameOf: (IPv4Address) -> Name? = { _ in nil }
     private let describer = TextWriter(stream: OutputStream(descriptor: -1), quiet: true)
@@ -66,14 +62,11 @@ public final class TimelineRecorder: RecordWriter {
 
     public func write(_ record: FrameRecord) {
         guard let ip = record.endpoints.source.ipv4 else { return }
-        frames += 1
         let time = record.origin.time
         if start == nil { start = time }
         if last == nil || time > last! { last = time }
-        guard let lane = lane(for: ip) else {
-            framesWithoutLane += 1
-            return
-        }
+        // Beyond `maxLanes` a node's frames are not drawn (the page says how many nodes).
+        guard let lane = lane(for: ip) else { return }
         var bin = Int((time.totalNanoseconds - start!.totalNanoseconds) / binWidth)
         while bin >= TimelineRecorder.binCount {
             coarsen()
@@ -83,7 +76,7 @@ public final class TimelineRecorder: RecordWriter {
         counts[lane * TimelineRecorder.laneStride + max(0, bin) * 6 + record.frame.type.index] &+= 1
     }
 
-    public func write(_ record: MalformedRecord) { malformed += 1 }
+    public func write(_ record: MalformedRecord) {}
 
     public func write(_ event: ElectionEvent) {
         switch event.detail {

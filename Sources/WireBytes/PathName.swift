@@ -25,37 +25,23 @@ public struct PathName: Sendable, Hashable, CustomStringConvertible {
 
     static func show(_ bytes: [UInt8]) -> String {
         var out = ""
-        var i = 0
-        while i < bytes.count {
-            let length = utf8SequenceLength(bytes, at: i)
-            if length > 0 {
-                out += String(decoding: bytes[i..<(i + length)], as: UTF8.self)
-                i += length
-            } else {
-                let hex = Array("0123456789abcdef")
-                out += "\\x" + String(hex[Int(bytes[i] >> 4)]) + String(hex[Int(bytes[i] & 0xF)])
-                i += 1
+        bytes.withUnsafeBytes { raw in
+            var i = 0
+            while i < raw.count {
+                let width: Int
+                if raw[i] < 0x80 {
+                    width = 1
+                } else if let lead = utf8Lead(raw[i]), utf8WellFormedPrefix(raw, at: i, lead) == lead.width {
+                    width = lead.width
+                } else {
+                    out += "\\x" + String(UnicodeScalar(hexDigit(raw[i] >> 4))) + String(UnicodeScalar(hexDigit(raw[i] & 0xF)))
+                    i += 1
+                    continue
+                }
+                out += String(decoding: UnsafeRawBufferPointer(rebasing: raw[i..<(i + width)]), as: UTF8.self)
+                i += width
             }
         }
         return out
-    }
-}
-
-/// The length of the well-formed UTF-8 sequence at `i` (1 to 4), or 0 if there is none.
-func utf8SequenceLength(_ b: [UInt8], at i: Int) -> Int {
-    let first = b[i]
-    if first < 0x80 { return 1 }
-    func continuation(_ k: Int, _ range: ClosedRange<UInt8> = 0x80...0xBF) -> Bool {
-        i + k < b.count && range.contains(b[i + k])
-    }
-    switch first {
-    case 0xC2...0xDF: return continuation(1) ? 2 : 0
-    case 0xE0: return continuation(1, 0xA0...0xBF) && continuation(2) ? 3 : 0
-    case 0xE1...0xEC, 0xEE...0xEF: return continuation(1) && continuation(2) ? 3 : 0
-    case 0xED: return continuation(1, 0x80...0x9F) && continuation(2) ? 3 : 0
-    case 0xF0: return continuation(1, 0x90...0xBF) && continuation(2) && continuation(3) ? 4 : 0
-    case 0xF1...0xF3: return continuation(1) && continuation(2) && continuation(3) ? 4 : 0
-    case 0xF4: return continuation(1, 0x80...0x8F) && continuation(2) && continuation(3) ? 4 : 0
-    default: return 0
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WireBytes
 
 /// What a user reads, pinned: `--help` in full, and one text line of each frame
 /// type, each built here from tshark's reading of the capture (frames.tsv: number,
@@ -17,7 +18,7 @@ struct TextLineTests {
     struct Row {
         var fields: [String]
         var number: String { fields[0] }
-        var payload: [UInt8] { bytesFromHexText(fields[7]) }
+        var payload: [UInt8] { bytesFromHex(fields[7]) ?? [] }
     }
 
     static func rows(_ tsv: String) throws -> [Row] {
@@ -158,13 +159,3 @@ func compactJSON(_ text: String) -> String {
     return out
 }
 
-/// Bytes of a hex string (tshark's udp.payload).
-func bytesFromHexText(_ text: String) -> [UInt8] {
-    var out: [UInt8] = []
-    var index = text.startIndex
-    while let next = text.index(index, offsetBy: 2, limitedBy: text.endIndex), index < text.endIndex {
-        out.append(UInt8(text[index..<next], radix: 16) ?? 0)
-        index = next
-    }
-    return out
-}

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WireBytes
 
 /// The election timeline of every real capture, checked against what the boards
 /// themselves logged (truth.jsonl: their `state` records, the harness's `action`
@@ -519,12 +520,8 @@ struct StoryOracle {
 
         /// An OFFLINE's subject, from its payload bytes 1-4.
         var offlineSubject: String? {
-            guard type == "OFFLINE", payload.count >= 10 else { return nil }
-            let bytes = stride(from: 2, to: 10, by: 2).compactMap { i -> UInt8? in
-                let start = payload.index(payload.startIndex, offsetBy: i)
-                return UInt8(payload[start..<payload.index(start, offsetBy: 2)], radix: 16)
-            }
-            return bytes.map(String.init).joined(separator: ".")
+            guard type == "OFFLINE", let bytes = bytesFromHex(payload.prefix(10)), bytes.count == 5 else { return nil }
+            return bytes[1...].map(String.init).joined(separator: ".")
         }
     }
     var rows: [Row]

@@ -87,7 +87,4 @@ func runProgramRaw(_ path: String, _ arguments: [String], stdin: Data? = nil, en
 }
 
 /// Whether a program is on PATH (tshark, editcap, tcpdump).
-func toolAvailable(_ name: String) -> Bool {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
-}
+func toolAvailable(_ name: String) -> Bool { systemToolPath(name) != nil }

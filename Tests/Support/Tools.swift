@@ -14,11 +14,8 @@ func rfc3339(epoch: String, digits: Int) -> String {
 
 /// A tool's full path on PATH.
 func toolPath(_ name: String) throws -> String {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    for folder in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(folder)/\(name)") {
-        return "\(folder)/\(name)"
-    }
-    throw ToolMissing(name: name)
+    guard let path = systemToolPath(name) else { throw ToolMissing(name: name) }
+    return path
 }
 
 struct ToolMissing: Error, CustomStringConvertible {
