@@ -66,7 +66,26 @@ extension DiagnosisEngine {
 
     /// What is going on right now, worst first: for the live view's top lines.
     public func openIncidents(now: Timestamp) -> [(severity: Severity, text: String)] {
-        var lines: [(Severity, String)] = []
+        openIncidentList(now: now).map { ($0.severity, $0.text) }
+    }
+
+    /// An incident still going on: its code, the nodes at fault (first) and how it
+    /// reads on the live view.
+    public struct OpenIncident: Sendable {
+        public var code: DiagnosisCode
+        public var ips: [IPv4Address]
+        /// Since when it lasts (for an owed FULL: since the FULL was due).
+        public var since: Timestamp
+        /// Whether it is a FULL owed and not sent: no registry answers.
+        public var owesFull: Bool
+        /// How the live view colours it (an owed FULL is an error while it lasts).
+        public var severity: Severity
+        public var text: String
+    }
+
+    /// The incidents going on now, worst first (the live view and the metrics).
+    public func openIncidentList(now: Timestamp) -> [OpenIncident] {
+        var list: [OpenIncident] = []
         for i in openOwedNodes {
             let k = Int(facts[i].owed)
             guard k >= 0 else { continue }
@@ -75,22 +94,35 @@ extension DiagnosisEngine {
             let since = owed.code == .desktopRegistry || owed.code == .registryHandoverGap ? owed.since : (owed.dueAt ?? owed.since)
             var text = "no registry answer for \(span(now, since)): \(label(x)) owes a FULL"
             if owed.code == .desktopRegistry { text += " (a desktop client: it never sends one)" }
-            lines.append((.error, text))
+            // Not yet told apart (the input may still decide it): a registry's silence,
+            // or a new lowest node's first FULL.
+            let code: DiagnosisCode = owed.discarded ? (owed.wasRegistry ? .registryLostUnnoticed : .registryHandoverGap) : owed.code
+            list.append(OpenIncident(code: code, ips: [x], since: owed.dueAt ?? owed.since, owesFull: true, severity: .error, text: text))
         }
         for k in openFailovers.map(Int.init) where !incidents[k].discarded {
             let r = incidents[k].ips[0]
-            lines.append((.error, "registry \(label(r)) declared offline \(span(now, incidents[k].declaredAt ?? incidents[k].since)) ago; no other node has sent a FULL yet"))
+            let declared = incidents[k].declaredAt ?? incidents[k].since
+            list.append(OpenIncident(code: .registryFailover, ips: [r], since: declared, owesFull: false, severity: .error,
+                                     text: "registry \(label(r)) declared offline \(span(now, declared)) ago; no other node has sent a FULL yet"))
         }
         for k in awaitingDesktop.map(Int.init) {
-            lines.append((.error, "no FULL since desktop client \(label(incidents[k].ips[0])) was elected, \(span(now, incidents[k].since)) ago"))
+            let x = incidents[k].ips[0]
+            list.append(OpenIncident(code: .desktopRegistry, ips: [x], since: incidents[k].since, owesFull: false, severity: .error,
+                                     text: "no FULL since desktop client \(label(x)) was elected, \(span(now, incidents[k].since)) ago"))
         }
         for k in openSplits.map(Int.init) {
-            lines.append((.error, "two registries that do not list each other: \(label(incidents[k].ips[0])) and \(label(incidents[k].ips[1]))"))
+            let ips = incidents[k].ips
+            list.append(OpenIncident(code: .splitBrain, ips: ips, since: incidents[k].since, owesFull: false, severity: .error,
+                                     text: "two registries that do not list each other: \(label(ips[0])) and \(label(ips[1]))"))
         }
         for incident in incidents where incident.code == .offlineStorm && incident.isOpen && !isLegacy(incident.ips[0]) {
-            lines.append((.warning, "OFFLINE storm about \(label(incident.ips[0])): \(incident.count) so far, \(incident.fulls) FULL\(plural(incident.fulls)) in answer"))
+            list.append(OpenIncident(code: .offlineStorm, ips: [incident.ips[0]], since: incident.since, owesFull: false, severity: .warning,
+                                     text: "OFFLINE storm about \(label(incident.ips[0])): \(incident.count) so far, \(incident.fulls) FULL\(plural(incident.fulls)) in answer"))
         }
-        return lines.sorted { $0.0 > $1.0 }
+        // Worst first, in the order found within a severity (a stable sort).
+        return list.enumerated().sorted { a, b in
+            a.element.severity != b.element.severity ? a.element.severity > b.element.severity : a.offset < b.offset
+        }.map(\.element)
     }
 
     // MARK: Words

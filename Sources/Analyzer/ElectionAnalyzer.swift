@@ -83,8 +83,9 @@ public final class ElectionAnalyzer {
     /// The lowest address in L, and how many nodes L holds.
     public private(set) var lowest: IPv4Address?
     public private(set) var liveCount = 0
-    /// The sender of the latest FULL.
+    /// The sender of the latest FULL, and that FULL's capture time.
     public private(set) var registry: IPv4Address?
+    public private(set) var lastFullTime: Timestamp?
     public private(set) var history: [Reign] = []
     /// Reigns dropped from the front of `history` to bound memory.
     public private(set) var historyDropped = 0
@@ -278,6 +279,7 @@ public final class ElectionAnalyzer {
             appendReign(Reign(ip: sender, since: time, until: nil, fulls: 1))
         }
         registry = sender
+        lastFullTime = time
 
         // Two registries: another sender's FULL less than a window ago, not declared offline since.
         if !recentFullSenders.isEmpty {

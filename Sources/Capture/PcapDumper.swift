@@ -7,7 +7,7 @@ import WireBytes
 /// A pcap file being written (`-w`): classic pcap, which Wireshark and tshark open.
 public final class PcapDumper {
     private let dead: OpaquePointer
-    private let dumper: OpaquePointer
+    private var dumper: OpaquePointer
     public let path: PathName
     public let linkType: Int32
     private var closed = false
@@ -93,18 +93,45 @@ public final class PcapDumper {
         if pcap_dump_flush(dumper) != 0 { fail(errno) }
     }
 
+    /// Whether the name still leads to the file being written.
+    private var nameLeadsHere: Bool {
+        var now = stat()
+        guard path.withCString({ stat($0, &now) }) == 0 else { return false }
+        return now.st_ino == opened.st_ino && now.st_dev == opened.st_dev
+    }
+
+    /// SIGHUP (log rotation): the packets so far go to the file written until now; if
+    /// its name leads elsewhere (it was renamed), the name is opened again and what
+    /// follows goes there: appended to a pcap file of the same link type found under
+    /// that name, or a new file with its own header (libpcap's pcap_dump_open_append).
+    public func reopen() {
+        guard !failed, !closed else { return }
+        flush()
+        guard !failed, !nameLeadsHere else { return }
+        guard let next = path.withCString({ pcap_dump_open_append(dead, $0) }) else {
+            fail(errno, cause: "cannot open it again after SIGHUP: \(String(cString: pcap_geterr(dead)))")
+            return
+        }
+        // The file left behind keeps every packet written to it: check its close.
+        if let file = pcap_dump_file(dumper), fflush(file) != 0 || ferror(file) != 0 {
+            fail(errno)
+        }
+        pcap_dump_close(dumper)
+        dumper = next
+        if let file = pcap_dump_file(dumper) { _ = fstat(fileno(file), &opened) }
+    }
+
     /// Flushes, checks that the file is still the one written, and closes it.
     public func close() {
         guard !closed else { return }
         flush()
-        // Writes to a file whose name was removed (its folder deleted) all succeed,
-        // and the data is lost with the last descriptor: say so.
-        if !failed, opened.st_ino != 0 {
+        // Writes to a file whose every name was removed (its folder deleted) all
+        // succeed, and the data is lost with the last descriptor: say so. A file only
+        // renamed (rotated without SIGHUP) keeps its data.
+        if !failed, let file = pcap_dump_file(dumper) {
             var now = stat()
-            if path.withCString({ stat($0, &now) }) != 0 {
-                fail(errno, cause: "the file was removed while it was being written (\(String(cString: strerror(errno))))")
-            } else if now.st_ino != opened.st_ino || now.st_dev != opened.st_dev {
-                fail(EEXIST, cause: "the file was replaced while it was being written")
+            if fstat(fileno(file), &now) == 0, now.st_nlink == 0 {
+                fail(ENOENT, cause: "the file was removed while it was being written (\(String(cString: strerror(ENOENT))))")
             }
         }
         closed = true

@@ -15,9 +15,12 @@ public final class JSONLinesWriter: RecordWriter {
     let problemsOnly: Bool
     /// Times as text, the date and time to the second kept from record to record.
     var stamps = RFC3339Text()
+    /// `--observer`: this sensor's name, in every record.
+    let observer: String?
 
-    public init(stream: OutputStream, quiet: Bool = false, eventsOnly: Bool = false, problemsOnly: Bool = false) {
+    public init(stream: OutputStream, quiet: Bool = false, eventsOnly: Bool = false, problemsOnly: Bool = false, observer: String? = nil) {
         self.stream = stream
+        self.observer = observer
         self.quiet = quiet
         self.eventsOnly = eventsOnly
         self.problemsOnly = problemsOnly
@@ -26,7 +29,7 @@ public final class JSONLinesWriter: RecordWriter {
     public func flush() { stream.flush() }
 
     func openRecord(kind: StaticString, origin: PacketOrigin?) {
-        Self.openRecord(kind: kind, origin: origin, stamps: &stamps, to: &stream.buffer)
+        Self.openRecord(kind: kind, origin: origin, observer: observer, stamps: &stamps, to: &stream.buffer)
     }
 
     @inline(__always)
@@ -50,10 +53,11 @@ public final class JSONLinesWriter: RecordWriter {
     // into room reserved for a whole frame record.
 
     @inline(__always)
-    static func openRecord<S: ByteSink>(kind: StaticString, origin: PacketOrigin?, stamps: inout RFC3339Text, to out: inout S) {
+    static func openRecord<S: ByteSink>(kind: StaticString, origin: PacketOrigin?, observer: String?, stamps: inout RFC3339Text, to out: inout S) {
         out.append("{\"kind\":\"")
         out.append(kind)
         out.append(UInt8(ascii: "\""))
+        if let observer { key("observer", to: &out); writeJSONString(observer, to: &out) }
         if let origin {
             key("n", to: &out); appendDecimal(UInt64(origin.number), to: &out)
             key("ts", to: &out); out.append(UInt8(ascii: "\""))
@@ -105,20 +109,20 @@ public final class JSONLinesWriter: RecordWriter {
         let frame = record.frame
         if frame.type == .legacy {
             // A parsed JSON value: no bound on its text is kept, so the checked buffer.
-            Self.frameRecord(record, stamps: &stamps, to: &stream.buffer)
+            Self.frameRecord(record, observer: observer, stamps: &stamps, to: &stream.buffer)
         } else {
             // Everything else has a bound: the fixed fields, an escaped file name, and
             // for the names at most six bytes for one (\u00XX) and 48 per FULL entry.
-            let fileBytes = record.origin.file?.utf8.count ?? 0
+            let fileBytes = (record.origin.file?.utf8.count ?? 0) + (observer?.utf8.count ?? 0)
             let entries = frame.type == .full ? frame.peers.count : 0
             let bound = 1024 + 6 * fileBytes + 6 * frame.payload.count + 48 * entries
-            stream.buffer.write(reserving: bound) { Self.frameRecord(record, stamps: &stamps, to: &$0) }
+            stream.buffer.write(reserving: bound) { Self.frameRecord(record, observer: observer, stamps: &stamps, to: &$0) }
         }
         stream.recordEnded()
     }
 
-    static func frameRecord<S: ByteSink>(_ record: FrameRecord, stamps: inout RFC3339Text, to out: inout S) {
-        openRecord(kind: "frame", origin: record.origin, stamps: &stamps, to: &out)
+    static func frameRecord<S: ByteSink>(_ record: FrameRecord, observer: String?, stamps: inout RFC3339Text, to out: inout S) {
+        openRecord(kind: "frame", origin: record.origin, observer: observer, stamps: &stamps, to: &out)
         endpoints(record.endpoints, to: &out)
         let frame = record.frame
         key("type", to: &out); out.append(UInt8(ascii: "\""))

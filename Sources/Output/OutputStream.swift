@@ -1,3 +1,4 @@
+import WireBytes
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,7 +7,9 @@ import Glibc
 /// and written with one `write(2)` per 64 KiB, never one per record.
 public final class OutputStream {
     public var buffer: RawBytes
-    private let descriptor: Int32
+    private var descriptor: Int32
+    /// `-o FILE`: the file's name, to open it again on SIGHUP.
+    public let path: PathName?
     private let threshold: Int
     /// Set when a write failed: later writes are dropped.
     public private(set) var broken = false
@@ -15,8 +18,10 @@ public final class OutputStream {
     /// Where a failed write is reported (the run then ends with exit 1).
     public let failures: OutputFailures?
 
-    public init(descriptor: Int32 = 1, name: String = "standard output", failures: OutputFailures? = nil, threshold: Int = 64 * 1024) {
+    public init(descriptor: Int32 = 1, name: String = "standard output", failures: OutputFailures? = nil, threshold: Int = 64 * 1024,
+                path: PathName? = nil) {
         self.descriptor = descriptor
+        self.path = path
         self.name = name
         self.failures = failures
         self.threshold = threshold
@@ -52,6 +57,51 @@ public final class OutputStream {
     }
 
     public func append(_ text: String) { buffer.append(string: text) }
+
+    /// `-o FILE`: a stream into a file, created or emptied (as the shell's `>`).
+    public static func file(_ path: PathName, name: String, failures: OutputFailures?) -> (stream: OutputStream?, error: String?) {
+        let fd = path.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+        guard fd >= 0 else { return (nil, "\(name): cannot write: \(String(cString: strerror(errno)))") }
+        return (OutputStream(descriptor: fd, name: name, failures: failures, path: path), nil)
+    }
+
+    /// Whether the file written is still the one the name leads to.
+    private var nameLeadsHere: Bool {
+        guard let path else { return true }
+        var opened = stat(), current = stat()
+        guard fstat(descriptor, &opened) == 0, path.withCString({ stat($0, &current) }) == 0 else { return false }
+        return opened.st_ino == current.st_ino && opened.st_dev == current.st_dev
+    }
+
+    /// SIGHUP (log rotation): what is buffered goes to the file written so far; if
+    /// its name now leads elsewhere (it was renamed), the name is opened again,
+    /// appended to or created, and what follows goes there. Nothing is lost.
+    public func reopen() {
+        flush()
+        guard let path, !broken, !nameLeadsHere else { return }
+        let fd = path.withCString { open($0, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644) }
+        guard fd >= 0 else {
+            broken = true
+            failures?.record(name, code: errno, cause: "cannot open it again after SIGHUP: \(String(cString: strerror(errno)))")
+            return
+        }
+        if Glibc.close(descriptor) != 0 { failures?.record(name, code: errno) }
+        descriptor = fd
+    }
+
+    /// The end of a file output: flushed, closed, and a file whose every name was
+    /// removed while written (its data gone with the descriptor) is a failure.
+    public func close() {
+        flush()
+        guard path != nil, descriptor >= 0 else { return }
+        var opened = stat()
+        if !broken, fstat(descriptor, &opened) == 0, opened.st_nlink == 0 {
+            failures?.record(name, code: ENOENT, cause: "the file was removed while it was being written")
+        }
+        if Glibc.close(descriptor) != 0, !broken { failures?.record(name, code: errno) }
+        descriptor = -1
+        broken = true
+    }
 
     deinit {
         flush()

@@ -76,6 +76,7 @@ public struct LiveRunner {
             }
             // The line is idle (or was drained): show what is pending.
             pipeline.flushOutput()
+            if reopenRequested != 0, ReopenSignal.take() { pipeline.reopen() }
             let now = wallClock()
             // Deadlines pass on the wall clock even when nothing arrives.
             if now.totalNanoseconds - lastTick.totalNanoseconds >= 250_000_000 {
@@ -87,8 +88,13 @@ public struct LiveRunner {
                     break
                 }
                 pipeline.tick(now, source: state)
+                // The kernel's counts as they stand (the metrics file shows them).
+                let stats = handle.statistics()
+                if let stats {
+                    pipeline.setKernelStatistics(received: stats.received, dropped: stats.dropped, interfaceDropped: stats.interfaceDropped)
+                }
+                pipeline.setRead(number)
                 if statusRequested != 0, StatusSignal.take() {
-                    let stats = handle.statistics()
                     writeStandardError(pipeline.statusLine(read: number, kernel: stats.map { ($0.received, $0.dropped) }))
                 }
                 onTick(now)
@@ -100,7 +106,7 @@ public struct LiveRunner {
             pipeline.setKernelStatistics(received: stats.received, dropped: stats.dropped, interfaceDropped: stats.interfaceDropped)
         }
         pipeline.finish(source: state)
-        pipeline.addRead(number)
+        pipeline.setRead(number)
         return failure
     }
 }

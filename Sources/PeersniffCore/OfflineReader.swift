@@ -100,6 +100,7 @@ public struct OfflineReader {
         let total = sized ? inputs.reduce(0) { $0 + ($1.handle.fileProgress?.size ?? 0) } : 0
         var sinceCheck = 0
         @inline(__always) func between() {
+            if reopenRequested != 0, ReopenSignal.take() { pipeline.reopen() }
             if statusRequested != 0, StatusSignal.take() {
                 progress?.finish()
                 writeStandardError(pipeline.statusLine(read: read))

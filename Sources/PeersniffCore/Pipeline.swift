@@ -53,6 +53,9 @@ public final class Pipeline {
     /// Counts packets read that the filter let through or not.
     public func addRead(_ count: Int) { summary.packetsRead += count }
 
+    /// Live capture: the packets read so far (one source, counted as it goes).
+    public func setRead(_ count: Int) { summary.packetsRead = count }
+
     /// Live capture: the kernel's counts.
     public func setKernelStatistics(received: Int, dropped: Int, interfaceDropped: Int) {
         summary.kernelReceived = received
@@ -95,6 +98,18 @@ public final class Pipeline {
     public func flushDump() {
         dumper?.flush()
         malformedDumper?.flush()
+    }
+
+    /// SIGHUP: the other outputs to open again (`-o`, `--metrics`), after the pipeline's own.
+    public var onReopen: (() -> Void)?
+
+    /// SIGHUP (log rotation): what is buffered goes to the files written so far, then
+    /// each output whose file was renamed opens its name again. Nothing is lost.
+    public func reopen() {
+        writer.flush()
+        dumper?.reopen()
+        malformedDumper?.reopen()
+        onReopen?()
     }
 
     /// Saves the packets behind the current record to the `--write-malformed` file.

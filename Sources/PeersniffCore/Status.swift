@@ -32,6 +32,33 @@ public enum StatusSignal {
     }
 }
 
+/// Set by SIGHUP: open the output files again (log rotation).
+nonisolated(unsafe) var reopenRequested: sig_atomic_t = 0
+
+/// SIGHUP, as daemons take it: the outputs are opened again (after logrotate renamed them).
+public enum ReopenSignal {
+    /// From now on SIGHUP asks for the outputs to be opened again (instead of ending
+    /// the process). Installed only when there is a file to reopen.
+    public static func install() {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in reopenRequested = 1 }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        sigaction(SIGHUP, &action, nil)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGHUP)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
+    }
+
+    /// Whether a reopen was asked for since the last call.
+    static func take() -> Bool {
+        guard reopenRequested != 0 else { return false }
+        reopenRequested = 0
+        return true
+    }
+}
+
 extension Pipeline {
     /// One line of running counts for standard error.
     func statusLine(read: Int, kernel: (received: Int, dropped: Int)? = nil) -> String {

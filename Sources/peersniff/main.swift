@@ -44,6 +44,18 @@ struct Peersniff: ParsableCommand {
     @Flag(name: .long, help: "JSON Lines on standard output instead of text.")
     var json = false
 
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Write the records (text or --json) to this file instead of standard output; SIGHUP opens it again (log rotation).", valueName: "file"), completion: .file())
+    var output: String?
+
+    @Option(name: .long, help: ArgumentHelp("Also write Prometheus metrics to this file (for node_exporter's textfile collector), replaced atomically every --metrics-interval seconds and at the end.", valueName: "file"), completion: .file())
+    var metrics: String?
+
+    @Option(name: .long, help: ArgumentHelp("Live: seconds between two writes of the --metrics file.", valueName: "seconds"))
+    var metricsInterval: Double = 10
+
+    @Option(name: .long, help: ArgumentHelp("A name for this sensor (a venue, a LAN): in every JSON record and as the label observer of every metric.", valueName: "name"))
+    var observer: String?
+
     @Flag(name: [.customShort("q"), .long], help: "Print only the summary at the end.")
     var quiet = false
 
@@ -105,6 +117,8 @@ struct Peersniff: ParsableCommand {
         if !(registryTimeout > 0) || !registryTimeout.isFinite { throw ValidationError("--registry-timeout needs a positive number of seconds.") }
         if !(conflictWindow > 0) || !conflictWindow.isFinite { throw ValidationError("--conflict-window needs a positive number of seconds.") }
         if maxNodes < 2 || maxNodes > 10_000_000 { throw ValidationError("--max-nodes needs a count from 2 to 10000000.") }
+        if !(metricsInterval >= 0.1) || !metricsInterval.isFinite { throw ValidationError("--metrics-interval needs a number of seconds of at least 0.1.") }
+        if let observer, observer.isEmpty || observer.utf8.count > 256 { throw ValidationError("--observer needs a name of 1 to 256 bytes.") }
     }
 
     func run() throws {
@@ -126,12 +140,22 @@ struct Peersniff: ParsableCommand {
         }
 
         let failures = OutputFailures()
-        let stream = Output.OutputStream(descriptor: 1, name: "standard output", failures: failures)
+        // -o FILE: the records go to a file (opened before the capture, as -w is).
+        let outputPath = output.map(commandLinePath)
+        let stream: Output.OutputStream
+        if let outputPath {
+            let opened = Output.OutputStream.file(outputPath, name: "-o \(outputPath.display)", failures: failures)
+            guard let file = opened.stream else { fail(opened.error ?? "-o: cannot write") }
+            stream = file
+        } else {
+            stream = Output.OutputStream(descriptor: 1, name: "standard output", failures: failures)
+        }
+        let toTerminal = outputPath == nil && isatty(1) != 0
         let writer: RecordWriter
         let textWriter: TextWriter?
         var reportWriter: MalformedReportWriter? = nil
         if json {
-            writer = JSONLinesWriter(stream: stream, quiet: quiet, eventsOnly: events, problemsOnly: malformed)
+            writer = JSONLinesWriter(stream: stream, quiet: quiet, eventsOnly: events, problemsOnly: malformed, observer: observer)
             textWriter = nil
         } else if malformed {
             reportWriter = MalformedReportWriter(stream: stream, style: useColor ? .ansi : .plain)
@@ -146,7 +170,7 @@ struct Peersniff: ParsableCommand {
         // On a terminal, live capture shows a picture refreshed in place.
         var liveView: LiveView? = nil
         var activeWriter = writer
-        if let interface, textWriter != nil, !quiet, !events, !noLiveView, isatty(1) != 0 {
+        if let interface, textWriter != nil, !quiet, !events, !noLiveView, toTerminal {
             liveView = LiveView(stream: stream, analyzer: analyzer, style: useColor ? .ansi : .plain, title: interface)
             activeWriter = liveView!
         }
@@ -166,15 +190,41 @@ struct Peersniff: ParsableCommand {
         liveView?.diagnosis = election.diagnosis
         textWriter?.nameOf = { analyzer.nodes[$0]?.name }
         reportWriter?.nameOf = { analyzer.nodes[$0]?.name }
+        // --metrics: the state as Prometheus reads it, replaced whole each time.
+        let metricsPath = metrics.map(commandLinePath)
+        let exposition = MetricsExposition(observer: observer, version: peersniffVersion, libpcap: PcapHandle.libraryVersion,
+                                           source: source, interval: metricsInterval)
+        func writeMetrics(now: Timestamp) {
+            guard let metricsPath else { return }
+            let text = exposition.render(summary: pipeline.summary, analyzer: analyzer, engine: election.diagnosis,
+                                         report: election.report(), now: now, written: wallClock())
+            if let failure = replaceFile(metricsPath, with: text) {
+                failures.record("--metrics \(metricsPath.display)", code: failure.code)
+            }
+        }
+        // SIGHUP: -o opens its name again, the metrics file is written anew (the -w
+        // files are the pipeline's own). Without a file to reopen, SIGHUP ends the run.
+        pipeline.onReopen = {
+            stream.reopen()
+            if metricsPath != nil { writeMetrics(now: interface != nil ? wallClock() : (pipeline.summary.lastTime ?? wallClock())) }
+        }
+        if outputPath != nil || metricsPath != nil || write != nil || writeMalformed != nil || html != nil {
+            ReopenSignal.install()
+        }
         var errors: [String] = []
         StatusSignal.install()
         do {
             if let interface {
                 var runner = LiveRunner(interface: interface, options: options, duration: duration, dropTo: user)
-                runner.flushEachRecord = isatty(1) != 0
+                runner.flushEachRecord = toTerminal
                 var lastPage: Timestamp? = nil
+                var lastMetrics: Timestamp? = nil
                 runner.onTick = { now in
                     liveView?.redraw(now: now)
+                    if metricsPath != nil, lastMetrics.map({ now.seconds(since: $0) >= metricsInterval }) ?? true {
+                        lastMetrics = now
+                        writeMetrics(now: now)
+                    }
                     // The live page, every five seconds.
                     if let recorder, let htmlPath, lastPage.map({ now.seconds(since: $0) >= 5 }) ?? true {
                         lastPage = now
@@ -191,7 +241,7 @@ struct Peersniff: ParsableCommand {
                 var reader = OfflineReader(paths: read.map(commandLinePath), options: options)
                 // Progress on a terminal's stderr, when stdout does not stream records to it
                 // (-q, --malformed, or output redirected), and never with --json.
-                if isatty(2) != 0, !json, quiet || malformed || isatty(1) == 0 { reader.progress = ProgressLine() }
+                if isatty(2) != 0, !json, quiet || malformed || !toTerminal { reader.progress = ProgressLine() }
                 errors = try reader.run(pipeline: pipeline)
             }
         } catch {
@@ -208,9 +258,12 @@ struct Peersniff: ParsableCommand {
                 failures.record("--html \(htmlPath.display)", code: failure.code)
             }
         }
+        // The metrics at the end: live, as the wall clock stands; offline, as the capture ended.
+        writeMetrics(now: interface != nil ? wallClock() : (summary.lastTime ?? wallClock()))
         summary.outputError = failures.first?.message
         activeWriter.write(summary)
         activeWriter.flush()
+        if outputPath != nil { stream.close() }
         // An output that failed ends the run with one line naming it (the summary went
         // to standard output unless that was the one failing).
         if let failure = failures.first {
@@ -258,7 +311,7 @@ struct Peersniff: ParsableCommand {
         case .never: return false
         case .auto:
             if let value = getenv("NO_COLOR"), value.pointee != 0 { return false }
-            return isatty(1) != 0
+            return output == nil && isatty(1) != 0
         }
     }
 }
