@@ -20,6 +20,10 @@ struct Arguments {
     var bind: String? = nil
     /// The name the `hello` scenario announces.
     var name = "Test Board"
+    /// The `full` scenario's entries: `ip=name,ip=name` (the sender first, as boards send them).
+    var peers = ""
+    /// The node the `offline` scenario declares offline.
+    var about = "10.99.0.9"
 }
 
 func parse() -> Arguments {
@@ -38,6 +42,8 @@ func parse() -> Arguments {
         case "--gap": a.gap = Double(value) ?? a.gap
         case "--bind": a.bind = value
         case "--name": a.name = value
+        case "--peers": a.peers = value
+        case "--about": a.about = value
         default:
             print("unknown flag \(flag)")
             exit(2)
@@ -143,6 +149,21 @@ case "flood":
     clock_gettime(CLOCK_MONOTONIC, &end)
     let seconds = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
     print("sent=\(sent) failed=\(failed) seconds=\(seconds) rate=\(seconds > 0 ? Double(sent) / seconds : 0)")
+case "full":
+    // One FULL listing --peers, as a registry sends it.
+    let peers = arguments.peers.split(separator: ",").compactMap { entry -> Peer? in
+        let parts = entry.split(separator: "=", maxSplits: 1)
+        guard let ip = IPv4Address(String(parts[0])) else { return nil }
+        return Peer(ip: ip, name: Name(parts.count > 1 ? String(parts[1]) : ""))
+    }
+    send(Frame.full(peers: peers).encoded(), to: arguments.broadcast)
+case "offline":
+    // One OFFLINE declaring --about gone.
+    guard let about = IPv4Address(arguments.about) else { print("bad --about \(arguments.about)"); exit(2) }
+    send(Frame.offline(ip: about).encoded(), to: arguments.broadcast)
+case "ping":
+    // One PING to --unicast.
+    send(Frame.ping.encoded(), to: arguments.unicast)
 default:
     print("unknown scenario \(arguments.scenario)")
     exit(2)

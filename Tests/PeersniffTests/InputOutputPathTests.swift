@@ -8,13 +8,6 @@ struct InputOutputPathTests {
     static let capture = Paths.fixture("failover/bridge.pcap")
     static let other = Paths.fixture("boot3/bridge.pcap")
 
-    /// A shell command line, run with bash (for redirections, FIFOs and non-UTF-8 names).
-    func bash(_ script: String) throws -> RunResult {
-        try runProgram("/bin/bash", ["-c", script])
-    }
-
-    func quoted(_ path: String) -> String { "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-
     /// The records of `peersniff -r FILE --json` on the plain file, to compare with.
     func plainRecords(_ path: String = InputOutputPathTests.capture) throws -> [String] {
         try runPeersniff(["-r", path, "--json"]).stdout.split(separator: "\n").map(String.init)

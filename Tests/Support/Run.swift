@@ -88,3 +88,11 @@ func runProgramRaw(_ path: String, _ arguments: [String], stdin: Data? = nil, en
 
 /// Whether a program is on PATH (tshark, editcap, tcpdump).
 func toolAvailable(_ name: String) -> Bool { systemToolPath(name) != nil }
+
+/// A shell command line, run with bash (for redirections, FIFOs and non-UTF-8 names).
+func bash(_ script: String) throws -> RunResult {
+    try runProgram("/bin/bash", ["-c", script])
+}
+
+/// A path quoted for bash.
+func quoted(_ path: String) -> String { "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'" }

@@ -1,0 +1,380 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--metrics FILE`: Prometheus's text format, checked by Prometheus's own tools
+/// (`promtool check metrics`, node_exporter's textfile collector) and its numbers by
+/// tshark's reading of the same captures; `--observer`; `-o FILE`; SIGHUP.
+@Suite("--metrics, --observer, -o and SIGHUP")
+struct MetricsTests {
+    static let speed10 = ["--registry-timeout", "0.3", "--conflict-window", "0.5"]
+
+    /// Every capture in Fixtures, with the thresholds it was recorded with, and
+    /// tshark's reading of it where there is one (one row per datagram).
+    static let captures: [(name: String, capture: String, thresholds: [String], tshark: String?)] = {
+        var list: [(String, String, [String], String?)] = []
+        for scenario in ["boot3", "failover", "lowjoin", "desktop-lowest", "rejoin", "legacy"] {
+            for view in ["bridge", "board-view"] {
+                list.append(("\(scenario)-\(view)", Paths.fixture("\(scenario)/\(view).pcap"), scenario == "boot3" ? [] : speed10,
+                             Paths.fixture("\(scenario)/\(view == "bridge" ? "frames" : "frames-board-view").tsv")))
+            }
+        }
+        for slice in ["bridge-start", "bridge-fragments", "board-view-start", "board-view-fragments"] {
+            list.append(("big-\(slice)", Paths.fixture("big/\(slice).pcap"), speed10, nil))
+        }
+        list.append(("every-code", Paths.fixture("malformed/every-code.pcap"), [], nil))
+        return list
+    }()
+
+    @Test("Each Fixtures capture: promtool accepts the file; frames and the registry as tshark reads them; the observer everywhere",
+          arguments: captures.map(\.name))
+    func fixture(name: String) throws {
+        let entry = Self.captures.first { $0.name == name }!
+        let folder = Paths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("peersniff.prom").path
+        let run = try runPeersniff(["-r", entry.capture, "--json", "--metrics", file, "--observer", "arcade 7"] + entry.thresholds)
+        #expect(run.status == 0, "\(run.stderr)")
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        try Promtool.checkMetrics(file)
+        let metrics = try Exposition(text)
+
+        // Every series carries the observer, every JSON record too.
+        #expect(!metrics.samples.isEmpty)
+        #expect(metrics.samples.allSatisfy { $0.labels["observer"] == "arcade 7" })
+        #expect(!run.records.isEmpty)
+        #expect(run.records.allSatisfy { $0["observer"] as? String == "arcade 7" }, "a record without the observer")
+
+        // The counts, and the summary record's.
+        let summary = run.summaryRecord ?? [:]
+        #expect(metrics.value("peersniff_packets_read_total") == Double(summary["packets_read"] as? Int ?? -1))
+        #expect(metrics.value("peersniff_packets_matched_total") == Double(summary["packets_matched"] as? Int ?? -1))
+        let malformed = metrics.samples.filter { $0.name == "peersniff_malformed_total" }.map(\.value).reduce(0, +)
+        #expect(malformed == Double(summary["malformed"] as? Int ?? -1))
+        // No kernel counts offline.
+        #expect(metrics.value("peersniff_kernel_dropped_total") == nil)
+
+        // Frames by type, and the registry (the sender of the last FULL), from tshark's reading.
+        if let tsv = entry.tshark {
+            let rows = try String(contentsOfFile: tsv, encoding: .utf8).split(separator: "\n").dropFirst().map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
+            let types = ["01": "HELLO", "02": "FULL", "03": "PING", "04": "PONG", "05": "OFFLINE", "7b": "LEGACY"]
+            var expected: [String: Int] = [:]
+            var lastFullSender: String? = nil
+            for row in rows where row.count >= 8 {
+                guard let type = types[String(row[7].prefix(2))] else { continue }
+                expected[type, default: 0] += 1
+                if type == "FULL" { lastFullSender = String(row[2]) }
+            }
+            for type in types.values {
+                #expect(metrics.value("peersniff_frames_total", ["type": type]) == Double(expected[type] ?? 0), "\(type) frames")
+            }
+            let registry = metrics.samples.filter { $0.name == "peersniff_registry_info" }
+            #expect(registry.map { $0.labels["address"] } == [lastFullSender], "registry")
+        }
+
+        // Every code has its two series, and the diagnoses are the summary's.
+        let diagnoses = (summary["diagnoses"] as? [[String: Any]]) ?? []
+        for code in Self.codes {
+            #expect(metrics.value("peersniff_diagnoses", ["code": code]) == Double(diagnoses.filter { $0["code"] as? String == code }.count), "\(code)")
+            #expect(metrics.value("peersniff_open_incidents", ["code": code]) != nil, "\(code)")
+        }
+        // The rules scale by the thresholds the run used.
+        let timeout = entry.thresholds.isEmpty ? 3 : 0.3
+        #expect(metrics.value("peersniff_registry_timeout_seconds") == timeout)
+        #expect(text.hasSuffix("\n"))
+    }
+
+    static let codes = ["registry-failover", "registry-lost-unnoticed", "registry-handover-gap", "desktop-registry", "split-brain",
+                        "two-registries", "registry-not-lowest", "offline-storm", "node-lost", "node-flapping", "false-offline",
+                        "full-exceeds-receive-buffer", "legacy-firmware", "malformed-frames", "address-flood"]
+
+    /// Names that break a careless exporter: quotes, backslashes, a line feed, braces, a
+    /// NUL, bytes that are not UTF-8, a bidi override, an escape sequence.
+    static let hostileNames: [[UInt8]] = [
+        Array("Say \"hi\" \\ } {".utf8),
+        Array("two\nlines".utf8) + [0x00, 0x1B] + Array("[31mred".utf8),
+        [0x41, 0xFF, 0xFE, 0x42, 0xC3],
+        Array("ab\u{202E}cd # HELP x".utf8),
+    ]
+
+    static func hostileCapture() throws -> String {
+        var packets: [TestPacket] = []
+        func hello(_ name: [UInt8]) -> [UInt8] { [0x01, UInt8(name.count)] + name }
+        for (k, name) in hostileNames.enumerated() {
+            packets.append(.at(UInt32(k), 0, PacketBuilder.discovery(hello(name), src: "10.37.0.\(20 + k)")))
+        }
+        var full: [UInt8] = [0x02, UInt8(hostileNames.count)]
+        for (k, name) in hostileNames.enumerated() { full += PacketBuilder.ip("10.37.0.\(20 + k)") + [UInt8(name.count)] + name }
+        packets.append(.at(5, 0, PacketBuilder.discovery(full, src: "10.37.0.20")))
+        packets.append(.at(6, 0, PacketBuilder.discovery(hello(hostileNames[1]), src: "10.37.0.21")))
+        return try writeTestCapture(makeCapture(packets))
+    }
+
+    @Test("Hostile names: promtool and node_exporter accept the file, and the labels read back as the names made visible")
+    func hostileNames() throws {
+        let folder = Paths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("hostile.prom").path
+        let run = try runPeersniff(["-r", try Self.hostileCapture(), "-q", "--metrics", file, "--observer", "bar \"Zum\" \\ 1\nx"])
+        #expect(run.status == 0, "\(run.stderr)")
+        try Promtool.checkMetrics(file)
+        let metrics = try Exposition(String(contentsOfFile: file, encoding: .utf8))
+        // The registry's name, escaped for the format and read back: what a terminal shows.
+        let registry = metrics.samples.first { $0.name == "peersniff_registry_info" }
+        #expect(registry?.labels["address"] == "10.37.0.20")
+        #expect(registry?.labels["name"] == "Say \"hi\" \\ } {")
+        let names = Dictionary(metrics.samples.filter { $0.name == "peersniff_node_live" }.map { ($0.labels["address"]!, $0.labels["name"]!) },
+                               uniquingKeysWith: { a, _ in a })
+        #expect(names["10.37.0.21"] == "two\\nlines\\x00\\e[31mred")
+        #expect(names["10.37.0.22"] == "A\u{FFFD}\u{FFFD}B\u{FFFD}")
+        #expect(names["10.37.0.23"] == "ab\\u{202e}cd # HELP x")
+        #expect(metrics.samples.allSatisfy { $0.labels["observer"] == "bar \"Zum\" \\ 1\nx" })
+        // node_exporter's own parser, as it will read the file in the field.
+        let exporter = try NodeExporter(directory: folder.path)
+        defer { exporter.stop() }
+        let served = try exporter.scrape()
+        #expect(served.contains("node_textfile_scrape_error 0"), "\(served.prefix(2000))")
+        #expect(served.contains("peersniff_registry_info{address=\"10.37.0.20\",name=\"Say \\\"hi\\\" \\\\ } {\""), "\(served)")
+    }
+
+    @Test("Under an address flood the series stay within the node cap, and what was left out is said")
+    func boundedCardinality() throws {
+        // 3,000 boards heard from twice each (so each would earn its series), a cap of 100.
+        var packets: [TestPacket] = []
+        for round in 0..<2 {
+            for k in 0..<3000 {
+                let ip = "10.\(40 + k / 250).\(k % 250).1"
+                packets.append(.at(UInt32(round * 10 + k / 1000), UInt32(k % 1000) * 1000, PacketBuilder.discovery(DiscoveryPayload.hello("board \(k)"), src: ip)))
+            }
+        }
+        let folder = Paths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let capture = try writeTestCapture(makeCapture(packets), in: folder)
+        let file = folder.appendingPathComponent("flood.prom").path
+        let run = try runPeersniff(["-r", capture, "-q", "--metrics", file, "--max-nodes", "100"])
+        #expect(run.status == 0, "\(run.stderr)")
+        try Promtool.checkMetrics(file)
+        let metrics = try Exposition(String(contentsOfFile: file, encoding: .utf8))
+        var perLabel: [String: Set<String>] = [:]
+        for sample in metrics.samples { for (label, value) in sample.labels { perLabel[label, default: []].insert(value) } }
+        #expect((perLabel["address"]?.count ?? 0) <= 100, "address takes \(perLabel["address"]?.count ?? 0) values")
+        #expect((perLabel["name"]?.count ?? 0) <= 100)
+        #expect(metrics.samples.count < 400, "\(metrics.samples.count) series")
+        #expect(metrics.value("peersniff_nodes_max") == 100)
+        // The addresses beyond the cap are counted (an estimate of 2,900), and the flood named.
+        let beyond = metrics.value("peersniff_addresses_beyond_cap") ?? 0
+        #expect(beyond > 2500 && beyond < 3300, "\(beyond)")
+        #expect(metrics.value("peersniff_diagnoses", ["code": "address-flood"]) == 1)
+    }
+
+    @Test("SIGHUP after renaming -o and -w: the new files get what follows, and both add up to the whole")
+    func sighupReopens() throws {
+        let folder = Paths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let capture = Paths.fixture("failover/bridge.pcap")
+        let size = try Data(contentsOf: URL(fileURLWithPath: capture)).count
+        let half = size / 2
+        // Half the capture through a FIFO, rotate, SIGHUP, then the rest.
+        let run = try bash("""
+            cd \(quoted(folder.path))
+            mkfifo in
+            \(quoted(Paths.peersniff.path)) -r in --json -o out.jsonl -w out.pcap --metrics out.prom > stdout 2> stderr &
+            pid=$!
+            exec 3> in
+            head -c \(half) \(quoted(capture)) >&3
+            for i in $(seq 100); do [ -s out.pcap ] && break; sleep 0.05; done
+            sleep 0.5
+            mv out.jsonl out.jsonl.1; mv out.pcap out.pcap.1
+            kill -HUP $pid
+            sleep 0.5
+            tail -c +\(half + 1) \(quoted(capture)) >&3
+            exec 3>&-
+            wait $pid; echo "status $?"
+            """)
+        #expect(run.stdout.hasPrefix("status 0"), "\(run.stdout) \(run.stderr) \((try? String(contentsOfFile: folder.appendingPathComponent("stderr").path, encoding: .utf8)) ?? "")")
+        let stdout = try Data(contentsOf: folder.appendingPathComponent("stdout"))
+        #expect(stdout.isEmpty, "-o sends nothing to standard output")
+        func records(_ name: String) throws -> [[String: Any]] {
+            try String(contentsOfFile: folder.appendingPathComponent(name).path, encoding: .utf8).split(separator: "\n")
+                .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        }
+        let before = try records("out.jsonl.1"), after = try records("out.jsonl")
+        #expect(!before.isEmpty && !after.isEmpty, "both files hold records: \(before.count), \(after.count)")
+        let summary = after.last ?? [:]
+        #expect(summary["kind"] as? String == "summary")
+        let frames = (before + after).filter { $0["kind"] as? String == "frame" }
+        #expect(frames.count == summary["frames"] as? Int, "frames over both files: \(frames.count)")
+        // Numbered without a gap or a repeat across the rotation: nothing lost, nothing twice.
+        let numbers = frames.compactMap { $0["n"] as? Int }
+        #expect(numbers == numbers.sorted() && Set(numbers).count == numbers.count)
+        // tshark's reading of the whole capture: 268 discovery frames.
+        let tsharkFrames = try String(contentsOfFile: Paths.fixture("failover/frames.tsv"), encoding: .utf8).split(separator: "\n").count - 1
+        #expect(frames.count == tsharkFrames)
+        // The two pcap files, read by libpcap's reader in the tests: every matched packet once.
+        let first = try readClassicPcap(folder.appendingPathComponent("out.pcap.1").path).packets
+        let second = try readClassicPcap(folder.appendingPathComponent("out.pcap").path).packets
+        #expect(!first.isEmpty && !second.isEmpty)
+        #expect(first.count + second.count == summary["packets_matched"] as? Int, "\(first.count) + \(second.count)")
+        // The metrics file (offline: written at the end) has the whole run.
+        let metrics = try Exposition(String(contentsOfFile: folder.appendingPathComponent("out.prom").path, encoding: .utf8))
+        #expect(metrics.value("peersniff_frames_total", ["type": "FULL"]) == Double((summary["frames_by_type"] as? [String: Int])?["FULL"] ?? -1))
+    }
+
+    @Test("A metrics file that cannot be written ends the run with exit 1 and a line naming it")
+    func metricsWriteFails() throws {
+        let run = try runPeersniff(["-r", Paths.fixture("boot3/bridge.pcap"), "-q", "--metrics", "/nonexistent-folder/x.prom"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("peersniff: --metrics /nonexistent-folder/x.prom: No such file or directory"), "\(run.stderr)")
+    }
+
+    @Test("-o into a folder that does not exist: exit 1 before reading, the file named")
+    func outputCannotOpen() throws {
+        let run = try runPeersniff(["-r", Paths.fixture("boot3/bridge.pcap"), "-o", "/nonexistent-folder/out.txt"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("-o /nonexistent-folder/out.txt: cannot write: No such file or directory"), "\(run.stderr)")
+        #expect(run.stdout.isEmpty)
+    }
+
+    @Test("-o FILE holds what standard output would: text and JSON alike")
+    func outputFile() throws {
+        let folder = Paths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for format in [[], ["--json"]] {
+            let plain = try runPeersniff(["-r", Paths.fixture("lowjoin/bridge.pcap")] + format + Self.speed10)
+            let out = folder.appendingPathComponent("out").path
+            let run = try runPeersniff(["-r", Paths.fixture("lowjoin/bridge.pcap"), "-o", out] + format + Self.speed10)
+            #expect(run.status == 0 && run.stdout.isEmpty)
+            #expect(try String(contentsOfFile: out, encoding: .utf8) == plain.stdout)
+        }
+    }
+
+    @Test("Bad --metrics-interval and --observer values are usage errors", arguments: [
+        ["--metrics-interval", "0"], ["--metrics-interval", "nan"], ["--metrics-interval", "-1"], ["--observer", ""],
+    ])
+    func badValues(arguments: [String]) throws {
+        let run = try runPeersniff(["-r", Paths.fixture("boot3/bridge.pcap"), "-q"] + arguments)
+        #expect(run.status == 2, "\(arguments): \(run.stderr)")
+    }
+}
+
+/// Prometheus's promtool: `check metrics` reads a file on standard input and says
+/// what it does not accept (a format error, or a lint problem of the conventions).
+enum Promtool {
+    static func checkMetrics(_ file: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let path = try toolPath("promtool")
+        let run = try runProgram(path, ["check", "metrics"], stdin: try Data(contentsOf: URL(fileURLWithPath: file)))
+        #expect(run.status == 0, "promtool check metrics \(file): \(run.stdout) \(run.stderr)", sourceLocation: sourceLocation)
+        #expect(run.stdout.isEmpty && run.stderr.isEmpty, "promtool's remarks on \(file): \(run.stdout) \(run.stderr)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Debian's prometheus-node-exporter with only the textfile collector, on a loopback
+/// port, reading one folder; stopped by the test that started it.
+final class NodeExporter {
+    let port: Int
+    let process: SpawnedProgram
+
+    init(directory: String) throws {
+        let path = try toolPath("prometheus-node-exporter")
+        var lastError = ""
+        for _ in 0..<5 {
+            let port = Int.random(in: 20000...45000)
+            let process = try SpawnedProgram(path, ["--web.listen-address=127.0.0.1:\(port)", "--collector.disable-defaults",
+                                                   "--collector.textfile", "--collector.textfile.directory=\(directory)"])
+            if waitForHTTP("http://127.0.0.1:\(port)/metrics", process: process) {
+                self.port = port
+                self.process = process
+                return
+            }
+            lastError = process.stderr
+            process.kill()
+        }
+        throw NamespaceSetupFailed(description: "node_exporter did not start: \(lastError)")
+    }
+
+    func scrape() throws -> String {
+        try httpGet("http://127.0.0.1:\(port)/metrics")
+    }
+
+    func stop() { process.kill() }
+}
+
+/// GET with curl; the body.
+func httpGet(_ url: String) throws -> String {
+    let run = try runProgram(try toolPath("curl"), ["-sS", "--max-time", "5", "--fail", url])
+    guard run.status == 0 else { throw NamespaceSetupFailed(description: "GET \(url): \(run.stderr)") }
+    return run.stdout
+}
+
+/// Waits until `url` answers (the server started), or the process ended.
+func waitForHTTP(_ url: String, process: SpawnedProgram, timeout: Double = 15) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if !process.isRunning { return false }
+        if (try? httpGet(url)) != nil { return true }
+        Thread.sleep(forTimeInterval: 0.1)
+    }
+    return false
+}
+
+/// The text format read back by the test itself: `name{label="value",...} value`,
+/// with the format's three escapes undone. Comments are checked for shape.
+struct Exposition {
+    struct Sample {
+        var name: String
+        var labels: [String: String]
+        var value: Double
+    }
+    var samples: [Sample] = []
+
+    struct Malformed: Error, CustomStringConvertible { var description: String }
+
+    init(_ text: String) throws {
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty {
+            if line.hasPrefix("# HELP ") || line.hasPrefix("# TYPE ") { continue }
+            guard !line.hasPrefix("#") else { throw Malformed(description: "comment \(line)") }
+            let scalars = Array(line.unicodeScalars)
+            var i = 0
+            var name = ""
+            while i < scalars.count, scalars[i] != "{", scalars[i] != " " { name.unicodeScalars.append(scalars[i]); i += 1 }
+            var labels: [String: String] = [:]
+            if i < scalars.count, scalars[i] == "{" {
+                i += 1
+                while i < scalars.count, scalars[i] != "}" {
+                    var label = ""
+                    while i < scalars.count, scalars[i] != "=" { label.unicodeScalars.append(scalars[i]); i += 1 }
+                    i += 2 // ="
+                    var value = ""
+                    while i < scalars.count, scalars[i] != "\"" {
+                        if scalars[i] == "\\", i + 1 < scalars.count {
+                            switch scalars[i + 1] {
+                            case "n": value += "\n"
+                            case "\\": value += "\\"
+                            case "\"": value += "\""
+                            default: throw Malformed(description: "escape \\\(scalars[i + 1]) in \(line)")
+                            }
+                            i += 2
+                        } else {
+                            value.unicodeScalars.append(scalars[i]); i += 1
+                        }
+                    }
+                    i += 1 // closing quote
+                    if i < scalars.count, scalars[i] == "," { i += 1 }
+                    labels[label] = value
+                }
+                i += 1
+            }
+            let rest = String(String.UnicodeScalarView(scalars[i...])).trimmingCharacters(in: .whitespaces)
+            guard let value = Double(rest.split(separator: " ").first.map(String.init) ?? "") else { throw Malformed(description: "value in \(line)") }
+            samples.append(Sample(name: name, labels: labels, value: value))
+        }
+    }
+
+    /// The value of the one series of `name` whose labels include `labels`.
+    func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+        let matching = samples.filter { sample in sample.name == name && labels.allSatisfy { key, value in sample.labels[key] == value } }
+        return matching.count == 1 ? matching[0].value : nil
+    }
+}
