@@ -47,15 +47,6 @@ struct Peersniff: ParsableCommand {
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Write the records (text or --json) to this file instead of standard output; SIGHUP opens it again (log rotation).", valueName: "file"), completion: .file())
     var output: String?
 
-    @Option(name: .long, help: ArgumentHelp("Also write Prometheus metrics to this file (for node_exporter's textfile collector), replaced atomically every --metrics-interval seconds and at the end.", valueName: "file"), completion: .file())
-    var metrics: String?
-
-    @Option(name: .long, help: ArgumentHelp("Live: seconds between two writes of the --metrics file.", valueName: "seconds"))
-    var metricsInterval: Double = 10
-
-    @Option(name: .long, help: ArgumentHelp("A name for this sensor (a venue, a LAN): in every JSON record and as the label observer of every metric.", valueName: "name"))
-    var observer: String?
-
     @Flag(name: [.customShort("q"), .long], help: "Print only the summary at the end.")
     var quiet = false
 
@@ -90,6 +81,15 @@ struct Peersniff: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Also write the election timeline as one self-contained HTML page (live: rewritten every few seconds).", valueName: "file"), completion: .file())
     var html: String?
+
+    @Option(name: .long, help: ArgumentHelp("Also write Prometheus metrics to this file (for node_exporter's textfile collector), replaced atomically every --metrics-interval seconds and at the end.", valueName: "file"), completion: .file())
+    var metrics: String?
+
+    @Option(name: .long, help: ArgumentHelp("Live: seconds between two writes of the --metrics file.", valueName: "seconds"))
+    var metricsInterval: Double = 10
+
+    @Option(name: .long, help: ArgumentHelp("A name for this sensor (a venue, a LAN): in every JSON record and as the label observer of every metric.", valueName: "name"))
+    var observer: String?
 
     @Option(name: .long, help: ArgumentHelp("Live: stop after this many seconds.", valueName: "seconds"))
     var duration: Double?

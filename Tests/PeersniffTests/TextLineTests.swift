@@ -97,6 +97,9 @@ OPTIONS:
                           frame) to this pcap file.
   -c <count>              Stop after this many discovery datagrams.
   --json                  JSON Lines on standard output instead of text.
+  -o, --output <file>     Write the records (text or --json) to this file
+                          instead of standard output; SIGHUP opens it again
+                          (log rotation).
   -q, --quiet             Print only the summary at the end.
   --verify-checksums/--no-verify-checksums
                           Check UDP checksums (offloaded ones are recognised,
@@ -128,6 +131,15 @@ OPTIONS:
   --html <file>           Also write the election timeline as one
                           self-contained HTML page (live: rewritten every few
                           seconds).
+  --metrics <file>        Also write Prometheus metrics to this file (for
+                          node_exporter's textfile collector), replaced
+                          atomically every --metrics-interval seconds and at
+                          the end.
+  --metrics-interval <seconds>
+                          Live: seconds between two writes of the --metrics
+                          file. (default: 10.0)
+  --observer <name>       A name for this sensor (a venue, a LAN): in every
+                          JSON record and as the label observer of every metric.
   --duration <seconds>    Live: stop after this many seconds.
   -Z <user>               Live: drop root privileges to this user right after
                           the capture is opened.
