@@ -12,16 +12,7 @@ nonisolated(unsafe) var statusRequested: sig_atomic_t = 0
 public enum StatusSignal {
     /// From now on SIGUSR1 asks for the counts (instead of ending the process).
     public static func install() {
-        var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in statusRequested = 1 }
-        sigemptyset(&action.sa_mask)
-        action.sa_flags = SA_RESTART
-        sigaction(SIGUSR1, &action, nil)
-        // A parent may have started us with the signal blocked (the mask is inherited).
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGUSR1)
-        sigprocmask(SIG_UNBLOCK, &set, nil)
+        installFlagHandler(SIGUSR1) { _ in statusRequested = 1 }
     }
 
     /// Whether counts were asked for since the last call.
@@ -40,15 +31,7 @@ public enum ReopenSignal {
     /// From now on SIGHUP asks for the outputs to be opened again (instead of ending
     /// the process). Installed only when there is a file to reopen.
     public static func install() {
-        var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in reopenRequested = 1 }
-        sigemptyset(&action.sa_mask)
-        action.sa_flags = SA_RESTART
-        sigaction(SIGHUP, &action, nil)
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGHUP)
-        sigprocmask(SIG_UNBLOCK, &set, nil)
+        installFlagHandler(SIGHUP) { _ in reopenRequested = 1 }
     }
 
     /// Whether a reopen was asked for since the last call.
@@ -57,6 +40,21 @@ public enum ReopenSignal {
         reopenRequested = 0
         return true
     }
+}
+
+/// Routes `signal` to `handler`, which only sets a flag the loops read; reads it
+/// interrupts are restarted. The signal is unblocked too: a parent may have started
+/// us with it blocked (the mask is inherited).
+private func installFlagHandler(_ signal: Int32, _ handler: @escaping @convention(c) (Int32) -> Void) {
+    var action = sigaction()
+    action.__sigaction_handler.sa_handler = handler
+    sigemptyset(&action.sa_mask)
+    action.sa_flags = SA_RESTART
+    sigaction(signal, &action, nil)
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, signal)
+    sigprocmask(SIG_UNBLOCK, &set, nil)
 }
 
 extension Pipeline {
