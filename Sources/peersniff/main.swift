@@ -44,7 +44,7 @@ struct Peersniff: ParsableCommand {
     @Flag(name: .long, help: "JSON Lines on standard output instead of text.")
     var json = false
 
-    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Write the records (text or --json) to this file instead of standard output; SIGHUP opens it again (log rotation).", valueName: "file"), completion: .file())
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Write the records (text or --json) to this file instead of standard output ('-'); SIGHUP opens it again (log rotation).", valueName: "file"), completion: .file())
     var output: String?
 
     @Flag(name: [.customShort("q"), .long], help: "Print only the summary at the end.")
@@ -141,7 +141,7 @@ struct Peersniff: ParsableCommand {
 
         let failures = OutputFailures()
         // -o FILE: the records go to a file (opened before the capture, as -w is).
-        let outputPath = output.map(commandLinePath)
+        let outputPath = output.flatMap { $0 == "-" ? nil : commandLinePath($0) }
         let stream: Output.OutputStream
         if let outputPath {
             let opened = Output.OutputStream.file(outputPath, name: "-o \(outputPath.display)", failures: failures)
@@ -311,7 +311,7 @@ struct Peersniff: ParsableCommand {
         case .never: return false
         case .auto:
             if let value = getenv("NO_COLOR"), value.pointee != 0 { return false }
-            return output == nil && isatty(1) != 0
+            return (output == nil || output == "-") && isatty(1) != 0
         }
     }
 }

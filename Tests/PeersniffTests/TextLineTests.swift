@@ -98,8 +98,8 @@ OPTIONS:
   -c <count>              Stop after this many discovery datagrams.
   --json                  JSON Lines on standard output instead of text.
   -o, --output <file>     Write the records (text or --json) to this file
-                          instead of standard output; SIGHUP opens it again
-                          (log rotation).
+                          instead of standard output ('-'); SIGHUP opens it
+                          again (log rotation).
   -q, --quiet             Print only the summary at the end.
   --verify-checksums/--no-verify-checksums
                           Check UDP checksums (offloaded ones are recognised,
