@@ -117,8 +117,10 @@ struct MetricsTests {
         let folder = Paths.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("hostile.prom").path
-        let run = try runPeersniff(["-r", try Self.hostileCapture(), "-q", "--metrics", file, "--observer", "bar \"Zum\" \\ 1\nx"])
+        let observer = "bar \"Zum\" \\ 1\nx\u{1B}[31m"
+        let run = try runPeersniff(["-r", try Self.hostileCapture(), "-q", "--json", "--metrics", file, "--observer", observer])
         #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.summaryRecord?["observer"] as? String == observer, "the observer, JSON-escaped and read back")
         try Promtool.checkMetrics(file)
         let metrics = try Exposition(String(contentsOfFile: file, encoding: .utf8))
         // The registry's name, escaped for the format and read back: what a terminal shows.
@@ -130,7 +132,7 @@ struct MetricsTests {
         #expect(names["10.37.0.21"] == "two\\nlines\\x00\\e[31mred")
         #expect(names["10.37.0.22"] == "A\u{FFFD}\u{FFFD}B\u{FFFD}")
         #expect(names["10.37.0.23"] == "ab\\u{202e}cd # HELP x")
-        #expect(metrics.samples.allSatisfy { $0.labels["observer"] == "bar \"Zum\" \\ 1\nx" })
+        #expect(metrics.samples.allSatisfy { $0.labels["observer"] == observer })
         // node_exporter's own parser, as it will read the file in the field.
         let exporter = try NodeExporter(directory: folder.path)
         defer { exporter.stop() }
