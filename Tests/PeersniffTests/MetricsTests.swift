@@ -224,6 +224,37 @@ struct MetricsTests {
         #expect(metrics.value("peersniff_frames_total", ["type": "FULL"]) == Double((summary["frames_by_type"] as? [String: Int])?["FULL"] ?? -1))
     }
 
+    @Test("SIGHUP with nothing renamed: the same files go on, nothing truncated, nothing lost")
+    func sighupWithoutRotation() throws {
+        let folder = Paths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let capture = Paths.fixture("failover/bridge.pcap")
+        let size = try Data(contentsOf: URL(fileURLWithPath: capture)).count
+        let third = size / 3
+        let run = try bash("""
+            cd \(quoted(folder.path))
+            mkfifo in
+            \(quoted(Paths.peersniff.path)) -r in --json -o out.jsonl -w out.pcap > stdout 2> stderr &
+            pid=$!
+            exec 3> in
+            head -c \(third) \(quoted(capture)) >&3
+            for i in $(seq 100); do [ -s out.pcap ] && break; sleep 0.05; done
+            kill -HUP $pid; sleep 0.3
+            head -c \(2 * third) \(quoted(capture)) | tail -c +\(third + 1) >&3
+            sleep 0.3; kill -HUP $pid; sleep 0.3
+            tail -c +\(2 * third + 1) \(quoted(capture)) >&3
+            exec 3>&-
+            wait $pid; echo "status $?"; ls
+            """)
+        #expect(run.stdout.hasPrefix("status 0"), "\(run.stdout) \(run.stderr)")
+        #expect(!run.stdout.contains("out.jsonl.") && !run.stdout.contains(".tmp-"), "no other file: \(run.stdout)")
+        let records = RunResult(status: 0, stdout: try String(contentsOfFile: folder.appendingPathComponent("out.jsonl").path, encoding: .utf8), stderr: "").records
+        let plain = try runPeersniff(["-r", capture, "--json"]).records
+        #expect(records.count == plain.count, "\(records.count) records, \(plain.count) without SIGHUP")
+        let packets = try readClassicPcap(folder.appendingPathComponent("out.pcap").path).packets
+        #expect(packets.count == (plain.last?["packets_matched"] as? Int ?? -1))
+    }
+
     @Test("A metrics file that cannot be written ends the run with exit 1 and a line naming it")
     func metricsWriteFails() throws {
         let run = try runPeersniff(["-r", Paths.fixture("boot3/bridge.pcap"), "-q", "--metrics", "/nonexistent-folder/x.prom"])
