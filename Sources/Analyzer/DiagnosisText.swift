@@ -343,7 +343,9 @@ extension DiagnosisEngine {
             figures += [("hellos", .count(hellos)), ("fulls", .count(fulls)), ("per_second", .seconds(rate))]
         }
         text += " Shorter names or fewer boards per network keep FULL under 1024 bytes."
-        return Diagnosis(code: .fullExceedsReceiveBuffer, ips: [sender], since: first, until: nil, text: text, figures: figures)
+        // Over once no FULL too long has come for a liveness round: it lasts no more.
+        let over = end.totalNanoseconds - last.totalNanoseconds > round ? last : nil
+        return Diagnosis(code: .fullExceedsReceiveBuffer, ips: [sender], since: first, until: over, text: text, figures: figures)
     }
 
     private func describeMalformed() -> Diagnosis? {

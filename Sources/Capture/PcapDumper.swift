@@ -20,12 +20,24 @@ public final class PcapDumper {
     private var opened = stat()
 
     /// A nanosecond-precision file when the input had nanoseconds, else microseconds.
-    public init(path: PathName, label: String? = nil, failures: OutputFailures? = nil,
-                linkType: Int32, snapLength: Int32, precision: Timestamp.Precision) throws(CaptureError) {
+    /// `append`: a pcap file of the same link type and precision already under that
+    /// name is appended to (a new file is made if there is none), as libpcap's
+    /// `pcap_dump_open_append` does; otherwise the file starts anew, as tcpdump's -w.
+    public convenience init(path: PathName, label: String? = nil, failures: OutputFailures? = nil,
+                linkType: Int32, snapLength: Int32, precision: Timestamp.Precision, append: Bool = false) throws(CaptureError) {
         let nano = precision == .nanoseconds
         guard let dead = pcap_open_dead_with_tstamp_precision(linkType, max(snapLength, 65535),
                                                               UInt32(nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO)) else {
             throw CaptureError(.cannotWrite, "\(path): cannot prepare a pcap file")
+        }
+        if append {
+            guard let dumper = path.withCString({ pcap_dump_open_append(dead, $0) }) else {
+                let message = String(cString: pcap_geterr(dead))
+                pcap_close(dead)
+                throw CaptureError(.cannotWrite, "\(path.display): cannot append: \(message)")
+            }
+            self.init(dead: dead, dumper: dumper, path: path, label: label, failures: failures, linkType: linkType, nano: nano)
+            return
         }
         // Opened as the bytes the user gave (a name need not be UTF-8), then handed to libpcap.
         guard let file = path.withCString({ fopen($0, "wb") }) else {
@@ -39,6 +51,11 @@ public final class PcapDumper {
             pcap_close(dead)
             throw CaptureError(.cannotWrite, "\(path.display): cannot write: \(message)")
         }
+        self.init(dead: dead, dumper: dumper, path: path, label: label, failures: failures, linkType: linkType, nano: nano)
+    }
+
+    private init(dead: OpaquePointer, dumper: OpaquePointer, path: PathName, label: String?, failures: OutputFailures?,
+                 linkType: Int32, nano: Bool) {
         self.dead = dead
         self.dumper = dumper
         self.path = path

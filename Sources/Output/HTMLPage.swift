@@ -206,7 +206,7 @@ public enum HTMLPage {
     }
 
     /// Writes the page to `path` atomically (see `replaceFile`).
-    public static func write(_ text: String, to path: PathName) -> (code: Int32, step: String)? {
+    public static func write(_ text: String, to path: PathName) -> (code: Int32, cause: String)? {
         replaceFile(path, with: text)
     }
 

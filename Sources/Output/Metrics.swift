@@ -9,10 +9,12 @@ import WireBytes
 /// Names follow Prometheus's conventions: the `peersniff_` prefix, `_total` for
 /// counters, seconds as the unit, a `# HELP` and a `# TYPE` line for each family.
 /// Cardinality is bounded: every label takes its values from a fixed list (frame
-/// types, reasons, codes) or from the node table, whose size is the node cap; the
-/// per-node series are kept for nodes heard from twice (a one-off address of a flood
-/// makes none), and at most `maxNodes` of them.
-public struct MetricsExposition {
+/// types, reasons, codes) or from the node table, whose size is the node cap. Every
+/// node kept has its per-node series, keyed by address alone (a name is a label of
+/// `peersniff_node_info` only, so a rename changes one series); while the table is
+/// full (an address flood), only the nodes heard from twice or listed by another
+/// keep theirs, so that one-off spoofed addresses make none.
+public final class MetricsExposition {
     /// `--observer`: added to every series as the label `observer`.
     public var observer: String?
     public var version: String
@@ -23,6 +25,9 @@ public struct MetricsExposition {
     public var interval: Double
     /// Open incidents written one series per node at fault, at most this many.
     public static let maxIncidentSeries = 64
+    /// The highest estimate of addresses beyond the cap written so far: the counter
+    /// never goes down (the estimate may dip where its method changes).
+    private var beyondCap = 0
 
     public init(observer: String?, version: String, libpcap: String, source: String, interval: Double) {
         self.observer = observer
@@ -90,8 +95,9 @@ public struct MetricsExposition {
         out.sample("peersniff_nodes_kept", [], Double(analyzer.nodes.count))
         out.family("peersniff_nodes_max", .gauge, "The node cap (--max-nodes).")
         out.sample("peersniff_nodes_max", [], Double(analyzer.maxNodes))
-        out.family("peersniff_addresses_beyond_cap", .gauge, "Distinct addresses seen beyond the node cap (estimated; an address flood makes it rise).")
-        out.sample("peersniff_addresses_beyond_cap", [], Double(analyzer.flood.distinctAddresses))
+        beyondCap = max(beyondCap, analyzer.flood.distinctAddresses)
+        out.family("peersniff_addresses_beyond_cap_total", .counter, "Distinct addresses seen beyond the node cap (estimated; an address flood makes it rise).")
+        out.sample("peersniff_addresses_beyond_cap_total", [], Double(beyondCap))
 
         // The registry.
         if let registry = analyzer.registry {
@@ -110,8 +116,8 @@ public struct MetricsExposition {
         out.sample("peersniff_registry_changes_total", [], Double(analyzer.eventCount(.registryChanged)))
 
         // What is wrong now, and what went wrong.
-        let open = engine?.openIncidentList(now: now) ?? []
-        let owing = open.filter(\.owesFull)
+        let live = engine?.openIncidentList(now: now) ?? []
+        let owing = live.filter(\.owesFull)
         if !owing.isEmpty {
             out.family("peersniff_registry_answer_wait_seconds", .gauge, "Seconds a due FULL has been owed by the node that should send it (present only while one is owed).")
             var seen = Set<IPv4Address>()
@@ -120,6 +126,16 @@ public struct MetricsExposition {
                 out.sample("peersniff_registry_answer_wait_seconds", [("address", ip.description), ("name", name(of: ip, analyzer))],
                            max(0, now.seconds(since: incident.since)))
             }
+        }
+        // Going on now: the diagnoses that last at the end of what was read (no
+        // `until`), and what the engine still follows (an owed FULL not yet told apart).
+        var open: [(code: DiagnosisCode, ips: [IPv4Address])] = []
+        func isOpen(_ code: DiagnosisCode, _ ip: IPv4Address) -> Bool { open.contains { $0.code == code && $0.ips[0] == ip } }
+        for diagnosis in report.diagnoses where diagnosis.until == nil && !diagnosis.ips.isEmpty && !isOpen(diagnosis.code, diagnosis.ips[0]) {
+            open.append((diagnosis.code, diagnosis.ips))
+        }
+        for incident in live where !isOpen(incident.code, incident.ips[0]) {
+            open.append((incident.code, incident.ips))
         }
         out.family("peersniff_open_incidents", .gauge, "Incidents going on now, by diagnosis code.")
         for code in DiagnosisCode.allCases {
@@ -148,26 +164,30 @@ public struct MetricsExposition {
                        Double(report.diagnoses.filter { $0.code == code }.count))
         }
 
-        // Per node: the nodes heard from twice (or listed by another), at most the cap.
-        let nodes = analyzer.nodes.values.filter(\.isConfirmed).sorted { $0.ip < $1.ip }
-        let kept = nodes.prefix(analyzer.maxNodes)
-        if !kept.isEmpty {
+        // Per node, keyed by address: every node kept, or while the table is full (a
+        // flood), those heard from twice or listed by another.
+        let crowded = analyzer.isCrowded || !analyzer.flood.isEmpty
+        let nodes = analyzer.nodes.values.filter { !crowded || $0.isConfirmed }.sorted { $0.ip < $1.ip }
+        if !nodes.isEmpty {
+            out.family("peersniff_node_info", .gauge, "A node and its latest name.")
+            for node in nodes {
+                out.sample("peersniff_node_info", [("address", node.ip.description), ("name", name(of: node))], 1)
+            }
             out.family("peersniff_node_live", .gauge, "1 while the node is in the live set.")
-            for node in kept {
-                out.sample("peersniff_node_live", [("address", node.ip.description), ("name", name(of: node))], node.live ? 1 : 0)
+            for node in nodes {
+                out.sample("peersniff_node_live", [("address", node.ip.description)], node.live ? 1 : 0)
             }
             out.family("peersniff_node_last_frame_timestamp_seconds", .gauge, "Capture time of the node's latest frame (Unix time).")
-            for node in kept {
+            for node in nodes {
                 guard let last = node.lastSent else { continue }
-                out.sample("peersniff_node_last_frame_timestamp_seconds", [("address", node.ip.description), ("name", name(of: node))], seconds(last))
+                out.sample("peersniff_node_last_frame_timestamp_seconds", [("address", node.ip.description)], seconds(last))
             }
         }
 
         // Bounds that were reached: said, never silent.
-        out.family("peersniff_metrics_series_omitted", .gauge, "Series left out of this file to keep it bounded, by family.")
+        out.family("peersniff_metrics_series_omitted", .gauge, "Series left out of this file to keep it bounded, by family (per node: nodes heard from once during a flood).")
         out.sample("peersniff_metrics_series_omitted", [("family", "peersniff_open_incident_info")], Double(omitted))
-        out.sample("peersniff_metrics_series_omitted", [("family", "peersniff_node_live")],
-                   Double(analyzer.nodes.count - kept.count))
+        out.sample("peersniff_metrics_series_omitted", [("family", "peersniff_node_info")], Double(analyzer.nodes.count - nodes.count))
         if !report.limitsReached.isEmpty {
             out.family("peersniff_limits_reached", .gauge, "Bounds peersniff reached, and how much each left out.")
             for (limit, count) in report.limitsReached {

@@ -58,9 +58,12 @@ public final class OutputStream {
 
     public func append(_ text: String) { buffer.append(string: text) }
 
-    /// `-o FILE`: a stream into a file, created or emptied (as the shell's `>`).
-    public static func file(_ path: PathName, name: String, failures: OutputFailures?) -> (stream: OutputStream?, error: String?) {
-        let fd = path.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+    /// `-o FILE`: a stream into a file, created or emptied (as the shell's `>`), or
+    /// appended to (`--append`). Writes always go to the file's end (O_APPEND), so a
+    /// rotation that copies and truncates the file (logrotate's copytruncate) leaves
+    /// no hole of zero bytes where the next writes land.
+    public static func file(_ path: PathName, name: String, append: Bool = false, failures: OutputFailures?) -> (stream: OutputStream?, error: String?) {
+        let fd = path.withCString { open($0, O_WRONLY | O_CREAT | O_APPEND | (append ? 0 : O_TRUNC) | O_CLOEXEC, 0o644) }
         guard fd >= 0 else { return (nil, "\(name): cannot write: \(String(cString: strerror(errno)))") }
         return (OutputStream(descriptor: fd, name: name, failures: failures, path: path), nil)
     }

@@ -100,7 +100,11 @@ public struct OfflineReader {
         let total = sized ? inputs.reduce(0) { $0 + ($1.handle.fileProgress?.size ?? 0) } : 0
         var sinceCheck = 0
         @inline(__always) func between() {
-            if reopenRequested != 0, ReopenSignal.take() { pipeline.reopen() }
+            if reopenRequested != 0, ReopenSignal.take() {
+                // The metrics file written now shows the packets read so far.
+                pipeline.setRead(read)
+                pipeline.reopen()
+            }
             if statusRequested != 0, StatusSignal.take() {
                 progress?.finish()
                 writeStandardError(pipeline.statusLine(read: read))
@@ -142,7 +146,7 @@ public struct OfflineReader {
         if !pipeline.limitReached {
             for input in inputs { pipeline.finish(source: input.state) }
         }
-        pipeline.addRead(read)
+        pipeline.setRead(read)
         return inputs.compactMap(\.error)
     }
 }

@@ -15,6 +15,8 @@ public struct Options: Sendable {
     public var writePath: PathName? = nil
     /// `--write-malformed FILE`: save the packets behind malformed records and frames with warnings.
     public var writeMalformedPath: PathName? = nil
+    /// `--append`: `-w`, `--write-malformed` (and `-o`) add to files already there.
+    public var append = false
 
     public init() {}
 }

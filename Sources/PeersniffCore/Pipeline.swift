@@ -50,10 +50,8 @@ public final class Pipeline {
         self.writer = writer
     }
 
-    /// Counts packets read that the filter let through or not.
-    public func addRead(_ count: Int) { summary.packetsRead += count }
-
-    /// Live capture: the packets read so far (one source, counted as it goes).
+    /// The packets read so far, whether the filter let them through or not (every
+    /// input's), as the reading loop counts them.
     public func setRead(_ count: Int) { summary.packetsRead = count }
 
     /// Live capture: the kernel's counts.
@@ -79,11 +77,11 @@ public final class Pipeline {
     public func openDump(linkType: Int32, snapLength: Int32, precision: Timestamp.Precision) throws(CaptureError) {
         if let path = options.writePath {
             dumper = try PcapDumper(path: path, label: "-w \(path.display)", failures: failures,
-                                    linkType: linkType, snapLength: snapLength, precision: precision)
+                                    linkType: linkType, snapLength: snapLength, precision: precision, append: options.append)
         }
         if let path = options.writeMalformedPath {
             malformedDumper = try PcapDumper(path: path, label: "--write-malformed \(path.display)", failures: failures,
-                                             linkType: linkType, snapLength: snapLength, precision: precision)
+                                             linkType: linkType, snapLength: snapLength, precision: precision, append: options.append)
         }
     }
 

@@ -82,6 +82,9 @@ struct Peersniff: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Also write the election timeline as one self-contained HTML page (live: rewritten every few seconds).", valueName: "file"), completion: .file())
     var html: String?
 
+    @Flag(name: .long, help: "-o, -w and --write-malformed add to the files already there (a pcap file of the same link type) instead of starting them anew: a service that restarts keeps what it wrote.")
+    var append = false
+
     @Option(name: .long, help: ArgumentHelp("Also write Prometheus metrics to this file (for node_exporter's textfile collector), replaced atomically every --metrics-interval seconds and at the end.", valueName: "file"), completion: .file())
     var metrics: String?
 
@@ -118,10 +121,12 @@ struct Peersniff: ParsableCommand {
         if !(conflictWindow > 0) || !conflictWindow.isFinite { throw ValidationError("--conflict-window needs a positive number of seconds.") }
         if maxNodes < 2 || maxNodes > 10_000_000 { throw ValidationError("--max-nodes needs a count from 2 to 10000000.") }
         if !(metricsInterval >= 0.1) || !metricsInterval.isFinite { throw ValidationError("--metrics-interval needs a number of seconds of at least 0.1.") }
-        if let observer, observer.isEmpty || observer.utf8.count > 256 { throw ValidationError("--observer needs a name of 1 to 256 bytes.") }
+        if let observer, observer.utf8.count > 256 { throw ValidationError("--observer needs a name of at most 256 bytes.") }
     }
 
     func run() throws {
+        // An empty --observer (a service's unset variable) is no observer.
+        let observer = observer?.isEmpty == false ? observer : nil
         var options = Options()
         options.port = port
         options.extraFilter = filter
@@ -129,6 +134,7 @@ struct Peersniff: ParsableCommand {
         options.countLimit = count
         options.writePath = write.map(commandLinePath)
         options.writeMalformedPath = writeMalformed.map(commandLinePath)
+        options.append = append
 
         if printFilter {
             print(discoveryFilter(port: port, extra: filter))
@@ -144,7 +150,7 @@ struct Peersniff: ParsableCommand {
         let outputPath = output.flatMap { $0 == "-" ? nil : commandLinePath($0) }
         let stream: Output.OutputStream
         if let outputPath {
-            let opened = Output.OutputStream.file(outputPath, name: "-o \(outputPath.display)", failures: failures)
+            let opened = Output.OutputStream.file(outputPath, name: "-o \(outputPath.display)", append: append, failures: failures)
             guard let file = opened.stream else { fail(opened.error ?? "-o: cannot write") }
             stream = file
         } else {
@@ -199,7 +205,7 @@ struct Peersniff: ParsableCommand {
             let text = exposition.render(summary: pipeline.summary, analyzer: analyzer, engine: election.diagnosis,
                                          report: election.report(), now: now, written: wallClock())
             if let failure = replaceFile(metricsPath, with: text) {
-                failures.record("--metrics \(metricsPath.display)", code: failure.code)
+                failures.record("--metrics \(metricsPath.display)", code: failure.code, cause: failure.cause)
             }
         }
         // SIGHUP: -o opens its name again, the metrics file is written anew (the -w
@@ -232,7 +238,7 @@ struct Peersniff: ParsableCommand {
                         summary.election = election.report()
                         let page = HTMLPage.render(recorder: recorder, summary: summary, source: source, live: true)
                         if let failure = HTMLPage.write(page, to: htmlPath) {
-                            failures.record("--html \(htmlPath.display)", code: failure.code)
+                            failures.record("--html \(htmlPath.display)", code: failure.code, cause: failure.cause)
                         }
                     }
                 }
@@ -255,7 +261,7 @@ struct Peersniff: ParsableCommand {
         if let recorder, let htmlPath {
             let page = HTMLPage.render(recorder: recorder, summary: summary, source: source, live: false)
             if let failure = HTMLPage.write(page, to: htmlPath) {
-                failures.record("--html \(htmlPath.display)", code: failure.code)
+                failures.record("--html \(htmlPath.display)", code: failure.code, cause: failure.cause)
             }
         }
         // The metrics at the end: live, as the wall clock stands; offline, as the capture ended.

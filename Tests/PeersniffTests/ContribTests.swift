@@ -26,7 +26,7 @@ struct ContribTests {
                                        "(5 * peersniff_registry_timeout_seconds)"]),
         ("PeersniffSplitBrain", [#"peersniff_open_incident_info{code="split-brain"}"#]),
         ("PeersniffDesktopRegistry", [#"peersniff_open_incident_info{code="desktop-registry"}"#]),
-        ("PeersniffAddressFlood", ["(peersniff_addresses_beyond_cap["]),
+        ("PeersniffAddressFlood", ["(peersniff_addresses_beyond_cap_total["]),
         ("PeersniffKernelDrops", ["increase(peersniff_kernel_dropped_total["]),
         ("PeersniffSensorStale", ["peersniff_last_update_timestamp_seconds", "> 3 * peersniff_metrics_interval_seconds"]),
     ]
@@ -231,7 +231,7 @@ struct ContribTests {
         let metrics = try #require(argument(after: "--metrics"), "no --metrics")
         #expect(metrics.hasPrefix("/run/\(runtime)/") && !metrics.dropFirst("/run/\(runtime)/".count).contains("/"),
                 "the metrics file \(metrics) is not in the RuntimeDirectory /run/\(runtime)")
-        #expect(metrics.hasSuffix(".prom") && metrics.contains("%i"), "one file per instance, named *.prom for node_exporter: \(metrics)")
+        #expect(metrics.hasSuffix(".prom") && metrics.contains("%I"), "one file per instance, named *.prom for node_exporter: \(metrics)")
 
         // Defaults an operator can change.
         #expect(unit.values("Environment").contains { $0.hasPrefix("PEERSNIFF_OBSERVER=") && $0.count > "PEERSNIFF_OBSERVER=".count })
@@ -405,7 +405,7 @@ struct ContribTests {
         let host = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let setting = unit.values("Environment").last { $0.hasPrefix("PEERSNIFF_OBSERVER=") } ?? "PEERSNIFF_OBSERVER="
         return String(setting.dropFirst("PEERSNIFF_OBSERVER=".count))
-            .replacingOccurrences(of: "%H", with: host).replacingOccurrences(of: "%i", with: instance)
+            .replacingOccurrences(of: "%H", with: host).replacingOccurrences(of: "%I", with: instance).replacingOccurrences(of: "%i", with: instance)
     }
 
     /// The one child of `pid` (strace's: setpriv, then sh, then peersniff, one process).

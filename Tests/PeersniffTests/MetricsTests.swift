@@ -76,10 +76,24 @@ struct MetricsTests {
 
         // Every code has its two series, and the diagnoses are the summary's.
         let diagnoses = (summary["diagnoses"] as? [[String: Any]]) ?? []
+        // Open now: at least every diagnosis that lasts at the end of the input (no
+        // `until`), one per code and node at fault; nothing of a code with no diagnosis.
         for code in Self.codes {
-            #expect(metrics.value("peersniff_diagnoses", ["code": code]) == Double(diagnoses.filter { $0["code"] as? String == code }.count), "\(code)")
-            #expect(metrics.value("peersniff_open_incidents", ["code": code]) != nil, "\(code)")
+            let made = diagnoses.filter { $0["code"] as? String == code }
+            #expect(metrics.value("peersniff_diagnoses", ["code": code]) == Double(made.count), "\(code)")
+            let lasting = Set(made.filter { $0["until"] == nil }.compactMap { ($0["ips"] as? [String])?.first })
+            let open = metrics.value("peersniff_open_incidents", ["code": code])
+            #expect((open ?? -1) >= Double(lasting.count), "\(code): \(open ?? -1) open, \(lasting.count) lasting")
+            for ip in lasting {
+                #expect(metrics.value("peersniff_open_incident_info", ["code": code, "address": ip]) == 1, "\(code) \(ip)")
+            }
+            if made.isEmpty, !["registry-lost-unnoticed", "registry-handover-gap", "desktop-registry", "registry-failover"].contains(code) {
+                #expect(open == 0, "\(code) open with no diagnosis")
+            }
         }
+        // Every node kept has its series (no flood here), keyed by address.
+        #expect(Double(metrics.samples.filter { $0.name == "peersniff_node_live" }.count) == metrics.value("peersniff_nodes_kept"))
+        #expect(metrics.samples.filter { $0.name == "peersniff_node_live" }.allSatisfy { $0.labels["name"] == nil })
         // The rules scale by the thresholds the run used.
         let timeout = entry.thresholds.isEmpty ? 3 : 0.3
         #expect(metrics.value("peersniff_registry_timeout_seconds") == timeout)
@@ -127,7 +141,7 @@ struct MetricsTests {
         let registry = metrics.samples.first { $0.name == "peersniff_registry_info" }
         #expect(registry?.labels["address"] == "10.37.0.20")
         #expect(registry?.labels["name"] == "Say \"hi\" \\ } {")
-        let names = Dictionary(metrics.samples.filter { $0.name == "peersniff_node_live" }.map { ($0.labels["address"]!, $0.labels["name"]!) },
+        let names = Dictionary(metrics.samples.filter { $0.name == "peersniff_node_info" }.map { ($0.labels["address"]!, $0.labels["name"]!) },
                                uniquingKeysWith: { a, _ in a })
         #expect(names["10.37.0.21"] == "two\\nlines\\x00\\e[31mred")
         #expect(names["10.37.0.22"] == "A\u{FFFD}\u{FFFD}B\u{FFFD}")
@@ -163,10 +177,14 @@ struct MetricsTests {
         for sample in metrics.samples { for (label, value) in sample.labels { perLabel[label, default: []].insert(value) } }
         #expect((perLabel["address"]?.count ?? 0) <= 100, "address takes \(perLabel["address"]?.count ?? 0) values")
         #expect((perLabel["name"]?.count ?? 0) <= 100)
+        // The boards heard from twice that the table kept still have their series.
+        let series = metrics.samples.filter { $0.name == "peersniff_node_live" }.count
+        #expect(series > 0 && series <= 100, "\(series) per-node series")
+        #expect(metrics.value("peersniff_metrics_series_omitted", ["family": "peersniff_node_info"]) == 100 - Double(series))
         #expect(metrics.samples.count < 400, "\(metrics.samples.count) series")
         #expect(metrics.value("peersniff_nodes_max") == 100)
         // The addresses beyond the cap are counted (an estimate of 2,900), and the flood named.
-        let beyond = metrics.value("peersniff_addresses_beyond_cap") ?? 0
+        let beyond = metrics.value("peersniff_addresses_beyond_cap_total") ?? 0
         #expect(beyond > 2500 && beyond < 3300, "\(beyond)")
         #expect(metrics.value("peersniff_diagnoses", ["code": "address-flood"]) == 1)
     }
@@ -191,7 +209,11 @@ struct MetricsTests {
             mv out.jsonl out.jsonl.1; mv out.pcap out.pcap.1
             kill -HUP $pid
             sleep 0.5
-            tail -c +\(half + 1) \(quoted(capture)) >&3
+            # Offline, the reopen comes with the next packet: a few more, then the metrics file as written then.
+            head -c \(half + 4096) \(quoted(capture)) | tail -c +\(half + 1) >&3
+            for i in $(seq 100); do [ -e out.prom ] && break; sleep 0.05; done
+            cp out.prom mid.prom
+            tail -c +\(half + 4096 + 1) \(quoted(capture)) >&3
             exec 3>&-
             wait $pid; echo "status $?"
             """)
@@ -219,6 +241,10 @@ struct MetricsTests {
         let second = try readClassicPcap(folder.appendingPathComponent("out.pcap").path).packets
         #expect(!first.isEmpty && !second.isEmpty)
         #expect(first.count + second.count == summary["packets_matched"] as? Int, "\(first.count) + \(second.count)")
+        // The metrics file written at SIGHUP: the counts as they stood, read ones included.
+        let mid = try Exposition(String(contentsOfFile: folder.appendingPathComponent("mid.prom").path, encoding: .utf8))
+        let midRead = mid.value("peersniff_packets_read_total") ?? 0, midMatched = mid.value("peersniff_packets_matched_total") ?? 0
+        #expect(midMatched > 0 && midRead >= midMatched && midRead < Double(summary["packets_read"] as? Int ?? 0), "read \(midRead), matched \(midMatched)")
         // The metrics file (offline: written at the end) has the whole run.
         let metrics = try Exposition(String(contentsOfFile: folder.appendingPathComponent("out.prom").path, encoding: .utf8))
         #expect(metrics.value("peersniff_frames_total", ["type": "FULL"]) == Double((summary["frames_by_type"] as? [String: Int])?["FULL"] ?? -1))
@@ -255,6 +281,75 @@ struct MetricsTests {
         #expect(packets.count == (plain.last?["packets_matched"] as? Int ?? -1))
     }
 
+    @Test("--append: -o and -w add to what a run before wrote; without it they start anew")
+    func appendKeepsEarlierRuns() throws {
+        let folder = Paths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("out.jsonl").path, pcap = folder.appendingPathComponent("out.pcap").path
+        let capture = Paths.fixture("boot3/bridge.pcap")
+        let once = try runPeersniff(["-r", capture, "--json"]).records
+        let matched = once.last?["packets_matched"] as? Int ?? -1
+        for _ in 0..<2 {
+            let run = try runPeersniff(["-r", capture, "--json", "--append", "-o", out, "-w", pcap])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        #expect(RunResult(status: 0, stdout: try String(contentsOfFile: out, encoding: .utf8), stderr: "").records.count == 2 * once.count)
+        #expect(try readClassicPcap(pcap).packets.count == 2 * matched)
+        // tshark reads the appended file whole.
+        let tshark = try runProgram(try toolPath("tshark"), ["-r", pcap, "-T", "fields", "-e", "frame.number"])
+        #expect(tshark.status == 0 && tshark.stdout.split(separator: "\n").count == 2 * matched, "\(tshark.stderr)")
+        // Without --append, the files start anew.
+        _ = try runPeersniff(["-r", capture, "--json", "-o", out, "-w", pcap])
+        #expect(try readClassicPcap(pcap).packets.count == matched)
+        // A file that is not a pcap file is not appended to.
+        try Data("not a capture\n".utf8).write(to: URL(fileURLWithPath: pcap))
+        let refused = try runPeersniff(["-r", capture, "-q", "--append", "-w", pcap])
+        #expect(refused.status == 1 && refused.stderr.contains("cannot append"), "\(refused.stderr)")
+    }
+
+    @Test("-o under logrotate's copytruncate: the next records land at the new end, no hole of zero bytes")
+    func copyTruncate() throws {
+        let folder = Paths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Big enough that the first half's records leave the 64 KiB buffer before the cut.
+        let capture = Paths.fixture("big/bridge-start.pcap")
+        let size = try Data(contentsOf: URL(fileURLWithPath: capture)).count
+        let half = size / 2
+        let run = try bash("""
+            cd \(quoted(folder.path))
+            mkfifo in
+            \(quoted(Paths.peersniff.path)) -r in --json -o out.jsonl 2> stderr &
+            pid=$!
+            exec 3> in
+            head -c \(half) \(quoted(capture)) >&3
+            for i in $(seq 100); do [ -s out.jsonl ] && break; sleep 0.05; done
+            sleep 0.3
+            cp out.jsonl out.jsonl.1 && : > out.jsonl
+            tail -c +\(half + 1) \(quoted(capture)) >&3
+            exec 3>&-
+            wait $pid; echo "status $?"
+            """)
+        #expect(run.stdout.hasPrefix("status 0"), "\(run.stdout) \(run.stderr)")
+        let rest = try Data(contentsOf: folder.appendingPathComponent("out.jsonl"))
+        #expect(!rest.contains(0), "zero bytes where the file was cut")
+        let first = RunResult(status: 0, stdout: try String(contentsOfFile: folder.appendingPathComponent("out.jsonl.1").path, encoding: .utf8), stderr: "").records
+        let second = RunResult(status: 0, stdout: String(decoding: rest, as: UTF8.self), stderr: "").records
+        #expect(!first.isEmpty && !second.isEmpty)
+        let frames = (first + second).filter { $0["kind"] as? String == "frame" }.count
+        #expect(frames == second.last?["frames"] as? Int, "\(frames) frames over both")
+    }
+
+    @Test("--metrics and --html replace only a regular file: a device under the name is refused, left as it was")
+    func replacesOnlyRegularFiles() throws {
+        for option in ["--metrics", "--html"] {
+            let run = try runPeersniff(["-r", Paths.fixture("boot3/bridge.pcap"), "-q", option, "/dev/null"])
+            #expect(run.status == 1)
+            #expect(run.stderr.contains("peersniff: \(option) /dev/null: not a regular file"), "\(run.stderr)")
+            var info = stat()
+            #expect(stat("/dev/null", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR, "/dev/null is still a device")
+        }
+    }
+
     @Test("A metrics file that cannot be written ends the run with exit 1 and a line naming it")
     func metricsWriteFails() throws {
         let run = try runPeersniff(["-r", Paths.fixture("boot3/bridge.pcap"), "-q", "--metrics", "/nonexistent-folder/x.prom"])
@@ -287,8 +382,20 @@ struct MetricsTests {
         #expect(!FileManager.default.fileExists(atPath: "-"))
     }
 
+    @Test("An empty --observer (a service's unset variable) is no observer: no label, no field")
+    func emptyObserver() throws {
+        let folder = Paths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("m.prom").path
+        let run = try runPeersniff(["-r", Paths.fixture("boot3/bridge.pcap"), "--json", "--observer", "", "--metrics", file])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.records.isEmpty && run.records.allSatisfy { $0["observer"] == nil })
+        let metrics = try Exposition(String(contentsOfFile: file, encoding: .utf8))
+        #expect(!metrics.samples.isEmpty && metrics.samples.allSatisfy { $0.labels["observer"] == nil })
+    }
+
     @Test("Bad --metrics-interval and --observer values are usage errors", arguments: [
-        ["--metrics-interval", "0"], ["--metrics-interval", "nan"], ["--metrics-interval", "-1"], ["--observer", ""],
+        ["--metrics-interval", "0"], ["--metrics-interval", "nan"], ["--metrics-interval", "-1"], ["--observer", String(repeating: "x", count: 257)],
     ])
     func badValues(arguments: [String]) throws {
         let run = try runPeersniff(["-r", Paths.fixture("boot3/bridge.pcap"), "-q"] + arguments)

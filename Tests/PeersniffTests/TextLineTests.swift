@@ -131,6 +131,10 @@ OPTIONS:
   --html <file>           Also write the election timeline as one
                           self-contained HTML page (live: rewritten every few
                           seconds).
+  --append                -o, -w and --write-malformed add to the files already
+                          there (a pcap file of the same link type) instead of
+                          starting them anew: a service that restarts keeps
+                          what it wrote.
   --metrics <file>        Also write Prometheus metrics to this file (for
                           node_exporter's textfile collector), replaced
                           atomically every --metrics-interval seconds and at
