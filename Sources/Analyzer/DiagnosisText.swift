@@ -125,6 +125,21 @@ extension DiagnosisEngine {
         }.map(\.element)
     }
 
+    /// Incidents going on now, one per code and node at fault: the diagnoses that
+    /// last at the end of what was read (no `until`), then what the engine still
+    /// follows (`following`: its `openIncidentList`, e.g. an owed FULL not yet told apart).
+    public func goingOn(diagnoses: [Diagnosis], following: [OpenIncident]) -> [(code: DiagnosisCode, ips: [IPv4Address])] {
+        var open: [(code: DiagnosisCode, ips: [IPv4Address])] = []
+        func isOpen(_ code: DiagnosisCode, _ ip: IPv4Address) -> Bool { open.contains { $0.code == code && $0.ips[0] == ip } }
+        for diagnosis in diagnoses where diagnosis.until == nil && !diagnosis.ips.isEmpty && !isOpen(diagnosis.code, diagnosis.ips[0]) {
+            open.append((diagnosis.code, diagnosis.ips))
+        }
+        for incident in following where !isOpen(incident.code, incident.ips[0]) {
+            open.append((incident.code, incident.ips))
+        }
+        return open
+    }
+
     // MARK: Words
 
     func label(_ ip: IPv4Address) -> String {

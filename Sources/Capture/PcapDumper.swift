@@ -16,8 +16,6 @@ public final class PcapDumper {
     private let failures: OutputFailures?
     /// A write failed: the file is incomplete, later packets are not written.
     public private(set) var failed = false
-    /// The file as opened, to notice it was removed or replaced while written.
-    private var opened = stat()
 
     /// A nanosecond-precision file when the input had nanoseconds, else microseconds.
     /// `append`: a pcap file of the same link type and precision already under that
@@ -63,7 +61,6 @@ public final class PcapDumper {
         self.failures = failures
         self.linkType = linkType
         self.nano = nano
-        if let file = pcap_dump_file(dumper) { _ = fstat(fileno(file), &opened) }
     }
 
     /// A failed write: recorded once, and nothing more is written.
@@ -112,9 +109,8 @@ public final class PcapDumper {
 
     /// Whether the name still leads to the file being written.
     private var nameLeadsHere: Bool {
-        var now = stat()
-        guard path.withCString({ stat($0, &now) }) == 0 else { return false }
-        return now.st_ino == opened.st_ino && now.st_dev == opened.st_dev
+        guard let file = pcap_dump_file(dumper) else { return false }
+        return path.leads(to: fileno(file))
     }
 
     /// SIGHUP (log rotation): the packets so far go to the file written until now; if
@@ -135,7 +131,6 @@ public final class PcapDumper {
         }
         pcap_dump_close(dumper)
         dumper = next
-        if let file = pcap_dump_file(dumper) { _ = fstat(fileno(file), &opened) }
     }
 
     /// Flushes, checks that the file is still the one written, and closes it.
@@ -145,11 +140,8 @@ public final class PcapDumper {
         // Writes to a file whose every name was removed (its folder deleted) all
         // succeed, and the data is lost with the last descriptor: say so. A file only
         // renamed (rotated without SIGHUP) keeps its data.
-        if !failed, let file = pcap_dump_file(dumper) {
-            var now = stat()
-            if fstat(fileno(file), &now) == 0, now.st_nlink == 0 {
-                fail(ENOENT, cause: "the file was removed while it was being written (\(String(cString: strerror(ENOENT))))")
-            }
+        if !failed, let file = pcap_dump_file(dumper), hasNoName(fileno(file)) {
+            fail(ENOENT, cause: "the file was removed while it was being written (\(String(cString: strerror(ENOENT))))")
         }
         closed = true
         pcap_dump_close(dumper)

@@ -205,11 +205,6 @@ public enum HTMLPage {
         return page.text
     }
 
-    /// Writes the page to `path` atomically (see `replaceFile`).
-    public static func write(_ text: String, to path: PathName) -> (code: Int32, cause: String)? {
-        replaceFile(path, with: text)
-    }
-
     // MARK: Pieces
 
     struct Page {

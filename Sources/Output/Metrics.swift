@@ -127,16 +127,7 @@ public final class MetricsExposition {
                            max(0, now.seconds(since: incident.since)))
             }
         }
-        // Going on now: the diagnoses that last at the end of what was read (no
-        // `until`), and what the engine still follows (an owed FULL not yet told apart).
-        var open: [(code: DiagnosisCode, ips: [IPv4Address])] = []
-        func isOpen(_ code: DiagnosisCode, _ ip: IPv4Address) -> Bool { open.contains { $0.code == code && $0.ips[0] == ip } }
-        for diagnosis in report.diagnoses where diagnosis.until == nil && !diagnosis.ips.isEmpty && !isOpen(diagnosis.code, diagnosis.ips[0]) {
-            open.append((diagnosis.code, diagnosis.ips))
-        }
-        for incident in live where !isOpen(incident.code, incident.ips[0]) {
-            open.append((incident.code, incident.ips))
-        }
+        let open = engine?.goingOn(diagnoses: report.diagnoses, following: live) ?? []
         out.family("peersniff_open_incidents", .gauge, "Incidents going on now, by diagnosis code.")
         for code in DiagnosisCode.allCases {
             out.sample("peersniff_open_incidents", [("code", code.rawValue), ("severity", code.severity.rawValue)],
@@ -206,13 +197,7 @@ public final class MetricsExposition {
     /// A name from the network, made safe to show: controls and invisible characters
     /// visible as on a terminal, bytes that are not UTF-8 as U+FFFD.
     func name(of node: Node) -> String {
-        guard let name = node.name else { return "" }
-        return name.bytes.withUnsafeBytes { bytes in
-            var out = RawBytes(capacity: bytes.count * 4 + 16)
-            defer { out.deallocate() }
-            appendTerminalSafe(bytes, to: &out, quoting: false)
-            return out.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
-        }
+        node.name.map { terminalSafe($0.description, quoting: false) } ?? ""
     }
 }
 
@@ -223,12 +208,12 @@ struct Exposition {
     let common: String
 
     init(observer: String?) {
-        common = observer.map { "observer=\"\(Exposition.escapeLabel($0))\"" } ?? ""
+        common = observer.map { "observer=\"\(Exposition.escape($0))\"" } ?? ""
         text.reserveCapacity(16 * 1024)
     }
 
     mutating func family(_ name: String, _ kind: Kind, _ help: String) {
-        text += "# HELP \(name) \(Exposition.escapeHelp(help))\n# TYPE \(name) \(kind.rawValue)\n"
+        text += "# HELP \(name) \(Exposition.escape(help, quote: false))\n# TYPE \(name) \(kind.rawValue)\n"
     }
 
     mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
@@ -240,34 +225,22 @@ struct Exposition {
             for (label, value) in labels {
                 if !first { text += "," }
                 first = false
-                text += "\(label)=\"\(Exposition.escapeLabel(value))\""
+                text += "\(label)=\"\(Exposition.escape(value))\""
             }
             text += "}"
         }
         text += " \(Exposition.format(value))\n"
     }
 
-    /// A label value: `\`, `"` and line feed escaped, as the format requires.
-    static func escapeLabel(_ value: String) -> String {
+    /// A label value (`\`, `"` and line feed escaped, as the format requires), or HELP
+    /// text (`quote: false`: `\` and line feed only).
+    static func escape(_ value: String, quote: Bool = true) -> String {
         var out = ""
         out.reserveCapacity(value.utf8.count)
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
-
-    /// HELP text: `\` and line feed escaped.
-    static func escapeHelp(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\\": out += "\\\\"
+            case "\"" where quote: out += "\\\""
             case "\n": out += "\\n"
             default: out.unicodeScalars.append(scalar)
             }

@@ -68,20 +68,12 @@ public final class OutputStream {
         return (OutputStream(descriptor: fd, name: name, failures: failures, path: path), nil)
     }
 
-    /// Whether the file written is still the one the name leads to.
-    private var nameLeadsHere: Bool {
-        guard let path else { return true }
-        var opened = stat(), current = stat()
-        guard fstat(descriptor, &opened) == 0, path.withCString({ stat($0, &current) }) == 0 else { return false }
-        return opened.st_ino == current.st_ino && opened.st_dev == current.st_dev
-    }
-
     /// SIGHUP (log rotation): what is buffered goes to the file written so far; if
     /// its name now leads elsewhere (it was renamed), the name is opened again,
     /// appended to or created, and what follows goes there. Nothing is lost.
     public func reopen() {
         flush()
-        guard let path, !broken, !nameLeadsHere else { return }
+        guard let path, !broken, !path.leads(to: descriptor) else { return }
         let fd = path.withCString { open($0, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644) }
         guard fd >= 0 else {
             broken = true
@@ -97,8 +89,7 @@ public final class OutputStream {
     public func close() {
         flush()
         guard path != nil, descriptor >= 0 else { return }
-        var opened = stat()
-        if !broken, fstat(descriptor, &opened) == 0, opened.st_nlink == 0 {
+        if !broken, hasNoName(descriptor) {
             failures?.record(name, code: ENOENT, cause: "the file was removed while it was being written")
         }
         if Glibc.close(descriptor) != 0, !broken { failures?.record(name, code: errno) }

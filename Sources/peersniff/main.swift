@@ -200,19 +200,29 @@ struct Peersniff: ParsableCommand {
         let metricsPath = metrics.map(commandLinePath)
         let exposition = MetricsExposition(observer: observer, version: peersniffVersion, libpcap: PcapHandle.libraryVersion,
                                            source: source, interval: metricsInterval)
-        func writeMetrics(now: Timestamp) {
+        func writeMetrics(now: Timestamp, report: ElectionReport? = nil) {
             guard let metricsPath else { return }
             let text = exposition.render(summary: pipeline.summary, analyzer: analyzer, engine: election.diagnosis,
-                                         report: election.report(), now: now, written: wallClock())
+                                         report: report ?? election.report(), now: now, written: wallClock())
             if let failure = replaceFile(metricsPath, with: text) {
                 failures.record("--metrics \(metricsPath.display)", code: failure.code, cause: failure.cause)
+            }
+        }
+        /// The time the state is read at: live, the wall clock; offline, the capture's last packet.
+        func stateTime() -> Timestamp { interface != nil ? wallClock() : (pipeline.summary.lastTime ?? wallClock()) }
+        // --html: the page, replaced whole (live, every five seconds).
+        func writePage(_ summary: Summary, live: Bool) {
+            guard let recorder, let htmlPath else { return }
+            let page = HTMLPage.render(recorder: recorder, summary: summary, source: source, live: live)
+            if let failure = replaceFile(htmlPath, with: page) {
+                failures.record("--html \(htmlPath.display)", code: failure.code, cause: failure.cause)
             }
         }
         // SIGHUP: -o opens its name again, the metrics file is written anew (the -w
         // files are the pipeline's own). Without a file to reopen, SIGHUP ends the run.
         pipeline.onReopen = {
             stream.reopen()
-            if metricsPath != nil { writeMetrics(now: interface != nil ? wallClock() : (pipeline.summary.lastTime ?? wallClock())) }
+            if metricsPath != nil { writeMetrics(now: stateTime()) }
         }
         if outputPath != nil || metricsPath != nil || write != nil || writeMalformed != nil || html != nil {
             ReopenSignal.install()
@@ -232,14 +242,11 @@ struct Peersniff: ParsableCommand {
                         writeMetrics(now: now)
                     }
                     // The live page, every five seconds.
-                    if let recorder, let htmlPath, lastPage.map({ now.seconds(since: $0) >= 5 }) ?? true {
+                    if htmlPath != nil, lastPage.map({ now.seconds(since: $0) >= 5 }) ?? true {
                         lastPage = now
                         var summary = pipeline.summary
                         summary.election = election.report()
-                        let page = HTMLPage.render(recorder: recorder, summary: summary, source: source, live: true)
-                        if let failure = HTMLPage.write(page, to: htmlPath) {
-                            failures.record("--html \(htmlPath.display)", code: failure.code, cause: failure.cause)
-                        }
+                        writePage(summary, live: true)
                     }
                 }
                 if let failure = try runner.run(pipeline: pipeline) { errors.append(failure) }
@@ -258,14 +265,9 @@ struct Peersniff: ParsableCommand {
         election.finish()
         var summary = pipeline.summary
         summary.election = election.report()
-        if let recorder, let htmlPath {
-            let page = HTMLPage.render(recorder: recorder, summary: summary, source: source, live: false)
-            if let failure = HTMLPage.write(page, to: htmlPath) {
-                failures.record("--html \(htmlPath.display)", code: failure.code, cause: failure.cause)
-            }
-        }
+        writePage(summary, live: false)
         // The metrics at the end: live, as the wall clock stands; offline, as the capture ended.
-        writeMetrics(now: interface != nil ? wallClock() : (summary.lastTime ?? wallClock()))
+        writeMetrics(now: stateTime(), report: summary.election)
         summary.outputError = failures.first?.message
         activeWriter.write(summary)
         activeWriter.flush()

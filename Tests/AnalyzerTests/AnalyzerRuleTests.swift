@@ -147,12 +147,7 @@ struct NodeSeenRules {
 
 @Suite("node-renamed")
 struct NodeRenamedRules {
-    struct Case: Sendable, CustomTestStringConvertible {
-        var label: String
-        var steps: [SentFrame]
-        var expected: [TimelineEvent]
-        var testDescription: String { label }
-    }
+    typealias Case = RuleCase
 
     /// "an IP's name (from its HELLO, its LEGACY name, or its FULL entry) differs from
     /// the last one known | ip, from, to"; the first name known is no rename.
@@ -386,12 +381,7 @@ struct ConflictRules {
 
 @Suite("registry-unexpected")
 struct UnexpectedRules {
-    struct Case: Sendable, CustomTestStringConvertible {
-        var label: String
-        var steps: [SentFrame]
-        var expected: [TimelineEvent]
-        var testDescription: String { label }
-    }
+    typealias Case = RuleCase
 
     /// "a FULL from X while the lowest IP in L (after this FULL's listings) is Y ≠ X | ip, expected"
     @Test(arguments: [
@@ -424,12 +414,7 @@ struct UnexpectedRules {
 
 @Suite("peers-changed")
 struct PeersChangedRules {
-    struct Case: Sendable, CustomTestStringConvertible {
-        var label: String
-        var steps: [SentFrame]
-        var expected: [TimelineEvent]
-        var testDescription: String { label }
-    }
+    typealias Case = RuleCase
 
     /// "a FULL's peer list differs from the previous FULL's (whoever sent it) | added,
     /// removed (lists of IPs), renamed (list of {ip, from, to})"

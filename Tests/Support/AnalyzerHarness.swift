@@ -49,6 +49,14 @@ struct RenamedEntry: Hashable, Sendable, CustomStringConvertible {
     var description: String { "\(ip) \(from)→\(to)" }
 }
 
+/// A rule's test case: frames sent, and the events the rule must make of them.
+struct RuleCase: Sendable, CustomTestStringConvertible {
+    var label: String
+    var steps: [SentFrame]
+    var expected: [TimelineEvent]
+    var testDescription: String { label }
+}
+
 /// One event of CONTRACT.md's timeline table with its fields. Lists whose order the
 /// contract does not fix (`ips`, `added`, `removed`, `renamed`) are kept in numeric
 /// address order, so that comparisons do not depend on it.
