@@ -127,14 +127,19 @@ public final class ElectionAnalyzer {
     public static let defaultMaxNodes = 4096
     /// Addresses beyond the cap: counted, not kept.
     public private(set) var flood = AddressFlood()
+    /// When the flood began: the first time an address of those heard only once was
+    /// heard, as the table stood when the cap first filled (nil: no flood).
+    public private(set) var floodStart: Timestamp?
     /// The latest FULL repeated the one before it byte for byte.
     public private(set) var lastFullWasIdentical = false
     /// The node cap is reached: new addresses now take the place of one-off ones.
     public var isCrowded: Bool { nodes.count >= maxNodes }
     /// Places the cap may evict, oldest first.
     private var evictable: PlaceQueue
-    /// The sender of the frame being observed.
+    /// The sender of the frame being observed, and whether this frame is all that was
+    /// heard of it (its first, and nobody else listed it).
     private var currentSender = IPv4Address(0)
+    private var currentSenderIsOneOff = false
 
     public init(thresholds: Thresholds = Thresholds(), maxNodes: Int = ElectionAnalyzer.defaultMaxNodes,
                 emit: @escaping (ElectionEvent) -> Void = { _ in }) {
@@ -179,7 +184,9 @@ public final class ElectionAnalyzer {
 
         switch frame.type {
         case .full:
+            currentSenderIsOneOff = !nodes.storage[index].isConfirmed
             observeFull(frame, from: sender, at: time, origin: origin)
+            currentSenderIsOneOff = false
         case .offline:
             declareOffline(frame.offlineIP, by: sender, at: time, origin: origin)
         case .hello, .ping, .pong, .legacy:
@@ -334,7 +341,11 @@ public final class ElectionAnalyzer {
             nodes.storage[index].seen = true
             send(.nodeSeen(ip: ip, name: Name(bytes: Array(name)), via: .full), time, origin)
         }
-        learnName(name, for: index, at: time, origin: origin)
+        // A FULL that is its sender's only frame (a stray or spoofed FULL) does not
+        // rename a node that named itself.
+        if !(currentSenderIsOneOff && ip != currentSender && nodes.storage[index].firstSent != nil) {
+            learnName(name, for: index, at: time, origin: origin)
+        }
         if !nodes.storage[index].declaredOffline { enterLive(index) }
         return index
     }
@@ -411,6 +422,7 @@ public final class ElectionAnalyzer {
             evictable.push(index)
             return index
         }
+        if flood.isEmpty { noteFloodStart(at: time) }
         while let candidate = evictable.pop() {
             let node = nodes.storage[candidate]
             if node.isConfirmed || node.ip == lowest || node.ip == registry || node.ip == pending?.expected { continue }
@@ -424,6 +436,26 @@ public final class ElectionAnalyzer {
         }
         flood.note(ip, broughtBy: currentSender, at: time)
         return -1
+    }
+
+    /// The cap fills for the first time: the flood began with the oldest address of
+    /// those heard only once (one scan, once a run).
+    private func noteFloodStart(at time: Timestamp) {
+        var start = time
+        for node in nodes.storage where !node.isConfirmed {
+            if let first = node.firstSent ?? node.firstListed, first < start { start = first }
+        }
+        floodStart = start
+    }
+
+    /// The registry the boards follow: the sender of the latest FULL, unless that
+    /// sender is a one-off (heard once, listed by nobody else: a stray or spoofed
+    /// FULL), then the latest earlier sender that is not.
+    public var confirmedRegistry: IPv4Address? {
+        guard let registry else { return nil }
+        if nodes[registry]?.isConfirmed == true { return registry }
+        for reign in history.reversed() where nodes[reign.ip]?.isConfirmed == true { return reign.ip }
+        return nil
     }
 
     private func appendReign(_ reign: Reign) {

@@ -75,7 +75,7 @@ public final class LiveView: RecordWriter {
             if open.count > 5 { lines.append("  … and \(open.count - 5) more open incidents") }
             lines.append("")
         }
-        if let registry = analyzer.registry {
+        if let registry = analyzer.confirmedRegistry {
             var line = "Registry: \(style.bold)\(summaryWriter.label(registry))\(style.reset)"
             if let reign = analyzer.history.last { line += " since \(time(reign.since)) (\(reign.fulls) FULL\(reign.fulls == 1 ? "" : "s"))" }
             if let lowest = analyzer.lowest, lowest != registry {
@@ -109,7 +109,7 @@ public final class LiveView: RecordWriter {
             } else if node.declaredOffline {
                 state = "\(style.error)declared offline\(style.reset)"
             }
-            if node.ip == analyzer.registry { state += " · registry" }
+            if node.ip == analyzer.confirmedRegistry { state += " · registry" }
             lines.append(pad(node.ip.description, 16) + pad(name, 36) + pad(seen, 12) + state)
         }
         if shown.count < ordered.count {

@@ -100,12 +100,12 @@ public final class MetricsExposition {
         out.sample("peersniff_addresses_beyond_cap_total", [], Double(beyondCap))
 
         // The registry.
-        if let registry = analyzer.registry {
+        if let registry = analyzer.confirmedRegistry {
             out.family("peersniff_registry_info", .gauge, "The registry: the sender of the latest FULL.")
             out.sample("peersniff_registry_info", [("address", registry.description), ("name", name(of: registry, analyzer))], 1)
         }
         out.family("peersniff_registry_is_lowest", .gauge, "1 when the registry is the lowest address in the live set, as the election wants.")
-        out.sample("peersniff_registry_is_lowest", [], analyzer.registry != nil && analyzer.registry == analyzer.lowest ? 1 : 0)
+        out.sample("peersniff_registry_is_lowest", [], analyzer.confirmedRegistry != nil && analyzer.confirmedRegistry == analyzer.lowest ? 1 : 0)
         if let lastFull = analyzer.lastFullTime {
             out.family("peersniff_last_full_timestamp_seconds", .gauge, "Capture time of the latest FULL (Unix time).")
             out.sample("peersniff_last_full_timestamp_seconds", [], seconds(lastFull))

@@ -165,7 +165,8 @@ struct NodeRenamedRules {
              steps: [at(0, a, .hello("Board")), at(1, a, .legacy(name: "Legacy Board"))],
              expected: [.nodeRenamed(ip: a, from: "Board", to: "Legacy Board")]),
         Case(label: "FULL entry differs from the HELLO",
-             steps: [at(0, a, .hello("Mine")), at(1, b, .full((b, "b"), (a, "Theirs")))],
+             // b is heard before its FULL: a one-off sender's FULL renames no node that named itself.
+             steps: [at(0, a, .hello("Mine")), at(0.5, b, .hello("b")), at(1, b, .full((b, "b"), (a, "Theirs")))],
              expected: [.nodeRenamed(ip: a, from: "Mine", to: "Theirs")]),
         Case(label: "HELLO differs from the FULL entry",
              steps: [at(0, b, .full((b, "b"), (a, "Listed"))), at(1, a, .hello("Own"))],

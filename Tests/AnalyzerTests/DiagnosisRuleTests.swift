@@ -268,7 +268,7 @@ struct DiagnosisRuleTests {
         let run = AnalyzerHarness(steps)
         if answerAfter <= 3 {
             #expect(run.problems == ["false-offline"], "\(run.diagnoses.map(\.text))")
-            #expect(ips(run.diagnosis(.falseOffline)) == [c, b])
+            #expect(ips(run.diagnosis(.falseOffline)) == [b, c], "the declarer (at fault) first, then the accused")
         } else {
             #expect(run.problems.isEmpty, "\(run.diagnoses.map(\.text))")
         }

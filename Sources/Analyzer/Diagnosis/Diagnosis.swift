@@ -19,12 +19,13 @@ public enum DiagnosisCode: String, CaseIterable, Sendable {
     case legacyFirmware = "legacy-firmware"
     case malformedFrames = "malformed-frames"
     case addressFlood = "address-flood"
+    case nodeRestarted = "node-restarted"
 
     /// CONTRACT.md's severity of each code.
     public var severity: Severity {
         switch self {
         case .registryFailover, .registryLostUnnoticed, .desktopRegistry, .splitBrain, .fullExceedsReceiveBuffer: .error
-        case .nodeLost: .note
+        case .nodeLost, .nodeRestarted: .note
         default: .warning
         }
     }
@@ -55,6 +56,8 @@ public struct Diagnosis: Sendable {
         case seconds(Double)
     }
 
+    /// The incident's number within the run (its `id`).
+    public var id: Int
     public var code: DiagnosisCode
     public var severity: Severity { code.severity }
     /// The nodes it is about, the one at fault first.
@@ -62,17 +65,21 @@ public struct Diagnosis: Sendable {
     public var since: Timestamp
     /// Absent while it lasts at the end of the input.
     public var until: Timestamp?
-    public var text: String
+    /// Its words, in parts: each output renders the names in it itself.
+    public var message: DiagnosisMessage
+    /// The words as plain text (names quoted and escaped).
+    public var text: String { message.plainText }
     /// Named numbers, in the order they are written.
     public var figures: [(name: String, value: Figure)]
 
-    public init(code: DiagnosisCode, ips: [IPv4Address], since: Timestamp, until: Timestamp?, text: String,
+    public init(id: Int = 0, code: DiagnosisCode, ips: [IPv4Address], since: Timestamp, until: Timestamp?, message: DiagnosisMessage,
                 figures: [(name: String, value: Figure)] = []) {
+        self.id = id
         self.code = code
         self.ips = ips
         self.since = since
         self.until = until
-        self.text = text
+        self.message = message
         self.figures = figures
     }
 
@@ -107,7 +114,7 @@ extension ElectionAnalyzer {
         let sortedNodes = nodes.values.sorted { $0.ip < $1.ip }
         return ElectionReport(
             nodes: sortedNodes,
-            registry: registry,
+            registry: confirmedRegistry,
             history: history,
             historyDropped: historyDropped,
             eventCounts: ElectionEventKind.allCases.map { ($0, eventCount($0)) },

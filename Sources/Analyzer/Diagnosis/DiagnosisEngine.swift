@@ -1,0 +1,201 @@
+import DiscoveryCodec
+import WireBytes
+
+/// Follows the frames, the election events and each node's activity as they pass,
+/// and tells the story of each incident: the failure modes of PROTOCOL.md's "How
+/// discovery goes wrong", one rule a file (`Sources/Analyzer/Rules`), each recognised
+/// from the firmware's behaviour and measured in units of `FirmwareTiming`.
+///
+/// The engine composes the rules as concrete stored values and calls each in turn
+/// (no existential array, no allocation per frame), as swift-certificates'
+/// `RFC5280Policy` composes its sub-policies. It sits beside the election rules: it
+/// reads the analyzer's state and its events, never changes them. The flood policy is
+/// applied here, once per input; what explains what is `Explanations`.
+public final class DiagnosisEngine {
+    let ctx: DiagnosisContext
+
+    var owedFull = OwedFull()
+    var failover = RegistryFailover()
+    var storm = OfflineStorm()
+    var flapping = NodeFlapping()
+    var falseOffline = FalseOffline()
+    var splitBrain = SplitBrain()
+    var twoRegistries = TwoRegistries()
+    var oversize = OversizeFull()
+    var legacy = LegacyFirmware()
+    var malformedFrames = MalformedFrames()
+    var restarted = NodeRestarted()
+    var oneOff = OneOffSender()
+    let nodeLost = NodeLost()
+    let addressFlood = AddressFloodRule()
+
+    /// Incidents not followed beyond the log's bound.
+    public var incidentsDropped: Int { ctx.log.dropped }
+    /// The latest capture time seen.
+    public var lastTime: Timestamp? { ctx.lastTime }
+    /// The firmware's schedule the rules measure with.
+    public var timing: FirmwareTiming { ctx.timing }
+
+    public init(analyzer: ElectionAnalyzer, port: UInt16 = 37020) {
+        ctx = DiagnosisContext(analyzer: analyzer, port: port)
+    }
+
+    // MARK: Events
+
+    /// An election event, as the analyzer emits it.
+    public func event(_ event: ElectionEvent) {
+        switch event.detail {
+        case let .nodeDeclaredOffline(ip, by):
+            declaredOffline(ip, by: by, at: event.time)
+        case let .nodeReturned(ip):
+            returned(ip, at: event.time)
+        case let .registrySilent(expected, after):
+            // A FULL owed for a one-off address's HELLO during a flood, or by one, is the flood's.
+            if let after, ctx.isFloodNoise(after) { break }
+            if ctx.isFloodNoise(expected) { break }
+            late(expected, deadline: event.time)
+        case let .registryConflict(ips) where ips.count == 2:
+            twoRegistries.conflict(ips[0], ips[1])
+        case let .registryUnexpected(ip, expected):
+            twoRegistries.unexpected(ip, expected: expected)
+        default:
+            break
+        }
+    }
+
+    private func declaredOffline(_ ip: IPv4Address, by: IPv4Address, at time: Timestamp) {
+        guard let place = ctx.place(ip) else { return }
+        if ctx.analyzer.isCrowded && (ctx.isFloodNoise(ip) || ctx.isFloodNoise(by)) { return }
+        ctx.leftThisFrame = ip
+        let last = ctx.node(ip)?.lastSent
+        storm.declared(ip, place: place, at: time, lastSent: last, ctx)
+        let firstOfRun = storm.run(place, ip).count == 1
+        falseOffline.declared(ip, place: place, by: by, at: time, lastSent: last, firstOfRun: firstOfRun, ctx)
+        flapping.declared(ip, place: place, at: time)
+        // The registry declared offline: a failover begins (complete when another node takes over).
+        let actedAsRegistry = ctx.actingRegistry == ip || (ip == ctx.lowest && ctx.lowestHasSentFull)
+        if firstOfRun, actedAsRegistry, !ctx.isOneOff(ip) {
+            failover.declared(ip, place: place, by: by, at: time, lastSent: last, ctx)
+        }
+        // A node that owed a FULL leaves L: its wait ends.
+        if owedFull.owes(ip, place: place) { owedFull.end(ip, place: place, at: time, by: .left, ctx, failover: &failover) }
+    }
+
+    private func returned(_ ip: IPv4Address, at time: Timestamp) {
+        guard let place = ctx.place(ip) else { return }
+        ctx.returnedThisFrame = ip
+        if falseOffline.returned(ip, place: place, at: time, ctx) {
+            // A registry falsely declared offline did not fail over.
+            failover.discard(ip, place: place, ctx)
+        } else {
+            flapping.returned(ip, place: place, at: time, ctx)
+            failover.returned(ip, place: place, at: time, ctx)
+        }
+        storm.heardFrom(ip, place: place, at: time, ctx)
+    }
+
+    /// A FULL owed by `expected` did not come by `deadline`.
+    private func late(_ expected: IPv4Address, deadline: Timestamp) {
+        guard let place = ctx.place(expected) else { return }
+        // The lowest because a lower node left whose failover (or desktop client) still
+        // waits for a successor: the wait for its FULL is part of that story.
+        var absorbedInto: Int32?
+        if ctx.lowest == expected, case let .lowerLeft(z) = ctx.lowestCause, !ctx.lowestHasSentFull {
+            absorbedInto = failover.waitingSuccession(of: z, ctx) ?? owedFull.waitingDesktop(about: z, ctx)
+        }
+        owedFull.late(expected, place: place, deadline: deadline, absorbedInto: absorbedInto, ctx)
+    }
+
+    // MARK: Frames
+
+    /// One decoded frame, after the analyzer has seen it. `fromDiscoveryPort`: the
+    /// datagram was sent from the discovery port.
+    public func frame(_ frame: FrameView, from sender: IPv4Address, at time: Timestamp, fromDiscoveryPort: Bool) {
+        ctx.lastTime = time
+        guard let place = ctx.place(sender) else { return }
+        let p = ctx.previousFrame.slot(place, sender)
+        let previous = ctx.previousFrame[p]
+        // Any frame from it ends a run of OFFLINEs about it (a return says so too).
+        if ctx.returnedThisFrame != sender { storm.heardFrom(sender, place: place, at: time, ctx) }
+
+        switch frame.type {
+        case .hello:
+            owedFull.hello(from: sender, place: place, fromDiscoveryPort: fromDiscoveryPort)
+            oversize.hello(from: sender, ctx)
+            if let previous, time.totalNanoseconds - previous.totalNanoseconds >= ctx.timing.bootDelay {
+                restarted.hello(from: sender, previous: previous, at: time, lastOversize: oversize.last,
+                                latestFullWithout: splitBrain.latestFull(without: sender), ctx)
+            }
+        case .legacy:
+            legacy.legacy(at: time)
+        case .full:
+            full(frame, from: sender, place: place, at: time)
+        default:
+            break
+        }
+
+        followLowest(at: time, fullFrom: frame.type == .full ? sender : nil)
+        twoRegistries.endOfFrame(at: time, ctx)
+        // Back after a silence of a round or more.
+        if previous.map({ time.totalNanoseconds - $0.totalNanoseconds >= ctx.timing.round }) == true {
+            ctx.backSince[ctx.backSince.slot(place, sender)] = time
+        }
+        ctx.previousFrame[p] = time
+        ctx.leftThisFrame = nil
+        ctx.returnedThisFrame = nil
+    }
+
+    private func full(_ frame: FrameView, from sender: IPv4Address, place: Int, at time: Timestamp) {
+        if sender == ctx.lowest { ctx.lowestHasSentFull = true }
+        storm.full(at: time, ctx)
+        let crowdedNoise = ctx.analyzer.isCrowded && ctx.isFloodNoise(sender)
+        if !crowdedNoise { oversize.full(frame, from: sender, at: time) }
+        // The FULL it owed came.
+        if owedFull.owes(sender, place: place) { owedFull.end(sender, place: place, at: time, by: .full, ctx, failover: &failover) }
+        if !crowdedNoise { splitBrain.full(frame, from: sender, at: time, ctx) }
+        // A FULL that is all that was heard of its sender claims; it does not reign,
+        // take over or complete a failover (a stray or spoofed FULL: `OneOffSender`).
+        guard !ctx.isOneOff(sender) else {
+            if !crowdedNoise && ctx.analyzer.flood.isEmpty { oneOff.full(from: sender, at: time, ctx) }
+            return
+        }
+        ctx.actingRegistry = sender
+        // Another node's FULL: a silent registry that owed one was taken over.
+        for owing in owedFull.owingRegistries(ctx) where owing.ip != sender {
+            owedFull.end(owing.ip, place: owing.place, at: time, by: .takenOver(sender), ctx, failover: &failover)
+        }
+        failover.full(from: sender, at: time, ctx)
+        owedFull.full(from: sender, at: time, ctx)
+    }
+
+    /// The lowest address in L changed: since when, and why.
+    private func followLowest(at time: Timestamp, fullFrom: IPv4Address?) {
+        let now = ctx.analyzer.lowest
+        guard now != ctx.lowest else { return }
+        let previous = ctx.lowest
+        if let previous, let now, now < previous {
+            ctx.lowestCause = ctx.returnedThisFrame == now ? .returned : .joined
+            // The old lowest no longer owes a FULL.
+            if let p = ctx.place(previous), owedFull.owes(previous, place: p) {
+                owedFull.end(previous, place: p, at: time, by: .lowerJoined, ctx, failover: &failover)
+            }
+        } else if let previous {
+            ctx.lowestCause = .lowerLeft(previous)
+        } else {
+            ctx.lowestCause = .initial
+        }
+        ctx.lowest = now
+        ctx.lowestSince = time
+        ctx.lowestHasSentFull = now != nil && now == fullFrom
+    }
+
+    /// A malformed datagram from `sender` (nil: not IPv4).
+    public func malformed(from sender: IPv4Address?, at time: Timestamp) {
+        malformedFrames.malformed(from: sender, at: time)
+    }
+
+    /// Capture time passed (after the analyzer's deadlines).
+    public func clock(_ time: Timestamp) {
+        if ctx.lastTime == nil || time > ctx.lastTime! { ctx.lastTime = time }
+    }
+}

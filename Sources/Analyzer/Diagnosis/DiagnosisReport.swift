@@ -1,0 +1,195 @@
+import DiscoveryCodec
+import WireBytes
+
+extension DiagnosisEngine {
+    /// The diagnoses so far, in the order the incidents began. Incidents still open
+    /// are told as they stand (`until` absent); the engine's state is not changed,
+    /// so a live view or a page can ask at any moment.
+    public func diagnoses() -> [Diagnosis] {
+        var records = ctx.log.records
+        var owedDetails = owedFull.details
+        var failoverRule = failover
+        // Owed FULLs still open: decided as the input stands.
+        for (record, detail) in owedFull.standing(ctx) {
+            guard let k = records.firstIndex(where: { $0.detail == record.detail && $0.isOpen && OwedFull.family.contains($0.code) }) else { continue }
+            records[k] = record
+            owedDetails[Int(record.detail)] = detail
+            if record.discarded, let target = detail.absorbedInto {
+                if ctx.log[target].code == .registryFailover {
+                    failoverRule.absorb(detail.count, by: record.ips[0], into: target, ctx)
+                } else {
+                    owedDetails[Int(ctx.log[target].detail)].successorWaits += detail.count
+                }
+            }
+        }
+        let storms = records.filter { $0.code == .offlineStorm && !$0.discarded }
+        var candidates: [Diagnosis] = []
+        for (k, record) in records.enumerated() where !record.discarded {
+            var diagnosis: Diagnosis
+            switch record.code {
+            case .registryFailover:
+                let (text, figures, ips) = failoverRule.describe(record, ctx)
+                diagnosis = Diagnosis(code: record.code, ips: ips, since: record.since, until: record.until, message: text, figures: figures)
+            case .registryLostUnnoticed, .desktopRegistry, .registryHandoverGap:
+                let (text, figures, until) = owedFull.describe(record, owedDetails[Int(record.detail)], ctx, storms: storms)
+                diagnosis = Diagnosis(code: record.code, ips: record.ips, since: record.since, until: until, message: text, figures: figures)
+            case .offlineStorm:
+                let (text, figures) = storm.describe(record, ctx)
+                diagnosis = Diagnosis(code: record.code, ips: record.ips, since: record.since, until: record.until, message: text, figures: figures)
+            case .nodeFlapping:
+                let (text, figures) = flapping.describe(record, ctx)
+                diagnosis = Diagnosis(code: record.code, ips: record.ips, since: record.since, until: record.until, message: text, figures: figures)
+            case .falseOffline:
+                let (text, figures) = falseOffline.describe(record, ctx)
+                diagnosis = Diagnosis(code: record.code, ips: record.ips, since: record.since, until: record.until, message: text, figures: figures)
+            case .splitBrain:
+                let (text, figures, ips) = splitBrain.describe(record, ctx)
+                diagnosis = Diagnosis(code: record.code, ips: ips, since: record.since, until: record.until, message: text, figures: figures)
+            case .twoRegistries, .registryNotLowest:
+                let (text, figures) = twoRegistries.describe(record, ctx)
+                diagnosis = Diagnosis(code: record.code, ips: record.ips, since: record.since, until: record.until, message: text, figures: figures)
+            case .nodeRestarted:
+                let (text, figures) = restarted.describe(record, ctx)
+                diagnosis = Diagnosis(code: record.code, ips: record.ips, since: record.since, until: record.until, message: text, figures: figures)
+            default:
+                continue
+            }
+            diagnosis.id = k + 1
+            candidates.append(diagnosis)
+        }
+        candidates += nodeLost.diagnose(ctx, storm: storm, falseOffline: falseOffline, flapping: flapping)
+        if let d = legacy.diagnose(ctx) { candidates.append(d) }
+        if let d = oversize.diagnose(ctx) { candidates.append(d) }
+        if let d = malformedFrames.diagnose(ctx) { candidates.append(d) }
+        if let d = addressFlood.diagnose(ctx) { candidates.append(d) }
+        candidates += oneOff.diagnose(ctx)
+        var out = Explanations.apply(candidates, strays: oneOff.strays(ctx), ctx)
+        let order = Dictionary(uniqueKeysWithValues: DiagnosisCode.allCases.enumerated().map { ($1, $0) })
+        out.sort { a, b in
+            if a.since != b.since { return a.since < b.since }
+            if a.code != b.code { return order[a.code]! < order[b.code]! }
+            return a.ips.lexicographicallyPrecedes(b.ips)
+        }
+        return out
+    }
+
+    /// What is going on right now, worst first: for the live view's top lines.
+    public func openIncidents(now: Timestamp) -> [(severity: Severity, text: String)] {
+        openIncidentList(now: now).map { ($0.severity, $0.text) }
+    }
+
+    /// An incident still going on: its code, the nodes at fault (first) and how it
+    /// reads on the live view.
+    public struct OpenIncident: Sendable {
+        public var code: DiagnosisCode
+        public var ips: [IPv4Address]
+        /// Since when it lasts (for an owed FULL: since the FULL was due).
+        public var since: Timestamp
+        /// Whether it is a FULL owed and not sent: no registry answers.
+        public var owesFull: Bool
+        /// How the live view colours it (an owed FULL is an error while it lasts).
+        public var severity: Severity
+        public var message: DiagnosisMessage
+        public var text: String { message.plainText }
+    }
+
+    /// The incidents going on now, worst first (the live view and the metrics).
+    public func openIncidentList(now: Timestamp) -> [OpenIncident] {
+        var list: [OpenIncident] = []
+        let strays = oneOff.strays(ctx)
+        for (record, detail) in owedFull.standing(ctx) {
+            let x = record.ips[0]
+            if strays.contains(x) { continue }
+            let since = record.code == .desktopRegistry || record.code == .registryHandoverGap ? record.since : detail.dueAt
+            var text: DiagnosisMessage = "no registry answer for \(span: now, since): \(ctx.label(x)) owes a FULL"
+            if record.code == .desktopRegistry { text += " (a desktop client: it never sends one)" }
+            // Not yet told apart (the input may still decide it): a registry's silence, or
+            // a new lowest node's first FULL.
+            let code: DiagnosisCode = record.discarded ? (detail.wasRegistry ? .registryLostUnnoticed : .registryHandoverGap) : record.code
+            list.append(OpenIncident(code: code, ips: [x], since: detail.dueAt, owesFull: true, severity: .error, message: text))
+        }
+        for k in failover.waiting where !ctx.log[k].discarded {
+            let record = ctx.log[k]
+            let d = failover.details[Int(record.detail)]
+            list.append(OpenIncident(code: .registryFailover, ips: [record.ips[0]], since: d.declaredAt ?? record.since, owesFull: false,
+                                     severity: .error, message: failover.openLine(record, now: now, ctx)))
+        }
+        for k in owedFull.awaitingDesktop {
+            let record = ctx.log[k]
+            let x = record.ips[0]
+            list.append(OpenIncident(code: .desktopRegistry, ips: [x], since: record.since, owesFull: false, severity: .error,
+                                     message: "no FULL since desktop client \(ctx.label(x)) was elected, \(span: now, record.since) ago"))
+        }
+        for k in splitBrain.open {
+            let record = ctx.log[k]
+            list.append(OpenIncident(code: .splitBrain, ips: record.ips, since: record.since, owesFull: false, severity: .error,
+                                     message: splitBrain.openLine(record, ctx)))
+        }
+        for (record, _) in storm.open(ctx) where !ctx.isLegacy(record.ips[0]) {
+            list.append(OpenIncident(code: .offlineStorm, ips: [record.ips[0]], since: record.since, owesFull: false, severity: .warning,
+                                     message: storm.openLine(record, ctx)))
+        }
+        // Worst first, in the order found within a severity (a stable sort).
+        return list.enumerated().sorted { a, b in
+            a.element.severity != b.element.severity ? a.element.severity > b.element.severity : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// Incidents going on now, one per code and node at fault: the diagnoses that
+    /// last at the end of what was read (no `until`), then what the engine still
+    /// follows (`following`: its `openIncidentList`, e.g. an owed FULL not yet told apart).
+    public func goingOn(diagnoses: [Diagnosis], following: [OpenIncident]) -> [(code: DiagnosisCode, ips: [IPv4Address])] {
+        var open: [(code: DiagnosisCode, ips: [IPv4Address])] = []
+        func isOpen(_ code: DiagnosisCode, _ ip: IPv4Address) -> Bool { open.contains { $0.code == code && $0.ips[0] == ip } }
+        for diagnosis in diagnoses where diagnosis.until == nil && !diagnosis.ips.isEmpty && !isOpen(diagnosis.code, diagnosis.ips[0]) {
+            open.append((diagnosis.code, diagnosis.ips))
+        }
+        for incident in following where !isOpen(incident.code, incident.ips[0]) {
+            open.append((incident.code, incident.ips))
+        }
+        return open
+    }
+}
+
+func plural(_ count: Int) -> String { count == 1 ? "" : "s" }
+
+/// An estimated count: exact below 100, else "about 12,300" (three significant digits).
+func approximately(_ count: Int) -> String {
+    guard count >= 100 else { return String(count) }
+    var scale = 1
+    while count / scale >= 1000 { scale *= 10 }
+    let rounded = (count + scale / 2) / scale * scale
+    var digits = String(rounded)
+    var grouped = ""
+    while digits.count > 3 {
+        grouped = "," + digits.suffix(3) + grouped
+        digits.removeLast(3)
+    }
+    return "about " + digits + grouped
+}
+
+/// `HH:MM:SS.ff`, the time of day to a hundredth of a second (UTC).
+func clockText(_ time: Timestamp) -> String {
+    var out: [UInt8] = []
+    time.writeTimeOfDay(to: &out)
+    return String(decoding: out.prefix(11), as: UTF8.self)
+}
+
+/// "1 ms", "86 ms", "1.8 s", "12 s", "2 min 5 s".
+func formatSpan(_ seconds: Double) -> String {
+    if seconds < 1 {
+        let ms = max(1, Int((seconds * 1000).rounded()))
+        return ms >= 1000 ? "1 s" : "\(ms) ms"
+    }
+    return formatThreshold(seconds)
+}
+
+/// "0.3 s", "5 s", "2 min 5 s".
+func formatThreshold(_ seconds: Double) -> String {
+    if seconds < 60 {
+        let rounded = (seconds * 10).rounded() / 10
+        return rounded == rounded.rounded() ? "\(Int(rounded)) s" : "\(rounded) s"
+    }
+    let whole = Int(seconds.rounded())
+    return whole < 3600 ? "\(whole / 60) min \(whole % 60) s" : "\(whole / 3600) h \(whole / 60 % 60) min"
+}

@@ -1,0 +1,82 @@
+import WireBytes
+
+/// Which incident explains which: the explained one is not reported on its own. The
+/// one place where suppression happens, as data (as Zeek's notice framework suppresses
+/// in one place), with the two admission policies beside it:
+///
+/// - the flood policy: while the node cap is reached, what happens about an address
+///   heard only once is the address flood's (`address-flood` tells it);
+/// - the one-off policy: a FULL whose sender was heard that once is a claim, not a
+///   reign (`OneOffSender` tells it, once per sender).
+enum Explanations {
+    /// How an explaining incident relates to the one it explains.
+    enum Relation {
+        /// Both are about the same node (the explained one's first node is the
+        /// explainer's first node).
+        case sameNode
+        /// The explained one's first node is among the explainer's nodes.
+        case amongNodes
+        /// The same two nodes, within the conflict window of each other.
+        case samePairWithinWindow
+    }
+
+    /// (explainer, explained, relation).
+    static let table: [(explainer: DiagnosisCode, explained: DiagnosisCode, relation: Relation)] = [
+        // A lost registry is told by its story, not again as a lost node.
+        (.registryFailover, .nodeLost, .sameNode),
+        (.desktopRegistry, .nodeLost, .sameNode),
+        (.registryLostUnnoticed, .nodeLost, .sameNode),
+        // Legacy firmware never answers PING: the OFFLINEs about it are its own story.
+        (.legacyFirmware, .offlineStorm, .amongNodes),
+        (.legacyFirmware, .nodeFlapping, .amongNodes),
+        (.legacyFirmware, .nodeLost, .amongNodes),
+        // FULLs from a node that is not the lowest, in a conflict with that node.
+        (.twoRegistries, .registryNotLowest, .samePairWithinWindow),
+    ]
+
+    /// Codes whose FULL conflicts near a registry story are that story's (a failover,
+    /// a desktop client, a split, a false OFFLINE, an owed FULL: `DiagnosisContext.story`).
+    static let explainedByStories: Set<DiagnosisCode> = [.twoRegistries, .registryNotLowest]
+
+    /// Whether a conflict or an unexpected FULL between `a` and `b` at `time` is
+    /// explained as it happens: by a registry story within a round, or by the flood.
+    static func storyExplains(_ code: DiagnosisCode, _ a: IPv4Address, _ b: IPv4Address, at time: Timestamp, _ ctx: DiagnosisContext) -> Bool {
+        guard explainedByStories.contains(code) else { return false }
+        if ctx.inStory(a, at: time) || ctx.inStory(b, at: time) { return true }
+        return ctx.isFloodNoise(a) || (code == .twoRegistries && ctx.isFloodNoise(b))
+    }
+
+    /// The diagnoses to report: the flood and one-off policies, then the table.
+    static func apply(_ candidates: [Diagnosis], strays: Set<IPv4Address>, _ ctx: DiagnosisContext) -> [Diagnosis] {
+        let flooded = !ctx.analyzer.flood.isEmpty
+        let admitted = candidates.filter { d in
+            if d.code == .addressFlood { return true }
+            if flooded, d.ips.contains(where: ctx.isFloodNoise) { return false }
+            if !strays.isEmpty, d.figure("one_off") == nil, d.ips.contains(where: strays.contains) { return false }
+            return true
+        }
+        return admitted.filter { explained in
+            !admitted.contains { explainer in
+                table.contains { row in
+                    row.explainer == explainer.code && row.explained == explained.code
+                        && holds(row.relation, explainer, explained, ctx)
+                }
+            }
+        }
+    }
+
+    private static func holds(_ relation: Relation, _ explainer: Diagnosis, _ explained: Diagnosis, _ ctx: DiagnosisContext) -> Bool {
+        guard let first = explained.ips.first else { return false }
+        switch relation {
+        case .sameNode:
+            return explainer.ips.first == first
+        case .amongNodes:
+            return explainer.ips.contains(first)
+        case .samePairWithinWindow:
+            guard Set(explainer.ips) == Set(explained.ips) else { return false }
+            let window = ctx.timing.conflictWindow
+            return explainer.since.totalNanoseconds - window <= (explained.until ?? explained.since).totalNanoseconds
+                && explained.since.totalNanoseconds - window <= (explainer.until ?? explainer.since).totalNanoseconds
+        }
+    }
+}

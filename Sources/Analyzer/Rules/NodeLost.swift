@@ -1,0 +1,36 @@
+import DiscoveryCodec
+import WireBytes
+
+/// `node-lost` (note): a node that is not the registry fell silent, was declared
+/// offline and never came back.
+///
+/// The firmware: a dead board sends nothing more; a board whose liveness round PINGs
+/// it gets no answer and broadcasts OFFLINE. Told at the end of what was read, for
+/// every node still declared offline. Explained by the registry stories about the
+/// same node (`registry-failover`, `desktop-registry`, `registry-lost-unnoticed`) and
+/// by `legacy-firmware` (`Explanations`).
+struct NodeLost {
+    /// At most this many lost nodes are told.
+    static let maxTold = 64
+
+    func diagnose(_ ctx: DiagnosisContext, storm: OfflineStorm, falseOffline: FalseOffline, flapping: NodeFlapping) -> [Diagnosis] {
+        var out: [Diagnosis] = []
+        for node in ctx.analyzer.nodes.storage where node.declaredOffline {
+            guard out.count < NodeLost.maxTold else { break }
+            let place = ctx.place(node.ip)
+            let run = place.map { storm.run($0, node.ip) } ?? OfflineStorm.Run()
+            let accused = falseOffline.nodes.peek(place, node.ip)
+            let since = node.lastSent ?? flapping.firstOffline(node.ip, place: place) ?? accused.offlineAt ?? ctx.lastTime!
+            var text: DiagnosisMessage = node.lastSent.map { "\(ctx.label(node.ip)) fell silent at \(time: $0)" } ?? "\(ctx.label(node.ip)), never heard itself,"
+            if let at = run.start {
+                text += " and was declared offline at \(time: at)"
+                if run.count == 1, let by = accused.offlineBy { text += " by \(by)" }
+            } else {
+                text += " and was declared offline"
+            }
+            text += "; it never came back. Check its power or link if it should be running."
+            out.append(Diagnosis(code: .nodeLost, ips: [node.ip], since: since, until: nil, message: text))
+        }
+        return out
+    }
+}
