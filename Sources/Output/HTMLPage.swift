@@ -29,7 +29,7 @@ public enum HTMLPage {
         let span = max(end.seconds(since: start), 0.001)
         func x(_ t: Timestamp) -> Double { max(0, min(width, t.seconds(since: start) / span * width)) }
         let nameOf: (IPv4Address) -> String = { ip in
-            if let name = report?.nodes.first(where: { $0.ip == ip })?.name { return "\(ip) \"\(name)\"" }
+            if let name = report?.nodes.first(where: { $0.ip == ip })?.name { return "\(ip) \"\(terminalSafe(name.description))\"" }
             return ip.description
         }
 
@@ -48,7 +48,7 @@ public enum HTMLPage {
             page.add("<ol class=\"diagnoses\">")
             for (k, d) in diagnoses.enumerated() {
                 let until = d.until.map { clock($0) } ?? "the end"
-                page.add("<li class=\"sev-\(d.severity.rawValue)\"><a href=\"#inc-\(k)\"><span class=\"sev\">\(d.severity.rawValue)</span> \(clock(d.since)) → \(until) <b>\(d.code.rawValue)</b></a> \(escape(d.ips.map(\.description).joined(separator: ", ")))<p>\(escape(d.text))</p></li>")
+                page.add("<li class=\"sev-\(d.severity.rawValue)\"><a href=\"#inc-\(k)\"><span class=\"sev\">\(d.severity.rawValue)</span> \(clock(d.since)) → \(until) <b>\(d.code.rawValue)</b></a> \(escape(d.ips.map(\.description).joined(separator: ", ")))<p>\(d.message.htmlText(markup: true))</p></li>")
             }
             page.add("</ol>")
         }
@@ -93,7 +93,7 @@ public enum HTMLPage {
         // Where no registry answered: the incidents that say so.
         for (k, d) in diagnoses.enumerated() where [.registryFailover, .registryLostUnnoticed, .registryHandoverGap, .desktopRegistry, .splitBrain].contains(d.code) {
             let x0 = x(d.since), x1 = x(d.until ?? end)
-            page.add("<rect class=\"gap\" data-incident=\"\(k)\" x=\"\(fmt(x0))\" y=\"\(fmt(bandTop))\" width=\"\(fmt(max(1, x1 - x0)))\" height=\"\(fmt(bandHeight))\" fill=\"url(#hatch)\"><title>\(escape(d.code.rawValue)): \(escape(d.text))</title></rect>")
+            page.add("<rect class=\"gap\" data-incident=\"\(k)\" x=\"\(fmt(x0))\" y=\"\(fmt(bandTop))\" width=\"\(fmt(max(1, x1 - x0)))\" height=\"\(fmt(bandHeight))\" fill=\"url(#hatch)\"><title>\(escape(d.code.rawValue)): \(d.message.htmlText(markup: false))</title></rect>")
         }
         page.add("</g>")
 
@@ -154,11 +154,11 @@ public enum HTMLPage {
             var first = true
             for row in rows {
                 let y = lanesTop + Double(row) * laneHeight
-                page.add("<rect \(first ? "id=\"inc-\(k)\" " : "")class=\"incident sev-\(d.severity.rawValue)\" data-code=\"\(d.code.rawValue)\" x=\"\(fmt(x0))\" y=\"\(fmt(y))\" width=\"\(fmt(max(2, x1 - x0)))\" height=\"\(fmt(laneHeight - 2))\"><title>\(clock(d.since)) \(escape(d.code.rawValue)): \(escape(d.text))</title></rect>")
+                page.add("<rect \(first ? "id=\"inc-\(k)\" " : "")class=\"incident sev-\(d.severity.rawValue)\" data-code=\"\(d.code.rawValue)\" x=\"\(fmt(x0))\" y=\"\(fmt(y))\" width=\"\(fmt(max(2, x1 - x0)))\" height=\"\(fmt(laneHeight - 2))\"><title>\(clock(d.since)) \(escape(d.code.rawValue)): \(d.message.htmlText(markup: false))</title></rect>")
                 first = false
             }
             if first {
-                page.add("<rect id=\"inc-\(k)\" class=\"incident sev-\(d.severity.rawValue)\" data-code=\"\(d.code.rawValue)\" x=\"\(fmt(x0))\" y=\"\(fmt(bandTop))\" width=\"\(fmt(max(2, x1 - x0)))\" height=\"\(fmt(bandHeight))\"><title>\(clock(d.since)) \(escape(d.code.rawValue)): \(escape(d.text))</title></rect>")
+                page.add("<rect id=\"inc-\(k)\" class=\"incident sev-\(d.severity.rawValue)\" data-code=\"\(d.code.rawValue)\" x=\"\(fmt(x0))\" y=\"\(fmt(bandTop))\" width=\"\(fmt(max(2, x1 - x0)))\" height=\"\(fmt(bandHeight))\"><title>\(clock(d.since)) \(escape(d.code.rawValue)): \(d.message.htmlText(markup: false))</title></rect>")
             }
         }
         page.add("</g>")
@@ -186,7 +186,7 @@ public enum HTMLPage {
         for type in FrameType.allCases { page.add("<th>\(type.name)</th>") }
         page.add("<th>state</th></tr></thead><tbody>")
         for node in (report?.nodes ?? []).prefix(2000) {
-            page.add("<tr data-ip=\"\(node.ip)\"><td>\(node.ip)</td><td>\(escape(node.name.map { "\"\($0)\"" } ?? "-"))</td><td>\(node.firstSent.map(clock) ?? "-")</td><td>\(node.lastSent.map(clock) ?? "-")</td>")
+            page.add("<tr data-ip=\"\(node.ip)\"><td>\(node.ip)</td><td>\(escape(node.name.map { "\"\(terminalSafe($0.description))\"" } ?? "-"))</td><td>\(node.firstSent.map(clock) ?? "-")</td><td>\(node.lastSent.map(clock) ?? "-")</td>")
             for type in FrameType.allCases { page.add("<td>\(node.framesByType[type.index])</td>") }
             page.add("<td>\(nodeState(node))\(node.timesDeclaredOffline > 0 ? " (declared offline \(node.timesDeclaredOffline)×)" : "")</td></tr>")
         }

@@ -141,7 +141,7 @@ extension JSONLinesWriter {
                 case let .seconds(s): stream.buffer.append(string: formatDecimal(s))
                 }
             }
-            key("text"); writeJSONString(diagnosis.text, to: &stream.buffer)
+            key("text"); writeJSONString(diagnosis.message.jsonText, to: &stream.buffer)
             stream.buffer.append(UInt8(ascii: "}"))
         }
         stream.buffer.append(UInt8(ascii: "]"))

@@ -67,10 +67,10 @@ public final class LiveView: RecordWriter {
         lines.append("\(style.bold)peersniff\(style.reset) watching \(terminalSafe(title)) · \(String(decoding: clock.prefix(8), as: UTF8.self)) UTC · \(frames) frames, \(malformed) malformed · Ctrl-C for the summary")
         lines.append("")
         // What is wrong right now, worst first.
-        if let open = diagnosis?.openIncidents(now: now), !open.isEmpty {
+        if let open = diagnosis?.openIncidentList(now: now), !open.isEmpty {
             for incident in open.prefix(5) {
                 let colour = incident.severity == .error ? style.error : style.warning
-                lines.append("\(colour)▲ \(terminalSafe(incident.text, quoting: false))\(style.reset)")
+                lines.append("\(colour)▲ \(incident.message.terminalText)\(style.reset)")
             }
             if open.count > 5 { lines.append("  … and \(open.count - 5) more open incidents") }
             lines.append("")

@@ -211,7 +211,7 @@ extension TextWriter {
             let about = diagnosis.ips.prefix(4).map(\.description).joined(separator: ", ") + (diagnosis.ips.count > 4 ? ", …" : "")
             lines.append("  " + colour + pad(diagnosis.severity.rawValue.uppercased(), 8) + style.reset
                          + pad(String(when), 28) + style.bold + diagnosis.code.rawValue + style.reset + " (" + about + ")")
-            for line in wrap(terminalSafe(diagnosis.text, quoting: false), width: 100) { lines.append("          " + line) }
+            for line in wrap(diagnosis.message.terminalText, width: 100) { lines.append("          " + line) }
         }
         if report.diagnosesDropped > 0 {
             lines.append("  … and \(report.diagnosesDropped) more incident\(report.diagnosesDropped == 1 ? "" : "s") not followed (the engine follows at most 4096, and a few of each kind at a time)")

@@ -64,3 +64,23 @@ struct LiveViewTests {
         #expect(text.contains("▲ no registry answer for 12 s: 10.37.0.5 \"DesktopClient\" owes a FULL"), "\(text)")
     }
 }
+
+extension LiveViewTests {
+    @Test("A name with a quote and controls in an open incident: quoted and escaped on the picture")
+    func hostileName() throws {
+        let a = "10.37.0.20", b = "10.37.0.30", c = "10.37.0.40"
+        let hostile = "Evil\" storm ended \u{07}\u{202E}"
+        let full = { (sender: String, others: [String]) -> Frame in
+            .full(peers: ([sender] + others).map { Peer(ip: IPv4Address($0)!, name: Name($0 == a ? hostile : $0)) })
+        }
+        let steps: [SentFrame] = [
+            at(0, a, .hello(hostile)), at(1, b, .hello(b)), at(1.5, a, full(a, [b])), at(2, c, .hello(c)), at(2.5, a, full(a, [b, c])),
+            at(17, a, .ping),
+            at(45, b, .offline(a)), at(45.1, b, full(b, [c])), at(46, c, .offline(a)), at(46.5, b, full(b, [c])),
+            at(60, b, .offline(a)), at(60.5, b, full(b, [c])),
+        ]
+        let text = try picture(steps, now: 61)
+        #expect(text.contains("▲ OFFLINE storm about 10.37.0.20 \"Evil\\\" storm ended \\x07\\u{202e}\": 3 so far"), "\(text)")
+        #expect(!text.unicodeScalars.contains("\u{07}") && !text.unicodeScalars.contains("\u{202E}"))
+    }
+}

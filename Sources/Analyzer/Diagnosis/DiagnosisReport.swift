@@ -99,7 +99,6 @@ extension DiagnosisEngine {
         let strays = oneOff.strays(ctx)
         for (record, detail) in owedFull.standing(ctx) {
             let x = record.ips[0]
-            if strays.contains(x) { continue }
             let since = record.code == .desktopRegistry || record.code == .registryHandoverGap ? record.since : detail.dueAt
             var text: DiagnosisMessage = "no registry answer for \(span: now, since): \(ctx.label(x)) owes a FULL"
             if record.code == .desktopRegistry { text += " (a desktop client: it never sends one)" }
@@ -129,6 +128,8 @@ extension DiagnosisEngine {
             list.append(OpenIncident(code: .offlineStorm, ips: [record.ips[0]], since: record.since, owesFull: false, severity: .warning,
                                      message: storm.openLine(record, ctx)))
         }
+        // A one-off sender's FULL sets off nothing of its own (`OneOffSender`).
+        if !strays.isEmpty { list.removeAll { $0.ips.contains(where: strays.contains) } }
         // Worst first, in the order found within a severity (a stable sort).
         return list.enumerated().sorted { a, b in
             a.element.severity != b.element.severity ? a.element.severity > b.element.severity : a.offset < b.offset
