@@ -10,7 +10,8 @@ import WireBytes
 /// (no existential array, no allocation per frame), as swift-certificates'
 /// `RFC5280Policy` composes its sub-policies. It sits beside the election rules: it
 /// reads the analyzer's state and its events, never changes them. The flood policy is
-/// applied here, once per input; what explains what is `Explanations`.
+/// applied here, where each input comes in (an OFFLINE, an owed FULL, a frame), and
+/// once more to what is reported; what explains what is `Explanations`.
 public final class DiagnosisEngine {
     let ctx: DiagnosisContext
 
@@ -113,6 +114,8 @@ public final class DiagnosisEngine {
     public func frame(_ frame: FrameView, from sender: IPv4Address, at time: Timestamp, fromDiscoveryPort: Bool) {
         ctx.lastTime = time
         guard let place = ctx.place(sender) else { return }
+        // The flood policy: while the cap is reached, a one-off sender's frame is the flood's.
+        let floodNoise = ctx.analyzer.isCrowded && ctx.isFloodNoise(sender)
         let p = ctx.previousFrame.slot(place, sender)
         let previous = ctx.previousFrame[p]
         // Any frame from it ends a run of OFFLINEs about it (a return says so too).
@@ -129,12 +132,13 @@ public final class DiagnosisEngine {
         case .legacy:
             legacy.legacy(at: time)
         case .full:
-            full(frame, from: sender, place: place, at: time)
+            full(frame, from: sender, place: place, at: time, floodNoise: floodNoise)
         default:
             break
         }
 
         followLowest(at: time, fullFrom: frame.type == .full ? sender : nil)
+        if floodNoise { twoRegistries.forgetFrame() }
         twoRegistries.endOfFrame(at: time, ctx)
         // Back after a silence of a round or more.
         if previous.map({ time.totalNanoseconds - $0.totalNanoseconds >= ctx.timing.round }) == true {
@@ -145,23 +149,22 @@ public final class DiagnosisEngine {
         ctx.returnedThisFrame = nil
     }
 
-    private func full(_ frame: FrameView, from sender: IPv4Address, place: Int, at time: Timestamp) {
+    private func full(_ frame: FrameView, from sender: IPv4Address, place: Int, at time: Timestamp, floodNoise: Bool) {
         if sender == ctx.lowest { ctx.lowestHasSentFull = true }
         storm.full(at: time, ctx)
-        let crowdedNoise = ctx.analyzer.isCrowded && ctx.isFloodNoise(sender)
-        if !crowdedNoise { oversize.full(frame, from: sender, at: time) }
+        if !floodNoise { oversize.full(frame, from: sender, at: time) }
         // The FULL it owed came.
         if owedFull.owes(sender, place: place) { owedFull.end(sender, place: place, at: time, by: .full, ctx, failover: &failover) }
-        if !crowdedNoise { splitBrain.full(frame, from: sender, at: time, ctx) }
+        if !floodNoise { splitBrain.full(frame, from: sender, at: time, ctx) }
         // A FULL that is all that was heard of its sender claims; it does not reign,
         // take over or complete a failover (a stray or spoofed FULL: `OneOffSender`).
         guard !ctx.isOneOff(sender) else {
-            if !crowdedNoise && ctx.analyzer.flood.isEmpty { oneOff.full(from: sender, at: time, ctx) }
+            if ctx.analyzer.flood.isEmpty { oneOff.full(from: sender, at: time, ctx) }
             return
         }
         ctx.actingRegistry = sender
         // Another node's FULL: a silent registry that owed one was taken over.
-        for owing in owedFull.owingRegistries(ctx) where owing.ip != sender {
+        while let owing = owedFull.owingRegistry(besides: sender, ctx) {
             owedFull.end(owing.ip, place: owing.place, at: time, by: .takenOver(sender), ctx, failover: &failover)
         }
         failover.full(from: sender, at: time, ctx)

@@ -39,11 +39,9 @@ enum Explanations {
     static let explainedByStories: Set<DiagnosisCode> = [.twoRegistries, .registryNotLowest]
 
     /// Whether a conflict or an unexpected FULL between `a` and `b` at `time` is
-    /// explained as it happens: by a registry story within a round, or by the flood.
+    /// explained as it happens, by a registry story within a round.
     static func storyExplains(_ code: DiagnosisCode, _ a: IPv4Address, _ b: IPv4Address, at time: Timestamp, _ ctx: DiagnosisContext) -> Bool {
-        guard explainedByStories.contains(code) else { return false }
-        if ctx.inStory(a, at: time) || ctx.inStory(b, at: time) { return true }
-        return ctx.isFloodNoise(a) || (code == .twoRegistries && ctx.isFloodNoise(b))
+        explainedByStories.contains(code) && (ctx.inStory(a, at: time) || ctx.inStory(b, at: time))
     }
 
     /// The diagnoses to report: the flood and one-off policies, then the table.

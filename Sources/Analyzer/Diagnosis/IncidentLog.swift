@@ -23,11 +23,11 @@ struct IncidentLog {
     private(set) var dropped = 0
     static let capacity = 4096
 
-    /// Opens an incident; -1 when the log is full (counted).
-    mutating func open(_ code: DiagnosisCode, _ ips: [IPv4Address], since: Timestamp, detail: Int, isOpen: Bool = false) -> Int32 {
+    /// Opens an incident; nil when the log is full (counted).
+    mutating func open(_ code: DiagnosisCode, _ ips: [IPv4Address], since: Timestamp, detail: Int, isOpen: Bool = false) -> Int32? {
         guard records.count < IncidentLog.capacity else {
             dropped += 1
-            return -1
+            return nil
         }
         records.append(IncidentRecord(code: code, ips: ips, since: since, until: nil, isOpen: isOpen, detail: Int32(detail)))
         return Int32(records.count - 1)

@@ -89,7 +89,7 @@ struct FalseOffline {
             }
             details.append(detail)
             let k = ctx.log.open(.falseOffline, [by, ip], since: at, detail: details.count - 1)
-            if k >= 0 {
+            if let k {
                 ctx.log[k].until = time
                 episodes[by] = k
             }

@@ -14,7 +14,7 @@ struct NodeFlapping {
     struct Node {
         var firstOffline: Timestamp?
         var returns = 0
-        var incident: Int32 = -1
+        var incident: Int32?
     }
 
     var nodes = NodeSlots(Node())
@@ -32,13 +32,13 @@ struct NodeFlapping {
         let s = nodes.slot(place, ip)
         nodes[s].returns += 1
         guard nodes[s].returns >= NodeFlapping.threshold else { return }
-        if nodes[s].incident < 0 {
+        if nodes[s].incident == nil {
             counts.append(nodes[s].returns)
             nodes[s].incident = ctx.log.open(.nodeFlapping, [ip], since: nodes[s].firstOffline ?? time, detail: counts.count - 1)
         }
-        guard nodes[s].incident >= 0 else { return }
-        counts[Int(ctx.log[nodes[s].incident].detail)] = nodes[s].returns
-        ctx.log[nodes[s].incident].until = time
+        guard let k = nodes[s].incident else { return }
+        counts[Int(ctx.log[k].detail)] = nodes[s].returns
+        ctx.log[k].until = time
     }
 
     func describe(_ record: IncidentRecord, _ ctx: DiagnosisContext) -> (DiagnosisMessage, [(name: String, value: Diagnosis.Figure)]) {

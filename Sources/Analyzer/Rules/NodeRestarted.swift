@@ -33,7 +33,7 @@ struct NodeRestarted {
         if let without = latestFullWithout, without > previous { return }
         details.append(Detail(silence: time.seconds(since: previous), wasRegistry: ctx.actingRegistry == ip))
         let k = ctx.log.open(.nodeRestarted, [ip], since: previous, detail: details.count - 1)
-        if k >= 0 { ctx.log[k].until = time }
+        if let k { ctx.log[k].until = time }
     }
 
     func describe(_ record: IncidentRecord, _ ctx: DiagnosisContext) -> (DiagnosisMessage, [(name: String, value: Diagnosis.Figure)]) {

@@ -24,7 +24,7 @@ struct OfflineStorm {
         var fulls = 0
         /// Its last frame before the run.
         var lastSent: Timestamp?
-        var incident: Int32 = -1
+        var incident: Int32?
     }
 
     struct Detail {
@@ -59,8 +59,8 @@ struct OfflineStorm {
         if runs[s].count == OfflineStorm.threshold {
             details.append(Detail(count: runs[s].count, fulls: runs[s].fulls, latest: time, lastSent: runs[s].lastSent))
             runs[s].incident = ctx.log.open(.offlineStorm, [ip], since: runs[s].start!, detail: details.count - 1, isOpen: true)
-        } else if runs[s].incident >= 0 {
-            let d = Int(ctx.log[runs[s].incident].detail)
+        } else if let k = runs[s].incident {
+            let d = Int(ctx.log[k].detail)
             details[d].count = runs[s].count
             details[d].latest = time
         }
@@ -73,14 +73,14 @@ struct OfflineStorm {
         unanswered.removeFirst()
         let s = runs.slot(answered.place, answered.ip)
         runs[s].fulls += 1
-        if runs[s].incident >= 0 { details[Int(ctx.log[runs[s].incident].detail)].fulls = runs[s].fulls }
+        if let k = runs[s].incident { details[Int(ctx.log[k].detail)].fulls = runs[s].fulls }
     }
 
     /// A frame from the node: its run of OFFLINEs ends, and its storm with it.
     mutating func heardFrom(_ ip: IPv4Address, place: Int, at time: Timestamp, _ ctx: DiagnosisContext) {
         let s = runs.slot(place, ip)
         guard runs[s].count > 0 else { return }
-        if runs[s].incident >= 0 { ctx.log.close(runs[s].incident, at: time) }
+        if let k = runs[s].incident { ctx.log.close(k, at: time) }
         runs[s] = Run()
     }
 

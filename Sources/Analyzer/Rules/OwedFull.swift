@@ -44,7 +44,7 @@ struct OwedFull {
     }
 
     var details: [Detail] = []
-    var owed = NodeSlots<Int32>(-1)
+    var owed = NodeSlots<Int32?>(nil)
     /// Places of the nodes that owe a FULL now (few at a time).
     var openPlaces: [Int] = []
     /// Desktop incidents waiting for a FULL again.
@@ -70,8 +70,8 @@ struct OwedFull {
     /// failover or desktop incident whose successor owes it.
     mutating func late(_ expected: IPv4Address, place: Int, deadline: Timestamp, absorbedInto: Int32?, _ ctx: DiagnosisContext) {
         let s = owed.slot(place, expected)
-        if owed[s] >= 0 {
-            details[Int(ctx.log[owed[s]].detail)].count += 1
+        if let k = owed[s] {
+            details[Int(ctx.log[k].detail)].count += 1
             return
         }
         let due = deadline.adding(nanoseconds: -ctx.timing.registryTimeout)
@@ -82,21 +82,19 @@ struct OwedFull {
                               lowestCause: isLowest ? ctx.lowestCause : .initial,
                               dueAt: due, absorbedInto: absorbedInto))
         owed[s] = ctx.log.open(.registryHandoverGap, [expected], since: due, detail: details.count - 1, isOpen: true)
-        if owed[s] >= 0 { openPlaces.append(place) }
+        if owed[s] != nil { openPlaces.append(place) }
     }
 
     /// Whether the node at `place` owes a FULL now.
-    func owes(_ ip: IPv4Address, place: Int) -> Bool { owed.peek(place, ip) >= 0 }
+    func owes(_ ip: IPv4Address, place: Int) -> Bool { owed.peek(place, ip) != nil }
 
-    /// The lowest of the nodes owing FULLs that acted as registry (for a takeover).
-    func owingRegistries(_ ctx: DiagnosisContext) -> [(place: Int, ip: IPv4Address)] {
-        var out: [(place: Int, ip: IPv4Address)] = []
+    /// A node other than `sender` owing a FULL that acted as registry (for a takeover).
+    func owingRegistry(besides sender: IPv4Address, _ ctx: DiagnosisContext) -> (place: Int, ip: IPv4Address)? {
         for place in openPlaces {
             let ip = ctx.analyzer.nodes.storage[place].ip
-            let k = owed.peek(place, ip)
-            if k >= 0, details[Int(ctx.log[k].detail)].wasRegistry { out.append((place, ip)) }
+            if ip != sender, let k = owed.peek(place, ip), details[Int(ctx.log[k].detail)].wasRegistry { return (place, ip) }
         }
-        return out
+        return nil
     }
 
     /// The wait ends: the FULL came, the node left L, a lower node joined, or another
@@ -105,9 +103,9 @@ struct OwedFull {
                       failover: inout RegistryFailover) {
         let s = owed.slot(place, ip)
         let k = owed[s]
-        owed[s] = -1
+        owed[s] = nil
         openPlaces.removeAll { $0 == place }
-        guard k >= 0 else { return }
+        guard let k else { return }
         ctx.log.close(k, at: time)
         details[Int(ctx.log[k].detail)].end = end
         let (record, detail) = classified(ctx.log[k], details[Int(ctx.log[k].detail)], final: false, ctx)
@@ -211,8 +209,7 @@ struct OwedFull {
     func standing(_ ctx: DiagnosisContext) -> [(record: IncidentRecord, detail: Detail)] {
         openPlaces.compactMap { place in
             let ip = ctx.analyzer.nodes.storage[place].ip
-            let k = owed.peek(place, ip)
-            guard k >= 0 else { return nil }
+            guard let k = owed.peek(place, ip) else { return nil }
             return classified(ctx.log[k], details[Int(ctx.log[k].detail)], final: true, ctx)
         }
     }

@@ -32,8 +32,8 @@ struct RegistryFailover {
     }
 
     var details: [Detail] = []
-    /// The failover about each node, until it comes back (-1: none).
-    var about = NodeSlots<Int32>(-1)
+    /// The failover about each node, until it comes back.
+    var about = NodeSlots<Int32?>(nil)
     /// Failovers waiting for a successor; failovers whose registry came back, waiting for its FULL.
     var waiting: [Int32] = []
     var awaitingHandback: [Int32] = []
@@ -46,26 +46,25 @@ struct RegistryFailover {
     /// The acting registry was declared offline: a failover begins.
     mutating func declared(_ ip: IPv4Address, place: Int, by: IPv4Address, at time: Timestamp, lastSent: Timestamp?, _ ctx: DiagnosisContext) {
         let s = about.slot(place, ip)
-        guard about[s] < 0 else { return }
+        guard about[s] == nil else { return }
         details.append(Detail(lastSent: lastSent, declaredAt: time, declaredBy: by))
         let k = ctx.log.open(.registryFailover, [ip], since: lastSent ?? time, detail: details.count - 1, isOpen: true)
         about[s] = k
-        if k >= 0 { waiting.append(k) }
+        if let k { waiting.append(k) }
     }
 
     /// A registry that owed FULLs was taken over by `successor` while silent since `lastSent`.
     mutating func takenOver(_ ip: IPv4Address, by successor: IPv4Address, lastSent: Timestamp, at time: Timestamp, _ ctx: DiagnosisContext) {
         details.append(Detail(lastSent: lastSent, successor: successor))
         let k = ctx.log.open(.registryFailover, [ip, successor], since: lastSent, detail: details.count - 1)
-        guard k >= 0 else { return }
+        guard let k else { return }
         ctx.log[k].until = time
         if let place = ctx.place(ip) { about[about.slot(place, ip)] = k }
     }
 
     /// The failover about `z` still waiting for its successor (FULLs due meanwhile are its own).
     func waitingSuccession(of z: IPv4Address, _ ctx: DiagnosisContext) -> Int32? {
-        let k = about.peek(ctx.place(z), z)
-        guard k >= 0, details[Int(ctx.log[k].detail)].successor == nil, !ctx.log[k].discarded else { return nil }
+        guard let k = about.peek(ctx.place(z), z), details[Int(ctx.log[k].detail)].successor == nil, !ctx.log[k].discarded else { return nil }
         return k
     }
 
@@ -101,19 +100,18 @@ struct RegistryFailover {
     /// The registry was falsely declared offline: it did not fail over.
     mutating func discard(_ ip: IPv4Address, place: Int, _ ctx: DiagnosisContext) {
         let s = about.slot(place, ip)
-        guard about[s] >= 0 else { return }
-        ctx.log[about[s]].discarded = true
-        waiting.removeAll { $0 == about[s] }
-        about[s] = -1
+        guard let k = about[s] else { return }
+        ctx.log[k].discarded = true
+        waiting.removeAll { $0 == k }
+        about[s] = nil
     }
 
     /// The lost registry sent a frame again: before a takeover it did not fail over;
     /// after one, its return is part of the story.
     mutating func returned(_ ip: IPv4Address, place: Int, at time: Timestamp, _ ctx: DiagnosisContext) {
         let s = about.slot(place, ip)
-        let k = about[s]
-        guard k >= 0 else { return }
-        about[s] = -1
+        guard let k = about[s] else { return }
+        about[s] = nil
         let d = Int(ctx.log[k].detail)
         if details[d].successor == nil {
             ctx.log[k].discarded = true

@@ -45,7 +45,7 @@ struct SplitBrain {
         for j in recent.indices where recent[j].sender != sender
             && time.totalNanoseconds - recent[j].time.totalNanoseconds < ctx.timing.conflictWindow {
             let other = recent[j].sender
-            guard ctx.node(other)?.live == true, !ctx.isFloodNoise(other) else { continue }
+            guard ctx.node(other)?.live == true else { continue }
             // One of the two FULLs leaves the other registry out (the other may still list
             // it: a stale entry). When only the other's, older FULL left this sender out
             // and the two converged since, that FULL is the past, not a new split.
@@ -99,7 +99,7 @@ struct SplitBrain {
         }
         details.append(Detail())
         let k = ctx.log.open(.splitBrain, [a, b], since: since, detail: details.count - 1, isOpen: true)
-        if k >= 0 { open.append(k) }
+        if let k { open.append(k) }
     }
 
     /// Open merges with this sender: converged when its FULL lists every other registry.

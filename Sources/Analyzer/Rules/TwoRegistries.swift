@@ -17,7 +17,7 @@ struct TwoRegistries {
 
     var counts: [Int] = []
     var pairs: [ElectionAnalyzer.PairKey: Int32] = [:]
-    var notLowest = NodeSlots<Int32>(-1)
+    var notLowest = NodeSlots<Int32?>(nil)
     // What the current frame's events said, classified at the end of the frame.
     var conflicts: [(a: IPv4Address, b: IPv4Address)] = []
     var unexpected: (ip: IPv4Address, expected: IPv4Address)?
@@ -29,6 +29,12 @@ struct TwoRegistries {
     }
 
     mutating func unexpected(_ ip: IPv4Address, expected: IPv4Address) { unexpected = (ip, expected) }
+
+    /// The frame's conflicts are the flood's.
+    mutating func forgetFrame() {
+        conflicts.removeAll(keepingCapacity: true)
+        unexpected = nil
+    }
 
     /// The end of a frame: its conflicts and unexpected FULL, unless a story explains them.
     mutating func endOfFrame(at time: Timestamp, _ ctx: DiagnosisContext) {
@@ -42,7 +48,7 @@ struct TwoRegistries {
                 } else if pairs.count < TwoRegistries.maxPairs {
                     counts.append(1)
                     let k = ctx.log.open(.twoRegistries, [pair.low, pair.high], since: time, detail: counts.count - 1)
-                    if k >= 0 {
+                    if let k {
                         ctx.log[k].until = time
                         pairs[pair] = k
                     }
@@ -57,13 +63,13 @@ struct TwoRegistries {
         if Explanations.storyExplains(.registryNotLowest, ip, expected, at: time, ctx) { return }
         guard let place = ctx.place(ip) else { return }
         let s = notLowest.slot(place, ip)
-        if notLowest[s] >= 0 {
-            counts[Int(ctx.log[notLowest[s]].detail)] += 1
-            ctx.log[notLowest[s]].until = time
+        if let k = notLowest[s] {
+            counts[Int(ctx.log[k].detail)] += 1
+            ctx.log[k].until = time
         } else {
             counts.append(1)
             notLowest[s] = ctx.log.open(.registryNotLowest, [ip, expected], since: time, detail: counts.count - 1)
-            if notLowest[s] >= 0 { ctx.log[notLowest[s]].until = time }
+            if let k = notLowest[s] { ctx.log[k].until = time }
         }
     }
 
