@@ -2,7 +2,10 @@
 # Instructions per packet, counted by valgrind's callgrind (a count does not move with
 # the machine's load as a time does): the benchmark's discovery traffic
 # (peersniff-gen --profile discovery, about 50 boards) at two lengths, read with -q and
-# with --json to /dev/null; start-up and summary cancel out in the difference.
+# with --json to /dev/null. Only the read loop is counted (callgrind's --toggle-collect
+# on OfflineReader.run: read, decode, analyse, write each record), so the summary at
+# the end, whose size follows the diagnoses, does not blur the per-packet cost; the
+# two lengths cancel what is left of start-up.
 #
 #   Benchmarks/instructions.sh                    # the release build of this tree
 #   Benchmarks/instructions.sh --peersniff PATH   # another binary
@@ -33,9 +36,10 @@ small=50000 large=250000
 for n in $small $large; do
     [ -s "$out/discovery-$n.pcap" ] || "$gen" --profile discovery --packets "$n" -o "$out/discovery-$n.pcap" -q
 done
-count() {  # instructions of one run: count MODE PACKETS
+count() {  # instructions of one run's read loop (OfflineReader.run: read, decode, analyse, write): count MODE PACKETS
     local mode="$1" n="$2" file="$out/callgrind.$$"
-    valgrind --tool=callgrind --callgrind-out-file="$file" "$peersniff" $mode -r "$out/discovery-$n.pcap" >/dev/null 2>"$out/valgrind.log"
+    valgrind --tool=callgrind --callgrind-out-file="$file" '--toggle-collect=$s13PeersniffCore13OfflineReaderV3run*' \
+        "$peersniff" $mode -r "$out/discovery-$n.pcap" >/dev/null 2>"$out/valgrind.log"
     awk '/^summary:|^totals:/ {print $2; exit}' "$file"
     rm -f "$file"
 }

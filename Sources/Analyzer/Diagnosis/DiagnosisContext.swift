@@ -43,8 +43,11 @@ final class DiagnosisContext {
     var storyUntil = NodeSlots<Timestamp?>(nil)
     /// Each node's frame before the current one, and since when it has been sending
     /// again after a silence of a round or more.
-    var previousFrame = NodeSlots<Timestamp?>(nil)
-    var backSince = NodeSlots<Timestamp?>(nil)
+    struct Heard {
+        var previous: Timestamp?
+        var backSince: Timestamp?
+    }
+    var heard = NodeSlots(Heard())
 
     init(analyzer: ElectionAnalyzer, port: UInt16) {
         self.analyzer = analyzer
@@ -64,7 +67,14 @@ final class DiagnosisContext {
             + counts[FrameType.offline.index] > 0
     }
 
-    func isLegacy(_ ip: IPv4Address) -> Bool { (node(ip)?.framesByType[FrameType.legacy.index] ?? 0) > 0 }
+    func isLegacy(_ ip: IPv4Address) -> Bool {
+        guard let i = analyzer.nodes.find(ip) else { return false }
+        return analyzer.nodes.storage[i].framesByType[FrameType.legacy.index] > 0
+    }
+
+    /// The last frame the node at `place` sent (without copying the node).
+    @inline(__always)
+    func lastSent(place: Int) -> Timestamp? { analyzer.nodes.storage[place].lastSent }
 
     /// Heard from once only, never listed by another node, or not kept at all: one
     /// packet's worth of evidence, too little for an incident of its own.
@@ -72,6 +82,10 @@ final class DiagnosisContext {
         guard let i = analyzer.nodes.find(ip) else { return true }
         return !analyzer.nodes.storage[i].isConfirmed
     }
+
+    /// The same for the node at `place`.
+    @inline(__always)
+    func isOneOff(place: Int) -> Bool { !analyzer.nodes.storage[place].isConfirmed }
 
     /// The flood policy: while the node cap is reached (or was), an address heard
     /// only once is part of the address flood; what happens about it is the flood's.

@@ -68,7 +68,7 @@ public final class DiagnosisEngine {
         guard let place = ctx.place(ip) else { return }
         if ctx.analyzer.isCrowded && (ctx.isFloodNoise(ip) || ctx.isFloodNoise(by)) { return }
         ctx.leftThisFrame = ip
-        let last = ctx.node(ip)?.lastSent
+        let last = ctx.lastSent(place: place)
         storm.declared(ip, place: place, at: time, lastSent: last, ctx)
         let firstOfRun = storm.run(place, ip).count == 1
         falseOffline.declared(ip, place: place, by: by, at: time, lastSent: last, firstOfRun: firstOfRun, ctx)
@@ -116,10 +116,11 @@ public final class DiagnosisEngine {
         guard let place = ctx.place(sender) else { return }
         // The flood policy: while the cap is reached, a one-off sender's frame is the flood's.
         let floodNoise = ctx.analyzer.isCrowded && ctx.isFloodNoise(sender)
-        let p = ctx.previousFrame.slot(place, sender)
-        let previous = ctx.previousFrame[p]
+        let h = ctx.heard.slot(place, sender)
+        var heard = ctx.heard[h]
+        let previous = heard.previous
         // Any frame from it ends a run of OFFLINEs about it (a return says so too).
-        if ctx.returnedThisFrame != sender { storm.heardFrom(sender, place: place, at: time, ctx) }
+        if storm.inRun > 0, ctx.returnedThisFrame != sender { storm.heardFrom(sender, place: place, at: time, ctx) }
 
         switch frame.type {
         case .hello:
@@ -138,13 +139,16 @@ public final class DiagnosisEngine {
         }
 
         followLowest(at: time, fullFrom: frame.type == .full ? sender : nil)
-        if floodNoise { twoRegistries.forgetFrame() }
-        twoRegistries.endOfFrame(at: time, ctx)
+        if twoRegistries.hasPending {
+            if floodNoise { twoRegistries.forgetFrame() }
+            twoRegistries.endOfFrame(at: time, ctx)
+        }
         // Back after a silence of a round or more.
         if previous.map({ time.totalNanoseconds - $0.totalNanoseconds >= ctx.timing.round }) == true {
-            ctx.backSince[ctx.backSince.slot(place, sender)] = time
+            heard.backSince = time
         }
-        ctx.previousFrame[p] = time
+        heard.previous = time
+        ctx.heard[h] = heard
         ctx.leftThisFrame = nil
         ctx.returnedThisFrame = nil
     }
@@ -158,7 +162,7 @@ public final class DiagnosisEngine {
         if !floodNoise { splitBrain.full(frame, from: sender, at: time, ctx) }
         // A FULL that is all that was heard of its sender claims; it does not reign,
         // take over or complete a failover (a stray or spoofed FULL: `OneOffSender`).
-        guard !ctx.isOneOff(sender) else {
+        guard !ctx.isOneOff(place: place) else {
             if ctx.analyzer.flood.isEmpty { oneOff.full(from: sender, at: time, ctx) }
             return
         }

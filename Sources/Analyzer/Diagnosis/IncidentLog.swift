@@ -50,8 +50,7 @@ struct IncidentLog {
 /// A rule's state per node, kept by the node's place in the analyzer's table; a place
 /// the node cap gives to a new address starts afresh.
 struct NodeSlots<State> {
-    private var ips: [UInt32] = []
-    private var states: [State] = []
+    private var slots: [(ip: UInt32, state: State)] = []
     private let empty: State
 
     init(_ empty: State) { self.empty = empty }
@@ -59,25 +58,27 @@ struct NodeSlots<State> {
     /// The slot of the node at `place` (grown or reset as needed).
     @inline(__always)
     mutating func slot(_ place: Int, _ ip: IPv4Address) -> Int {
-        if place >= states.count {
-            ips.append(contentsOf: repeatElement(0, count: place + 1 - states.count))
-            states.append(contentsOf: repeatElement(empty, count: place + 1 - states.count))
+        if place < slots.count, slots[place].ip == ip.value { return place }
+        return claim(place, ip)
+    }
+
+    private mutating func claim(_ place: Int, _ ip: IPv4Address) -> Int {
+        if place >= slots.count {
+            slots.append(contentsOf: repeatElement((ip: UInt32(0), state: empty), count: place + 1 - slots.count))
         }
-        if ips[place] != ip.value {
-            ips[place] = ip.value
-            states[place] = empty
-        }
+        slots[place] = (ip.value, empty)
         return place
     }
 
     subscript(slot: Int) -> State {
-        get { states[slot] }
-        _modify { yield &states[slot] }
+        get { slots[slot].state }
+        _modify { yield &slots[slot].state }
     }
 
     /// The state of `ip` at `place` without changing anything (the empty state if none).
+    @inline(__always)
     func peek(_ place: Int?, _ ip: IPv4Address) -> State {
-        guard let place, place < states.count, ips[place] == ip.value else { return empty }
-        return states[place]
+        guard let place, place < slots.count, slots[place].ip == ip.value else { return empty }
+        return slots[place].state
     }
 }

@@ -9,9 +9,9 @@ import WireBytes
 /// within a millisecond.
 ///
 /// An accusation is false when the accused had sent a frame within a round before it
-/// and answered within T after it. One incident per declarer and episode (accusations
-/// less than a round apart): the declarer first, then every node it accused, so that a
-/// stall that declared three boards offline is one entry. The answer time is measured
+/// and answered within T after it. One incident per declarer: the declarer first, then
+/// every node it accused (at most `maxAccused` named), so that a stall that declared
+/// three boards offline is one entry, and a board that does it again adds to it. The answer time is measured
 /// from each accusation to its own answer. Legacy devices, which never answer PING,
 /// are `legacy-firmware`'s.
 struct FalseOffline {
@@ -29,9 +29,11 @@ struct FalseOffline {
 
     struct Detail {
         var declarer: IPv4Address
-        /// Accusations: when, and after how long the accused answered (ns); at most `maxKept`.
-        var times: [Timestamp] = []
         var count = 0
+        /// Accusations made together (within T of the first of them): the current run
+        /// and the largest, counted as they come, in time order.
+        var burst: Burst
+        var largestBurst: Burst
         var latest: Timestamp
         var longestAnswer: Int64 = 0
         /// The accused's frame before the first accusation, how long before it.
@@ -41,13 +43,20 @@ struct FalseOffline {
         var declarerBack: Timestamp?
     }
 
-    static let maxKept = 64
-    static let maxEpisodes = 256
+    /// Accusations within T of the first of them.
+    struct Burst {
+        var count: Int
+        var first: Timestamp
+        var last: Timestamp
+    }
+
+    static let maxAccused = 64
+    static let maxDeclarers = 256
 
     var nodes = NodeSlots(Accused())
     var details: [Detail] = []
-    /// The open episode of each declarer.
-    var episodes: [IPv4Address: Int32] = [:]
+    /// The incident of each declarer.
+    var declarers: [IPv4Address: Int32] = [:]
 
     mutating func declared(_ ip: IPv4Address, place: Int, by: IPv4Address, at time: Timestamp, lastSent: Timestamp?,
                            firstOfRun: Bool, _ ctx: DiagnosisContext) {
@@ -69,16 +78,23 @@ struct FalseOffline {
               FirmwareTiming.within(ctx.timing.registryTimeout, time, after: at) else { return false }
         guard !ctx.isLegacy(ip) else { return true }
         let answer = time.totalNanoseconds - at.totalNanoseconds
-        if let k = episodes[by], let d = Optional(Int(ctx.log[k].detail)),
-           FirmwareTiming.within(ctx.timing.round, at, after: details[d].latest) {
+        if let k = declarers[by] {
+            let d = Int(ctx.log[k].detail)
             details[d].count += 1
             details[d].latest = max(details[d].latest, at)
             details[d].longestAnswer = max(details[d].longestAnswer, answer)
-            if details[d].times.count < FalseOffline.maxKept { details[d].times.append(at) }
-            if !ctx.log[k].ips.contains(ip) { insertAccused(ip, into: k, ctx) }
+            if FirmwareTiming.within(ctx.timing.registryTimeout, at, after: details[d].burst.first) {
+                details[d].burst.count += 1
+                details[d].burst.last = at
+            } else {
+                details[d].burst = Burst(count: 1, first: at, last: at)
+            }
+            if details[d].burst.count > details[d].largestBurst.count { details[d].largestBurst = details[d].burst }
+            if ctx.log[k].ips.count <= FalseOffline.maxAccused, !ctx.log[k].ips.contains(ip) { insertAccused(ip, into: k, ctx) }
             ctx.log[k].until = max(ctx.log[k].until ?? time, time)
-        } else if episodes.count < FalseOffline.maxEpisodes || episodes[by] != nil {
-            var detail = Detail(declarer: by, times: [at], count: 1, latest: at, longestAnswer: answer,
+        } else if declarers.count < FalseOffline.maxDeclarers {
+            let burst = Burst(count: 1, first: at, last: at)
+            var detail = Detail(declarer: by, count: 1, burst: burst, largestBurst: burst, latest: at, longestAnswer: answer,
                                 sentBefore: accused.lastBeforeOffline.map { at.totalNanoseconds - $0.totalNanoseconds })
             if let d = ctx.place(by) {
                 let declarer = nodes.peek(d, by)
@@ -91,7 +107,7 @@ struct FalseOffline {
             let k = ctx.log.open(.falseOffline, [by, ip], since: at, detail: details.count - 1)
             if let k {
                 ctx.log[k].until = time
-                episodes[by] = k
+                declarers[by] = k
             }
         } else {
             ctx.log.countDropped()
@@ -103,10 +119,8 @@ struct FalseOffline {
 
     /// The accused in address order after the declarer.
     private func insertAccused(_ ip: IPv4Address, into k: Int32, _ ctx: DiagnosisContext) {
-        var ips = ctx.log[k].ips
-        let at = ips.dropFirst().firstIndex { $0 > ip } ?? ips.count
-        ips.insert(ip, at: at)
-        ctx.log[k].ips = ips
+        let at = ctx.log[k].ips.dropFirst().firstIndex { $0 > ip } ?? ctx.log[k].ips.count
+        ctx.log[k].ips.insert(ip, at: at)
     }
 
     func describe(_ record: IncidentRecord, _ ctx: DiagnosisContext) -> (DiagnosisMessage, [(name: String, value: Diagnosis.Figure)]) {
@@ -125,7 +139,7 @@ struct FalseOffline {
             for (n, x) in accused.enumerated() { list += (n == 0 ? "" : ", ") + ctx.label(x) }
             text = "\(ctx.label(by)) declared \(accused.count) healthy nodes offline from \(time: record.since) to \(time: d.latest) though each was plainly alive (a frame shortly before, an answer within \(span: answer) after): \(list)."
         }
-        let burst = largestBurst(d.times, within: ctx.timing.registryTimeout)
+        let burst = d.largestBurst
         if burst.count > 1 {
             text += " \(by) declared \(burst.count) healthy nodes offline within \(span: burst.last, burst.first)."
         }
@@ -134,17 +148,5 @@ struct FalseOffline {
         }
         text += " They recovered at once; if it repeats, find out why \(by) stalls."
         return (text, [("count", .count(d.count)), ("declared_together", .count(burst.count)), ("answered_s", .seconds(answer))])
-    }
-
-    /// The most accusations within `span` of the first of them.
-    private func largestBurst(_ times: [Timestamp], within span: Int64) -> (count: Int, first: Timestamp, last: Timestamp) {
-        let sorted = times.sorted()
-        var best = (count: 1, first: sorted.first!, last: sorted.first!)
-        var start = 0
-        for end in sorted.indices {
-            while sorted[end].totalNanoseconds - sorted[start].totalNanoseconds > span { start += 1 }
-            if end - start + 1 > best.count { best = (end - start + 1, sorted[start], sorted[end]) }
-        }
-        return best
     }
 }

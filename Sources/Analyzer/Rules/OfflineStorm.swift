@@ -35,12 +35,24 @@ struct OfflineStorm {
     }
 
     var runs = NodeSlots(Run())
+    /// Nodes in a run of OFFLINEs now (a frame from any other node has nothing to end).
+    private(set) var inRun = 0
     var details: [Detail] = []
-    /// OFFLINEs not yet answered by a FULL: the node's place and address, and until when.
-    var unanswered: [(place: Int, ip: IPv4Address, deadline: Timestamp)] = []
+    /// OFFLINEs not yet answered by a FULL (the oldest first): the node's place and
+    /// address, and until when. A ring of `maxUnanswered`; the oldest gives way.
+    struct Unanswered {
+        var place: Int
+        var ip: IPv4Address
+        var deadline: Timestamp
+    }
+    var unanswered: [Unanswered]
+    var oldest = 0, waiting = 0
     static let maxUnanswered = 16
 
-    init() { unanswered.reserveCapacity(OfflineStorm.maxUnanswered) }
+    init() {
+        unanswered = Array(repeating: Unanswered(place: 0, ip: IPv4Address(0), deadline: Timestamp(seconds: 0, nanoseconds: 0)),
+                           count: OfflineStorm.maxUnanswered)
+    }
 
     /// OFFLINEs about the node at `place` since its last frame (1 for the first).
     func run(_ place: Int, _ ip: IPv4Address) -> Run { runs.peek(place, ip) }
@@ -49,12 +61,14 @@ struct OfflineStorm {
         let s = runs.slot(place, ip)
         runs[s].count += 1
         if runs[s].count == 1 {
+            inRun += 1
             runs[s].start = time
             runs[s].fulls = 0
             runs[s].lastSent = lastSent
         }
-        if unanswered.count == OfflineStorm.maxUnanswered { unanswered.removeFirst() }
-        unanswered.append((place, ip, time.adding(nanoseconds: ctx.timing.registryTimeout)))
+        if waiting == OfflineStorm.maxUnanswered { oldest = (oldest + 1) % OfflineStorm.maxUnanswered; waiting -= 1 }
+        unanswered[(oldest + waiting) % OfflineStorm.maxUnanswered] = Unanswered(place: place, ip: ip, deadline: time.adding(nanoseconds: ctx.timing.registryTimeout))
+        waiting += 1
 
         if runs[s].count == OfflineStorm.threshold {
             details.append(Detail(count: runs[s].count, fulls: runs[s].fulls, latest: time, lastSent: runs[s].lastSent))
@@ -68,9 +82,11 @@ struct OfflineStorm {
 
     /// A FULL: the answer to the oldest OFFLINE still waiting for one.
     mutating func full(at time: Timestamp, _ ctx: DiagnosisContext) {
-        while let first = unanswered.first, time > first.deadline { unanswered.removeFirst() }
-        guard let answered = unanswered.first else { return }
-        unanswered.removeFirst()
+        while waiting > 0, time > unanswered[oldest].deadline { oldest = (oldest + 1) % OfflineStorm.maxUnanswered; waiting -= 1 }
+        guard waiting > 0 else { return }
+        let answered = unanswered[oldest]
+        oldest = (oldest + 1) % OfflineStorm.maxUnanswered
+        waiting -= 1
         let s = runs.slot(answered.place, answered.ip)
         runs[s].fulls += 1
         if let k = runs[s].incident { details[Int(ctx.log[k].detail)].fulls = runs[s].fulls }
@@ -78,10 +94,12 @@ struct OfflineStorm {
 
     /// A frame from the node: its run of OFFLINEs ends, and its storm with it.
     mutating func heardFrom(_ ip: IPv4Address, place: Int, at time: Timestamp, _ ctx: DiagnosisContext) {
+        guard runs.peek(place, ip).count > 0 else { return }
         let s = runs.slot(place, ip)
         guard runs[s].count > 0 else { return }
         if let k = runs[s].incident { ctx.log.close(k, at: time) }
         runs[s] = Run()
+        inRun -= 1
     }
 
     /// The storms going on now.

@@ -19,7 +19,17 @@ struct SplitBrain {
     struct Snapshot {
         var sender: IPv4Address
         var time: Timestamp
-        var listed: [UInt32]
+        /// The addresses its FULL listed: the first `count` of `storage` (kept, not
+        /// reallocated, from one FULL to the next).
+        var storage: [UInt32]
+        var count = 0
+
+        func lists(_ ip: IPv4Address) -> Bool {
+            storage.withUnsafeBufferPointer { buffer in
+                for k in 0..<count where buffer[k] == ip.value { return true }
+                return false
+            }
+        }
     }
 
     struct Detail {
@@ -50,7 +60,7 @@ struct SplitBrain {
             // it: a stale entry). When only the other's, older FULL left this sender out
             // and the two converged since, that FULL is the past, not a new split.
             let senderLeavesOut = !lists(entries, other) && heardBefore(other, time, ctx)
-            let otherLeavesOut = !recent[j].listed.contains(sender.value) && heardBefore(sender, recent[j].time, ctx)
+            let otherLeavesOut = !recent[j].lists(sender) && heardBefore(sender, recent[j].time, ctx)
             guard senderLeavesOut || otherLeavesOut else { continue }
             if !senderLeavesOut && converged(sender, other, after: recent[j].time, ctx) { continue }
             guard keptSending(sender, at: time, ctx), keptSending(other, at: time, ctx) else { continue }
@@ -72,7 +82,7 @@ struct SplitBrain {
 
     /// Not back from a silence of a round or more within the last round.
     private func keptSending(_ ip: IPv4Address, at time: Timestamp, _ ctx: DiagnosisContext) -> Bool {
-        guard let back = ctx.backSince.peek(ctx.place(ip), ip) else { return true }
+        guard let back = ctx.heard.peek(ctx.place(ip), ip).backSince else { return true }
         return time.totalNanoseconds - back.totalNanoseconds > ctx.timing.round
     }
 
@@ -128,8 +138,7 @@ struct SplitBrain {
         } else {
             let j: Int
             if recent.count < SplitBrain.snapshots {
-                recent.append(Snapshot(sender: sender, time: time, listed: []))
-                recent[recent.count - 1].listed.reserveCapacity(256)
+                recent.append(Snapshot(sender: sender, time: time, storage: Array(repeating: 0, count: 256)))
                 j = recent.count - 1
             } else {
                 j = recent.indices.min { recent[$0].time < recent[$1].time }!
@@ -142,8 +151,13 @@ struct SplitBrain {
     }
 
     private mutating func keepListing(_ entries: EntryBuffer, at j: Int) {
-        recent[j].listed.removeAll(keepingCapacity: true)
-        for k in 0..<entries.count { recent[j].listed.append(entries.base[k].ip) }
+        let n = entries.count
+        if recent[j].storage.count < n { recent[j].storage.append(contentsOf: repeatElement(0, count: n - recent[j].storage.count)) }
+        let base = entries.base
+        recent[j].storage.withUnsafeMutableBufferPointer { buffer in
+            for k in 0..<n { buffer[k] = base[k].ip }
+        }
+        recent[j].count = n
     }
 
     private func lists(_ entries: EntryBuffer, _ ip: IPv4Address) -> Bool {
@@ -154,7 +168,7 @@ struct SplitBrain {
     /// The latest of the recent FULLs (of other senders) that does not list `ip`.
     func latestFull(without ip: IPv4Address) -> Timestamp? {
         var latest: Timestamp?
-        for snapshot in recent where snapshot.sender != ip && !snapshot.listed.contains(ip.value) {
+        for snapshot in recent where snapshot.sender != ip && !snapshot.lists(ip) {
             if latest == nil || snapshot.time > latest! { latest = snapshot.time }
         }
         return latest

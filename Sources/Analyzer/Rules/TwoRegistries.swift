@@ -30,6 +30,9 @@ struct TwoRegistries {
 
     mutating func unexpected(_ ip: IPv4Address, expected: IPv4Address) { unexpected = (ip, expected) }
 
+    /// The current frame made a conflict or an unexpected FULL.
+    var hasPending: Bool { !conflicts.isEmpty || unexpected != nil }
+
     /// The frame's conflicts are the flood's.
     mutating func forgetFrame() {
         conflicts.removeAll(keepingCapacity: true)
