@@ -10,8 +10,8 @@ import Testing
 struct StrayPacketTests {
     typealias Capture = TimelineStoryTests.StoryCapture
 
-    /// Every shared capture but big (too slow in a debug build), both views.
-    static let captures: [Capture] = TimelineStoryTests.scenarios.flatMap { TimelineStoryTests.captures($0) }
+    /// Every shared capture, both views.
+    static let captures: [Capture] = (TimelineStoryTests.scenarios + ["big"]).flatMap { TimelineStoryTests.captures($0) }
 
     static let strayAddress = "1.0.0.1"
 
