@@ -21,10 +21,7 @@ private func names(_ ip: String) -> String {
 }
 
 /// A FULL as the firmware builds it: its sender first, then the others in ascending order.
-private func full(_ sender: String, _ others: String...) -> Frame {
-    let sorted = others.sorted { IPv4Address($0)! < IPv4Address($1)! }
-    return .full(peers: ([sender] + sorted).map { Peer(ip: IPv4Address($0)!, name: Name(names($0))) })
-}
+private func full(_ sender: String, _ others: String...) -> Frame { firmwareFull(sender, others, names: names) }
 
 /// Three boards boot; .20, the lowest, answers each HELLO with a FULL half a second later.
 private let boot: [SentFrame] = [
@@ -50,15 +47,8 @@ private func switched(_ steps: [SentFrame]) -> [SentFrame] {
 
 private func ips(_ d: Diagnosis?) -> [String] { d?.ips.map(\.description) ?? [] }
 
-private func seconds(_ figure: Diagnosis.Figure?) -> Double? {
-    if case let .seconds(s)? = figure { return s }
-    return nil
-}
-
-private func count(_ figure: Diagnosis.Figure?) -> Int? {
-    if case let .count(n)? = figure { return n }
-    return nil
-}
+private func seconds(_ figure: Diagnosis.Figure?) -> Double? { figure?.seconds }
+private func count(_ figure: Diagnosis.Figure?) -> Int? { figure?.count }
 
 @Suite("Diagnosis rules: each failure mode, and its look-alike")
 struct DiagnosisRuleTests {

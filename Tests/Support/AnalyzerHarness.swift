@@ -222,3 +222,24 @@ final class AnalyzerHarness {
     /// The lowest address in L, as text.
     var lowest: String? { analyzer.lowest?.description }
 }
+
+/// A FULL as the firmware builds it: its sender first, then the others in ascending
+/// numeric order, each entry named by `names`.
+func firmwareFull(_ sender: String, _ others: [String], names: (String) -> String) -> Frame {
+    let sorted = others.sorted { IPv4Address($0)! < IPv4Address($1)! }
+    return .full(peers: ([sender] + sorted).map { Peer(ip: IPv4Address($0)!, name: Name(names($0))) })
+}
+
+extension Diagnosis.Figure {
+    /// The figure's seconds, if it is a span.
+    var seconds: Double? {
+        if case let .seconds(s) = self { return s }
+        return nil
+    }
+
+    /// The figure's count, if it is one.
+    var count: Int? {
+        if case let .count(n) = self { return n }
+        return nil
+    }
+}
