@@ -29,6 +29,10 @@ struct ContribTests {
         ("PeersniffAddressFlood", ["(peersniff_addresses_beyond_cap_total["]),
         ("PeersniffKernelDrops", ["increase(peersniff_kernel_dropped_total["]),
         ("PeersniffSensorStale", ["peersniff_last_update_timestamp_seconds", "> 3 * peersniff_metrics_interval_seconds"]),
+        // A stale file is PeersniffSensorStale's: left out here (one cause, one alert).
+        ("PeersniffLanSilent", ["peersniff_seconds_since_last_discovery_frame >= 10 * peersniff_registry_timeout_seconds",
+                                "and on(instance, job, observer) (peersniff_nodes_kept > 0)",
+                                "unless on(instance, job, observer)", "> 3 * peersniff_metrics_interval_seconds"]),
     ]
 
     /// The only capabilities the service may hold.
