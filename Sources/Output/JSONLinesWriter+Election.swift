@@ -55,6 +55,38 @@ extension JSONLinesWriter {
         endRecord()
     }
 
+    /// `{"kind":"incident","state":"open","id":3,"ts":…,"code":…,"severity":…,"ips":[…],
+    /// "since":…,"text":…}`; closed adds `until` (and `withdrawn` when it turned out to
+    /// be no incident of its own).
+    public func write(_ incident: IncidentChange) {
+        guard !quiet, !problemsOnly else { return }
+        let d = incident.diagnosis
+        openRecord(kind: "incident", origin: nil)
+        key("state"); writeJSONString(incident.state.rawValue, to: &stream.buffer)
+        key("id"); appendDecimal(UInt64(d.id), to: &stream.buffer)
+        key("ts"); timestamp(incident.time)
+        diagnosisMembers(d, until: incident.state == .closed)
+        if incident.withdrawn { key("withdrawn"); stream.buffer.append("true") }
+        endRecord()
+    }
+
+    /// A diagnosis's members after `{"code":`… (the summary's and the incident records').
+    func diagnosisMembers(_ diagnosis: Diagnosis, until: Bool = true) {
+        key("code"); writeJSONString(diagnosis.code.rawValue, to: &stream.buffer)
+        key("severity"); writeJSONString(diagnosis.severity.rawValue, to: &stream.buffer)
+        key("ips"); addressList(diagnosis.ips)
+        key("since"); timestamp(diagnosis.since)
+        if until, let end = diagnosis.until { key("until"); timestamp(end) }
+        for figure in diagnosis.figures {
+            stream.buffer.append(UInt8(ascii: ",")); writeJSONString(figure.name, to: &stream.buffer); stream.buffer.append(UInt8(ascii: ":"))
+            switch figure.value {
+            case let .count(n): stream.buffer.append(string: String(n))
+            case let .seconds(s): stream.buffer.append(string: formatDecimal(s))
+            }
+        }
+        key("text"); writeJSONString(diagnosis.message.jsonText, to: &stream.buffer)
+    }
+
     func timestamp(_ time: Timestamp) {
         stream.buffer.append(UInt8(ascii: "\""))
         stamps.write(time, to: &stream.buffer)
@@ -124,24 +156,8 @@ extension JSONLinesWriter {
         key("diagnoses"); stream.buffer.append(UInt8(ascii: "["))
         for (i, diagnosis) in report.diagnoses.enumerated() {
             if i > 0 { stream.buffer.append(UInt8(ascii: ",")) }
-            stream.buffer.append("{\"code\":"); writeJSONString(diagnosis.code.rawValue, to: &stream.buffer)
-            key("severity"); writeJSONString(diagnosis.severity.rawValue, to: &stream.buffer)
-            key("ips"); stream.buffer.append(UInt8(ascii: "["))
-            for (j, ip) in diagnosis.ips.enumerated() {
-                if j > 0 { stream.buffer.append(UInt8(ascii: ",")) }
-                quotedAddress(ip)
-            }
-            stream.buffer.append(UInt8(ascii: "]"))
-            key("since"); timestamp(diagnosis.since)
-            if let until = diagnosis.until { key("until"); timestamp(until) }
-            for figure in diagnosis.figures {
-                stream.buffer.append(UInt8(ascii: ",")); writeJSONString(figure.name, to: &stream.buffer); stream.buffer.append(UInt8(ascii: ":"))
-                switch figure.value {
-                case let .count(n): stream.buffer.append(string: String(n))
-                case let .seconds(s): stream.buffer.append(string: formatDecimal(s))
-                }
-            }
-            key("text"); writeJSONString(diagnosis.message.jsonText, to: &stream.buffer)
+            stream.buffer.append("{\"id\":"); appendDecimal(UInt64(diagnosis.id), to: &stream.buffer)
+            diagnosisMembers(diagnosis)
             stream.buffer.append(UInt8(ascii: "}"))
         }
         stream.buffer.append(UInt8(ascii: "]"))

@@ -99,6 +99,12 @@ public protocol RecordWriter: AnyObject {
     func write(_ record: MalformedRecord)
     func write(_ event: ElectionEvent)
     func write(_ summary: Summary)
+    /// An incident opened or closed (the diagnosis engine's stream).
+    func write(_ incident: IncidentChange)
     /// Pushes out what is buffered (live capture calls this after each batch).
     func flush()
+}
+
+extension RecordWriter {
+    public func write(_ incident: IncidentChange) {}
 }

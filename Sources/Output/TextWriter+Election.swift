@@ -309,3 +309,59 @@ func pad(_ text: String, _ width: Int) -> String {
     let count = text.count
     return count >= width ? text + " " : text + String(repeating: " ", count: width - count)
 }
+
+extension TextWriter {
+    /// An incident opened or closed, on a line of its own: open, its severity, code,
+    /// nodes and first sentence; closed, its span.
+    public func write(_ incident: IncidentChange) {
+        guard !quiet else { return }
+        endFold()
+        let d = incident.diagnosis
+        incident.time.writeTimeOfDay(to: &stream.buffer)
+        stream.buffer.append(UInt8(ascii: " "))
+        let colour: String
+        switch d.severity {
+        case .error: colour = style.error + style.bold
+        case .warning: colour = style.warning
+        case .note: colour = style.dim
+        }
+        let about = d.ips.prefix(4).map(\.description).joined(separator: ", ") + (d.ips.count > 4 ? ", …" : "")
+        switch incident.state {
+        case .open:
+            stream.buffer.append(string: colour + "● " + d.severity.rawValue.uppercased() + " #\(d.id) " + d.code.rawValue + style.reset)
+            if !about.isEmpty { stream.buffer.append(string: " (" + about + ")") }
+            stream.buffer.append(string: ": " + firstSentence(d.message.terminalText))
+        case .closed:
+            stream.buffer.append(string: style.dim + "○ closed #\(d.id) " + d.code.rawValue + style.reset)
+            if !about.isEmpty { stream.buffer.append(string: " (" + about + ")") }
+            if incident.withdrawn {
+                stream.buffer.append(" withdrawn: another incident tells it")
+            } else if let until = d.until {
+                var from: [UInt8] = [], to: [UInt8] = []
+                d.since.writeTimeOfDay(to: &from)
+                until.writeTimeOfDay(to: &to)
+                stream.buffer.append(string: " after \(formatSpan(until.seconds(since: d.since))), "
+                                     + String(decoding: from.prefix(11), as: UTF8.self) + " → " + String(decoding: to.prefix(11), as: UTF8.self))
+            }
+        }
+        stream.buffer.append(0x0A)
+        stream.recordEnded()
+    }
+
+    /// The text up to its first sentence's end (". " outside a quoted name).
+    func firstSentence(_ text: String) -> String {
+        var quoted = false
+        var previous: Character = " "
+        var end = text.endIndex
+        for i in text.indices {
+            let c = text[i]
+            if c == "\"" && previous != "\\" { quoted.toggle() }
+            if !quoted, c == ".", previous != "\\", text.index(after: i) < text.endIndex, text[text.index(after: i)] == " " {
+                end = text.index(after: i)
+                break
+            }
+            previous = c
+        }
+        return String(text[..<end])
+    }
+}

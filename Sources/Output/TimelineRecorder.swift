@@ -183,6 +183,7 @@ public final class RecordFanout: RecordWriter {
         recorder.write(event)
     }
 
+    public func write(_ incident: IncidentChange) { primary.write(incident) }
     public func write(_ summary: Summary) { primary.write(summary) }
     public func flush() { primary.flush() }
 }

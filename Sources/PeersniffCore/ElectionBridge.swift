@@ -4,7 +4,8 @@ import Output
 import WireBytes
 
 /// Feeds decoded frames to the election analyzer, its events to the writer and to
-/// the diagnosis engine, and the frames to the engine after the analyzer.
+/// the diagnosis engine, the frames to the engine after the analyzer, and the
+/// incidents the engine opens and closes to the writer as they happen.
 public final class ElectionBridge: FrameConsumer {
     public let analyzer: ElectionAnalyzer
     public let diagnosis: DiagnosisEngine
@@ -27,19 +28,34 @@ public final class ElectionBridge: FrameConsumer {
         guard let sender = record.endpoints.source.ipv4 else { return }
         analyzer.observe(record.frame, from: sender, at: record.origin.time, origin: record.origin)
         diagnosis.frame(record.frame, from: sender, at: record.origin.time, fromDiscoveryPort: record.endpoints.sourcePort == port)
+        incidents(at: record.origin.time)
     }
 
     public func consume(_ record: MalformedRecord) {
         diagnosis.malformed(from: record.endpoints.source.ipv4, at: record.origin.time)
+        incidents(at: record.origin.time)
     }
 
     public func clock(_ time: Timestamp) {
         analyzer.advance(to: time)
         diagnosis.clock(time)
+        incidents(at: time)
     }
 
-    /// The end of the input: pending deadlines are dropped.
-    public func finish() { analyzer.finish() }
+    /// The incidents opened or closed by now, to the writer (cheap when none).
+    @inline(__always)
+    func incidents(at time: Timestamp) {
+        let changes = diagnosis.pollIncidents(now: time)
+        if !changes.isEmpty { for change in changes { writer.write(change) } }
+    }
+
+    /// The end of the input: pending deadlines are dropped, and every incident of the
+    /// summary is told before it.
+    public func finish() {
+        analyzer.finish()
+        let now = diagnosis.lastTime ?? Timestamp(seconds: 0, nanoseconds: 0)
+        for change in diagnosis.pollIncidents(now: now, final: true) { writer.write(change) }
+    }
 
     public func report() -> ElectionReport {
         analyzer.report(diagnoses: diagnosis)

@@ -20,6 +20,8 @@ public enum DiagnosisCode: String, CaseIterable, Sendable {
     case malformedFrames = "malformed-frames"
     case addressFlood = "address-flood"
     case nodeRestarted = "node-restarted"
+    case lanSilent = "lan-silent"
+    case thresholdsMismatch = "thresholds-mismatch"
 
     /// CONTRACT.md's severity of each code.
     public var severity: Severity {

@@ -20,8 +20,9 @@ final class DiagnosisContext {
     /// The discovery port: a HELLO sent *from* it comes from a desktop client.
     let port: UInt16
     var log = IncidentLog()
-    /// The latest capture time seen.
+    /// The latest capture time seen (live, the wall clock), and the last discovery frame's.
     var lastTime: Timestamp?
+    var lastFrame: Timestamp?
 
     // The lowest address in L as the engine last saw it, since when, and why.
     var lowest: IPv4Address?

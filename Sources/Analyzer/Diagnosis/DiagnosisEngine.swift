@@ -27,6 +27,11 @@ public final class DiagnosisEngine {
     var malformedFrames = MalformedFrames()
     var restarted = NodeRestarted()
     var oneOff = OneOffSender()
+    var lanSilent = LanSilent()
+    var mismatch = ThresholdsMismatch()
+    var stream = IncidentStream()
+    /// The address flood began (the stream looks again once).
+    var floodTold = false
     let nodeLost = NodeLost()
     let addressFlood = AddressFloodRule()
 
@@ -65,6 +70,7 @@ public final class DiagnosisEngine {
     }
 
     private func declaredOffline(_ ip: IPv4Address, by: IPv4Address, at time: Timestamp) {
+        mismatch.offline(at: time)
         guard let place = ctx.place(ip) else { return }
         if ctx.analyzer.isCrowded && (ctx.isFloodNoise(ip) || ctx.isFloodNoise(by)) { return }
         ctx.leftThisFrame = ip
@@ -113,12 +119,18 @@ public final class DiagnosisEngine {
     /// datagram was sent from the discovery port.
     public func frame(_ frame: FrameView, from sender: IPv4Address, at time: Timestamp, fromDiscoveryPort: Bool) {
         ctx.lastTime = time
+        ctx.lastFrame = time
         guard let place = ctx.place(sender) else { return }
         // The flood policy: while the cap is reached, a one-off sender's frame is the flood's.
         let floodNoise = ctx.analyzer.isCrowded && ctx.isFloodNoise(sender)
         let h = ctx.heard.slot(place, sender)
         var heard = ctx.heard[h]
         let previous = heard.previous
+        lanSilent.frame(from: sender, type: frame.type, at: time, ctx)
+        if !floodTold && !ctx.analyzer.flood.isEmpty {
+            floodTold = true
+            ctx.log.touch()
+        }
         // Any frame from it ends a run of OFFLINEs about it (a return says so too).
         if storm.inRun > 0, ctx.returnedThisFrame != sender { storm.heardFrom(sender, place: place, at: time, ctx) }
 
@@ -131,7 +143,16 @@ public final class DiagnosisEngine {
                                 latestFullWithout: splitBrain.latestFull(without: sender), ctx)
             }
         case .legacy:
+            if legacy.first == nil { ctx.log.touch() }
             legacy.legacy(at: time)
+        case .ping:
+            let before = mismatch.intervals
+            mismatch.ping(from: sender, place: place, at: time, ctx)
+            // Enough intervals to judge, and each doubling after: the stream looks again.
+            let after = mismatch.intervals
+            if after != before, after >= ThresholdsMismatch.minimumIntervals, after & (after - 1) == 0 || after == ThresholdsMismatch.minimumIntervals {
+                ctx.log.touch()
+            }
         case .full:
             full(frame, from: sender, place: place, at: time, floodNoise: floodNoise)
         default:
@@ -156,14 +177,21 @@ public final class DiagnosisEngine {
     private func full(_ frame: FrameView, from sender: IPv4Address, place: Int, at time: Timestamp, floodNoise: Bool) {
         if sender == ctx.lowest { ctx.lowestHasSentFull = true }
         storm.full(at: time, ctx)
-        if !floodNoise { oversize.full(frame, from: sender, at: time) }
+        if !floodNoise {
+            let before = oversize.count
+            oversize.full(frame, from: sender, at: time)
+            if before == 0 && oversize.count > 0 { ctx.log.touch() }
+        }
         // The FULL it owed came.
         if owedFull.owes(sender, place: place) { owedFull.end(sender, place: place, at: time, by: .full, ctx, failover: &failover) }
         if !floodNoise { splitBrain.full(frame, from: sender, at: time, ctx) }
         // A FULL that is all that was heard of its sender claims; it does not reign,
         // take over or complete a failover (a stray or spoofed FULL: `OneOffSender`).
         guard !ctx.isOneOff(place: place) else {
-            if ctx.analyzer.flood.isEmpty { oneOff.full(from: sender, at: time, ctx) }
+            if ctx.analyzer.flood.isEmpty {
+                oneOff.full(from: sender, at: time, ctx)
+                ctx.log.touch()
+            }
             return
         }
         ctx.actingRegistry = sender
@@ -198,11 +226,16 @@ public final class DiagnosisEngine {
 
     /// A malformed datagram from `sender` (nil: not IPv4).
     public func malformed(from sender: IPv4Address?, at time: Timestamp) {
+        if malformedFrames.count == 0 { ctx.log.touch() }
         malformedFrames.malformed(from: sender, at: time)
     }
 
     /// Capture time passed (after the analyzer's deadlines).
     public func clock(_ time: Timestamp) {
         if ctx.lastTime == nil || time > ctx.lastTime! { ctx.lastTime = time }
+        lanSilent.clock(time, ctx)
     }
+
+    /// The last discovery frame's capture time.
+    public var lastFrameTime: Timestamp? { lanSilent.lastFrame }
 }

@@ -2,10 +2,45 @@ import DiscoveryCodec
 import WireBytes
 
 extension DiagnosisEngine {
-    /// The diagnoses so far, in the order the incidents began. Incidents still open
-    /// are told as they stand (`until` absent); the engine's state is not changed,
-    /// so a live view or a page can ask at any moment.
-    public func diagnoses() -> [Diagnosis] {
+    /// The diagnoses so far, in the order the incidents began, each with the `id` the
+    /// incident stream gave it. `final`: the input ended (or the run is being summed
+    /// up), so an owed FULL still open is decided as the input stands and every node
+    /// declared offline is lost; otherwise a lost registry or node is told once it has
+    /// lasted a liveness round. The engine's state is not changed.
+    public func diagnoses(final: Bool = true) -> [Diagnosis] {
+        keyedDiagnoses(final: final).map { keyed in
+            var d = keyed.diagnosis
+            d.id = stream.id(for: keyed.key) ?? 0
+            return d
+        }
+    }
+
+    /// The incidents opened and closed since the stream last looked, at `now`
+    /// (`final`: the input ends; every diagnosis of the summary is told by then).
+    public func pollIncidents(now: Timestamp, final: Bool = false) -> [IncidentChange] {
+        if !final {
+            let due = ctx.log.version != stream.lastVersion || stream.nextLook.map { now >= $0 } == true
+            guard due else { return [] }
+        }
+        stream.lastVersion = ctx.log.version
+        let current = keyedDiagnoses(final: final, now: now)
+        let settle = final ? 0 : ctx.timing.registryTimeout
+        let changes = stream.update(current, now: now, settle: settle)
+        // Look again a round from now while something may ripen with time, and when a
+        // new incident has stood for T.
+        let ripening = !owedFull.openPlaces.isEmpty || ctx.analyzer.liveCount < ctx.analyzer.nodes.count
+            || oversize.isGoingOn(now: now, ctx)
+        var next = ripening ? now.adding(nanoseconds: ctx.timing.round) : nil
+        if let settled = stream.nextSettled(settle: settle), next == nil || settled < next! { next = settled }
+        stream.nextLook = next
+        return changes
+    }
+
+    /// Incidents told by the stream beyond its bound.
+    public var incidentsNotTold: Int { stream.notTold }
+
+    func keyedDiagnoses(final: Bool, now: Timestamp? = nil) -> [(key: String, diagnosis: Diagnosis)] {
+        let now = now ?? ctx.lastTime ?? Timestamp(seconds: 0, nanoseconds: 0)
         var records = ctx.log.records
         var owedDetails = owedFull.details
         var failoverRule = failover
@@ -13,6 +48,11 @@ extension DiagnosisEngine {
         for (record, detail) in owedFull.standing(ctx) {
             guard let k = records.firstIndex(where: { $0.detail == record.detail && $0.isOpen && OwedFull.family.contains($0.code) }) else { continue }
             records[k] = record
+            // A registry lost unnoticed is told once a FULL it owed has been late a round.
+            if !final, record.code == .registryLostUnnoticed,
+               now.totalNanoseconds - detail.dueAt.totalNanoseconds < ctx.timing.registryTimeout + ctx.timing.round {
+                records[k].discarded = true
+            }
             owedDetails[Int(record.detail)] = detail
             if record.discarded, let target = detail.absorbedInto {
                 if ctx.log[target].code == .registryFailover {
@@ -23,7 +63,7 @@ extension DiagnosisEngine {
             }
         }
         let storms = records.filter { $0.code == .offlineStorm && !$0.discarded }
-        var candidates: [Diagnosis] = []
+        var candidates: [(key: String, diagnosis: Diagnosis)] = []
         for (k, record) in records.enumerated() where !record.discarded {
             var diagnosis: Diagnosis
             switch record.code {
@@ -51,26 +91,43 @@ extension DiagnosisEngine {
             case .nodeRestarted:
                 let (text, figures) = restarted.describe(record, ctx)
                 diagnosis = Diagnosis(code: record.code, ips: record.ips, since: record.since, until: record.until, message: text, figures: figures)
+            case .lanSilent:
+                let (text, figures) = lanSilent.describe(record, ctx)
+                diagnosis = Diagnosis(code: record.code, ips: record.ips, since: record.since, until: record.until, message: text, figures: figures)
             default:
                 continue
             }
-            diagnosis.id = k + 1
-            candidates.append(diagnosis)
+            candidates.append((IncidentStream.key(diagnosis, source: k + 1), diagnosis))
         }
-        candidates += nodeLost.diagnose(ctx, storm: storm, falseOffline: falseOffline, flapping: flapping)
-        if let d = legacy.diagnose(ctx) { candidates.append(d) }
-        if let d = oversize.diagnose(ctx) { candidates.append(d) }
-        if let d = malformedFrames.diagnose(ctx) { candidates.append(d) }
-        if let d = addressFlood.diagnose(ctx) { candidates.append(d) }
-        candidates += oneOff.diagnose(ctx)
-        var out = Explanations.apply(candidates, strays: oneOff.strays(ctx), ctx)
+        var derived = nodeLost.diagnose(ctx, storm: storm, falseOffline: falseOffline, flapping: flapping,
+                                        ripeBefore: final ? nil : now.adding(nanoseconds: -ctx.timing.round))
+        if let d = legacy.diagnose(ctx) { derived.append(d) }
+        if let d = oversize.diagnose(ctx) { derived.append(d) }
+        if let d = malformedFrames.diagnose(ctx) { derived.append(d) }
+        if let d = addressFlood.diagnose(ctx) { derived.append(d) }
+        if let d = mismatch.diagnose(ctx) { derived.append(d) }
+        derived += oneOff.diagnose(ctx)
+        candidates += derived.map { (IncidentStream.key($0, source: 0), $0) }
+        let kept = Explanations.apply(candidates.map(\.diagnosis), strays: oneOff.strays(ctx), ctx)
+        // Explanations keeps the candidates' order: pair them with their keys again.
+        var keyed: [(key: String, diagnosis: Diagnosis)] = []
+        var k = 0
+        for candidate in candidates where k < kept.count {
+            if candidate.diagnosis.code == kept[k].code && candidate.diagnosis.ips == kept[k].ips && candidate.diagnosis.since == kept[k].since {
+                keyed.append((candidate.key, kept[k]))
+                k += 1
+            }
+        }
         let order = Dictionary(uniqueKeysWithValues: DiagnosisCode.allCases.enumerated().map { ($1, $0) })
-        out.sort { a, b in
+        keyed.sort { x, y in
+            let a = x.diagnosis, b = y.diagnosis
+            // The thresholds' mismatch first: every diagnosis after it is measured with it.
+            if (a.code == .thresholdsMismatch) != (b.code == .thresholdsMismatch) { return a.code == .thresholdsMismatch }
             if a.since != b.since { return a.since < b.since }
             if a.code != b.code { return order[a.code]! < order[b.code]! }
             return a.ips.lexicographicallyPrecedes(b.ips)
         }
-        return out
+        return keyed
     }
 
     /// What is going on right now, worst first: for the live view's top lines.
@@ -177,7 +234,7 @@ func clockText(_ time: Timestamp) -> String {
 }
 
 /// "1 ms", "86 ms", "1.8 s", "12 s", "2 min 5 s".
-func formatSpan(_ seconds: Double) -> String {
+public func formatSpan(_ seconds: Double) -> String {
     if seconds < 1 {
         let ms = max(1, Int((seconds * 1000).rounded()))
         return ms >= 1000 ? "1 s" : "\(ms) ms"

@@ -18,6 +18,8 @@ enum Explanations {
         case amongNodes
         /// The same two nodes, within the conflict window of each other.
         case samePairWithinWindow
+        /// The explained one began during the explainer (or less than a round before it).
+        case during
     }
 
     /// (explainer, explained, relation).
@@ -32,6 +34,12 @@ enum Explanations {
         (.legacyFirmware, .nodeLost, .amongNodes),
         // FULLs from a node that is not the lowest, in a conflict with that node.
         (.twoRegistries, .registryNotLowest, .samePairWithinWindow),
+        // A silent LAN: the FULLs nobody sent and the nodes nobody heard are its doing.
+        (.lanSilent, .registryLostUnnoticed, .during),
+        (.lanSilent, .registryHandoverGap, .during),
+        (.lanSilent, .desktopRegistry, .during),
+        (.lanSilent, .registryFailover, .during),
+        (.lanSilent, .nodeLost, .during),
     ]
 
     /// Codes whose FULL conflicts near a registry story are that story's (a failover,
@@ -70,6 +78,9 @@ enum Explanations {
             return explainer.ips.first == first
         case .amongNodes:
             return explainer.ips.contains(first)
+        case .during:
+            let start = explainer.since.totalNanoseconds - ctx.timing.round
+            return explained.since.totalNanoseconds >= start && (explainer.until.map { explained.since <= $0 } ?? true)
         case .samePairWithinWindow:
             guard Set(explainer.ips) == Set(explained.ips) else { return false }
             let window = ctx.timing.conflictWindow

@@ -21,6 +21,12 @@ struct IncidentRecord {
 struct IncidentLog {
     private(set) var records: [IncidentRecord] = []
     private(set) var dropped = 0
+    /// Bumped when an incident opens, closes or is decided away (not when its counts
+    /// grow): the incident stream looks again only then.
+    private(set) var version = 0
+
+    /// Something the stream must look at again changed.
+    mutating func touch() { version &+= 1 }
     static let capacity = 4096
 
     /// Opens an incident; nil when the log is full (counted).
@@ -30,6 +36,7 @@ struct IncidentLog {
             return nil
         }
         records.append(IncidentRecord(code: code, ips: ips, since: since, until: nil, isOpen: isOpen, detail: Int32(detail)))
+        version &+= 1
         return Int32(records.count - 1)
     }
 
@@ -44,6 +51,7 @@ struct IncidentLog {
     mutating func close(_ k: Int32, at time: Timestamp) {
         records[Int(k)].isOpen = false
         records[Int(k)].until = time
+        version &+= 1
     }
 }
 

@@ -13,13 +13,17 @@ struct NodeLost {
     /// At most this many lost nodes are told.
     static let maxTold = 64
 
-    func diagnose(_ ctx: DiagnosisContext, storm: OfflineStorm, falseOffline: FalseOffline, flapping: NodeFlapping) -> [Diagnosis] {
+    /// `ripeBefore`: only nodes declared offline before it (a node is lost once it has
+    /// stayed away a round; nil: the input ended, every one).
+    func diagnose(_ ctx: DiagnosisContext, storm: OfflineStorm, falseOffline: FalseOffline, flapping: NodeFlapping,
+                  ripeBefore: Timestamp? = nil) -> [Diagnosis] {
         var out: [Diagnosis] = []
         for node in ctx.analyzer.nodes.storage where node.declaredOffline {
             guard out.count < NodeLost.maxTold else { break }
             let place = ctx.place(node.ip)
             let run = place.map { storm.run($0, node.ip) } ?? OfflineStorm.Run()
             let accused = falseOffline.nodes.peek(place, node.ip)
+            if let ripeBefore, let declared = run.start ?? accused.offlineAt, declared > ripeBefore { continue }
             let since = node.lastSent ?? flapping.firstOffline(node.ip, place: place) ?? accused.offlineAt ?? ctx.lastTime!
             var text: DiagnosisMessage = node.lastSent.map { "\(ctx.label(node.ip)) fell silent at \(time: $0)" } ?? "\(ctx.label(node.ip)), never heard itself,"
             if let at = run.start {

@@ -52,7 +52,8 @@ struct OversizeFull {
         guard let first, let last, let sender else { return nil }
         let hellos = hellos - hellosAtFirst
         let fulls = fulls - fullsAtFirst
-        let end = max(last, ctx.lastTime ?? last)
+        // Rates over the span of the traffic, not of a silence after it.
+        let end = max(last, ctx.lastFrame ?? last)
         let seconds = end.seconds(since: first)
         // Most of the HELLOs came from addresses heard once: an address flood drives it.
         let flood = hellos > 0 && oneOffHellos * 2 > hellos

@@ -110,6 +110,7 @@ struct OwedFull {
         details[Int(ctx.log[k].detail)].end = end
         let (record, detail) = classified(ctx.log[k], details[Int(ctx.log[k].detail)], final: false, ctx)
         ctx.log[k] = record
+        ctx.log.touch()
         details[Int(record.detail)] = detail
         if case let .takenOver(successor) = end, record.code == .registryFailover {
             // A silent registry taken over: the failover tells it.

@@ -102,6 +102,7 @@ struct RegistryFailover {
         let s = about.slot(place, ip)
         guard let k = about[s] else { return }
         ctx.log[k].discarded = true
+        ctx.log.touch()
         waiting.removeAll { $0 == k }
         about[s] = nil
     }
@@ -115,6 +116,7 @@ struct RegistryFailover {
         let d = Int(ctx.log[k].detail)
         if details[d].successor == nil {
             ctx.log[k].discarded = true
+            ctx.log.touch()
             waiting.removeAll { $0 == k }
         } else if details[d].returnedAt == nil {
             details[d].returnedAt = time

@@ -90,7 +90,10 @@ struct SplitBrain {
         ctx.story(a, until: time)
         ctx.story(b, until: time)
         if let k = open.first(where: { ctx.log[$0].ips.contains(a) || ctx.log[$0].ips.contains(b) }) {
-            for ip in [a, b] where !ctx.log[k].ips.contains(ip) { ctx.log[k].ips.append(ip) }
+            for ip in [a, b] where !ctx.log[k].ips.contains(ip) {
+                ctx.log[k].ips.append(ip)
+                ctx.log.touch()
+            }
             return
         }
         closed.removeAll { ctx.log[$0].until.map { time.totalNanoseconds - $0.totalNanoseconds > ctx.timing.round } ?? true }
@@ -98,6 +101,7 @@ struct SplitBrain {
             let k = closed.remove(at: n)
             ctx.log[k].isOpen = true
             ctx.log[k].until = nil
+            ctx.log.touch()
             details[Int(ctx.log[k].detail)].on = nil
             open.append(k)
             return
