@@ -70,7 +70,6 @@ public final class DiagnosisEngine {
     }
 
     private func declaredOffline(_ ip: IPv4Address, by: IPv4Address, at time: Timestamp) {
-        mismatch.offline(at: time)
         guard let place = ctx.place(ip) else { return }
         if ctx.analyzer.isCrowded && (ctx.isFloodNoise(ip) || ctx.isFloodNoise(by)) { return }
         ctx.leftThisFrame = ip

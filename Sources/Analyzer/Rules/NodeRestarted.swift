@@ -9,8 +9,9 @@ import WireBytes
 /// nobody notices anything, and a registry's glitch leaves HELLOs unanswered meanwhile.
 ///
 /// A HELLO from a board in L (no OFFLINE about it since its last frame: that would be
-/// a return) that had been taken in (it sent PING, PONG, FULL or OFFLINE, or another
-/// node's FULL listed it), after a silence of at least the boot delay, and not
+/// a return) that runs the firmware (it sent PING, PONG, FULL or OFFLINE: a desktop
+/// client HELLOs again and again by design), after a silence of at least the boot
+/// delay, and not
 /// explained by a FULL that left it out since its last frame (the firmware HELLOs
 /// again when a FULL does not list it; a FULL over the receive buffer may cut it off).
 struct NodeRestarted {
@@ -26,9 +27,7 @@ struct NodeRestarted {
                         latestFullWithout: Timestamp?, _ ctx: DiagnosisContext) {
         guard let previous, ctx.returnedThisFrame != ip, let node = ctx.node(ip), node.live,
               time.totalNanoseconds - previous.totalNanoseconds >= ctx.timing.bootDelay else { return }
-        let counts = node.framesByType
-        let takenIn = ctx.isBoard(ip) || (node.listedByOther && counts[FrameType.legacy.index] == 0)
-        guard takenIn else { return }
+        guard ctx.isBoard(ip) else { return }
         if let cut = lastOversize, cut > previous { return }
         if let without = latestFullWithout, without > previous { return }
         details.append(Detail(silence: time.seconds(since: previous), wasRegistry: ctx.actingRegistry == ip))
