@@ -112,6 +112,12 @@ public final class MetricsExposition {
             out.family("peersniff_seconds_since_last_full", .gauge, "Seconds from the latest FULL to the time this file was written (offline: to the last packet).")
             out.sample("peersniff_seconds_since_last_full", [], max(0, now.seconds(since: lastFull)))
         }
+        if let lastFrame = engine?.lastFrameTime {
+            out.family("peersniff_last_discovery_frame_timestamp_seconds", .gauge, "Capture time of the last discovery frame (Unix time).")
+            out.sample("peersniff_last_discovery_frame_timestamp_seconds", [], seconds(lastFrame))
+            out.family("peersniff_seconds_since_last_discovery_frame", .gauge, "Seconds from the last discovery frame to the time this file was written (offline: to the last packet): a silent LAN makes it grow.")
+            out.sample("peersniff_seconds_since_last_discovery_frame", [], max(0, now.seconds(since: lastFrame)))
+        }
         out.family("peersniff_registry_changes_total", .counter, "Times a FULL came from another sender than the previous FULL.")
         out.sample("peersniff_registry_changes_total", [], Double(analyzer.eventCount(.registryChanged)))
 
