@@ -28,12 +28,10 @@ public final class ElectionBridge: FrameConsumer {
         guard let sender = record.endpoints.source.ipv4 else { return }
         analyzer.observe(record.frame, from: sender, at: record.origin.time, origin: record.origin)
         diagnosis.frame(record.frame, from: sender, at: record.origin.time, fromDiscoveryPort: record.endpoints.sourcePort == port)
-        incidents(at: record.origin.time)
     }
 
     public func consume(_ record: MalformedRecord) {
         diagnosis.malformed(from: record.endpoints.source.ipv4, at: record.origin.time)
-        incidents(at: record.origin.time)
     }
 
     public func clock(_ time: Timestamp) {
@@ -42,9 +40,12 @@ public final class ElectionBridge: FrameConsumer {
         incidents(at: time)
     }
 
-    /// The incidents opened or closed by now, to the writer (cheap when none).
+    /// The incidents opened or closed by now, to the writer: asked at every packet's
+    /// clock (before it is read, so what a frame opened is told at the next packet or
+    /// tick) and live at every tick; one comparison when not due.
     @inline(__always)
     func incidents(at time: Timestamp) {
+        guard diagnosis.pollDue(time) else { return }
         let changes = diagnosis.pollIncidents(now: time)
         if !changes.isEmpty { for change in changes { writer.write(change) } }
     }

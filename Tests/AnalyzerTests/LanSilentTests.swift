@@ -55,7 +55,8 @@ struct LanSilentTests {
         // Frames come back: closed at the first of them.
         let back = now.adding(nanoseconds: Int64(1e9 / scale))
         run.feed(SentFrame(time: back, sender: b, frame: .ping))
-        let closed = run.diagnosis.pollIncidents(now: back)
+        // The stream looks at most every listen period (T/2).
+        let closed = run.diagnosis.pollIncidents(now: back.adding(nanoseconds: Int64(1.5e9 / scale)))
         #expect(run.diagnoses.first { $0.code == .lanSilent }?.until == back)
         #expect(closed.contains { $0.state == .closed && $0.diagnosis.code == .lanSilent })
     }

@@ -319,6 +319,11 @@ struct ContribTests {
             #expect(chmod(directory.path, mode_t(mode, radix: 8) ?? 0o700) == 0)
         }
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path)
+        // What nobody runs must be where nobody can reach it: a clone in a 0700 folder
+        // (mktemp -d) keeps its build out of reach, so the binary is copied here.
+        let binary = folder.appendingPathComponent("peersniff").path
+        try FileManager.default.copyItem(atPath: Paths.peersniff.path, toPath: binary)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: binary)
         let runtimeName = try #require(unit.values("RuntimeDirectory").first)
         let capabilities = unit.values("AmbientCapabilities").flatMap { $0.split(separator: " ") }
             .map { "+" + $0.dropFirst("CAP_".count).lowercased() }.joined(separator: ",")
@@ -351,7 +356,7 @@ struct ContribTests {
                            "--ambient-caps=-all,\(capabilities)", "--bounding-set=-all,\(capabilities)", "--no-new-privs"]
             let program = try net.start(in: .capture, systemToolPath("strace")!,
                                         ["-f", "-qq", "-o", trace, systemToolPath("setpriv")!] + setpriv
-                                        + ["/bin/sh", "-c", "umask \(umask) && exec \"$0\" \"$@\"", Paths.peersniff.path] + arguments)
+                                        + ["/bin/sh", "-c", "umask \(umask) && exec \"$0\" \"$@\"", binary] + arguments)
             try net.waitUntilCapturing(program)
             // systemctl reload: SIGHUP to the main process (strace's child).
             let child = try #require(Self.childProcess(of: program.pid), "no child of strace \(program.pid)")
@@ -379,7 +384,7 @@ struct ContribTests {
 
         // The system calls peersniff made (from its execve on), against the unit's filter.
         let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
-        let start = try #require(lines.firstIndex { $0.contains("execve(\"\(Paths.peersniff.path)\"") && $0.hasSuffix("= 0") },
+        let start = try #require(lines.firstIndex { $0.contains("execve(\"\(binary)\"") && $0.hasSuffix("= 0") },
                                  "no execve of peersniff in the trace")
         let calls = lines[start...]
         let used = Set(calls.compactMap { $0.firstMatch(of: /^\d+\s+([a-z_0-9]+)\(/).map { String($0.output.1) } })

@@ -32,6 +32,13 @@ public final class DiagnosisEngine {
     var stream = IncidentStream()
     /// The address flood began (the stream looks again once).
     var floodTold = false
+    /// The stream looks again no sooner than this (capture time, ns).
+    var nextPoll = Int64.min
+
+    /// Whether the incident stream may look again at `now` (one comparison: the
+    /// caller asks at every packet).
+    @inline(__always)
+    public func pollDue(_ now: Timestamp) -> Bool { now.totalNanoseconds >= nextPoll }
     let nodeLost = NodeLost()
     let addressFlood = AddressFloodRule()
 
@@ -125,7 +132,7 @@ public final class DiagnosisEngine {
         let h = ctx.heard.slot(place, sender)
         var heard = ctx.heard[h]
         let previous = heard.previous
-        lanSilent.frame(from: sender, type: frame.type, at: time, ctx)
+        lanSilent.frame(type: frame.type, at: time, ctx)
         if !floodTold && !ctx.analyzer.flood.isEmpty {
             floodTold = true
             ctx.log.touch()
@@ -147,9 +154,8 @@ public final class DiagnosisEngine {
         case .ping:
             let before = mismatch.intervals
             mismatch.ping(from: sender, place: place, at: time, ctx)
-            // Enough intervals to judge, and each doubling after: the stream looks again.
-            let after = mismatch.intervals
-            if after != before, after >= ThresholdsMismatch.minimumIntervals, after & (after - 1) == 0 || after == ThresholdsMismatch.minimumIntervals {
+            // Enough intervals to judge: the stream looks again (later, at its next look).
+            if before < ThresholdsMismatch.minimumIntervals && mismatch.intervals >= ThresholdsMismatch.minimumIntervals {
                 ctx.log.touch()
             }
         case .full:

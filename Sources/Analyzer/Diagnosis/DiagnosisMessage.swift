@@ -31,14 +31,11 @@ public struct DiagnosisMessage: Sendable, ExpressibleByStringInterpolation {
 
     public struct Interpolation: StringInterpolationProtocol {
         var parts: [Part] = []
-        public init(literalCapacity: Int, interpolationCount: Int) {}
+        public init(literalCapacity: Int, interpolationCount: Int) { parts.reserveCapacity(2 * interpolationCount + 1) }
+        /// Prose parts are kept as they come (literals cost no copy; joining them would).
         mutating func prose(_ text: String) {
             guard !text.isEmpty else { return }
-            if case let .prose(last)? = parts.last {
-                parts[parts.count - 1] = .prose(last + text)
-            } else {
-                parts.append(.prose(text))
-            }
+            parts.append(.prose(text))
         }
         public mutating func appendLiteral(_ literal: String) { prose(literal) }
         /// A node with its name as the observer knows it.
@@ -54,11 +51,7 @@ public struct DiagnosisMessage: Sendable, ExpressibleByStringInterpolation {
         public mutating func appendInterpolation(_ count: Int) { prose(String(count)) }
         /// peersniff's own words, made at run time (never a string from the network).
         public mutating func appendInterpolation(prose text: String) { prose(text) }
-        public mutating func appendInterpolation(_ message: DiagnosisMessage) {
-            for part in message.parts {
-                if case let .prose(text) = part { prose(text) } else { parts.append(part) }
-            }
-        }
+        public mutating func appendInterpolation(_ message: DiagnosisMessage) { parts.append(contentsOf: message.parts) }
     }
 
     public static func + (a: DiagnosisMessage, b: DiagnosisMessage) -> DiagnosisMessage {
@@ -68,13 +61,9 @@ public struct DiagnosisMessage: Sendable, ExpressibleByStringInterpolation {
     }
 
     public static func += (a: inout DiagnosisMessage, b: DiagnosisMessage) {
-        for part in b.parts {
-            if case let .prose(text) = part, case let .prose(last)? = a.parts.last {
-                a.parts[a.parts.count - 1] = .prose(last + text)
-            } else {
-                a.parts.append(part)
-            }
-        }
+        // Room for the sentences still to come: a message is a few dozen parts at most.
+        if a.parts.capacity < a.parts.count + b.parts.count { a.parts.reserveCapacity(max(32, 2 * (a.parts.count + b.parts.count))) }
+        a.parts.append(contentsOf: b.parts)
     }
 
     public var isEmpty: Bool { parts.isEmpty }

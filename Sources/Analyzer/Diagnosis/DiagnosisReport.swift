@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import DiscoveryCodec
 import WireBytes
 
@@ -19,10 +22,17 @@ extension DiagnosisEngine {
     /// (`final`: the input ends; every diagnosis of the summary is told by then).
     public func pollIncidents(now: Timestamp, final: Bool = false) -> [IncidentChange] {
         if !final {
-            let due = ctx.log.version != stream.lastVersion || stream.nextLook.map { now >= $0 } == true
-            guard due else { return [] }
+            // At most once a listen period (T/2) of capture time: a flood that opens
+            // incidents by the thousand is looked at a few times a second, not per packet.
+            guard pollDue(now) else { return [] }
+            nextPoll = now.totalNanoseconds &+ ctx.timing.listen
+            guard ctx.log.version != stream.lastVersion || (stream.nextLook.map { now >= $0 } == true && somethingRipe(now)) else {
+                if let next = stream.nextLook, now >= next { stream.nextLook = now.adding(nanoseconds: ctx.timing.round) }
+                return []
+            }
         }
         stream.lastVersion = ctx.log.version
+        stream.lastLook = now
         let current = keyedDiagnoses(final: final, now: now)
         let settle = final ? 0 : ctx.timing.registryTimeout
         let changes = stream.update(current, now: now, settle: settle)
@@ -34,6 +44,30 @@ extension DiagnosisEngine {
         if let settled = stream.nextSettled(settle: settle), next == nil || settled < next! { next = settled }
         stream.nextLook = next
         return changes
+    }
+
+    /// Whether, with no incident begun or ended, time alone made something ready to be
+    /// told (a quick look, no words made): a new incident that has stood for T, a node
+    /// declared offline a round ago and not yet told lost, a FULL owed a round without
+    /// an answer and not yet told, oversize FULLs that stopped a round ago.
+    func somethingRipe(_ now: Timestamp) -> Bool {
+        if let settled = stream.nextSettled(settle: ctx.timing.registryTimeout), settled <= now { return true }
+        let ripe = now.totalNanoseconds - ctx.timing.round
+        if ctx.analyzer.liveCount < ctx.analyzer.nodes.count {
+            for (place, node) in ctx.analyzer.nodes.storage.enumerated() where node.declaredOffline
+                && node.timesReturned < NodeFlapping.threshold && !stream.toldLost.contains(node.ip.value) {
+                let run = storm.run(place, node.ip)
+                let declared = run.start ?? falseOffline.nodes.peek(place, node.ip).offlineAt
+                if let declared, declared.totalNanoseconds <= ripe { return true }
+            }
+        }
+        for place in owedFull.openPlaces {
+            let ip = ctx.analyzer.nodes.storage[place].ip
+            guard let k = owedFull.owed.peek(place, ip), !stream.toldSources.contains(Int(k) + 1) else { continue }
+            if owedFull.details[Int(ctx.log[k].detail)].dueAt.totalNanoseconds + ctx.timing.registryTimeout <= ripe { return true }
+        }
+        if let last = oversize.last, last.totalNanoseconds <= ripe, !stream.oversizeEndTold { return true }
+        return false
     }
 
     /// Incidents told by the stream beyond its bound.
@@ -65,6 +99,9 @@ extension DiagnosisEngine {
         let storms = records.filter { $0.code == .offlineStorm && !$0.discarded }
         var candidates: [(key: String, diagnosis: Diagnosis)] = []
         for (k, record) in records.enumerated() where !record.discarded {
+            // An incident closed and told stands as told until the end (no words made
+            // again; it still explains, through the stream's index).
+            if !final, !record.isOpen, stream.closedSources.contains(k + 1) { continue }
             var diagnosis: Diagnosis
             switch record.code {
             case .registryFailover:
@@ -108,7 +145,8 @@ extension DiagnosisEngine {
         if let d = mismatch.diagnose(ctx) { derived.append(d) }
         derived += oneOff.diagnose(ctx)
         candidates += derived.map { (IncidentStream.key($0, source: 0), $0) }
-        let kept = Explanations.apply(candidates.map(\.diagnosis), strays: oneOff.strays(ctx), ctx)
+        let kept = Explanations.apply(candidates.map(\.diagnosis), strays: oneOff.strays(ctx), ctx,
+                                      told: final ? nil : stream.toldExplainers)
         // Explanations keeps the candidates' order: pair them with their keys again.
         var keyed: [(key: String, diagnosis: Diagnosis)] = []
         var k = 0

@@ -53,7 +53,9 @@ enum Explanations {
     }
 
     /// The diagnoses to report: the flood and one-off policies, then the table.
-    static func apply(_ candidates: [Diagnosis], strays: Set<IPv4Address>, _ ctx: DiagnosisContext) -> [Diagnosis] {
+    /// `told`: explainers told earlier and no longer among the candidates.
+    static func apply(_ candidates: [Diagnosis], strays: Set<IPv4Address>, _ ctx: DiagnosisContext,
+                      told: ExplainerIndex? = nil) -> [Diagnosis] {
         let flooded = !ctx.analyzer.flood.isEmpty
         let admitted = candidates.filter { d in
             if d.code == .addressFlood { return true }
@@ -61,17 +63,12 @@ enum Explanations {
             if !strays.isEmpty, d.figure("one_off") == nil, d.ips.contains(where: strays.contains) { return false }
             return true
         }
-        return admitted.filter { explained in
-            !admitted.contains { explainer in
-                table.contains { row in
-                    row.explainer == explainer.code && row.explained == explained.code
-                        && holds(row.relation, explainer, explained, ctx)
-                }
-            }
-        }
+        var index = ExplainerIndex()
+        for d in admitted { index.add(d) }
+        return admitted.filter { !index.explains($0, ctx) && !(told?.explains($0, ctx) ?? false) }
     }
 
-    private static func holds(_ relation: Relation, _ explainer: Diagnosis, _ explained: Diagnosis, _ ctx: DiagnosisContext) -> Bool {
+    static func holds(_ relation: Relation, _ explainer: Diagnosis, _ explained: Diagnosis, _ ctx: DiagnosisContext) -> Bool {
         guard let first = explained.ips.first else { return false }
         switch relation {
         case .sameNode:
@@ -86,6 +83,53 @@ enum Explanations {
             let window = ctx.timing.conflictWindow
             return explainer.since.totalNanoseconds - window <= (explained.until ?? explained.since).totalNanoseconds
                 && explained.since.totalNanoseconds - window <= (explainer.until ?? explainer.since).totalNanoseconds
+        }
+    }
+}
+
+/// Explainers indexed by code and by the nodes their relation looks at, so that each
+/// diagnosis is checked only against the few that can explain it (a flood can make
+/// thousands of diagnoses, a long capture thousands of incidents).
+struct ExplainerIndex {
+    struct Key: Hashable {
+        var code: DiagnosisCode
+        var a: UInt32
+        var b: UInt32
+    }
+    private var explainers: [Diagnosis] = []
+    private var index: [Key: [Int]] = [:]
+
+    static func keys(_ relation: Explanations.Relation, _ d: Diagnosis, asExplainer: Bool) -> [Key] {
+        switch relation {
+        case .sameNode: return d.ips.first.map { [Key(code: d.code, a: $0.value, b: 0)] } ?? []
+        case .amongNodes:
+            return asExplainer ? d.ips.map { Key(code: d.code, a: $0.value, b: 0) } : (d.ips.first.map { [Key(code: d.code, a: $0.value, b: 0)] } ?? [])
+        case .samePairWithinWindow:
+            guard d.ips.count == 2 else { return [] }
+            return [Key(code: d.code, a: min(d.ips[0].value, d.ips[1].value), b: max(d.ips[0].value, d.ips[1].value))]
+        case .during: return [Key(code: d.code, a: 0, b: 0)]
+        }
+    }
+
+    /// Keeps `d` if it explains anything.
+    mutating func add(_ d: Diagnosis) {
+        guard Explanations.table.contains(where: { $0.explainer == d.code }) else { return }
+        let i = explainers.count
+        explainers.append(d)
+        for row in Explanations.table where row.explainer == d.code {
+            for key in Self.keys(row.relation, d, asExplainer: true) where index[key]?.last != i { index[key, default: []].append(i) }
+        }
+    }
+
+    /// Whether an explainer kept here explains `explained`.
+    func explains(_ explained: Diagnosis, _ ctx: DiagnosisContext) -> Bool {
+        guard !explainers.isEmpty else { return false }
+        return Explanations.table.contains { row in
+            guard row.explained == explained.code else { return false }
+            return Self.keys(row.relation, explained, asExplainer: false).contains { key in
+                let probe = Key(code: row.explainer, a: key.a, b: key.b)
+                return (index[probe] ?? []).contains { Explanations.holds(row.relation, explainers[$0], explained, ctx) }
+            }
         }
     }
 }

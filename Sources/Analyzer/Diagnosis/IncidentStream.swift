@@ -11,6 +11,8 @@ public struct IncidentChange: Sendable {
     /// The incident as it stands: its `id` names it in both records and in the summary.
     public var diagnosis: Diagnosis
     public var withdrawn = false
+    /// The stream's key of the incident.
+    var key = ""
 }
 
 /// Follows the engine's diagnoses as they stand and tells each one once as it opens
@@ -31,6 +33,7 @@ struct IncidentStream {
         var id: Int
         var closed: Bool
         var diagnosis: Diagnosis
+        var withdrawn = false
     }
 
     private(set) var told: [String: Told] = [:]
@@ -41,14 +44,29 @@ struct IncidentStream {
     var nextID = 1
     var lastVersion = -1
     var nextLook: Timestamp?
+    /// When it last looked.
+    var lastLook: Timestamp?
+    /// What was told, for a quick look without words: the log places told, the nodes
+    /// told lost, whether the oversize FULLs' end was told.
+    private(set) var toldSources = Set<Int>()
+    /// Log places told and closed (they stand as told: not looked at again until the
+    /// end), the keys told and still open, and the explainers among those told closed.
+    private(set) var closedSources = Set<Int>()
+    private(set) var openKeys = Set<String>()
+    private(set) var toldExplainers = ExplainerIndex()
+    private(set) var toldLost = Set<UInt32>()
+    private(set) var oversizeEndTold = false
     /// Bound: incidents told in a run (beyond, counted).
     static let capacity = 4096
     private(set) var notTold = 0
 
     /// The key of a diagnosis: where it came from and what it is.
     static func key(_ d: Diagnosis, source: Int) -> String {
-        source > 0 ? "\(source):\(d.code.rawValue)" : "\(d.code.rawValue):\(d.code.isAggregate ? "" : d.ips.first?.description ?? "")"
+        source > 0 ? key(code: d.code, source: source) : "\(d.code.rawValue):\(d.code.isAggregate ? "" : d.ips.first?.description ?? "")"
     }
+
+    /// The key of an incident of the log.
+    static func key(code: DiagnosisCode, source: Int) -> String { "\(source):\(code.rawValue)" }
 
     func id(for key: String) -> Int? { told[key]?.id }
 
@@ -56,16 +74,17 @@ struct IncidentStream {
     /// `settle`: how long a new incident stands before it is told (0: at once).
     mutating func update(_ current: [(key: String, diagnosis: Diagnosis)], now: Timestamp, settle: Int64) -> [IncidentChange] {
         var changes: [IncidentChange] = []
+        defer { note(changes) }
         var present = Set<String>()
         for (key, diagnosis) in current {
             present.insert(key)
-            if var entry = told[key], !(entry.closed && diagnosis.until == nil) {
+            if var entry = told[key], !(entry.closed && (diagnosis.until == nil || entry.withdrawn)) {
                 guard !entry.closed else { continue }
                 entry.diagnosis = diagnosis
                 entry.diagnosis.id = entry.id
                 if diagnosis.until != nil {
                     entry.closed = true
-                    changes.append(IncidentChange(state: .closed, time: now, diagnosis: entry.diagnosis))
+                    changes.append(IncidentChange(state: .closed, time: now, diagnosis: entry.diagnosis, key: key))
                 }
                 told[key] = entry
             } else {
@@ -85,22 +104,45 @@ struct IncidentStream {
                 nextID += 1
                 told[key] = Told(id: d.id, closed: d.until != nil, diagnosis: d)
                 order.append(key)
-                changes.append(IncidentChange(state: .open, time: now, diagnosis: d))
-                if d.until != nil { changes.append(IncidentChange(state: .closed, time: now, diagnosis: d)) }
+                changes.append(IncidentChange(state: .open, time: now, diagnosis: d, key: key))
+                if let colon = key.firstIndex(of: ":"), let source = Int(key[..<colon]) { toldSources.insert(source) }
+                if d.until != nil { changes.append(IncidentChange(state: .closed, time: now, diagnosis: d, key: key)) }
             }
         }
         // Seen, gone before told: never an incident.
         if !waiting.isEmpty { waiting = waiting.filter { present.contains($0.key) } }
         // Open and gone: withdrawn (closed ones stay as they were told).
-        for key in order where !present.contains(key) {
+        for key in openKeys where !present.contains(key) {
             guard var entry = told[key], !entry.closed else { continue }
             entry.closed = true
+            entry.withdrawn = true
             told[key] = entry
             var d = entry.diagnosis
             d.until = now
-            changes.append(IncidentChange(state: .closed, time: now, diagnosis: d, withdrawn: true))
+            changes.append(IncidentChange(state: .closed, time: now, diagnosis: d, withdrawn: true, key: key))
         }
         return changes
+    }
+
+    /// Keeps what the quick look needs of what was told.
+    private mutating func note(_ changes: [IncidentChange]) {
+        for change in changes {
+            let d = change.diagnosis
+            let key = change.key
+            if change.state == .open {
+                openKeys.insert(key)
+            } else {
+                openKeys.remove(key)
+                if !change.withdrawn {
+                    toldExplainers.add(d)
+                    if let colon = key.firstIndex(of: ":"), let source = Int(key[..<colon]) { closedSources.insert(source) }
+                }
+            }
+            if d.code == .nodeLost, let ip = d.ips.first {
+                if change.state == .open { toldLost.insert(ip.value) } else if change.withdrawn { toldLost.remove(ip.value) }
+            }
+            if d.code == .fullExceedsReceiveBuffer, change.state == .closed { oversizeEndTold = true }
+        }
     }
 
     /// The earliest time a waiting incident is T old.

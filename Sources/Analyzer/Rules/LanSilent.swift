@@ -21,27 +21,30 @@ struct LanSilent {
     static let rounds: Int64 = 2
     static let lastSenders = 5
 
-    /// The last discovery frame, the last PING or PONG, and the last few senders heard.
+    /// The last discovery frame, and the last PING or PONG.
     var lastFrame: Timestamp?
     var lastLiveness: Timestamp?
-    var senders: [IPv4Address] = []
     var incident: Int32?
 
-    init() { senders.reserveCapacity(LanSilent.lastSenders) }
-
-    /// A discovery frame from `sender`: the LAN speaks; a silence ends.
-    mutating func frame(from sender: IPv4Address, type: FrameType, at time: Timestamp, _ ctx: DiagnosisContext) {
+    /// A discovery frame: the LAN speaks; a silence ends.
+    @inline(__always)
+    mutating func frame(type: FrameType, at time: Timestamp, _ ctx: DiagnosisContext) {
         if type == .ping || type == .pong { lastLiveness = time }
         if let k = incident {
             ctx.log.close(k, at: time)
             incident = nil
         }
         lastFrame = time
-        if senders.last != sender {
-            senders.removeAll { $0 == sender }
-            if senders.count == LanSilent.lastSenders { senders.removeFirst() }
-            senders.append(sender)
+    }
+
+    /// The nodes heard last, the latest first (one scan, when a silence opens).
+    func lastHeard(_ ctx: DiagnosisContext) -> [IPv4Address] {
+        var latest: [(ip: IPv4Address, at: Timestamp)] = []
+        for node in ctx.analyzer.nodes.storage {
+            guard let at = node.lastSent else { continue }
+            latest.append((node.ip, at))
         }
+        return latest.sorted { $0.at > $1.at }.prefix(LanSilent.lastSenders).map(\.ip)
     }
 
     /// Capture time (or, live, the wall clock) reached `now`.
@@ -50,7 +53,7 @@ struct LanSilent {
               now.totalNanoseconds - lastFrame.totalNanoseconds >= LanSilent.rounds * ctx.timing.round,
               // The observer saw the liveness rounds up to the silence.
               lastFrame.totalNanoseconds - lastLiveness.totalNanoseconds <= ctx.timing.round else { return }
-        incident = ctx.log.open(.lanSilent, senders.reversed(), since: lastFrame, detail: 0, isOpen: true)
+        incident = ctx.log.open(.lanSilent, lastHeard(ctx), since: lastFrame, detail: 0, isOpen: true)
     }
 
     /// The time a silence's rates must not run into: the last frame.

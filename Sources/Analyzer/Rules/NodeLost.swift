@@ -23,7 +23,12 @@ struct NodeLost {
             let place = ctx.place(node.ip)
             let run = place.map { storm.run($0, node.ip) } ?? OfflineStorm.Run()
             let accused = falseOffline.nodes.peek(place, node.ip)
-            if let ripeBefore, let declared = run.start ?? accused.offlineAt, declared > ripeBefore { continue }
+            if let ripeBefore {
+                // While it lasts: a round away, and not a node that flaps (it came back
+                // twice already: told as flapping, lost only if the input ends with it away).
+                if node.timesReturned >= NodeFlapping.threshold { continue }
+                if let declared = run.start ?? accused.offlineAt, declared > ripeBefore { continue }
+            }
             let since = node.lastSent ?? flapping.firstOffline(node.ip, place: place) ?? accused.offlineAt ?? ctx.lastTime!
             var text: DiagnosisMessage = node.lastSent.map { "\(ctx.label(node.ip)) fell silent at \(time: $0)" } ?? "\(ctx.label(node.ip)), never heard itself,"
             if let at = run.start {

@@ -21,6 +21,8 @@ struct ThresholdsMismatch {
     /// Differences needed before the cadence is trusted, and how often the round must come.
     static let minimumIntervals = 12
     static let minimumAtRound = 4
+    /// Differences after which the cadence is known: later PINGs are not looked at.
+    static let enough = 4096
     /// Each PING is compared with this many PINGs of the same board before it.
     static let lags = 6
     /// Bins: 16 a factor of two, from 1/64 to 64 times the assumed round.
@@ -37,6 +39,7 @@ struct ThresholdsMismatch {
     var first: Timestamp?
 
     mutating func ping(from sender: IPv4Address, place: Int, at time: Timestamp, _ ctx: DiagnosisContext) {
+        guard intervals < ThresholdsMismatch.enough else { return }
         if first == nil { first = time }
         let s = history.slot(place, sender)
         var entry = history[s]
