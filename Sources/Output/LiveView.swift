@@ -160,7 +160,8 @@ public final class LiveView: RecordWriter {
             return now.seconds(since: last)
         }
 
-        add("\(style.bold)peersniff\(style.reset) watching \(terminalSafe(title, quoting: false)) · \(String(millisecondClock(now).prefix(8))) UTC · \(frames) frames, \(malformed) malformed · Ctrl-C for the summary")
+        // The clock stays in sight on a narrow window (it shows the picture is alive).
+        add("\(style.bold)peersniff\(style.reset) watching \(terminalSafe(title, quoting: false)) · \(String(millisecondClock(now).prefix(8))) UTC · \(frames) frames, \(malformed) malformed" + (width >= 100 ? " · Ctrl-C for the summary" : ""))
         // The thresholds in use do not fit the boards' cadence: every line below may be wrong.
         if let mismatch = openIncidents.first(where: { $0.code == .thresholdsMismatch }) {
             add("\(style.warning)⚠ \(mismatch.code.rawValue): \(firstSentence(mismatch.message).terminalText)\(style.reset)")

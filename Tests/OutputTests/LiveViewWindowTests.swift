@@ -198,3 +198,40 @@ struct LiveViewWindowTests {
         #expect(firstSentence(message).terminalText == "Registry 10.0.0.1 \"Dr. Who. Yes\" fell silent.")
     }
 }
+
+extension LiveViewWindowTests {
+    @Test("the thresholds' mismatch as a line near the top; a withdrawn incident is not shown; the last few closed, newest first",
+          arguments: windows)
+    func streamRecords(window: Window) throws {
+        let fed = Fed(Array(Self.story.prefix(13)))
+        let message: DiagnosisMessage = "The boards' PINGs come ten times faster than --registry-timeout 3 assumes. Use --registry-timeout 0.3."
+        let mismatch = Diagnosis(id: 1, code: .thresholdsMismatch, ips: [], since: Timestamp(16), until: nil, message: message)
+        fed.view.write(IncidentChange(state: .open, time: Timestamp(17), diagnosis: mismatch))
+        // A withdrawn incident: opened, then withdrawn; never among the closed.
+        let withdrawn = Diagnosis(id: 2, code: .twoRegistries, ips: [IPv4Address(Self.b)!], since: Timestamp(16), until: nil, message: "Withdrawn.")
+        fed.view.write(IncidentChange(state: .open, time: Timestamp(17), diagnosis: withdrawn))
+        var gone = withdrawn
+        gone.until = Timestamp(17.2)
+        fed.view.write(IncidentChange(state: .closed, time: Timestamp(17.2), diagnosis: gone, withdrawn: true))
+        // Seven notes opened and closed: the last five are kept.
+        for k in 0..<7 {
+            let d = Diagnosis(id: 10 + k, code: .nodeRestarted, ips: [IPv4Address(Self.c)!], since: Timestamp(Double(k)),
+                              until: Timestamp(Double(k) + 0.5), message: "Restart \(k). More words.")
+            fed.view.write(IncidentChange(state: .open, time: Timestamp(Double(k) + 0.5), diagnosis: d))
+            fed.view.write(IncidentChange(state: .closed, time: Timestamp(Double(k) + 0.5), diagnosis: d))
+        }
+        let lines = fed.lines(at: 18, window)
+        expectWithin(lines, window)
+        let text = lines.joined(separator: "\n")
+        #expect(lines[1].hasPrefix("⚠ thresholds-mismatch: The boards' PINGs come ten times faster"), "\(text)")
+        #expect(!lines[1].contains("Use --registry"), "its first sentence only: \(lines[1])")
+        #expect(!text.contains("Withdrawn") && !text.contains("two-registries"), "\(text)")
+        let closed = lines.filter { $0.hasPrefix("✓ node-restarted") }
+        #expect(!closed.isEmpty && closed.count <= 5, "\(text)")
+        #expect(closed.first?.contains("Restart 6.") == true, "the newest first: \(closed)")
+        if window.rows >= 50 {
+            #expect(closed.count == 5 && closed.last?.contains("Restart 2.") == true, "\(closed)")
+            #expect(closed.first?.hasPrefix("✓ node-restarted 00:00:06–00:00:06 (500 ms), closed 11 s ago · Restart 6.") == true, "\(closed)")
+        }
+    }
+}
