@@ -54,7 +54,7 @@ public final class LiveView: RecordWriter {
     var malformed = 0
     /// FULLs a node had sent when its last registry-silent fired: it is "silent"
     /// until it sends another.
-    var silentAt: [IPv4Address: Int] = [:]
+    var silentAt: [IPv4Address: (fulls: Int, since: Timestamp)] = [:]
 
     public init(stream: OutputStream, analyzer: ElectionAnalyzer, style: TextStyle, title: String) {
         self.stream = stream
@@ -72,7 +72,10 @@ public final class LiveView: RecordWriter {
 
     public func write(_ event: ElectionEvent) {
         if case let .registrySilent(expected, _) = event.detail {
-            silentAt[expected] = analyzer.nodes[expected]?.framesByType[FrameType.full.index] ?? 0
+            let fulls = analyzer.nodes[expected]?.framesByType[FrameType.full.index] ?? 0
+            // Since the first deadline it missed, while it sends no FULL.
+            let since = silentAt[expected].flatMap { $0.fulls == fulls ? $0.since : nil } ?? event.time
+            silentAt[expected] = (fulls, since)
         }
         let key = UInt64(event.kind.index) << 32 | UInt64(summaryWriter.primaryAddress(event)?.value ?? 0)
         var count = 1
@@ -119,7 +122,8 @@ public final class LiveView: RecordWriter {
     /// One incident line to show: its severity, code, since when, and its first sentence.
     struct IncidentLine {
         var severity: Severity
-        var code: DiagnosisCode
+        /// Nil: a FULL owed (`registry-silent`), not a diagnosis (yet).
+        var code: DiagnosisCode?
         var since: Timestamp
         var ips: [IPv4Address]
         var message: DiagnosisMessage
@@ -136,6 +140,14 @@ public final class LiveView: RecordWriter {
         for d in openIncidents where d.code != .thresholdsMismatch {
             if lines.contains(where: { $0.code == d.code && $0.ips.first == d.ips.first }) { continue }
             lines.append(IncidentLine(severity: d.severity, code: d.code, since: d.since, ips: d.ips, message: d.message))
+        }
+        // A FULL owed and still not sent (registry-silent fired, no FULL since) that the
+        // engine is not telling at this moment (between one due moment and the next): it
+        // stays in sight, told by the event that says so.
+        for (ip, silent) in silentAt where !lines.contains(where: { $0.ips.first == ip }) {
+            guard let node = analyzer.nodes[ip], node.live, silent.fulls == node.framesByType[FrameType.full.index] else { continue }
+            lines.append(IncidentLine(severity: .error, code: nil, since: silent.since, ips: [ip],
+                                      message: "\(node: ip, node.name) owes a FULL and has sent none since \(time: silent.since)"))
         }
         return lines.enumerated().sorted { a, b in
             if a.element.severity != b.element.severity { return a.element.severity > b.element.severity }
@@ -175,7 +187,7 @@ public final class LiveView: RecordWriter {
             let shown = open.count > cap ? max(0, cap - 1) : open.count
             for incident in open.prefix(shown) {
                 let colour = incident.severity == .error ? style.error : incident.severity == .warning ? style.warning : ""
-                add("\(colour)▲ \(incident.code.rawValue)\(colour.isEmpty ? "" : style.reset) \(style.bold)\(formatAge(now.seconds(since: incident.since)))\(style.reset) · \(firstSentence(incident.message).terminalText)")
+                add("\(colour)▲ \(incident.code?.rawValue ?? ElectionEventKind.registrySilent.rawValue)\(colour.isEmpty ? "" : style.reset) \(style.bold)\(formatAge(now.seconds(since: incident.since)))\(style.reset) · \(firstSentence(incident.message).terminalText)")
             }
             if shown < open.count { add("  … and \(open.count - shown) more open incident\(open.count - shown == 1 ? "" : "s")") }
         }
@@ -213,7 +225,7 @@ public final class LiveView: RecordWriter {
         let atFault = Set(open.compactMap(\.ips.first))
         func trouble(_ node: Node) -> Int {
             if node.declaredOffline || atFault.contains(node.ip) { return 0 }
-            if let fulls = silentAt[node.ip], fulls == node.framesByType[FrameType.full.index] { return 0 }
+            if let silent = silentAt[node.ip], silent.fulls == node.framesByType[FrameType.full.index] { return 0 }
             if quietFor(node) != nil { return 1 }
             return node.firstSent == nil ? 3 : 2
         }
@@ -233,7 +245,7 @@ public final class LiveView: RecordWriter {
                 var state = nodeState(node)
                 if node.declaredOffline {
                     state = "\(style.error)declared offline\(style.reset)"
-                } else if let fulls = silentAt[node.ip], fulls == node.framesByType[FrameType.full.index] {
+                } else if let silent = silentAt[node.ip], silent.fulls == node.framesByType[FrameType.full.index] {
                     state = "\(style.warning)silent\(style.reset) (owes a FULL)"
                 } else if let quiet = quietFor(node) {
                     state = "\(style.warning)quiet for \(formatAge(quiet))\(style.reset)"

@@ -188,7 +188,11 @@ struct LiveIncidentTests {
                     clocks.append(String(clock.1))
                     frames.append(Int(clock.2) ?? 0)
                 }
-                if screen.contains(where: { $0.hasPrefix("▲ ") && $0.contains("10.99.0.1 ") }) { withIncident += 1 }
+                if screen.contains(where: { $0.hasPrefix("▲ ") && $0.contains("10.99.0.1 ") }) {
+                    withIncident += 1
+                } else {
+                    Issue.record("no open incident on the screen during the flood: \(screen.joined(separator: "\n"))")
+                }
                 keep(screen, "flood-80x24")
                 Thread.sleep(forTimeInterval: 0.4)
             }

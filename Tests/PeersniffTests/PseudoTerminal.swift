@@ -172,9 +172,13 @@ final class TerminalScreen: @unchecked Sendable {
         cells = Array(repeating: Array(repeating: " ", count: columns), count: rows)
     }
 
+    /// The screen as it stood after the latest complete redraw (the picture ends by
+    /// erasing below it), so that a look never catches a picture half drawn.
+    private var complete: [[String]]? = nil
+
     var lines: [String] {
         lock.withLock {
-            cells.map { row in
+            (complete ?? cells).map { row in
                 var line = row.joined()
                 while line.hasSuffix(" ") { line.removeLast() }
                 return line
@@ -252,9 +256,12 @@ final class TerminalScreen: @unchecked Sendable {
         case UInt8(ascii: "J"):
             if parameters.first == 2 {
                 cells = Array(repeating: Array(repeating: " ", count: columns), count: rows)
+                // The summary follows: the screen is what it writes from now on.
+                complete = nil
             } else {
                 for c in column..<columns { cells[row][c] = " " }
                 for r in (row + 1)..<max(row + 1, rows) { cells[r] = Array(repeating: " ", count: columns) }
+                complete = cells
             }
         default:
             break
