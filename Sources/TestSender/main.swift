@@ -24,6 +24,14 @@ struct Arguments {
     var peers = ""
     /// The node the `offline` scenario declares offline.
     var about = "10.99.0.9"
+    /// The `replay` scenario: a pcap file of Ethernet frames, the interface to put its
+    /// discovery packets on, the part of it to replay (seconds after its first
+    /// discovery packet) and how much faster than recorded.
+    var pcap = ""
+    var interface = ""
+    var from = 0.0
+    var until = Double.infinity
+    var speed = 1.0
 }
 
 func parse() -> Arguments {
@@ -44,6 +52,11 @@ func parse() -> Arguments {
         case "--name": a.name = value
         case "--peers": a.peers = value
         case "--about": a.about = value
+        case "--pcap": a.pcap = value
+        case "--interface": a.interface = value
+        case "--from": a.from = Double(value) ?? 0
+        case "--until": a.until = Double(value) ?? .infinity
+        case "--speed": a.speed = Double(value) ?? 1
         default:
             print("unknown flag \(flag)")
             exit(2)
@@ -53,6 +66,10 @@ func parse() -> Arguments {
 }
 
 let arguments = parse()
+if arguments.scenario == "replay" {
+    replay(arguments)
+    exit(0)
+}
 let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
 guard fd >= 0 else { perror("socket"); exit(1) }
 var on: Int32 = 1
@@ -169,3 +186,91 @@ default:
     exit(2)
 }
 close(fd)
+
+/// `--scenario replay`: puts a capture's discovery packets (IPv4 UDP to or from the
+/// port, and IP fragments) on `--interface` as they were recorded, whole Ethernet
+/// frames through a packet socket, so that their source addresses, ports and
+/// destinations (unicast PING/PONG included) stay as captured, in real time (their
+/// relative timing kept, divided by `--speed`). Prints one line: packets sent, seconds.
+func replay(_ arguments: Arguments) {
+    guard let file = fopen(arguments.pcap, "rb") else { perror(arguments.pcap); exit(1) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, file)
+        if n <= 0 { break }
+        bytes.append(contentsOf: chunk[0..<n])
+    }
+    fclose(file)
+    guard bytes.count >= 24 else { print("\(arguments.pcap): not a pcap file"); exit(2) }
+    let magic = UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
+    let swapped: Bool, nano: Bool
+    switch magic {
+    case 0xA1B2_C3D4: (swapped, nano) = (false, false)
+    case 0xA1B2_3C4D: (swapped, nano) = (false, true)
+    case 0xD4C3_B2A1: (swapped, nano) = (true, false)
+    case 0x4D3C_B2A1: (swapped, nano) = (true, true)
+    default: print("\(arguments.pcap): not a classic pcap file"); exit(2)
+    }
+    func u32(_ at: Int) -> UInt32 {
+        let v = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+        return swapped ? v.byteSwapped : v
+    }
+    guard u32(20) == 1 else { print("\(arguments.pcap): not Ethernet"); exit(2) }
+    // The discovery packets, with their times.
+    var packets: [(time: Double, frame: ArraySlice<UInt8>)] = []
+    var at = 24
+    while at + 16 <= bytes.count {
+        let time = Double(u32(at)) + Double(u32(at + 4)) / (nano ? 1e9 : 1e6)
+        let length = Int(u32(at + 8))
+        at += 16
+        guard at + length <= bytes.count else { break }
+        let frame = bytes[at..<(at + length)]
+        at += length
+        let f = frame.startIndex
+        guard length >= 34, frame[f + 12] == 0x08, frame[f + 13] == 0x00, frame[f + 23] == 17 else { continue }
+        let headerLength = Int(frame[f + 14] & 0x0F) * 4
+        let fragment = (UInt16(frame[f + 20]) << 8 | UInt16(frame[f + 21])) & 0x3FFF
+        if fragment & 0x1FFF == 0 {
+            let udp = f + 14 + headerLength
+            guard udp + 4 <= frame.endIndex else { continue }
+            let source = UInt16(frame[udp]) << 8 | UInt16(frame[udp + 1])
+            let destination = UInt16(frame[udp + 2]) << 8 | UInt16(frame[udp + 3])
+            guard source == arguments.port || destination == arguments.port else { continue }
+        }
+        packets.append((time, frame))
+    }
+    guard let first = packets.first?.time else { print("sent=0 seconds=0"); return }
+    let chosen = packets.filter { $0.time - first >= arguments.from && $0.time - first <= arguments.until }
+
+    // A packet socket on the interface: frames go out as they are.
+    let index = if_nametoindex(arguments.interface)
+    guard index > 0 else { print("no interface \(arguments.interface)"); exit(1) }
+    let raw = socket(AF_PACKET, Int32(SOCK_RAW.rawValue), 0)
+    guard raw >= 0 else { perror("socket(AF_PACKET)"); exit(1) }
+    // struct sockaddr_ll: family, protocol, ifindex, hatype, pkttype, halen, addr[8].
+    var link = [UInt8](repeating: 0, count: 20)
+    link[0] = UInt8(AF_PACKET & 0xFF); link[1] = UInt8(AF_PACKET >> 8)
+    link[4] = UInt8(index & 0xFF); link[5] = UInt8((index >> 8) & 0xFF); link[6] = UInt8((index >> 16) & 0xFF); link[7] = UInt8(index >> 24)
+    link[11] = 6
+    let bound = link.withUnsafeBytes { bind(raw, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), 20) }
+    if bound != 0 { perror("bind(AF_PACKET)"); exit(1) }
+
+    var start = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &start)
+    let origin = chosen.first?.time ?? first
+    var sent = 0
+    for packet in chosen {
+        let due = (packet.time - origin) / arguments.speed
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let elapsed = Double(now.tv_sec - start.tv_sec) + Double(now.tv_nsec - start.tv_nsec) / 1e9
+        if due > elapsed { pause(due - elapsed) }
+        let written = packet.frame.withUnsafeBytes { send(raw, $0.baseAddress, $0.count, 0) }
+        if written < 0 { perror("send") } else { sent += 1 }
+    }
+    var end = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &end)
+    close(raw)
+    print("sent=\(sent) seconds=\(Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9)")
+}

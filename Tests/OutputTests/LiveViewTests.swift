@@ -19,6 +19,7 @@ struct LiveViewTests {
         let harness = AnalyzerHarness()
         let view = LiveView(stream: Output.OutputStream(descriptor: fd), analyzer: harness.analyzer, style: .plain, title: "eth0")
         view.diagnosis = harness.diagnosis
+        view.windowSize = (50, 200)
         let engine = harness.diagnosis
         harness.analyzer.emit = { event in
             engine.event(event)
@@ -48,7 +49,7 @@ struct LiveViewTests {
             at(60, b, .offline(a)), at(60.5, b, full(b, [c])), at(61, c, .offline(a)), at(61.5, b, full(b, [c])),
         ]
         let text = try picture(steps, now: 62)
-        #expect(text.contains("▲ OFFLINE storm about 10.37.0.20 \"Attack from Mars\": 4 so far"), "\(text)")
+        #expect(text.contains("▲ offline-storm 17 s · OFFLINE storm about 10.37.0.20 \"Attack from Mars\": 4 so far"), "\(text)")
         let latest = text.components(separatedBy: "Latest events").last ?? ""
         #expect(latest.contains("registry-changed"), "the registry change stays in sight: \(latest)")
         let offlineLines = latest.split(separator: "\n").filter { $0.contains("node-declared-offline") }
@@ -61,7 +62,7 @@ struct LiveViewTests {
                      at(1.5, "10.37.0.20", .full(("10.37.0.20", "A"), ("10.37.0.30", "B"))),
                      fromPort(20, "10.37.0.5", .hello("DesktopClient")), at(30, "10.37.0.30", .ping)]
         let text = try picture(steps, now: 32)
-        #expect(text.contains("▲ no registry answer for 12 s: 10.37.0.5 \"DesktopClient\" owes a FULL"), "\(text)")
+        #expect(text.contains("▲ desktop-registry 12 s · no registry answer for 12 s: 10.37.0.5 \"DesktopClient\" owes a FULL"), "\(text)")
     }
 }
 
@@ -80,7 +81,7 @@ extension LiveViewTests {
             at(60, b, .offline(a)), at(60.5, b, full(b, [c])),
         ]
         let text = try picture(steps, now: 61)
-        #expect(text.contains("▲ OFFLINE storm about 10.37.0.20 \"Evil\\\" storm ended \\x07\\u{202e}\": 3 so far"), "\(text)")
+        #expect(text.contains("OFFLINE storm about 10.37.0.20 \"Evil\\\" storm ended \\x07\\u{202e}\": 3 so far"), "\(text)")
         #expect(!text.unicodeScalars.contains("\u{07}") && !text.unicodeScalars.contains("\u{202E}"))
     }
 }
