@@ -27,7 +27,7 @@ public final class DiagnosisEngine {
     var malformedFrames = MalformedFrames()
     var restarted = NodeRestarted()
     var oneOff = OneOffSender()
-    var lanSilent = LanSilent()
+    var lanSilent: LanSilent
     var mismatch = ThresholdsMismatch()
     var stream = IncidentStream()
     /// The address flood began (the stream looks again once).
@@ -51,6 +51,7 @@ public final class DiagnosisEngine {
 
     public init(analyzer: ElectionAnalyzer, port: UInt16 = 37020) {
         ctx = DiagnosisContext(analyzer: analyzer, port: port)
+        lanSilent = LanSilent(ctx.timing)
     }
 
     // MARK: Events
@@ -133,12 +134,12 @@ public final class DiagnosisEngine {
         var heard = ctx.heard[h]
         let previous = heard.previous
         lanSilent.frame(type: frame.type, at: time, ctx)
-        if !floodTold && !ctx.analyzer.flood.isEmpty {
+        if !floodTold && ctx.analyzer.isCrowded && !ctx.analyzer.flood.isEmpty {
             floodTold = true
             ctx.log.touch()
         }
-        // Any frame from it ends a run of OFFLINEs about it (a return says so too).
-        if storm.inRun > 0, ctx.returnedThisFrame != sender { storm.heardFrom(sender, place: place, at: time, ctx) }
+        // A frame from a node in a run of OFFLINEs about it is its return (the analyzer
+        // says so, and `returned` ends the run): nothing to do here per frame.
 
         switch frame.type {
         case .hello:
@@ -242,5 +243,5 @@ public final class DiagnosisEngine {
     }
 
     /// The last discovery frame's capture time.
-    public var lastFrameTime: Timestamp? { lanSilent.lastFrame }
+    public var lastFrameTime: Timestamp? { ctx.lastFrame }
 }

@@ -21,20 +21,42 @@ struct LanSilent {
     static let rounds: Int64 = 2
     static let lastSenders = 5
 
-    /// The last discovery frame, and the last PING or PONG.
-    var lastFrame: Timestamp?
-    var lastLiveness: Timestamp?
+    /// The last discovery frame and the last PING or PONG (ns of capture time), two
+    /// rounds and one round (ns), and the incident while it lasts.
+    var lastFrameAt = Int64.min
+    var lastLivenessAt = Int64.min
+    let twoRounds: Int64
+    let round: Int64
     var incident: Int32?
+
+    init(_ timing: FirmwareTiming) {
+        twoRounds = LanSilent.rounds * timing.round
+        round = timing.round
+    }
 
     /// A discovery frame: the LAN speaks; a silence ends.
     @inline(__always)
     mutating func frame(type: FrameType, at time: Timestamp, _ ctx: DiagnosisContext) {
-        if type == .ping || type == .pong { lastLiveness = time }
+        let now = time.totalNanoseconds
+        if type == .ping || type == .pong { lastLivenessAt = now }
         if let k = incident {
             ctx.log.close(k, at: time)
             incident = nil
         }
-        lastFrame = time
+        lastFrameAt = now
+    }
+
+    /// Capture time (or, live, the wall clock) reached `now`: two rounds without a
+    /// frame, where the observer saw the liveness rounds up to the last one, open it.
+    @inline(__always)
+    mutating func clock(_ now: Timestamp, _ ctx: DiagnosisContext) {
+        guard now.totalNanoseconds &- lastFrameAt >= twoRounds, lastFrameAt != .min else { return }
+        open(ctx)
+    }
+
+    private mutating func open(_ ctx: DiagnosisContext) {
+        guard incident == nil, lastLivenessAt != .min, lastFrameAt - lastLivenessAt <= round, ctx.analyzer.liveCount > 0, let since = ctx.lastFrame else { return }
+        incident = ctx.log.open(.lanSilent, lastHeard(ctx), since: since, detail: 0, isOpen: true)
     }
 
     /// The nodes heard last, the latest first (one scan, when a silence opens).
@@ -47,15 +69,6 @@ struct LanSilent {
         return latest.sorted { $0.at > $1.at }.prefix(LanSilent.lastSenders).map(\.ip)
     }
 
-    /// Capture time (or, live, the wall clock) reached `now`.
-    mutating func clock(_ now: Timestamp, _ ctx: DiagnosisContext) {
-        guard incident == nil, let lastFrame, let lastLiveness, ctx.analyzer.liveCount > 0,
-              now.totalNanoseconds - lastFrame.totalNanoseconds >= LanSilent.rounds * ctx.timing.round,
-              // The observer saw the liveness rounds up to the silence.
-              lastFrame.totalNanoseconds - lastLiveness.totalNanoseconds <= ctx.timing.round else { return }
-        incident = ctx.log.open(.lanSilent, lastHeard(ctx), since: lastFrame, detail: 0, isOpen: true)
-    }
-
     /// The time a silence's rates must not run into: the last frame.
     func describe(_ record: IncidentRecord, _ ctx: DiagnosisContext) -> (DiagnosisMessage, [(name: String, value: Diagnosis.Figure)]) {
         let end = record.until ?? ctx.lastTime ?? record.since
@@ -66,7 +79,7 @@ struct LanSilent {
         if let until = record.until {
             text += "to \(time: until) (\(span: silence)), when frames came back"
         } else {
-            text += "up to the end (\(span: silence))"
+            text += "on, \(span: silence) so far"
         }
         text += ", while \(ctx.analyzer.liveCount) node\(prose: plural(ctx.analyzer.liveCount)) were known; the last heard: \(last). Every board PINGs a peer each liveness round (\(span: Double(ctx.timing.round) / 1e9)), so a LAN with boards on it is never silent this long: the sensor's link, the switch or the LAN's power failed, not each board. Check the sensor's cable and port first, then the switch and the boards' power."
         return (text, [("silent_s", .seconds(silence))])
