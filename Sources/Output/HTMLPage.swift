@@ -36,8 +36,8 @@ public enum HTMLPage {
         page.add("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
         page.add("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">")
         if live { page.add("<meta http-equiv=\"refresh\" content=\"5\">") }
-        page.add("<title>peersniff: \(escape(source))</title><style>\(css)</style></head><body>")
-        page.add("<header><h1>peersniff</h1><p class=\"read\">Read: <b>\(escape(source))</b> · \(start.rfc3339) to \(end.rfc3339) (\(escape(formatSeconds(span)))) · \(summary.packetsRead) packets, \(summary.frames) frames, \(summary.malformed) malformed\(live ? " · <span class=\"live\">live, refreshed every few seconds</span>" : "")</p></header>")
+        page.add("<title>peersniff: \(text: source)</title><style>\(raw: css)</style></head><body>")
+        page.add("<header><h1>peersniff</h1><p class=\"read\">Read: <b>\(text: source)</b> · \(start.rfc3339) to \(end.rfc3339) (\(text: formatSeconds(span))) · \(summary.packetsRead) packets, \(summary.frames) frames, \(summary.malformed) malformed\(live ? " · <span class=\"live\">live, refreshed every few seconds</span>" : "")</p></header>")
 
         // What happened.
         let diagnoses = report?.diagnoses ?? []
@@ -48,7 +48,7 @@ public enum HTMLPage {
             page.add("<ol class=\"diagnoses\">")
             for (k, d) in diagnoses.enumerated() {
                 let until = d.until.map { clock($0) } ?? "the end"
-                page.add("<li class=\"sev-\(d.severity.rawValue)\"><a href=\"#inc-\(k)\"><span class=\"sev\">\(d.severity.rawValue)</span> \(clock(d.since)) → \(until) <b>\(d.code.rawValue)</b></a> \(escape(d.ips.map(\.description).joined(separator: ", ")))<p>\(d.message.htmlText(markup: true))</p></li>")
+                page.add("<li class=\"sev-\(d.severity.rawValue)\"><a href=\"#inc-\(k)\"><span class=\"sev\">\(d.severity.rawValue)</span> \(clock(d.since)) → \(until) <b>\(d.code.rawValue)</b></a> \(text: d.ips.map(\.description).joined(separator: ", "))<p>\(raw: d.message.htmlText(markup: true))</p></li>")
             }
             page.add("</ol>")
         }
@@ -74,12 +74,12 @@ public enum HTMLPage {
         page.add("</div><div class=\"tl\"><div class=\"labels\" style=\"height:\(fmt(height))px\">")
         page.add("<div class=\"lab band\" style=\"top:\(fmt(bandTop))px;height:\(fmt(bandHeight))px\">registry</div>")
         for (row, ip) in laneIPs.enumerated() {
-            page.add("<div class=\"lab\" style=\"top:\(fmt(lanesTop + Double(row) * laneHeight))px\" title=\"\(escape(nameOf(ip)))\">\(escape(nameOf(ip)))</div>")
+            page.add("<div class=\"lab\" style=\"top:\(fmt(lanesTop + Double(row) * laneHeight))px\" title=\"\(text: nameOf(ip))\">\(text: nameOf(ip))</div>")
         }
         page.add("</div><div class=\"plot\"><svg id=\"axis\" viewBox=\"0 0 \(fmt(width)) 18\" preserveAspectRatio=\"none\" data-start=\"\(start.asDouble)\" data-span=\"\(span)\">")
         for (t, label) in axisTicks(span: span) {
             let px = t / span * width
-            page.add("<line x1=\"\(fmt(px))\" x2=\"\(fmt(px))\" y1=\"12\" y2=\"18\" vector-effect=\"non-scaling-stroke\"/><text x=\"\(fmt(px + 2))\" y=\"10\">\(escape(label))</text>")
+            page.add("<line x1=\"\(fmt(px))\" x2=\"\(fmt(px))\" y1=\"12\" y2=\"18\" vector-effect=\"non-scaling-stroke\"/><text x=\"\(fmt(px + 2))\" y=\"10\">\(text: label)</text>")
         }
         page.add("</svg><svg id=\"chart\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" preserveAspectRatio=\"none\" style=\"height:\(fmt(height))px\">")
         page.add("<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"3\" height=\"6\" fill=\"#d33\" fill-opacity=\"0.45\"/></pattern></defs>")
@@ -88,12 +88,12 @@ public enum HTMLPage {
         page.add("<g id=\"band\">")
         for reign in report?.history ?? [] {
             let x0 = x(reign.since), x1 = x(reign.until ?? end)
-            page.add("<rect class=\"reign\" data-ip=\"\(reign.ip)\" x=\"\(fmt(x0))\" y=\"\(fmt(bandTop + 2))\" width=\"\(fmt(max(0.5, x1 - x0)))\" height=\"\(fmt(bandHeight - 4))\" fill=\"\(colour(reign.ip))\"><title>\(escape(nameOf(reign.ip))) registry from \(clock(reign.since))\(reign.until.map { " to " + clock($0) } ?? " to the end") (\(reign.fulls) FULLs)</title></rect>")
+            page.add("<rect class=\"reign\" data-ip=\"\(reign.ip)\" x=\"\(fmt(x0))\" y=\"\(fmt(bandTop + 2))\" width=\"\(fmt(max(0.5, x1 - x0)))\" height=\"\(fmt(bandHeight - 4))\" fill=\"\(colour(reign.ip))\"><title>\(text: nameOf(reign.ip)) registry from \(clock(reign.since))\(reign.until.map { " to " + clock($0) } ?? " to the end") (\(reign.fulls) FULLs)</title></rect>")
         }
         // Where no registry answered: the incidents that say so.
         for (k, d) in diagnoses.enumerated() where [.registryFailover, .registryLostUnnoticed, .registryHandoverGap, .desktopRegistry, .splitBrain].contains(d.code) {
             let x0 = x(d.since), x1 = x(d.until ?? end)
-            page.add("<rect class=\"gap\" data-incident=\"\(k)\" x=\"\(fmt(x0))\" y=\"\(fmt(bandTop))\" width=\"\(fmt(max(1, x1 - x0)))\" height=\"\(fmt(bandHeight))\" fill=\"url(#hatch)\"><title>\(escape(d.code.rawValue)): \(d.message.htmlText(markup: false))</title></rect>")
+            page.add("<rect class=\"gap\" data-incident=\"\(k)\" x=\"\(fmt(x0))\" y=\"\(fmt(bandTop))\" width=\"\(fmt(max(1, x1 - x0)))\" height=\"\(fmt(bandHeight))\" fill=\"url(#hatch)\"><title>\(text: d.code.rawValue): \(raw: d.message.htmlText(markup: false))</title></rect>")
         }
         page.add("</g>")
 
@@ -105,7 +105,7 @@ public enum HTMLPage {
             page.add("<g class=\"lane\" data-ip=\"\(ip)\">")
             page.add("<rect class=\"lanebg\" x=\"0\" y=\"\(fmt(y))\" width=\"\(fmt(width))\" height=\"\(fmt(laneHeight - 2))\"/>")
             if let node = nodeByIP[ip.value], let first = node.firstSent ?? node.firstListed {
-                page.add("<rect class=\"live\" x=\"\(fmt(x(first)))\" y=\"\(fmt(y + laneHeight - 5))\" width=\"\(fmt(max(0.5, width - x(first))))\" height=\"3\"><title>\(escape(nameOf(ip))) known from \(clock(first))</title></rect>")
+                page.add("<rect class=\"live\" x=\"\(fmt(x(first)))\" y=\"\(fmt(y + laneHeight - 5))\" width=\"\(fmt(max(0.5, width - x(first))))\" height=\"3\"><title>\(text: nameOf(ip)) known from \(clock(first))</title></rect>")
             }
             if let lane = recorder.laneIndex(ip).map({ recorder.lanes[$0] }) {
                 for span in lane.offline {
@@ -154,11 +154,11 @@ public enum HTMLPage {
             var first = true
             for row in rows {
                 let y = lanesTop + Double(row) * laneHeight
-                page.add("<rect \(first ? "id=\"inc-\(k)\" " : "")class=\"incident sev-\(d.severity.rawValue)\" data-code=\"\(d.code.rawValue)\" x=\"\(fmt(x0))\" y=\"\(fmt(y))\" width=\"\(fmt(max(2, x1 - x0)))\" height=\"\(fmt(laneHeight - 2))\"><title>\(clock(d.since)) \(escape(d.code.rawValue)): \(d.message.htmlText(markup: false))</title></rect>")
+                page.add("<rect \(raw: first ? "id=\"inc-\(k)\" " : "")class=\"incident sev-\(d.severity.rawValue)\" data-code=\"\(d.code.rawValue)\" x=\"\(fmt(x0))\" y=\"\(fmt(y))\" width=\"\(fmt(max(2, x1 - x0)))\" height=\"\(fmt(laneHeight - 2))\"><title>\(clock(d.since)) \(text: d.code.rawValue): \(raw: d.message.htmlText(markup: false))</title></rect>")
                 first = false
             }
             if first {
-                page.add("<rect id=\"inc-\(k)\" class=\"incident sev-\(d.severity.rawValue)\" data-code=\"\(d.code.rawValue)\" x=\"\(fmt(x0))\" y=\"\(fmt(bandTop))\" width=\"\(fmt(max(2, x1 - x0)))\" height=\"\(fmt(bandHeight))\"><title>\(clock(d.since)) \(escape(d.code.rawValue)): \(d.message.htmlText(markup: false))</title></rect>")
+                page.add("<rect id=\"inc-\(k)\" class=\"incident sev-\(d.severity.rawValue)\" data-code=\"\(d.code.rawValue)\" x=\"\(fmt(x0))\" y=\"\(fmt(bandTop))\" width=\"\(fmt(max(2, x1 - x0)))\" height=\"\(fmt(bandHeight))\"><title>\(clock(d.since)) \(text: d.code.rawValue): \(raw: d.message.htmlText(markup: false))</title></rect>")
             }
         }
         page.add("</g>")
@@ -171,7 +171,7 @@ public enum HTMLPage {
             let y0 = row.map { lanesTop + Double($0) * laneHeight } ?? bandTop
             let y1 = y0 + (row == nil ? bandHeight : laneHeight - 2)
             let text = "\(clock(marker.time))\(marker.packet.map { " #\($0)" } ?? " (deadline)") \(marker.kind.rawValue): \(marker.text)"
-            page.add("<line class=\"marker k-\(marker.kind.rawValue)\" x1=\"\(fmt(px))\" x2=\"\(fmt(px))\" y1=\"\(fmt(y0))\" y2=\"\(fmt(y1))\" vector-effect=\"non-scaling-stroke\"><title>\(escape(text))</title></line>")
+            page.add("<line class=\"marker k-\(marker.kind.rawValue)\" x1=\"\(fmt(px))\" x2=\"\(fmt(px))\" y1=\"\(fmt(y0))\" y2=\"\(fmt(y1))\" vector-effect=\"non-scaling-stroke\"><title>\(text: text)</title></line>")
         }
         page.add("</g></svg></div></div>")
         if hidden > 0 { page.add("<p class=\"more\">\(hidden) more node\(hidden == 1 ? "" : "s") not drawn (the \(laneIPs.count) busiest are); the node table lists them.</p>") }
@@ -186,7 +186,7 @@ public enum HTMLPage {
         for type in FrameType.allCases { page.add("<th>\(type.name)</th>") }
         page.add("<th>state</th></tr></thead><tbody>")
         for node in (report?.nodes ?? []).prefix(2000) {
-            page.add("<tr data-ip=\"\(node.ip)\"><td>\(node.ip)</td><td>\(escape(node.name.map { "\"\(terminalSafe($0.description))\"" } ?? "-"))</td><td>\(node.firstSent.map(clock) ?? "-")</td><td>\(node.lastSent.map(clock) ?? "-")</td>")
+            page.add("<tr data-ip=\"\(node.ip)\"><td>\(node.ip)</td><td>\(text: node.name.map { "\"\(terminalSafe($0.description))\"" } ?? "-")</td><td>\(node.firstSent.map(clock) ?? "-")</td><td>\(node.lastSent.map(clock) ?? "-")</td>")
             for type in FrameType.allCases { page.add("<td>\(node.framesByType[type.index])</td>") }
             page.add("<td>\(nodeState(node))\(node.timesDeclaredOffline > 0 ? " (declared offline \(node.timesDeclaredOffline)×)" : "")</td></tr>")
         }
@@ -194,22 +194,23 @@ public enum HTMLPage {
         if let count = report?.nodes.count, count > 2000 { page.add("<p class=\"more\">\(count - 2000) more nodes (--json lists them all).</p>") }
         page.add("<h2>Registry history</h2><table><thead><tr><th>registry</th><th>from</th><th>until</th><th>FULLs</th></tr></thead><tbody>")
         for reign in report?.history ?? [] {
-            page.add("<tr class=\"reign-row\" data-ip=\"\(reign.ip)\"><td>\(escape(nameOf(reign.ip)))</td><td>\(clock(reign.since))</td><td>\(reign.until.map(clock) ?? "the end")</td><td>\(reign.fulls)</td></tr>")
+            page.add("<tr class=\"reign-row\" data-ip=\"\(reign.ip)\"><td>\(text: nameOf(reign.ip))</td><td>\(clock(reign.since))</td><td>\(reign.until.map(clock) ?? "the end")</td><td>\(reign.fulls)</td></tr>")
         }
         page.add("</tbody></table><h2>Counts</h2><ul class=\"counts\">")
         page.add("<li>packets: \(summary.packetsRead) read, \(summary.packetsMatched) on the discovery port</li>")
-        page.add("<li>frames: " + FrameType.allCases.map { "\($0.name) \(summary.framesByType[$0.index])" }.joined(separator: ", ") + "</li>")
-        page.add("<li>malformed: " + escape(MalformationReason.allCases.filter { summary.malformedByReason[$0.index] > 0 }.map { "\($0) \(summary.malformedByReason[$0.index])" }.joined(separator: ", ")) + " (\(summary.malformed))</li>")
-        if let report { page.add("<li>events: " + report.eventCounts.filter { $0.count > 0 }.map { "\($0.kind.rawValue) \($0.count)" }.joined(separator: ", ") + "</li>") }
-        page.add("</ul></section><script>\(script)</script></body></html>\n")
+        page.add("<li>frames: \(FrameType.allCases.map { "\($0.name) \(summary.framesByType[$0.index])" }.joined(separator: ", "))</li>")
+        page.add("<li>malformed: \(MalformationReason.allCases.filter { summary.malformedByReason[$0.index] > 0 }.map { "\($0) \(summary.malformedByReason[$0.index])" }.joined(separator: ", ")) (\(summary.malformed))</li>")
+        if let report { page.add("<li>events: \(report.eventCounts.filter { $0.count > 0 }.map { "\($0.kind.rawValue) \($0.count)" }.joined(separator: ", "))</li>") }
+        page.add("</ul></section><script>\(raw: script)</script></body></html>\n")
         return page.text
     }
 
     // MARK: Pieces
 
+    /// The page being written: only HTML goes in (`HTML` escapes what it interpolates).
     struct Page {
         var text = ""
-        mutating func add(_ piece: String) { text += piece }
+        mutating func add(_ piece: HTML) { text += piece.text }
     }
 
     /// Text from the network for HTML text or a quoted attribute: controls and
