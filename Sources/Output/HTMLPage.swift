@@ -20,121 +20,186 @@ public enum HTMLPage {
     static let bandHeight = 30.0
 
     /// The page for what `recorder` saw and the run's summary. `source` says what was
-    /// read; `live`: the page reloads itself.
+    /// read; `live`: the page reloads itself. One section a function, in page order.
     public static func render(recorder: TimelineRecorder, summary: Summary, source: String, live: Bool) -> String {
         var page = Page()
-        let report = summary.election
-        let start = summary.firstTime ?? recorder.start ?? Timestamp(seconds: 0, nanoseconds: 0)
-        let end = max(summary.lastTime ?? start, recorder.last ?? start)
-        let span = max(end.seconds(since: start), 0.001)
-        func x(_ t: Timestamp) -> Double { max(0, min(width, t.seconds(since: start) / span * width)) }
-        let nameOf: (IPv4Address) -> String = { ip in
+        let l = Layout(recorder: recorder, summary: summary)
+        head(&page, l, source: source, live: live)
+        whatHappened(&page, l)
+        timeline(&page, l)
+        tables(&page, l)
+        page.add("</ul></section><script>\(raw: script)</script></body></html>\n")
+        return page.text
+    }
+
+    /// What every section reads: the span of time drawn, the diagnoses, the lanes.
+    struct Layout {
+        let recorder: TimelineRecorder
+        let summary: Summary
+        let report: ElectionReport?
+        let start: Timestamp
+        let end: Timestamp
+        let span: Double
+        let diagnoses: [Diagnosis]
+        /// Lanes drawn (recorder indexes, the busiest), every lane's address in order, its row.
+        let drawn: [Int]
+        let laneIPs: [IPv4Address]
+        let laneRow: [UInt32: Int]
+        let hidden: Int
+        let bandTop = 0.0
+        let lanesTop = HTMLPage.bandHeight + 8
+        let height: Double
+
+        init(recorder: TimelineRecorder, summary: Summary) {
+            self.recorder = recorder
+            self.summary = summary
+            report = summary.election
+            start = summary.firstTime ?? recorder.start ?? Timestamp(seconds: 0, nanoseconds: 0)
+            end = max(summary.lastTime ?? start, recorder.last ?? start)
+            span = max(end.seconds(since: start), 0.001)
+            diagnoses = report?.diagnoses ?? []
+            // Lanes: the busiest nodes (by frames sent), drawn in address order.
+            let byFrames = recorder.lanes.indices.sorted { recorder.lanes[$0].frames > recorder.lanes[$1].frames }
+            drawn = byFrames.prefix(HTMLPage.maxDrawnLanes).sorted { recorder.lanes[$0].ip < recorder.lanes[$1].ip }
+            // Nodes only listed in FULLs have no frames and no lane of the recorder: they get one too.
+            let listedOnly = (report?.nodes ?? []).filter { recorder.laneIndex($0.ip) == nil }.prefix(max(0, HTMLPage.maxDrawnLanes - drawn.count))
+            var ips = drawn.map { recorder.lanes[$0].ip } + listedOnly.map(\.ip)
+            ips.sort()
+            laneIPs = ips
+            laneRow = Dictionary(uniqueKeysWithValues: ips.enumerated().map { ($1.value, $0) })
+            hidden = (report?.nodes.count ?? recorder.lanes.count) - ips.count
+            height = HTMLPage.bandHeight + 8 + Double(ips.count) * HTMLPage.laneHeight + 4
+        }
+
+        /// The horizontal place of a time.
+        func x(_ t: Timestamp) -> Double { max(0, min(HTMLPage.width, t.seconds(since: start) / span * HTMLPage.width)) }
+
+        /// An address and its quoted name, as every writer shows it.
+        func nameOf(_ ip: IPv4Address) -> String {
             if let name = report?.nodes.first(where: { $0.ip == ip })?.name { return "\(ip) \"\(terminalSafe(name.description))\"" }
             return ip.description
         }
+    }
 
+    /// The head, and what was read.
+    static func head(_ page: inout Page, _ l: Layout, source: String, live: Bool) {
         page.add("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
         page.add("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">")
         if live { page.add("<meta http-equiv=\"refresh\" content=\"5\">") }
         page.add("<title>peersniff: \(text: source)</title><style>\(raw: css)</style></head><body>")
-        page.add("<header><h1>peersniff</h1><p class=\"read\">Read: <b>\(text: source)</b> · \(start.rfc3339) to \(end.rfc3339) (\(text: formatSeconds(span))) · \(summary.packetsRead) packets, \(summary.frames) frames, \(summary.malformed) malformed\(live ? " · <span class=\"live\">live, refreshed every few seconds</span>" : "")</p></header>")
+        page.add("<header><h1>peersniff</h1><p class=\"read\">Read: <b>\(text: source)</b> · \(l.start.rfc3339) to \(l.end.rfc3339) (\(text: formatSeconds(l.span))) · \(l.summary.packetsRead) packets, \(l.summary.frames) frames, \(l.summary.malformed) malformed\(live ? " · <span class=\"live\">live, refreshed every few seconds</span>" : "")</p></header>")
+    }
 
-        // What happened.
-        let diagnoses = report?.diagnoses ?? []
+    /// "What happened": the diagnoses, each linked to its place on the timeline.
+    static func whatHappened(_ page: inout Page, _ l: Layout) {
         page.add("<section id=\"what\"><h2>What happened</h2>")
-        if diagnoses.isEmpty {
+        if l.diagnoses.isEmpty {
             page.add("<p>Nothing wrong seen: no diagnosis.</p>")
         } else {
             page.add("<ol class=\"diagnoses\">")
-            for (k, d) in diagnoses.enumerated() {
+            for (k, d) in l.diagnoses.enumerated() {
                 let until = d.until.map { clock($0) } ?? "the end"
                 page.add("<li class=\"sev-\(d.severity.rawValue)\"><a href=\"#inc-\(k)\"><span class=\"sev\">\(d.severity.rawValue)</span> \(clock(d.since)) → \(until) <b>\(d.code.rawValue)</b></a> \(text: d.ips.map(\.description).joined(separator: ", "))<p>\(raw: d.message.htmlText(markup: true))</p></li>")
             }
             page.add("</ol>")
         }
         page.add("</section>")
+    }
 
-        // Lanes: the busiest nodes (by frames sent), drawn in address order.
-        let byFrames = recorder.lanes.indices.sorted { recorder.lanes[$0].frames > recorder.lanes[$1].frames }
-        let drawn = byFrames.prefix(maxDrawnLanes).sorted { recorder.lanes[$0].ip < recorder.lanes[$1].ip }
-        // Nodes only listed in FULLs have no frames and no lane of the recorder: they get one too.
-        let listedOnly = (report?.nodes ?? []).filter { recorder.laneIndex($0.ip) == nil }.prefix(max(0, maxDrawnLanes - drawn.count))
-        var laneIPs = drawn.map { recorder.lanes[$0].ip } + listedOnly.map(\.ip)
-        laneIPs.sort()
-        let laneRow = Dictionary(uniqueKeysWithValues: laneIPs.enumerated().map { ($1.value, $0) })
-        let hidden = (report?.nodes.count ?? recorder.lanes.count) - laneIPs.count
-        let bandTop = 0.0, lanesTop = bandHeight + 8
-        let height = lanesTop + Double(laneIPs.count) * laneHeight + 4
-
+    /// The timeline: the controls, the axis, the registry band, the lanes, the ticks, the incidents and the election events.
+    static func timeline(_ page: inout Page, _ l: Layout) {
         page.add("<section id=\"timeline\"><h2>Timeline</h2><div class=\"controls\">")
         page.add("<button type=\"button\" data-zoom=\"in\">zoom in</button><button type=\"button\" data-zoom=\"out\">zoom out</button><button type=\"button\" data-zoom=\"reset\">whole capture</button> <span class=\"hint\">wheel zooms, drag pans; hover for details</span> ")
         for type in FrameType.allCases {
             page.add("<label class=\"t-\(type.name)\"><input type=\"checkbox\" checked data-type=\"\(type.name)\"> \(type.name)</label> ")
         }
-        page.add("</div><div class=\"tl\"><div class=\"labels\" style=\"height:\(fmt(height))px\">")
-        page.add("<div class=\"lab band\" style=\"top:\(fmt(bandTop))px;height:\(fmt(bandHeight))px\">registry</div>")
-        for (row, ip) in laneIPs.enumerated() {
-            page.add("<div class=\"lab\" style=\"top:\(fmt(lanesTop + Double(row) * laneHeight))px\" title=\"\(text: nameOf(ip))\">\(text: nameOf(ip))</div>")
+        page.add("</div><div class=\"tl\"><div class=\"labels\" style=\"height:\(fmt(l.height))px\">")
+        page.add("<div class=\"lab band\" style=\"top:\(fmt(l.bandTop))px;height:\(fmt(bandHeight))px\">registry</div>")
+        for (row, ip) in l.laneIPs.enumerated() {
+            page.add("<div class=\"lab\" style=\"top:\(fmt(l.lanesTop + Double(row) * laneHeight))px\" title=\"\(text: l.nameOf(ip))\">\(text: l.nameOf(ip))</div>")
         }
-        page.add("</div><div class=\"plot\"><svg id=\"axis\" viewBox=\"0 0 \(fmt(width)) 18\" preserveAspectRatio=\"none\" data-start=\"\(start.asDouble)\" data-span=\"\(span)\">")
-        for (t, label) in axisTicks(span: span) {
-            let px = t / span * width
+        page.add("</div><div class=\"plot\"><svg id=\"axis\" viewBox=\"0 0 \(fmt(width)) 18\" preserveAspectRatio=\"none\" data-start=\"\(l.start.asDouble)\" data-span=\"\(l.span)\">")
+        for (t, label) in axisTicks(span: l.span) {
+            let px = t / l.span * width
             page.add("<line x1=\"\(fmt(px))\" x2=\"\(fmt(px))\" y1=\"12\" y2=\"18\" vector-effect=\"non-scaling-stroke\"/><text x=\"\(fmt(px + 2))\" y=\"10\">\(text: label)</text>")
         }
-        page.add("</svg><svg id=\"chart\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" preserveAspectRatio=\"none\" style=\"height:\(fmt(height))px\">")
+        page.add("</svg><svg id=\"chart\" viewBox=\"0 0 \(fmt(width)) \(fmt(l.height))\" preserveAspectRatio=\"none\" style=\"height:\(fmt(l.height))px\">")
         page.add("<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"3\" height=\"6\" fill=\"#d33\" fill-opacity=\"0.45\"/></pattern></defs>")
 
-        // The registry band: reigns coloured per node.
+        band(&page, l)
+        lanes(&page, l)
+        ticks(&page, l)
+        incidents(&page, l)
+        markers(&page, l)
+        page.add("</g></svg></div></div>")
+        if l.hidden > 0 { page.add("<p class=\"more\">\(l.hidden) more node\(l.hidden == 1 ? "" : "s") not drawn (the \(l.laneIPs.count) busiest are); the node table lists them.</p>") }
+        if l.recorder.markersDropped > 0 { page.add("<p class=\"more\">\(l.recorder.markersDropped) more election events not marked (the first \(TimelineRecorder.maxMarkers) are).</p>") }
+        if let flood = l.report?.flood, !flood.isEmpty {
+            page.add("<p class=\"more\">About \(flood.distinctAddresses) addresses beyond the node cap of \(l.report!.maxNodes) were counted, not kept.</p>")
+        }
+        page.add("<p class=\"legend\">Band: the registry (the sender of the latest FULL), coloured per node; hatched where no registry answered. Lanes: frames by type as ticks (HELLO, FULL, PING, PONG, OFFLINE, LEGACY from top), grey where declared offline, the green line while known; incidents shaded by severity; election events as vertical marks.</p></section>")
+    }
+
+    /// The registry band: reigns coloured per node; hatched where no registry answered.
+    static func band(_ page: inout Page, _ l: Layout) {
         page.add("<g id=\"band\">")
-        for reign in report?.history ?? [] {
-            let x0 = x(reign.since), x1 = x(reign.until ?? end)
-            page.add("<rect class=\"reign\" data-ip=\"\(reign.ip)\" x=\"\(fmt(x0))\" y=\"\(fmt(bandTop + 2))\" width=\"\(fmt(max(0.5, x1 - x0)))\" height=\"\(fmt(bandHeight - 4))\" fill=\"\(colour(reign.ip))\"><title>\(text: nameOf(reign.ip)) registry from \(clock(reign.since))\(reign.until.map { " to " + clock($0) } ?? " to the end") (\(reign.fulls) FULLs)</title></rect>")
+        // The registry band: reigns coloured per node.
+        for reign in l.report?.history ?? [] {
+            let x0 = l.x(reign.since), x1 = l.x(reign.until ?? l.end)
+            page.add("<rect class=\"reign\" data-ip=\"\(reign.ip)\" x=\"\(fmt(x0))\" y=\"\(fmt(l.bandTop + 2))\" width=\"\(fmt(max(0.5, x1 - x0)))\" height=\"\(fmt(bandHeight - 4))\" fill=\"\(colour(reign.ip))\"><title>\(text: l.nameOf(reign.ip)) registry from \(clock(reign.since))\(reign.until.map { " to " + clock($0) } ?? " to the end") (\(reign.fulls) FULLs)</title></rect>")
         }
         // Where no registry answered: the incidents that say so.
-        for (k, d) in diagnoses.enumerated() where [.registryFailover, .registryLostUnnoticed, .registryHandoverGap, .desktopRegistry, .splitBrain].contains(d.code) {
-            let x0 = x(d.since), x1 = x(d.until ?? end)
-            page.add("<rect class=\"gap\" data-incident=\"\(k)\" x=\"\(fmt(x0))\" y=\"\(fmt(bandTop))\" width=\"\(fmt(max(1, x1 - x0)))\" height=\"\(fmt(bandHeight))\" fill=\"url(#hatch)\"><title>\(text: d.code.rawValue): \(raw: d.message.htmlText(markup: false))</title></rect>")
+        for (k, d) in l.diagnoses.enumerated() where [.registryFailover, .registryLostUnnoticed, .registryHandoverGap, .desktopRegistry, .splitBrain].contains(d.code) {
+            let x0 = l.x(d.since), x1 = l.x(d.until ?? l.end)
+            page.add("<rect class=\"gap\" data-incident=\"\(k)\" x=\"\(fmt(x0))\" y=\"\(fmt(l.bandTop))\" width=\"\(fmt(max(1, x1 - x0)))\" height=\"\(fmt(bandHeight))\" fill=\"url(#hatch)\"><title>\(text: d.code.rawValue): \(raw: d.message.htmlText(markup: false))</title></rect>")
         }
         page.add("</g>")
+    }
 
+    /// The lanes: live, offline.
+    static func lanes(_ page: inout Page, _ l: Layout) {
         // Lanes: live, offline, frames binned by type, incidents shaded.
         page.add("<g id=\"lanes\">")
-        let nodeByIP = Dictionary((report?.nodes ?? []).map { ($0.ip.value, $0) }, uniquingKeysWith: { a, _ in a })
-        for (row, ip) in laneIPs.enumerated() {
-            let y = lanesTop + Double(row) * laneHeight
+        let nodeByIP = Dictionary((l.report?.nodes ?? []).map { ($0.ip.value, $0) }, uniquingKeysWith: { a, _ in a })
+        for (row, ip) in l.laneIPs.enumerated() {
+            let y = l.lanesTop + Double(row) * laneHeight
             page.add("<g class=\"lane\" data-ip=\"\(ip)\">")
             page.add("<rect class=\"lanebg\" x=\"0\" y=\"\(fmt(y))\" width=\"\(fmt(width))\" height=\"\(fmt(laneHeight - 2))\"/>")
             if let node = nodeByIP[ip.value], let first = node.firstSent ?? node.firstListed {
-                page.add("<rect class=\"live\" x=\"\(fmt(x(first)))\" y=\"\(fmt(y + laneHeight - 5))\" width=\"\(fmt(max(0.5, width - x(first))))\" height=\"3\"><title>\(text: nameOf(ip)) known from \(clock(first))</title></rect>")
+                page.add("<rect class=\"live\" x=\"\(fmt(l.x(first)))\" y=\"\(fmt(y + laneHeight - 5))\" width=\"\(fmt(max(0.5, width - l.x(first))))\" height=\"3\"><title>\(text: l.nameOf(ip)) known from \(clock(first))</title></rect>")
             }
-            if let lane = recorder.laneIndex(ip).map({ recorder.lanes[$0] }) {
-                for span in lane.offline {
-                    let x0 = x(span.since), x1 = x(span.until ?? end)
-                    page.add("<rect class=\"offline\" x=\"\(fmt(x0))\" y=\"\(fmt(y))\" width=\"\(fmt(max(0.5, x1 - x0)))\" height=\"\(fmt(laneHeight - 2))\"><title>declared offline \(clock(span.since))\(span.until.map { " until it came back at " + clock($0) } ?? " and never came back")</title></rect>")
+            if let lane = l.recorder.laneIndex(ip).map({ l.recorder.lanes[$0] }) {
+                for away in lane.offline {
+                    let x0 = l.x(away.since), x1 = l.x(away.until ?? l.end)
+                    page.add("<rect class=\"offline\" x=\"\(fmt(x0))\" y=\"\(fmt(y))\" width=\"\(fmt(max(0.5, x1 - x0)))\" height=\"\(fmt(laneHeight - 2))\"><title>declared offline \(clock(away.since))\(away.until.map { " until it came back at " + clock($0) } ?? " and never came back")</title></rect>")
                 }
             }
             page.add("</g>")
         }
+    }
+
+    /// Frame ticks, binned; fewer columns when there are many lanes.
+    static func ticks(_ page: inout Page, _ l: Layout) {
         // Frame ticks, binned; fewer columns when there are many lanes.
-        let columns = max(30, min(TimelineRecorder.binCount, tickBudget / max(1, drawn.count * 4)))
+        let columns = max(30, min(TimelineRecorder.binCount, tickBudget / max(1, l.drawn.count * 4)))
         // A tooltip per tick only while they are few (the page stays small).
-        let tickTitles = columns * drawn.count <= 2500
+        let tickTitles = columns * l.drawn.count <= 2500
         let group = max(1, (TimelineRecorder.binCount + columns - 1) / columns)
-        let binSeconds = Double(recorder.binWidth) / 1e9 * Double(group)
+        let binSeconds = Double(l.recorder.binWidth) / 1e9 * Double(group)
         for type in FrameType.allCases {
             page.add("<g class=\"ticks t-\(type.name)\">")
-            for index in drawn {
-                let lane = recorder.lanes[index]
-                guard let row = laneRow[lane.ip.value] else { continue }
-                let y = lanesTop + Double(row) * laneHeight + 1 + Double(type.index) * 2.6
+            for index in l.drawn {
+                let lane = l.recorder.lanes[index]
+                guard let row = l.laneRow[lane.ip.value] else { continue }
+                let y = l.lanesTop + Double(row) * laneHeight + 1 + Double(type.index) * 2.6
                 var b = 0
                 while b < TimelineRecorder.binCount {
                     var count: UInt32 = 0
-                    for k in b..<min(b + group, TimelineRecorder.binCount) { count &+= recorder.count(lane: index, bin: k, type: type.index) }
+                    for k in b..<min(b + group, TimelineRecorder.binCount) { count &+= l.recorder.count(lane: index, bin: k, type: type.index) }
                     if count > 0 {
-                        let t0 = Double(b) * Double(recorder.binWidth) / 1e9
-                        let px = t0 / span * width
-                        let w = max(1, binSeconds / span * width)
+                        let t0 = Double(b) * Double(l.recorder.binWidth) / 1e9
+                        let px = t0 / l.span * width
+                        let w = max(1, binSeconds / l.span * width)
                         if tickTitles {
                             page.add("<rect x=\"\(fmt(px))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"2.4\"><title>\(count) \(type.name) from \(lane.ip) near +\(fmt3(t0)) s</title></rect>")
                         } else {
@@ -146,63 +211,65 @@ public enum HTMLPage {
             }
             page.add("</g>")
         }
+    }
+
+    /// Incidents shaded across the lanes they concern (the first shape is the link target).
+    static func incidents(_ page: inout Page, _ l: Layout) {
         // Incidents shaded across the lanes they concern (the first shape is the link target).
         page.add("<g id=\"incidents\">")
-        for (k, d) in diagnoses.enumerated() {
-            let x0 = x(d.since), x1 = x(d.until ?? end)
-            let rows = d.ips.compactMap { laneRow[$0.value] }
+        for (k, d) in l.diagnoses.enumerated() {
+            let x0 = l.x(d.since), x1 = l.x(d.until ?? l.end)
+            let rows = d.ips.compactMap { l.laneRow[$0.value] }
             var first = true
             for row in rows {
-                let y = lanesTop + Double(row) * laneHeight
+                let y = l.lanesTop + Double(row) * laneHeight
                 page.add("<rect \(raw: first ? "id=\"inc-\(k)\" " : "")class=\"incident sev-\(d.severity.rawValue)\" data-code=\"\(d.code.rawValue)\" x=\"\(fmt(x0))\" y=\"\(fmt(y))\" width=\"\(fmt(max(2, x1 - x0)))\" height=\"\(fmt(laneHeight - 2))\"><title>\(clock(d.since)) \(text: d.code.rawValue): \(raw: d.message.htmlText(markup: false))</title></rect>")
                 first = false
             }
             if first {
-                page.add("<rect id=\"inc-\(k)\" class=\"incident sev-\(d.severity.rawValue)\" data-code=\"\(d.code.rawValue)\" x=\"\(fmt(x0))\" y=\"\(fmt(bandTop))\" width=\"\(fmt(max(2, x1 - x0)))\" height=\"\(fmt(bandHeight))\"><title>\(clock(d.since)) \(text: d.code.rawValue): \(raw: d.message.htmlText(markup: false))</title></rect>")
+                page.add("<rect id=\"inc-\(k)\" class=\"incident sev-\(d.severity.rawValue)\" data-code=\"\(d.code.rawValue)\" x=\"\(fmt(x0))\" y=\"\(fmt(l.bandTop))\" width=\"\(fmt(max(2, x1 - x0)))\" height=\"\(fmt(bandHeight))\"><title>\(clock(d.since)) \(text: d.code.rawValue): \(raw: d.message.htmlText(markup: false))</title></rect>")
             }
         }
         page.add("</g>")
+    }
+
+    /// Election events as markers: on their node's lane, or on the registry band.
+    static func markers(_ page: inout Page, _ l: Layout) {
         // Election events as markers: on their node's lane, or on the registry band.
         page.add("<g id=\"markers\">")
-        for marker in recorder.markers {
-            let px = x(marker.time)
+        for marker in l.recorder.markers {
+            let px = l.x(marker.time)
             let onBand = [.registryElected, .registryChanged, .registryConflict, .registryUnexpected, .registrySilent].contains(marker.kind)
-            let row = onBand ? nil : marker.ip.flatMap { laneRow[$0.value] }
-            let y0 = row.map { lanesTop + Double($0) * laneHeight } ?? bandTop
+            let row = onBand ? nil : marker.ip.flatMap { l.laneRow[$0.value] }
+            let y0 = row.map { l.lanesTop + Double($0) * laneHeight } ?? l.bandTop
             let y1 = y0 + (row == nil ? bandHeight : laneHeight - 2)
             let text = "\(clock(marker.time))\(marker.packet.map { " #\($0)" } ?? " (deadline)") \(marker.kind.rawValue): \(marker.text)"
             page.add("<line class=\"marker k-\(marker.kind.rawValue)\" x1=\"\(fmt(px))\" x2=\"\(fmt(px))\" y1=\"\(fmt(y0))\" y2=\"\(fmt(y1))\" vector-effect=\"non-scaling-stroke\"><title>\(text: text)</title></line>")
         }
-        page.add("</g></svg></div></div>")
-        if hidden > 0 { page.add("<p class=\"more\">\(hidden) more node\(hidden == 1 ? "" : "s") not drawn (the \(laneIPs.count) busiest are); the node table lists them.</p>") }
-        if recorder.markersDropped > 0 { page.add("<p class=\"more\">\(recorder.markersDropped) more election events not marked (the first \(TimelineRecorder.maxMarkers) are).</p>") }
-        if let flood = report?.flood, !flood.isEmpty {
-            page.add("<p class=\"more\">About \(flood.distinctAddresses) addresses beyond the node cap of \(report!.maxNodes) were counted, not kept.</p>")
-        }
-        page.add("<p class=\"legend\">Band: the registry (the sender of the latest FULL), coloured per node; hatched where no registry answered. Lanes: frames by type as ticks (HELLO, FULL, PING, PONG, OFFLINE, LEGACY from top), grey where declared offline, the green line while known; incidents shaded by severity; election events as vertical marks.</p></section>")
+    }
 
+    /// The node table, the registry history and the counts.
+    static func tables(_ page: inout Page, _ l: Layout) {
         // Tables.
         page.add("<section id=\"tables\"><h2>Nodes</h2><table><thead><tr><th>address</th><th>name</th><th>first seen</th><th>last seen</th>")
         for type in FrameType.allCases { page.add("<th>\(type.name)</th>") }
         page.add("<th>state</th></tr></thead><tbody>")
-        for node in (report?.nodes ?? []).prefix(2000) {
+        for node in (l.report?.nodes ?? []).prefix(2000) {
             page.add("<tr data-ip=\"\(node.ip)\"><td>\(node.ip)</td><td>\(text: node.name.map { "\"\(terminalSafe($0.description))\"" } ?? "-")</td><td>\(node.firstSent.map(clock) ?? "-")</td><td>\(node.lastSent.map(clock) ?? "-")</td>")
             for type in FrameType.allCases { page.add("<td>\(node.framesByType[type.index])</td>") }
             page.add("<td>\(nodeState(node))\(node.timesDeclaredOffline > 0 ? " (declared offline \(node.timesDeclaredOffline)×)" : "")</td></tr>")
         }
         page.add("</tbody></table>")
-        if let count = report?.nodes.count, count > 2000 { page.add("<p class=\"more\">\(count - 2000) more nodes (--json lists them all).</p>") }
+        if let count = l.report?.nodes.count, count > 2000 { page.add("<p class=\"more\">\(count - 2000) more nodes (--json lists them all).</p>") }
         page.add("<h2>Registry history</h2><table><thead><tr><th>registry</th><th>from</th><th>until</th><th>FULLs</th></tr></thead><tbody>")
-        for reign in report?.history ?? [] {
-            page.add("<tr class=\"reign-row\" data-ip=\"\(reign.ip)\"><td>\(text: nameOf(reign.ip))</td><td>\(clock(reign.since))</td><td>\(reign.until.map(clock) ?? "the end")</td><td>\(reign.fulls)</td></tr>")
+        for reign in l.report?.history ?? [] {
+            page.add("<tr class=\"reign-row\" data-ip=\"\(reign.ip)\"><td>\(text: l.nameOf(reign.ip))</td><td>\(clock(reign.since))</td><td>\(reign.until.map(clock) ?? "the end")</td><td>\(reign.fulls)</td></tr>")
         }
         page.add("</tbody></table><h2>Counts</h2><ul class=\"counts\">")
-        page.add("<li>packets: \(summary.packetsRead) read, \(summary.packetsMatched) on the discovery port</li>")
-        page.add("<li>frames: \(FrameType.allCases.map { "\($0.name) \(summary.framesByType[$0.index])" }.joined(separator: ", "))</li>")
-        page.add("<li>malformed: \(MalformationReason.allCases.filter { summary.malformedByReason[$0.index] > 0 }.map { "\($0) \(summary.malformedByReason[$0.index])" }.joined(separator: ", ")) (\(summary.malformed))</li>")
-        if let report { page.add("<li>events: \(report.eventCounts.filter { $0.count > 0 }.map { "\($0.kind.rawValue) \($0.count)" }.joined(separator: ", "))</li>") }
-        page.add("</ul></section><script>\(raw: script)</script></body></html>\n")
-        return page.text
+        page.add("<li>packets: \(l.summary.packetsRead) read, \(l.summary.packetsMatched) on the discovery port</li>")
+        page.add("<li>frames: \(FrameType.allCases.map { "\($0.name) \(l.summary.framesByType[$0.index])" }.joined(separator: ", "))</li>")
+        page.add("<li>malformed: \(MalformationReason.allCases.filter { l.summary.malformedByReason[$0.index] > 0 }.map { "\($0) \(l.summary.malformedByReason[$0.index])" }.joined(separator: ", ")) (\(l.summary.malformed))</li>")
+        if let report = l.report { page.add("<li>events: \(report.eventCounts.filter { $0.count > 0 }.map { "\($0.kind.rawValue) \($0.count)" }.joined(separator: ", "))</li>") }
     }
 
     // MARK: Pieces
