@@ -205,3 +205,30 @@ func endOfPlainASCII(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
     }
     return i
 }
+
+/// An address and, when known, its name quoted as every writer shows it:
+/// `10.37.0.20 "Attack from Mars"`, the name terminal-safe with its `"` and `\`
+/// escaped (the page escapes the result again for HTML; the metrics keep the name in
+/// a label of its own).
+public func appendAddressAndName<Sink: ByteSink>(_ ip: IPv4Address, _ name: Name?, to out: inout Sink) {
+    ip.write(to: &out)
+    guard let name else { return }
+    out.append(" \"")
+    name.bytes.withUnsafeBytes { appendTerminalSafe($0, to: &out) }
+    out.append(UInt8(ascii: "\""))
+}
+
+/// The same, as a string.
+public func addressAndName(_ ip: IPv4Address, _ name: Name?) -> String {
+    var out: [UInt8] = []
+    appendAddressAndName(ip, name, to: &out)
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// A name alone, quoted as `addressAndName` quotes it (the node tables' name column).
+public func quotedName(_ name: Name) -> String {
+    var out: [UInt8] = [UInt8(ascii: "\"")]
+    name.bytes.withUnsafeBytes { appendTerminalSafe($0, to: &out) }
+    out.append(UInt8(ascii: "\""))
+    return String(decoding: out, as: UTF8.self)
+}

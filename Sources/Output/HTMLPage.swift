@@ -75,10 +75,7 @@ public enum HTMLPage {
         func x(_ t: Timestamp) -> Double { max(0, min(HTMLPage.width, t.seconds(since: start) / span * HTMLPage.width)) }
 
         /// An address and its quoted name, as every writer shows it.
-        func nameOf(_ ip: IPv4Address) -> String {
-            if let name = report?.nodes.first(where: { $0.ip == ip })?.name { return "\(ip) \"\(terminalSafe(name.description))\"" }
-            return ip.description
-        }
+        func nameOf(_ ip: IPv4Address) -> String { addressAndName(ip, report?.nodes.first(where: { $0.ip == ip })?.name) }
     }
 
     /// The head, and what was read.

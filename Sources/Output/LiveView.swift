@@ -240,7 +240,7 @@ public final class LiveView: RecordWriter {
             let rowsForNodes = room()
             let shown = ordered.count > rowsForNodes ? max(0, rowsForNodes - 1) : ordered.count
             for (_, node) in ordered.prefix(shown) {
-                let name = node.name.map(summaryWriter.quote) ?? "-"
+                let name = node.name.map(quotedName) ?? "-"
                 let seen = node.lastSent.map { formatAgo(now.seconds(since: $0)) } ?? "listed"
                 var state = nodeState(node)
                 if node.declaredOffline {

@@ -87,17 +87,7 @@ extension TextWriter {
     }
 
     /// An address with its name when known: `10.37.0.20 "Attack from Mars"`.
-    func label(_ ip: IPv4Address) -> String {
-        if let name = nameOf(ip) { return "\(ip) \(quote(name))" }
-        return ip.description
-    }
-
-    func quote(_ name: Name) -> String {
-        var out: [UInt8] = [UInt8(ascii: "\"")]
-        name.bytes.withUnsafeBytes { appendTerminalSafe($0, to: &out) }
-        out.append(UInt8(ascii: "\""))
-        return String(decoding: out, as: UTF8.self)
-    }
+    func label(_ ip: IPv4Address) -> String { addressAndName(ip, nameOf(ip)) }
 
     /// The event as text, for the live view.
     func describe(_ event: ElectionEvent) -> String {
@@ -108,11 +98,7 @@ extension TextWriter {
 
     /// An address with its name when known: `10.37.0.20 "Attack from Mars"`.
     func writeLabel<Sink: ByteSink>(_ ip: IPv4Address, to out: inout Sink) {
-        ip.write(to: &out)
-        if let name = nameOf(ip) {
-            out.append(" ")
-            writeQuoted(name, to: &out)
-        }
+        appendAddressAndName(ip, nameOf(ip), to: &out)
     }
 
     func writeQuoted<Sink: ByteSink>(_ name: Name, to out: inout Sink) {
@@ -247,7 +233,7 @@ extension TextWriter {
                     + report.nodes.filter { $0.firstSent == nil }.prefix(TextWriter.tableRows)).prefix(TextWriter.tableRows).sorted { $0.ip < $1.ip }
             : report.nodes
         for node in shownNodes {
-            let name = node.name.map(quote) ?? "-"
+            let name = node.name.map(quotedName) ?? "-"
             var row = pad(node.ip.description, 16) + pad(name, 34)
             row += pad(node.firstSent.map(timeOfDay) ?? "-", timeWidth) + pad(node.lastSent.map(timeOfDay) ?? "-", timeWidth)
             row += kinds.map { pad(String(node.framesByType[$0.index]), 8) }.joined()
