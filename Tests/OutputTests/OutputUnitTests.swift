@@ -1,0 +1,141 @@
+@testable import Analyzer
+import DiscoveryCodec
+import Foundation
+@testable import Output
+import Testing
+import WireBytes
+
+/// The page, the metrics, the text summary and the malformed report as units: each
+/// rendered from a summary the test builds itself (the dead-registry story fed to the
+/// analyzer directly, no binary, no capture file), and checked against what the test
+/// knows of the story (its own frames), not against an earlier run.
+@Suite("Outputs as units, from a summary built in the test")
+struct OutputUnitTests {
+    static let a = "10.37.0.20", b = "10.37.0.30", c = "10.37.0.40"
+    static let names = [a: "Attack from Mars", b: "Medieval <b>Madness</b>", c: "Twilight \"Zone\""]
+
+    /// Three boards boot; .20, the registry, falls silent after 17 s; .30 declares it
+    /// offline at 45 s and takes over; the storm about .20 follows.
+    static var steps: [SentFrame] {
+        func full(_ sender: String, _ others: [String]) -> Frame { firmwareFull(sender, others, names: { names[$0]! }) }
+        return [
+            at(0, a, .hello(names[a]!)), at(1, b, .hello(names[b]!)), at(1.5, a, full(a, [b])),
+            at(2, c, .hello(names[c]!)), at(2.5, a, full(a, [b, c])),
+            at(15, b, .ping), at(15.5, a, .pong), at(17, a, .ping), at(17.5, c, .pong),
+            at(45, b, .offline(a)), at(45.1, b, full(b, [c])), at(46, c, .offline(a)), at(46.5, b, full(b, [c])),
+            at(60, b, .offline(a)), at(60.5, b, full(b, [c])),
+        ]
+    }
+
+    /// The story through the analyzer and the engine, and the summary of it.
+    static func story() -> (run: AnalyzerHarness, summary: Summary) {
+        let run = AnalyzerHarness(steps)
+        var summary = Summary()
+        for step in steps { summary.framesByType[step.frame.type.index] += 1 }
+        summary.packetsRead = steps.count
+        summary.packetsMatched = steps.count
+        summary.firstTime = steps.first?.time
+        summary.lastTime = steps.last?.time
+        summary.election = run.analyzer.report(diagnoses: run.diagnosis)
+        return (run, summary)
+    }
+
+    /// What a writer wrote to a file.
+    static func written(_ body: (Output.OutputStream) -> Void) throws -> String {
+        let folder = Paths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("out.txt").path
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        try #require(fd >= 0)
+        let stream = Output.OutputStream(descriptor: fd)
+        body(stream)
+        stream.flush()
+        close(fd)
+        return try String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    @Test("The page: every diagnosis with its code, the names escaped, every reign in the history")
+    func page() throws {
+        let (_, summary) = Self.story()
+        let report = try #require(summary.election)
+        let page = HTMLPage.render(recorder: TimelineRecorder(), summary: summary, source: "unit <test>", live: false)
+        #expect(page.hasPrefix("<!DOCTYPE html>"))
+        #expect(page.contains("Content-Security-Policy"))
+        #expect(page.contains("unit &lt;test&gt;") && !page.contains("unit <test>"))
+        for d in report.diagnoses { #expect(page.contains("<b>\(d.code.rawValue)</b>"), "\(d.code)") }
+        #expect(report.diagnoses.map(\.code.rawValue).contains("registry-failover"))
+        // The names are text, never markup: `<b>` in a name is escaped, its quote too.
+        #expect(page.contains("Medieval &lt;b&gt;Madness&lt;/b&gt;") && !page.contains("Medieval <b>Madness"))
+        #expect(page.contains("Twilight \\&quot;Zone\\&quot;"))
+        // The registry history: .20 then .30, as the story's FULLs say.
+        let rows = page.components(separatedBy: "<tr class=\"reign-row\"").dropFirst()
+        #expect(rows.count == 2)
+        #expect(rows.first?.contains("data-ip=\"\(Self.a)\"") == true && rows.last?.contains("data-ip=\"\(Self.b)\"") == true)
+    }
+
+    @Test("The metrics: frames by type as the story sent them, the registry, the diagnoses by code")
+    func metrics() throws {
+        let (run, summary) = Self.story()
+        let report = try #require(summary.election)
+        let exposition = MetricsExposition(observer: "unit", version: "test", libpcap: "none", source: "unit", interval: 10)
+        let text = exposition.render(summary: summary, analyzer: run.analyzer, engine: run.diagnosis, report: report,
+                                     now: Self.steps.last!.time, written: Self.steps.last!.time)
+        func value(_ line: String) -> Double? {
+            text.split(separator: "\n").first { $0.hasPrefix(line) }.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+        }
+        for type in FrameType.allCases {
+            let sent = Self.steps.filter { $0.frame.type == type }.count
+            #expect(value("peersniff_frames_total{observer=\"unit\",type=\"\(type.name)\"}") == Double(sent), "\(type.name)")
+        }
+        #expect(text.contains("peersniff_registry_info{observer=\"unit\",address=\"\(Self.b)\",name=\"Medieval <b>Madness</b>\"} 1"), "\(text)")
+        #expect(value("peersniff_diagnoses{observer=\"unit\",code=\"registry-failover\",severity=\"error\"}") == 1)
+        #expect(value("peersniff_open_incidents{observer=\"unit\",code=\"offline-storm\",severity=\"warning\"}") == 1)
+        #expect(text.hasSuffix("\n"))
+    }
+
+    @Test("The text summary: What happened names each diagnosis; the node table counts each node's frames as sent")
+    func textSummary() throws {
+        let (run, summary) = Self.story()
+        let report = try #require(summary.election)
+        let text = try Self.written { stream in
+            let writer = TextWriter(stream: stream, quiet: true)
+            writer.nameOf = { run.analyzer.nodes[$0]?.name }
+            writer.write(summary)
+        }
+        let happened = text.components(separatedBy: "Summary").first ?? ""
+        for d in report.diagnoses {
+            #expect(happened.contains("\(d.severity.rawValue.uppercased())") && happened.contains(d.code.rawValue), "\(d.code)")
+        }
+        for ip in [Self.a, Self.b, Self.c] {
+            let row = try #require(text.split(separator: "\n").first { $0.hasPrefix(ip + " ") || $0.hasPrefix("  " + ip) }, "no row for \(ip)")
+            let sent = Self.steps.filter { $0.sender == ip }
+            let counts = row.split(separator: " ").compactMap { Int($0) }
+            #expect(counts.prefix(FrameType.allCases.count).map { $0 } == FrameType.allCases.map { type in sent.filter { $0.frame.type == type }.count },
+                    "\(ip): \(row)")
+        }
+    }
+
+    @Test("The malformed report: the reason, the offset's byte marked, the sender")
+    func malformedReport() throws {
+        // A FULL of two entries whose second is cut after its address: 2 + 5 + 4 bytes.
+        let payload: [UInt8] = [0x02, 0x02, 10, 37, 0, 20, 0, 10, 37, 0, 30]
+        let malformation = try payload.withUnsafeBytes { raw -> Malformation in
+            guard case let .malformed(m) = decodeFrame(raw, sender: IPv4Address(Self.a)) else { throw CancellationError() }
+            return m
+        }
+        #expect(malformation.reason.description == "truncated-peer" && malformation.offset == 7)
+        let text = try Self.written { stream in
+            let writer = MalformedReportWriter(stream: stream)
+            payload.withUnsafeBytes { raw in
+                let origin = PacketOrigin(number: 42, time: Timestamp(12), file: nil)
+                let endpoints = Endpoints(source: .v4(IPv4Address(Self.a)!), destination: .v4(IPv4Address("255.255.255.255")!),
+                                          sourcePort: 45123, destinationPort: 37020)
+                writer.write(MalformedRecord(origin: origin, endpoints: endpoints, malformation: malformation, payload: raw))
+            }
+            writer.write(Summary())
+        }
+        #expect(text.contains("truncated-peer"), "\(text)")
+        #expect(text.contains(Self.a) && text.contains("#42"), "\(text)")
+        #expect(text.contains("offset 7"), "\(text)")
+    }
+}
