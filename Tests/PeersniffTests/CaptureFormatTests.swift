@@ -321,33 +321,26 @@ struct CaptureFormatTests {
             let made = try runProgram(try toolPath(tool), Array(arguments))
             #expect(made.status == 0, "\(tool): \(made.stderr)")
         }
-        let rows = try String(contentsOf: Self.boot3.appendingPathComponent("frames.tsv"), encoding: .utf8)
-            .split(separator: "\n").dropFirst().map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        let rows = try TsharkTable(path: Self.boot3.appendingPathComponent("frames.tsv").path).rows
         let run = try peersniffJSON(path)
         #expect(run.status == 0, "stderr: \(run.stderr)")
         let records = run.datagramRecords
         #expect(records.count == rows.count)
         for (record, row) in zip(records, rows) {
             let fields = RecordFields(record)
-            #expect(fields.n == Int(row[0]))
-            #expect(fields.src == row[2] && fields.dst == row[3])
-            #expect(fields.sport == Int(row[4]) && fields.dport == Int(row[5]))
-            #expect(record["ts"] as? String == rfc3339(epoch: row[1], digits: conversion.digits))
+            #expect(fields.n == row.number)
+            #expect(fields.src == row.source && fields.dst == row.destination)
+            #expect(fields.sport == row.sourcePort && fields.dport == row.destinationPort)
+            #expect(record["ts"] as? String == rfc3339(epoch: row.epoch, digits: conversion.digits))
         }
     }
 
     static let realCaptureNames = ["boot3", "failover", "lowjoin", "desktop-lowest", "rejoin", "legacy", "big"]
 
     /// tshark's reading of a shared capture (frames.tsv, or frames.tsv.gz for `big`).
-    static func tsharkRows(_ folder: URL, view: String) throws -> [[String]] {
-        let plain = folder.appendingPathComponent("\(view).tsv")
-        let text: String
-        if FileManager.default.fileExists(atPath: plain.path) {
-            text = try String(contentsOf: plain, encoding: .utf8)
-        } else {
-            text = try runProgram(try toolPath("gzip"), ["-dc", plain.path + ".gz"]).stdout
-        }
-        return text.split(separator: "\n").dropFirst().map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+    static func tsharkRows(_ folder: URL, view: String) throws -> [TsharkTable.Row] {
+        let plain = folder.appendingPathComponent("\(view).tsv").path
+        return try TsharkTable(path: FileManager.default.fileExists(atPath: plain) ? plain : plain + ".gz").rows
     }
 
     /// Every real capture, from the bridge and from a board: one record per row of
@@ -366,12 +359,12 @@ struct CaptureFormatTests {
         var mismatches = 0
         for (record, row) in zip(records, rows) {
             let fields = RecordFields(record)
-            let same = fields.n == Int(row[0]) && fields.src == row[2] && fields.dst == row[3]
-                && fields.sport == Int(row[4]) && fields.dport == Int(row[5])
-                && record["ts"] as? String == rfc3339(epoch: row[1], digits: 6)
+            let same = fields.n == row.number && fields.src == row.source && fields.dst == row.destination
+                && fields.sport == row.sourcePort && fields.dport == row.destinationPort
+                && record["ts"] as? String == rfc3339(epoch: row.epoch, digits: 6)
             if !same {
                 mismatches += 1
-                if mismatches <= 3 { Issue.record("\(fields) \(record["ts"] ?? "") ≠ tshark \(row.prefix(6).joined(separator: " "))") }
+                if mismatches <= 3 { Issue.record("\(fields) \(record["ts"] ?? "") ≠ tshark \(row)") }
             }
         }
         #expect(mismatches == 0)

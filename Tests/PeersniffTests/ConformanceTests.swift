@@ -316,16 +316,13 @@ struct ConformanceTests {
         static let fragmentsHeader = "frame.number\tframe.time_epoch\tip.src\tip.dst\tip.id\tip.frag_offset\tip.flags.mf\tip.len"
 
         init(_ capture: Capture) throws {
-            let lines = try String(contentsOfFile: Paths.fixture(capture.frames), encoding: .utf8)
-                .split(separator: "\n", omittingEmptySubsequences: true)
-            try #require(lines.first.map(String.init) == Self.framesHeader, "\(capture.frames): unexpected header")
-            for line in lines.dropFirst() {
-                let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-                try #require(f.count == 8, "\(capture.frames): \(line)")
-                let payload = try #require(ConformanceTests.bytes(hex: f[7]), "\(capture.frames): bad hex in \(line)")
-                rows.append(Row(number: try #require(Int(f[0])), epoch: f[1], source: f[2], destination: f[3],
-                                sourcePort: try #require(Int(f[4])), destinationPort: try #require(Int(f[5])),
-                                udpLength: try #require(Int(f[6])), payloadHex: f[7], payload: payload))
+            let table = try TsharkTable(path: Paths.fixture(capture.frames))
+            try #require(table.headerLine == Self.framesHeader && Self.framesHeader == TsharkTable.header, "\(capture.frames): unexpected header")
+            for row in table.rows {
+                let payload = try #require(row.payload, "\(capture.frames): bad hex in row \(row.number)")
+                rows.append(Row(number: row.number, epoch: row.epoch, source: row.source, destination: row.destination,
+                                sourcePort: row.sourcePort, destinationPort: row.destinationPort,
+                                udpLength: row.udpLength, payloadHex: row.payloadHex, payload: payload))
             }
 
             if let fragments = capture.fragments {

@@ -387,10 +387,10 @@ struct MalformedReportTests {
     @Test("The big capture's names cut mid-character by the firmware are warnings with their bytes shown")
     func firmwareCutNames() throws {
         // tshark's reading of the slice: 10.37.0.105's HELLOs, whose 32-byte name ends in e3 83.
-        let tsv = try String(contentsOfFile: Paths.fixture("big/bridge-start.frames.tsv"), encoding: .utf8)
-        let hellos: [(n: Int, payload: [UInt8])] = tsv.split(separator: "\n").dropFirst().compactMap { line in
-            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard f.count >= 8, f[2] == "10.37.0.105", f[7].hasPrefix("0120"), f[7].hasSuffix("e383") else { return nil }
+        let table = try TsharkTable(path: Paths.fixture("big/bridge-start.frames.tsv"))
+        let hellos: [(n: Int, payload: [UInt8])] = table.rows.compactMap { row in
+            let f = [String(row.number), row.epoch, row.source, row.destination, String(row.sourcePort), String(row.destinationPort), String(row.udpLength), row.payloadHex]
+            guard f[2] == "10.37.0.105", f[7].hasPrefix("0120"), f[7].hasSuffix("e383") else { return nil }
             var bytes: [UInt8] = []
             var i = f[7].startIndex
             while i < f[7].endIndex {

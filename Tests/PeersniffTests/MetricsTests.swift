@@ -58,14 +58,13 @@ struct MetricsTests {
 
         // Frames by type, and the registry (the sender of the last FULL), from tshark's reading.
         if let tsv = entry.tshark {
-            let rows = try String(contentsOfFile: tsv, encoding: .utf8).split(separator: "\n").dropFirst().map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
             let types = ["01": "HELLO", "02": "FULL", "03": "PING", "04": "PONG", "05": "OFFLINE", "7b": "LEGACY"]
             var expected: [String: Int] = [:]
             var lastFullSender: String? = nil
-            for row in rows where row.count >= 8 {
-                guard let type = types[String(row[7].prefix(2))] else { continue }
+            for row in try TsharkTable(path: tsv).rows {
+                guard let type = row.type else { continue }
                 expected[type, default: 0] += 1
-                if type == "FULL" { lastFullSender = String(row[2]) }
+                if type == "FULL" { lastFullSender = row.source }
             }
             for type in types.values {
                 #expect(metrics.value("peersniff_frames_total", ["type": type]) == Double(expected[type] ?? 0), "\(type) frames")
@@ -234,7 +233,7 @@ struct MetricsTests {
         let numbers = frames.compactMap { $0["n"] as? Int }
         #expect(numbers == numbers.sorted() && Set(numbers).count == numbers.count)
         // tshark's reading of the whole capture: 268 discovery frames.
-        let tsharkFrames = try String(contentsOfFile: Paths.fixture("failover/frames.tsv"), encoding: .utf8).split(separator: "\n").count - 1
+        let tsharkFrames = try TsharkTable(path: Paths.fixture("failover/frames.tsv")).rows.count
         #expect(frames.count == tsharkFrames)
         // The two pcap files, read by libpcap's reader in the tests: every matched packet once.
         let first = try readClassicPcap(folder.appendingPathComponent("out.pcap.1").path).packets

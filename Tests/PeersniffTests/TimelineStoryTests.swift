@@ -527,22 +527,11 @@ struct StoryOracle {
     var rows: [Row]
 
     init(_ path: String) throws {
-        let text = try storyReadText(path)
-        rows = text.split(separator: "\n").dropFirst().compactMap { line in
-            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard f.count >= 8, let exact = StoryExactTime(epoch: f[1]) else { return nil }
-            let payload = f[7]
-            let type: String? = switch payload.prefix(2).lowercased() {
-            case "01": "HELLO"
-            case "02": "FULL"
-            case "03": "PING"
-            case "04": "PONG"
-            case "05": "OFFLINE"
-            case "7b": "LEGACY"
-            default: nil
-            }
+        rows = try TsharkTable(path: path).rows.compactMap { row in
+            guard let exact = StoryExactTime(epoch: row.epoch) else { return nil }
             // time from the exact value, as storySeconds does: equal instants give equal Doubles.
-            return Row(timeText: f[1], time: exact.double, exact: exact, src: f[2], payloadLength: payload.count / 2, type: type, payload: payload)
+            return Row(timeText: row.epoch, time: exact.double, exact: exact, src: row.source, payloadLength: row.payloadLength,
+                       type: row.type, payload: row.payloadHex)
         }
     }
 
