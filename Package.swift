@@ -46,9 +46,12 @@ let package = Package(
         .target(name: "Output", dependencies: ["DiscoveryCodec", "Analyzer", "WireBytes"], swiftSettings: uncheckedExclusivity),
         // Wires capture → layers → codec → analyzer → output.
         .target(name: "PeersniffCore", dependencies: ["Capture", "PacketLayers", "DiscoveryCodec", "Analyzer", "Output", "WireBytes"], swiftSettings: uncheckedExclusivity),
+        // SIGHUP and SIGUSR1 blocked from the process's first instruction (a pre-init
+        // function), until their handlers are in place.
+        .target(name: "EarlySignals"),
         .executableTarget(
             name: "peersniff",
-            dependencies: ["PeersniffCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["PeersniffCore", "EarlySignals", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // A test helper, not part of the product: sends discovery frames inside a test
         // network namespace so that live capture is tested for real.

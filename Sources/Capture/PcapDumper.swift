@@ -24,15 +24,25 @@ public final class PcapDumper {
     public convenience init(path: PathName, label: String? = nil, failures: OutputFailures? = nil,
                 linkType: Int32, snapLength: Int32, precision: Timestamp.Precision, append: Bool = false) throws(CaptureError) {
         let nano = precision == .nanoseconds
+        let label = label ?? path.display
         guard let dead = pcap_open_dead_with_tstamp_precision(linkType, max(snapLength, 65535),
                                                               UInt32(nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO)) else {
-            throw CaptureError(.cannotWrite, "\(path): cannot prepare a pcap file")
+            throw CaptureError(.cannotWrite, "\(label): cannot prepare a pcap file")
         }
         if append {
+            // A record left half-written is cut off first, and said: appended after
+            // it, every packet would be lost to every reader.
+            do {
+                let cut = try cutPartialRecord(path, label: label)
+                if cut > 0 { reportCut(cut, label: label) }
+            } catch {
+                pcap_close(dead)
+                throw error
+            }
             guard let dumper = path.withCString({ pcap_dump_open_append(dead, $0) }) else {
                 let message = String(cString: pcap_geterr(dead))
                 pcap_close(dead)
-                throw CaptureError(.cannotWrite, "\(path.display): cannot append: \(message)")
+                throw CaptureError(.cannotWrite, "\(label): cannot append: \(message)")
             }
             self.init(dead: dead, dumper: dumper, path: path, label: label, failures: failures, linkType: linkType, nano: nano)
             return
@@ -41,13 +51,13 @@ public final class PcapDumper {
         guard let file = path.withCString({ fopen($0, "wb") }) else {
             let cause = String(cString: strerror(errno))
             pcap_close(dead)
-            throw CaptureError(.cannotWrite, "\(path.display): cannot write: \(cause)")
+            throw CaptureError(.cannotWrite, "\(label): cannot write: \(cause)")
         }
         guard let dumper = pcap_dump_fopen(dead, file) else {
             let message = String(cString: pcap_geterr(dead))
             fclose(file)
             pcap_close(dead)
-            throw CaptureError(.cannotWrite, "\(path.display): cannot write: \(message)")
+            throw CaptureError(.cannotWrite, "\(label): cannot write: \(message)")
         }
         self.init(dead: dead, dumper: dumper, path: path, label: label, failures: failures, linkType: linkType, nano: nano)
     }
@@ -121,6 +131,13 @@ public final class PcapDumper {
         guard !failed, !closed else { return }
         flush()
         guard !failed, !nameLeadsHere else { return }
+        do {
+            let cut = try cutPartialRecord(path, label: label)
+            if cut > 0 { reportCut(cut, label: label) }
+        } catch {
+            fail(EIO, cause: "cannot open it again after SIGHUP: \(error.message)")
+            return
+        }
         guard let next = path.withCString({ pcap_dump_open_append(dead, $0) }) else {
             fail(errno, cause: "cannot open it again after SIGHUP: \(String(cString: pcap_geterr(dead)))")
             return
@@ -149,4 +166,10 @@ public final class PcapDumper {
     }
 
     deinit { close() }
+}
+
+/// Says on standard error that the end of a file was cut off before appending.
+private func reportCut(_ bytes: Int, label: String) {
+    let line = "peersniff: \(label): cut off the last \(bytes) bytes, a packet record left half-written (a writer stopped mid-write), before appending\n"
+    _ = line.withCString { write(2, $0, strlen($0)) }
 }

@@ -214,7 +214,8 @@ struct Exposition {
     let common: String
 
     init(observer: String?) {
-        common = observer.map { "observer=\"\(Exposition.escape($0))\"" } ?? ""
+        // Made visible as node names are (controls, bidi marks), then escaped.
+        common = observer.map { "observer=\"\(Exposition.escape(terminalSafe($0, quoting: false)))\"" } ?? ""
         text.reserveCapacity(16 * 1024)
     }
 

@@ -62,11 +62,45 @@ public final class OutputStream {
     /// appended to (`--append`). Writes always go to the file's end (O_APPEND), so a
     /// rotation that copies and truncates the file (logrotate's copytruncate) leaves
     /// no hole of zero bytes where the next writes land.
+    /// A file appended to that does not end with a line feed (a writer stopped
+    /// mid-line) gets one first, so that the first record starts on a line of its own.
     public static func file(_ path: PathName, name: String, append: Bool = false, failures: OutputFailures?) -> (stream: OutputStream?, error: String?) {
         let fd = path.withCString { open($0, O_WRONLY | O_CREAT | O_APPEND | (append ? 0 : O_TRUNC) | O_CLOEXEC, 0o644) }
         guard fd >= 0 else { return (nil, "\(name): cannot write: \(String(cString: strerror(errno)))") }
+        if append, let code = endLine(fd, path: path) {
+            Glibc.close(fd)
+            return (nil, "\(name): cannot write: \(String(cString: strerror(code)))")
+        }
         return (OutputStream(descriptor: fd, name: name, failures: failures, path: path), nil)
     }
+
+    /// Ends the last line of a regular file that has one left open; errno on failure.
+    /// (The last byte is read through a descriptor of its own: the output's is write-only.)
+    private static func endLine(_ fd: Int32, path: PathName) -> Int32? {
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size > 0 else { return nil }
+        let reader = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+        guard reader >= 0 else { return nil }
+        var last: UInt8 = 0
+        let got = pread(reader, &last, 1, info.st_size - 1)
+        Glibc.close(reader)
+        guard got == 1, last != 0x0A else { return nil }
+        var newline: UInt8 = 0x0A
+        while Glibc.write(fd, &newline, 1) != 1 {
+            if errno != EINTR { return errno }
+        }
+        return nil
+    }
+
+    /// `-o` failed: what is still to say (the summary) goes to standard error rather
+    /// than nowhere. The file is closed already; standard error is never closed.
+    public func divertToStandardError() {
+        buffer.removeAll()
+        descriptor = 2
+        broken = false
+        diverted = true
+    }
+    private var diverted = false
 
     /// SIGHUP (log rotation): what is buffered goes to the file written so far; if
     /// its name now leads elsewhere (it was renamed), the name is opened again,
@@ -80,6 +114,12 @@ public final class OutputStream {
             failures?.record(name, code: errno, cause: "cannot open it again after SIGHUP: \(String(cString: strerror(errno)))")
             return
         }
+        if let code = OutputStream.endLine(fd, path: path) {
+            Glibc.close(fd)
+            broken = true
+            failures?.record(name, code: code, cause: "cannot open it again after SIGHUP: \(String(cString: strerror(code)))")
+            return
+        }
         if Glibc.close(descriptor) != 0 { failures?.record(name, code: errno) }
         descriptor = fd
     }
@@ -88,7 +128,7 @@ public final class OutputStream {
     /// removed while written (its data gone with the descriptor) is a failure.
     public func close() {
         flush()
-        guard path != nil, descriptor >= 0 else { return }
+        guard path != nil, !diverted, descriptor >= 0 else { return }
         if !broken, hasNoName(descriptor) {
             failures?.record(name, code: ENOENT, cause: "the file was removed while it was being written")
         }

@@ -1,11 +1,17 @@
 import Analyzer
 import ArgumentParser
 import Capture
+import EarlySignals
 import Output
 import PeersniffCore
 #if canImport(Glibc)
 import Glibc
 #endif
+
+// SIGHUP and SIGUSR1 are blocked from the process's first instruction (EarlySignals'
+// pre-init function) and wait for their handlers instead of ending the process; again
+// here, should a loader not run pre-init functions (OutputPaths.swift).
+if peersniff_early_signals_blocked() == 0 { blockSignalsUntilHandled() }
 
 /// The command line: tcpdump's habits (CONTRACT.md). This file only parses
 /// arguments and wires the steps together.
@@ -119,9 +125,21 @@ struct Peersniff: ParsableCommand {
         if read.filter({ $0 == "-" }).count > 1 { throw ValidationError("Standard input ('-r -') can be read only once.") }
         if !(registryTimeout > 0) || !registryTimeout.isFinite { throw ValidationError("--registry-timeout needs a positive number of seconds.") }
         if !(conflictWindow > 0) || !conflictWindow.isFinite { throw ValidationError("--conflict-window needs a positive number of seconds.") }
-        if maxNodes < 2 || maxNodes > 10_000_000 { throw ValidationError("--max-nodes needs a count from 2 to 10000000.") }
+        if maxNodes < 2 || maxNodes > Peersniff.maxNodesLimit { throw ValidationError("--max-nodes needs a count from 2 to \(Peersniff.maxNodesLimit).") }
         if !(metricsInterval >= 0.1) || !metricsInterval.isFinite { throw ValidationError("--metrics-interval needs a number of seconds of at least 0.1.") }
         if let observer, observer.utf8.count > 256 { throw ValidationError("--observer needs a name of at most 256 bytes.") }
+    }
+
+    /// The most nodes `--max-nodes` keeps: the memory and the metrics file this takes
+    /// are in the README ("The node cap").
+    static let maxNodesLimit = 65_536
+
+    /// The files named on the command line, as the user named them.
+    var inputFiles: [NamedFile] { read.filter { $0 != "-" }.map { NamedFile(option: "-r", path: commandLinePath($0)) } }
+    var outputFiles: [NamedFile] {
+        [("-o", output.flatMap { $0 == "-" ? nil : $0 }), ("-w", write), ("--write-malformed", writeMalformed),
+         ("--metrics", metrics), ("--html", html)]
+            .compactMap { option, name in name.map { NamedFile(option: option, path: commandLinePath($0)) } }
     }
 
     func run() throws {
@@ -144,6 +162,11 @@ struct Peersniff: ParsableCommand {
             listCaptureInterfaces()
             return
         }
+
+        // Before anything is opened for writing: no output on an input or on another
+        // output (usage, exit 2), and the files replaced whole can be (exit 1).
+        if let message = sameFileMessage(inputs: inputFiles, outputs: outputFiles) { fail(message, status: 2) }
+        if let message = unwritableReplacedFile(outputFiles.filter { $0.option == "--metrics" || $0.option == "--html" }) { fail(message) }
 
         let failures = OutputFailures()
         // -o FILE: the records go to a file (opened before the capture, as -w is).
@@ -226,6 +249,8 @@ struct Peersniff: ParsableCommand {
         }
         if outputPath != nil || metricsPath != nil || write != nil || writeMalformed != nil || html != nil {
             ReopenSignal.install()
+        } else {
+            unblockHangup()
         }
         var errors: [String] = []
         StatusSignal.install()
@@ -272,6 +297,13 @@ struct Peersniff: ParsableCommand {
         activeWriter.write(summary)
         activeWriter.flush()
         if outputPath != nil { stream.close() }
+        // -o failed: the summary goes to standard error rather than nowhere.
+        if let failure = failures.first, outputPath != nil, failure.output == stream.name {
+            stream.divertToStandardError()
+            summary.outputError = failure.message
+            activeWriter.write(summary)
+            activeWriter.flush()
+        }
         // An output that failed ends the run with one line naming it (the summary went
         // to standard output unless that was the one failing).
         if let failure = failures.first {
