@@ -71,7 +71,7 @@ struct NothingLostTests {
         }
         // The standard streams are not files; devices are not compared.
         let stdin = try runPeersniff(["-r", "-", "-o", "-", "-q", "-w", "/dev/null", "--write-malformed", "/dev/null"],
-                                     stdin: try #require(bytes(Self.capture)))
+                                     stdin: try #require(FileManager.default.contents(atPath: Self.capture)))
         #expect(stdin.status == 0, "\(stdin.stderr)")
         #expect(stdin.stdout.contains("Summary"))
     }
