@@ -48,7 +48,9 @@ let package = Package(
         .target(name: "PeersniffCore", dependencies: ["Capture", "PacketLayers", "DiscoveryCodec", "Analyzer", "Output", "WireBytes"], swiftSettings: uncheckedExclusivity),
         // SIGHUP and SIGUSR1 blocked from the process's first instruction (a pre-init
         // function), until their handlers are in place.
-        .target(name: "EarlySignals"),
+        // Its debug information in DWARF 4: valgrind (the allocation guard, the
+        // instruction budget) cannot read the DWARF 5 clang writes by default.
+        .target(name: "EarlySignals", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
         .executableTarget(
             name: "peersniff",
             dependencies: ["PeersniffCore", "EarlySignals", .product(name: "ArgumentParser", package: "swift-argument-parser")]

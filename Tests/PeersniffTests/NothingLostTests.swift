@@ -70,8 +70,8 @@ struct NothingLostTests {
             }
         }
         // The standard streams are not files; devices are not compared.
-        let stdin = try runPeersniff(["-r", "-", "-o", "-", "-q", "-w", "/dev/null", "--write-malformed", "/dev/null"],
-                                     stdin: try #require(FileManager.default.contents(atPath: Self.capture)))
+        let input: Data = try #require(FileManager.default.contents(atPath: Self.capture))
+        let stdin = try runPeersniff(["-r", "-", "-o", "-", "-q", "-w", "/dev/null", "--write-malformed", "/dev/null"], stdin: input)
         #expect(stdin.status == 0, "\(stdin.stderr)")
         #expect(stdin.stdout.contains("Summary"))
     }
