@@ -99,6 +99,10 @@ extension DiagnosisEngine {
         let storms = records.filter { $0.code == .offlineStorm && !$0.discarded }
         var candidates: [(key: String, diagnosis: Diagnosis)] = []
         for (k, record) in records.enumerated() where !record.discarded {
+            /// The words and numbers of a rule that keeps the record's nodes and span.
+            func told(_ words: (DiagnosisMessage, [(name: String, value: Diagnosis.Figure)])) -> Diagnosis {
+                Diagnosis(code: record.code, ips: record.ips, since: record.since, until: record.until, message: words.0, figures: words.1)
+            }
             // An incident closed and told stands as told until the end (no words made
             // again; it still explains, through the stream's index).
             if !final, !record.isOpen, stream.closedSources.contains(k + 1) { continue }
@@ -111,26 +115,20 @@ extension DiagnosisEngine {
                 let (text, figures, until) = owedFull.describe(record, owedDetails[Int(record.detail)], ctx, storms: storms)
                 diagnosis = Diagnosis(code: record.code, ips: record.ips, since: record.since, until: until, message: text, figures: figures)
             case .offlineStorm:
-                let (text, figures) = storm.describe(record, ctx)
-                diagnosis = Diagnosis(code: record.code, ips: record.ips, since: record.since, until: record.until, message: text, figures: figures)
+                diagnosis = told(storm.describe(record, ctx))
             case .nodeFlapping:
-                let (text, figures) = flapping.describe(record, ctx)
-                diagnosis = Diagnosis(code: record.code, ips: record.ips, since: record.since, until: record.until, message: text, figures: figures)
+                diagnosis = told(flapping.describe(record, ctx))
             case .falseOffline:
-                let (text, figures) = falseOffline.describe(record, ctx)
-                diagnosis = Diagnosis(code: record.code, ips: record.ips, since: record.since, until: record.until, message: text, figures: figures)
+                diagnosis = told(falseOffline.describe(record, ctx))
             case .splitBrain:
                 let (text, figures, ips) = splitBrain.describe(record, ctx)
                 diagnosis = Diagnosis(code: record.code, ips: ips, since: record.since, until: record.until, message: text, figures: figures)
             case .twoRegistries, .registryNotLowest:
-                let (text, figures) = twoRegistries.describe(record, ctx)
-                diagnosis = Diagnosis(code: record.code, ips: record.ips, since: record.since, until: record.until, message: text, figures: figures)
+                diagnosis = told(twoRegistries.describe(record, ctx))
             case .nodeRestarted:
-                let (text, figures) = restarted.describe(record, ctx)
-                diagnosis = Diagnosis(code: record.code, ips: record.ips, since: record.since, until: record.until, message: text, figures: figures)
+                diagnosis = told(restarted.describe(record, ctx))
             case .lanSilent:
-                let (text, figures) = lanSilent.describe(record, ctx)
-                diagnosis = Diagnosis(code: record.code, ips: record.ips, since: record.since, until: record.until, message: text, figures: figures)
+                diagnosis = told(lanSilent.describe(record, ctx))
             default:
                 continue
             }
