@@ -85,7 +85,7 @@ anomaly: a diagnosis of severity warning or error).
 
 USAGE: peersniff <options>
 
-OPTIONS:
+INPUT:
   -r <file>               Read a pcap or pcapng file; '-' reads standard input.
                           Repeat to merge several files by timestamp.
   -i <interface>          Watch this interface live (or 'any').
@@ -93,31 +93,58 @@ OPTIONS:
   --port <port>           The discovery port. (default: 37020)
   -f <expression>         An extra BPF expression, ANDed with peersniff's own
                           filter.
-  -w <file>               Also save every matched packet (all fragments of a
-                          frame) to this pcap file.
   -c <count>              Stop after this many discovery datagrams.
+  --duration <seconds>    Live: stop after this many seconds.
+  -Z <user>               Live: drop root privileges to this user right after
+                          the capture is opened.
+  --verify-checksums/--no-verify-checksums
+                          Check UDP checksums (offloaded ones are recognised,
+                          not errors). (default: --verify-checksums)
+
+OUTPUT:
   --json                  JSON Lines on standard output instead of text.
   -o, --output <file>     Write the records (text or --json) to this file
                           instead of standard output ('-'); SIGHUP opens it
                           again (log rotation).
+  --append                -o, -w and --write-malformed add to the files already
+                          there (a pcap file of the same link type) instead of
+                          starting them anew: a service that restarts keeps
+                          what it wrote.
+  --observer <name>       A name for this sensor (a venue, a LAN): in every
+                          JSON record and as the label observer of every metric.
   -q, --quiet             Print only the summary at the end.
-  --verify-checksums/--no-verify-checksums
-                          Check UDP checksums (offloaded ones are recognised,
-                          not errors). (default: --verify-checksums)
-  --color <when>          Colour the text output: auto, always or never
-                          (NO_COLOR is honoured). (values: auto, always, never;
-                          default: auto)
+  --events                Print only the election events (and the summary).
   --malformed             Print only the malformed-frame report: every
                           malformed datagram and frame with warnings, with a
                           marked hex dump, then tallies by code and source.
+  -w <file>               Also save every matched packet (all fragments of a
+                          frame) to this pcap file.
   --write-malformed <file>
                           Save the packets behind malformed records and frames
                           with warnings to this pcap file.
+  --html <file>           Also write the election timeline as one
+                          self-contained HTML page (live: rewritten every few
+                          seconds).
+  --metrics <file>        Also write Prometheus metrics to this file (for
+                          node_exporter's textfile collector), replaced
+                          atomically every --metrics-interval seconds and at
+                          the end.
+  --metrics-interval <seconds>
+                          Live: seconds between two writes of the --metrics
+                          file. (default: 10.0)
+  --color <when>          Colour the text output: auto, always or never
+                          (NO_COLOR is honoured). (values: auto, always, never;
+                          default: auto)
+  --no-live-view          Live: stream plain lines instead of the picture
+                          refreshed in place.
+  --print-filter          Print the BPF expression peersniff uses on Ethernet,
+                          then exit.
+
+ANALYSIS:
   --fail-on <what>        Exit with status 3 if the run saw malformed datagrams
                           ('malformed') or made a diagnosis of severity warning
                           or error ('anomaly'). Repeatable. (values: malformed,
                           anomaly)
-  --events                Print only the election events (and the summary).
   --registry-timeout <seconds>
                           Seconds a due FULL may take before registry-silent.
                           (default: 3.0)
@@ -128,29 +155,8 @@ OPTIONS:
                           firmware lists at most 51). Addresses beyond are
                           counted and named in an address-flood diagnosis, not
                           kept. (default: 4096)
-  --html <file>           Also write the election timeline as one
-                          self-contained HTML page (live: rewritten every few
-                          seconds).
-  --append                -o, -w and --write-malformed add to the files already
-                          there (a pcap file of the same link type) instead of
-                          starting them anew: a service that restarts keeps
-                          what it wrote.
-  --metrics <file>        Also write Prometheus metrics to this file (for
-                          node_exporter's textfile collector), replaced
-                          atomically every --metrics-interval seconds and at
-                          the end.
-  --metrics-interval <seconds>
-                          Live: seconds between two writes of the --metrics
-                          file. (default: 10.0)
-  --observer <name>       A name for this sensor (a venue, a LAN): in every
-                          JSON record and as the label observer of every metric.
-  --duration <seconds>    Live: stop after this many seconds.
-  -Z <user>               Live: drop root privileges to this user right after
-                          the capture is opened.
-  --no-live-view          Live: stream plain lines instead of the picture
-                          refreshed in place.
-  --print-filter          Print the BPF expression peersniff uses on Ethernet,
-                          then exit.
+
+OPTIONS:
   --version               Show the version.
   -h, --help              Show help information.
 

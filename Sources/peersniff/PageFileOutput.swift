@@ -1,0 +1,36 @@
+import Analyzer
+import Output
+import WireBytes
+
+/// `--html FILE`: the page, drawn from a recorder fed the same records as the
+/// output, replaced whole (live, every five seconds).
+final class PageFileOutput: SideOutput {
+    let path: PathName
+    let recorder: TimelineRecorder
+    let source: String
+    var last: Timestamp?
+    static let liveEvery = 5.0
+
+    init(path: PathName, recorder: TimelineRecorder, source: String) {
+        self.path = path
+        self.recorder = recorder
+        self.source = source
+    }
+
+    func write(_ summary: Summary, live: Bool, _ session: Session) {
+        let page = HTMLPage.render(recorder: recorder, summary: summary, source: source, live: live)
+        if let failure = replaceFile(path, with: page) {
+            session.failures.record("--html \(path.display)", code: failure.code, cause: failure.cause)
+        }
+    }
+
+    func tick(_ now: Timestamp, _ session: Session) {
+        guard last.map({ now.seconds(since: $0) >= Self.liveEvery }) ?? true else { return }
+        last = now
+        var summary = session.pipeline.summary
+        summary.election = session.election.report()
+        write(summary, live: true, session)
+    }
+
+    func end(_ summary: Summary, _ session: Session) { write(summary, live: false, session) }
+}
