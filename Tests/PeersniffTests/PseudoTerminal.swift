@@ -92,15 +92,8 @@ final class TerminalProgram: @unchecked Sendable {
 
     var isRunning: Bool {
         lock.withLock {
-            if exitStatus != nil { return false }
-            var status: Int32 = 0
-            let reaped = waitpid(pid, &status, WNOHANG)
-            if reaped == pid {
-                exitStatus = status & 0x7F == 0 ? (status >> 8) & 0xFF : status & 0x7F
-                return false
-            }
-            if reaped < 0 && errno != EINTR { exitStatus = -1; return false }
-            return true
+            if exitStatus == nil { exitStatus = reapIfEnded(pid) }
+            return exitStatus == nil
         }
     }
 

@@ -286,16 +286,8 @@ final class SpawnedProgram: @unchecked Sendable {
     /// Reaps the program if it has ended: its exit status, or the signal that ended it.
     var isRunning: Bool {
         lock.withLock {
-            if exitStatus != nil { return false }
-            var status: Int32 = 0
-            let reaped = waitpid(pid, &status, WNOHANG)
-            if reaped == pid {
-                // WIFEXITED / WEXITSTATUS / WTERMSIG, spelled out (the C macros are not imported).
-                exitStatus = status & 0x7F == 0 ? (status >> 8) & 0xFF : status & 0x7F
-                return false
-            }
-            if reaped < 0 && errno != EINTR { exitStatus = -1; return false }
-            return true
+            if exitStatus == nil { exitStatus = reapIfEnded(pid) }
+            return exitStatus == nil
         }
     }
 
@@ -398,4 +390,15 @@ func prepareSpawn(_ actions: inout posix_spawn_file_actions_t, _ attributes: ino
     sigdelset(&all, SIGSTOP)
     posix_spawnattr_setsigdefault(&attributes, &all)
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+}
+
+/// Reaps `pid` if it has ended, without waiting: its exit status, or the signal that
+/// ended it; nil while it runs; -1 when it cannot be waited for.
+func reapIfEnded(_ pid: pid_t) -> Int32? {
+    var status: Int32 = 0
+    let reaped = waitpid(pid, &status, WNOHANG)
+    // WIFEXITED / WEXITSTATUS / WTERMSIG, spelled out (the C macros are not imported).
+    if reaped == pid { return status & 0x7F == 0 ? (status >> 8) & 0xFF : status & 0x7F }
+    if reaped < 0 && errno != EINTR { return -1 }
+    return nil
 }

@@ -127,6 +127,7 @@ extension ElectionAnalyzer {
             limitsReached: [("recent_full_senders_dropped", conflictSendersDropped),
                             ("conflict_episodes_dropped", conflictEpisodesDropped),
                             ("registry_history_dropped", historyDropped),
-                            ("incidents_not_followed", engine?.incidentsDropped ?? 0)].filter { $0.1 > 0 })
+                            ("incidents_not_followed", engine?.incidentsDropped ?? 0),
+                            ("incidents_not_told", engine?.incidentsNotTold ?? 0)].filter { $0.1 > 0 })
     }
 }

@@ -34,8 +34,7 @@ final class DiagnosisContext {
     /// sender's first frame (a one-off sender's FULL claims, it does not reign).
     var actingRegistry: IPv4Address?
 
-    // What the current frame's events said.
-    var leftThisFrame: IPv4Address?
+    /// The node the current frame's events said came back.
     var returnedThisFrame: IPv4Address?
 
     /// The latest time each node took part in a registry story (a failover, a

@@ -46,8 +46,6 @@ public final class DiagnosisEngine {
     public var incidentsDropped: Int { ctx.log.dropped }
     /// The latest capture time seen.
     public var lastTime: Timestamp? { ctx.lastTime }
-    /// The firmware's schedule the rules measure with.
-    public var timing: FirmwareTiming { ctx.timing }
 
     public init(analyzer: ElectionAnalyzer, port: UInt16 = 37020) {
         ctx = DiagnosisContext(analyzer: analyzer, port: port)
@@ -80,7 +78,6 @@ public final class DiagnosisEngine {
     private func declaredOffline(_ ip: IPv4Address, by: IPv4Address, at time: Timestamp) {
         guard let place = ctx.place(ip) else { return }
         if ctx.analyzer.isCrowded && (ctx.isFloodNoise(ip) || ctx.isFloodNoise(by)) { return }
-        ctx.leftThisFrame = ip
         let last = ctx.lastSent(place: place)
         storm.declared(ip, place: place, at: time, lastSent: last, ctx)
         let firstOfRun = storm.run(place, ip).count == 1
@@ -176,7 +173,6 @@ public final class DiagnosisEngine {
         }
         heard.previous = time
         ctx.heard[h] = heard
-        ctx.leftThisFrame = nil
         ctx.returnedThisFrame = nil
     }
 

@@ -32,7 +32,6 @@ extension DiagnosisEngine {
             }
         }
         stream.lastVersion = ctx.log.version
-        stream.lastLook = now
         let current = keyedDiagnoses(final: final, now: now)
         let settle = final ? 0 : ctx.timing.registryTimeout
         let changes = stream.update(current, now: now, settle: settle)
@@ -79,8 +78,7 @@ extension DiagnosisEngine {
         var owedDetails = owedFull.details
         var failoverRule = failover
         // Owed FULLs still open: decided as the input stands.
-        for (record, detail) in owedFull.standing(ctx) {
-            guard let k = records.firstIndex(where: { $0.detail == record.detail && $0.isOpen && OwedFull.family.contains($0.code) }) else { continue }
+        for (k, record, detail) in owedFull.standing(ctx) {
             records[k] = record
             // A registry lost unnoticed is told once a FULL it owed has been late a round.
             if !final, record.code == .registryLostUnnoticed,
@@ -190,7 +188,7 @@ extension DiagnosisEngine {
     public func openIncidentList(now: Timestamp) -> [OpenIncident] {
         var list: [OpenIncident] = []
         let strays = oneOff.strays(ctx)
-        for (record, detail) in owedFull.standing(ctx) {
+        for (_, record, detail) in owedFull.standing(ctx) {
             let x = record.ips[0]
             let since = record.code == .desktopRegistry || record.code == .registryHandoverGap ? record.since : detail.dueAt
             var text: DiagnosisMessage = "no registry answer for \(span: now, since): \(ctx.label(x)) owes a FULL"

@@ -39,13 +39,9 @@ struct IncidentStream {
     private(set) var told: [String: Told] = [:]
     /// Incidents seen but not yet told, since when (they are told once T old).
     private(set) var waiting: [String: Timestamp] = [:]
-    /// Keys in the order told.
-    private(set) var order: [String] = []
     var nextID = 1
     var lastVersion = -1
     var nextLook: Timestamp?
-    /// When it last looked.
-    var lastLook: Timestamp?
     /// What was told, for a quick look without words: the log places told, the nodes
     /// told lost, whether the oversize FULLs' end was told.
     private(set) var toldSources = Set<Int>()
@@ -94,7 +90,6 @@ struct IncidentStream {
                     guard now.totalNanoseconds - seen.totalNanoseconds >= settle else { continue }
                 }
                 waiting[key] = nil
-                if told[key] != nil { order.removeAll { $0 == key } }
                 guard told.count < IncidentStream.capacity else {
                     notTold += 1
                     continue
@@ -103,7 +98,6 @@ struct IncidentStream {
                 d.id = nextID
                 nextID += 1
                 told[key] = Told(id: d.id, closed: d.until != nil, diagnosis: d)
-                order.append(key)
                 changes.append(IncidentChange(state: .open, time: now, diagnosis: d, key: key))
                 if let colon = key.firstIndex(of: ":"), let source = Int(key[..<colon]) { toldSources.insert(source) }
                 if d.until != nil { changes.append(IncidentChange(state: .closed, time: now, diagnosis: d, key: key)) }

@@ -35,8 +35,6 @@ struct OfflineStorm {
     }
 
     var runs = NodeSlots(Run())
-    /// Nodes in a run of OFFLINEs now (a frame from any other node has nothing to end).
-    private(set) var inRun = 0
     var details: [Detail] = []
     /// OFFLINEs not yet answered by a FULL (the oldest first): the node's place and
     /// address, and until when. A ring of `maxUnanswered`; the oldest gives way.
@@ -61,7 +59,6 @@ struct OfflineStorm {
         let s = runs.slot(place, ip)
         runs[s].count += 1
         if runs[s].count == 1 {
-            inRun += 1
             runs[s].start = time
             runs[s].fulls = 0
             runs[s].lastSent = lastSent
@@ -99,7 +96,6 @@ struct OfflineStorm {
         guard runs[s].count > 0 else { return }
         if let k = runs[s].incident { ctx.log.close(k, at: time) }
         runs[s] = Run()
-        inRun -= 1
     }
 
     /// The storms going on now.

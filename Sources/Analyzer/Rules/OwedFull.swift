@@ -23,8 +23,6 @@ import WireBytes
 struct OwedFull {
     enum End { case full, left, lowerJoined, takenOver(IPv4Address) }
 
-    /// The codes an owed FULL can turn out to be while it is open.
-    static let family: Set<DiagnosisCode> = [.registryHandoverGap, .desktopRegistry, .registryLostUnnoticed]
 
     struct Detail {
         var count = 1
@@ -206,12 +204,14 @@ struct OwedFull {
         return (record, detail)
     }
 
-    /// The owed FULLs still open, decided as the input stands (for the report).
-    func standing(_ ctx: DiagnosisContext) -> [(record: IncidentRecord, detail: Detail)] {
+    /// The owed FULLs still open, decided as the input stands (for the report), with
+    /// their place in the log.
+    func standing(_ ctx: DiagnosisContext) -> [(index: Int, record: IncidentRecord, detail: Detail)] {
         openPlaces.compactMap { place in
             let ip = ctx.analyzer.nodes.storage[place].ip
             guard let k = owed.peek(place, ip) else { return nil }
-            return classified(ctx.log[k], details[Int(ctx.log[k].detail)], final: true, ctx)
+            let (record, detail) = classified(ctx.log[k], details[Int(ctx.log[k].detail)], final: true, ctx)
+            return (Int(k), record, detail)
         }
     }
 
