@@ -17,17 +17,45 @@ public struct Endpoints: Sendable, Hashable {
     }
 }
 
+/// A packet kept while its datagram is reassembled: where it was, and a copy of its
+/// bytes when an output writes packets (`-w`, `--write-malformed`).
+public struct KeptPacket {
+    public var origin: PacketOrigin
+    public var originalLength: Int
+    /// Nil when no output writes packets: no copy is made.
+    public var copy: [UInt8]?
+
+    public init(origin: PacketOrigin, originalLength: Int, copy: [UInt8]?) {
+        self.origin = origin
+        self.originalLength = originalLength
+        self.copy = copy
+    }
+}
+
+/// The packets a record was read from, as captured: what a pcap dump writes.
+public enum WirePackets {
+    /// Made by hand (tests): no packet behind it.
+    case none
+    /// One packet, borrowed: valid while the record is being written.
+    case packet(time: Timestamp, originalLength: Int, bytes: UnsafeRawBufferPointer)
+    /// The fragments of a reassembled (or given-up) datagram, in arrival order.
+    case fragments([KeptPacket])
+}
+
 /// A decoded discovery frame (`kind: frame`). The frame borrows the packet's bytes:
 /// a writer renders it at once and keeps nothing.
 public struct FrameRecord {
     public var origin: PacketOrigin
     public var endpoints: Endpoints
     public var frame: FrameView
+    /// The packets behind the frame, for the outputs that write packets.
+    public var packets: WirePackets
 
-    public init(origin: PacketOrigin, endpoints: Endpoints, frame: FrameView) {
+    public init(origin: PacketOrigin, endpoints: Endpoints, frame: FrameView, packets: WirePackets = .none) {
         self.origin = origin
         self.endpoints = endpoints
         self.frame = frame
+        self.packets = packets
     }
 }
 
@@ -39,12 +67,16 @@ public struct MalformedRecord {
     public var malformation: Malformation
     /// The payload bytes as captured.
     public var payload: UnsafeRawBufferPointer
+    /// The packets behind the datagram, for the outputs that write packets.
+    public var packets: WirePackets
 
-    public init(origin: PacketOrigin, endpoints: Endpoints, malformation: Malformation, payload: UnsafeRawBufferPointer) {
+    public init(origin: PacketOrigin, endpoints: Endpoints, malformation: Malformation, payload: UnsafeRawBufferPointer,
+                packets: WirePackets = .none) {
         self.origin = origin
         self.endpoints = endpoints
         self.malformation = malformation
         self.payload = payload
+        self.packets = packets
     }
 }
 

@@ -156,34 +156,3 @@ public final class TimelineRecorder: RecordWriter {
         binWidth *= 2
     }
 }
-
-/// Hands every record to the output the user reads and to the page's recorder:
-/// siblings fed by the same records (two fixed writers, no array to walk per record).
-public final class RecordFanout: RecordWriter {
-    let primary: RecordWriter
-    let recorder: TimelineRecorder
-
-    public init(_ primary: RecordWriter, _ recorder: TimelineRecorder) {
-        self.primary = primary
-        self.recorder = recorder
-    }
-
-    public func write(_ record: FrameRecord) {
-        primary.write(record)
-        recorder.write(record)
-    }
-
-    public func write(_ record: MalformedRecord) {
-        primary.write(record)
-        recorder.write(record)
-    }
-
-    public func write(_ event: ElectionEvent) {
-        primary.write(event)
-        recorder.write(event)
-    }
-
-    public func write(_ incident: IncidentChange) { primary.write(incident) }
-    public func write(_ summary: Summary) { primary.write(summary) }
-    public func flush() { primary.flush() }
-}

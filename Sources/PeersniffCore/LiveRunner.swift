@@ -42,8 +42,7 @@ public struct LiveRunner {
         // The kernel applies the filter live: every packet read is one that matched.
         if let extra = options.extraFilter, !extra.isEmpty { _ = try handle.compile(extra) }
         try handle.setFilter(try handle.compile(discoveryFilter(port: options.port, link: link, extra: options.extraFilter)))
-        try pipeline.openDump(linkType: dlt, snapLength: handle.snapLength, precision: handle.precision)
-        defer { pipeline.closeDump() }
+        try pipeline.inputsOpened([InputFormat(name: interface, linkType: dlt, snapLength: handle.snapLength, precision: handle.precision)])
         if let dropTo { try dropPrivileges(to: dropTo) }
 
         stopRequested = 0

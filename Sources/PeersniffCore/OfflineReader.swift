@@ -83,15 +83,9 @@ public struct OfflineReader {
             let filter = try handle.compile(discoveryFilter(port: options.port, link: link, extra: options.extraFilter))
             inputs.append(FileInput(handle: handle, filter: filter, state: Pipeline.SourceState(link: link, label: several ? name : nil)))
         }
-        if options.writePath != nil || options.writeMalformedPath != nil, let first = inputs.first {
-            if let other = inputs.first(where: { $0.handle.linkType != first.handle.linkType }) {
-                throw CaptureError(.cannotWrite, "-w: \(first.handle.name) (\(PcapHandle.linkTypeName(first.handle.linkType))) and \(other.handle.name) (\(PcapHandle.linkTypeName(other.handle.linkType))) have different link types; one pcap file holds one")
-            }
-            let nano = inputs.contains { $0.handle.precision == .nanoseconds }
-            try pipeline.openDump(linkType: first.handle.linkType, snapLength: inputs.map(\.handle.snapLength).max() ?? 65535,
-                                  precision: nano ? .nanoseconds : .microseconds)
-        }
-        defer { pipeline.closeDump() }
+        try pipeline.inputsOpened(inputs.map {
+            InputFormat(name: $0.handle.name, linkType: $0.handle.linkType, snapLength: $0.handle.snapLength, precision: $0.handle.precision)
+        })
 
         var read = 0
         let count: (Int) -> Void = { read += $0 }

@@ -11,12 +11,6 @@ public struct Options: Sendable {
     public var verifyChecksums = true
     /// `-c N`: stop after N discovery datagrams (frames and malformed).
     public var countLimit: Int? = nil
-    /// `-w FILE`: save every matched packet.
-    public var writePath: PathName? = nil
-    /// `--write-malformed FILE`: save the packets behind malformed records and frames with warnings.
-    public var writeMalformedPath: PathName? = nil
-    /// `--append`: `-w`, `--write-malformed` (and `-o`) add to files already there.
-    public var append = false
 
     public init() {}
 }

@@ -4,12 +4,21 @@ import Output
 import PacketLayers
 import WireBytes
 
-/// What the reassembler keeps of each fragment's packet: where it was, and a copy
-/// for the dump file when one is being written.
-struct FragmentTag {
-    var origin: PacketOrigin
-    var originalLength: Int
-    var copy: [UInt8]?
+/// The packet format of one input, told to the outputs that write packets before
+/// the first packet is read (a pcap file holds one link type).
+public struct InputFormat: Sendable {
+    /// The file or interface, for messages.
+    public var name: String
+    public var linkType: Int32
+    public var snapLength: Int32
+    public var precision: Timestamp.Precision
+
+    public init(name: String, linkType: Int32, snapLength: Int32, precision: Timestamp.Precision) {
+        self.name = name
+        self.linkType = linkType
+        self.snapLength = snapLength
+        self.precision = precision
+    }
 }
 
 /// Receives every decoded frame with its time: the analyzer's seat. Tests and the
@@ -38,12 +47,12 @@ public final class Pipeline {
     public private(set) var summary = Summary()
     /// Records of discovery datagrams so far (for `-c`).
     public private(set) var datagrams = 0
-    var dumper: PcapDumper?
-    /// `--write-malformed`: the packets behind malformed records and frames with warnings.
-    var malformedDumper: PcapDumper?
-    /// The packet (or the fragments) behind the datagram being handled, for the dump files.
-    private var currentPacket: CapturedPacket?
-    private var currentFragments: [FragmentTag]?
+    /// An output writes packets (`-w`, `--write-malformed`): fragments are copied while
+    /// their datagram is reassembled, so that the record can carry every one.
+    public var keepsPacketBytes = false
+    /// Told the inputs' formats once they are open, before the first packet: the outputs
+    /// that write packets open their files here (and may refuse the inputs).
+    public var onInputsOpened: (([InputFormat]) throws(CaptureError) -> Void)?
 
     public init(options: Options, writer: RecordWriter) {
         self.options = options
@@ -73,29 +82,9 @@ public final class Pipeline {
         return false
     }
 
-    /// Opens the `-w` and `--write-malformed` files for packets of this link type.
-    public func openDump(linkType: Int32, snapLength: Int32, precision: Timestamp.Precision) throws(CaptureError) {
-        if let path = options.writePath {
-            dumper = try PcapDumper(path: path, label: "-w \(path.display)", failures: failures,
-                                    linkType: linkType, snapLength: snapLength, precision: precision, append: options.append)
-        }
-        if let path = options.writeMalformedPath {
-            malformedDumper = try PcapDumper(path: path, label: "--write-malformed \(path.display)", failures: failures,
-                                             linkType: linkType, snapLength: snapLength, precision: precision, append: options.append)
-        }
-    }
-
-
-    public func closeDump() {
-        for file in [dumper, malformedDumper] {
-            file?.flush()
-            file?.close()
-        }
-    }
-
-    public func flushDump() {
-        dumper?.flush()
-        malformedDumper?.flush()
+    /// The readers call this once every input is open, before the first packet.
+    public func inputsOpened(_ formats: [InputFormat]) throws(CaptureError) {
+        try onInputsOpened?(formats)
     }
 
     /// SIGHUP: the other outputs to open again (`-o`, `--metrics`), after the pipeline's own.
@@ -105,22 +94,7 @@ public final class Pipeline {
     /// each output whose file was renamed opens its name again. Nothing is lost.
     public func reopen() {
         writer.flush()
-        dumper?.reopen()
-        malformedDumper?.reopen()
         onReopen?()
-    }
-
-    /// Saves the packets behind the current record to the `--write-malformed` file.
-    private func saveForReport() {
-        guard let malformedDumper else { return }
-        if let fragments = currentFragments {
-            for tag in fragments {
-                guard let copy = tag.copy else { continue }
-                copy.withUnsafeBytes { malformedDumper.write(time: tag.origin.time, originalLength: tag.originalLength, bytes: $0) }
-            }
-        } else if let packet = currentPacket {
-            malformedDumper.write(time: packet.time, originalLength: packet.originalLength, bytes: packet.bytes)
-        }
     }
 
     /// Where a source's packets stand: its link type, its packet count and its
@@ -129,7 +103,7 @@ public final class Pipeline {
         public let link: LinkType
         public let label: String?
         public internal(set) var number = 0
-        var reassembler = FragmentReassembler<FragmentTag>()
+        var reassembler = FragmentReassembler<KeptPacket>()
 
         public init(link: LinkType, label: String?) {
             self.link = link
@@ -157,31 +131,30 @@ public final class Pipeline {
             let cut = ipShort && packet.capturedLength < packet.originalLength
             if ipShort && !cut { break }
             if header.isFragment {
-                let tag = FragmentTag(origin: origin, originalLength: packet.originalLength,
-                                      copy: dumper == nil && malformedDumper == nil ? nil : Array(packet.bytes))
+                let tag = KeptPacket(origin: origin, originalLength: packet.originalLength,
+                                     copy: keepsPacketBytes ? Array(packet.bytes) : nil)
                 let outcome = source.reassembler.add(header, payload: payload, cut: cut, time: packet.time, tag: tag) { giveUp($0) }
                 if case let .complete(whole, wholeCut, tags) = outcome {
                     summary.datagramsReassembled += 1
                     whole.withUnsafeBytes { datagram in
                         handleDatagram(source: header.source, destination: header.destination, udp: datagram, ipCut: wholeCut,
-                                       origin: origin, packet: nil, fragments: tags)
+                                       origin: origin, packets: .fragments(tags))
                     }
                 }
             } else {
                 handleDatagram(source: header.source, destination: header.destination, udp: payload, ipCut: cut,
-                               origin: origin, packet: packet, fragments: nil,
+                               origin: origin, packets: .packet(time: packet.time, originalLength: packet.originalLength, bytes: packet.bytes),
                                declaredUDPLength: header.totalLength - header.headerLength)
             }
         case let .ipv6(bytes):
             guard let udp = parseIPv6UDP(bytes), udp.sourcePort == options.port || udp.destinationPort == options.port else { break }
-            matched(packet: packet, fragments: nil)
-            currentPacket = packet
-            currentFragments = nil
+            summary.packetsMatched += 1
             let endpoints = Endpoints(source: .v6(udp.source), destination: .v6(udp.destination),
                                       sourcePort: udp.sourcePort, destinationPort: udp.destinationPort)
             malformed(.notIPv4, offset: 0, length: udp.payloadLength,
                       detail: "UDP over IPv6 to or from the discovery port: the protocol is IPv4 only; not decoded",
-                      origin: origin, endpoints: endpoints, payload: udp.payload)
+                      origin: origin, endpoints: endpoints, payload: udp.payload,
+                      packets: .packet(time: packet.time, originalLength: packet.originalLength, bytes: packet.bytes))
         case .other:
             break
         }
@@ -198,7 +171,6 @@ public final class Pipeline {
     /// Live capture shows each record at once.
     public func flushOutput() {
         writer.flush()
-        flushDump()
     }
 
     /// The end of the input: fragments still waiting are given up and reported.
@@ -207,47 +179,39 @@ public final class Pipeline {
         summary.reassemblyGaveUpForRoom += source.reassembler.gaveUpForRoom
     }
 
-    private func matched(packet: CapturedPacket?, fragments: [FragmentTag]?) {
-        currentPacket = packet
-        currentFragments = fragments
-        if let fragments {
-            summary.packetsMatched += fragments.count
-            guard let dumper else { return }
-            for tag in fragments {
-                guard let copy = tag.copy else { continue }
-                copy.withUnsafeBytes { dumper.write(time: tag.origin.time, originalLength: tag.originalLength, bytes: $0) }
-            }
-        } else if let packet {
-            summary.packetsMatched += 1
-            dumper?.write(time: packet.time, originalLength: packet.originalLength, bytes: packet.bytes)
+    /// Counts the packets behind a datagram on the discovery port.
+    private func matched(_ packets: WirePackets) {
+        switch packets {
+        case .none: break
+        case .packet: summary.packetsMatched += 1
+        case let .fragments(tags): summary.packetsMatched += tags.count
         }
     }
 
     /// `declaredUDPLength`: what the IP header says the UDP datagram's length is (for
     /// a cut inside the UDP header, where the UDP length field may be gone).
     private func handleDatagram(source: IPv4Address, destination: IPv4Address, udp bytes: UnsafeRawBufferPointer, ipCut: Bool,
-                                origin: PacketOrigin, packet: CapturedPacket?, fragments: [FragmentTag]?,
-                                declaredUDPLength: Int = 0) {
+                                origin: PacketOrigin, packets: WirePackets, declaredUDPLength: Int = 0) {
         switch parseUDP(bytes, ipCut: ipCut) {
         case .invalid:
             return
         case let .portsOnly(sourcePort, destinationPort):
             guard sourcePort == options.port || destinationPort == options.port else { return }
-            matched(packet: packet, fragments: fragments)
+            matched(packets)
             let endpoints = Endpoints(source: .v4(source), destination: .v4(destination), sourcePort: sourcePort, destinationPort: destinationPort)
             malformed(.truncatedCapture, offset: 0, length: max(0, declaredUDPLength - 8),
                       detail: "the capture's snap length cut the packet inside the UDP header; the payload cannot be judged",
-                      origin: origin, endpoints: endpoints, payload: UnsafeRawBufferPointer(start: nil, count: 0))
+                      origin: origin, endpoints: endpoints, payload: UnsafeRawBufferPointer(start: nil, count: 0), packets: packets)
         case let .datagram(header, payload, cut):
             guard header.sourcePort == options.port || header.destinationPort == options.port else { return }
-            matched(packet: packet, fragments: fragments)
+            matched(packets)
             let endpoints = Endpoints(source: .v4(source), destination: .v4(destination),
                                       sourcePort: header.sourcePort, destinationPort: header.destinationPort)
             let declared = header.length - 8
             if cut {
                 malformed(.truncatedCapture, offset: payload.count, length: declared,
                           detail: "the capture's snap length kept \(payload.count) of the payload's \(declared) bytes; the rest cannot be judged",
-                          origin: origin, endpoints: endpoints, payload: payload)
+                          origin: origin, endpoints: endpoints, payload: payload, packets: packets)
                 return
             }
             if options.verifyChecksums {
@@ -259,7 +223,7 @@ public final class Pipeline {
                 case let .bad(expected):
                     malformed(.badUDPChecksum, offset: 0, length: declared,
                               detail: "UDP checksum 0x\(hex16(header.checksum)) does not match the datagram (0x\(hex16(expected)) expected); not decoded",
-                              origin: origin, endpoints: endpoints, payload: payload)
+                              origin: origin, endpoints: endpoints, payload: payload, packets: packets)
                     return
                 }
             } else {
@@ -267,40 +231,37 @@ public final class Pipeline {
             }
             switch decoder.decode(payload, sender: source) {
             case var .frame(view):
-                if fragments != nil { view.warnings.insert(.fragmented) }
+                if case .fragments = packets { view.warnings.insert(.fragmented) }
                 datagrams += 1
                 summary.framesByType[view.type.index] += 1
-                if !view.warnings.isEmpty {
-                    summary.count(view.warnings)
-                    saveForReport()
-                }
-                let record = FrameRecord(origin: origin, endpoints: endpoints, frame: view)
+                if !view.warnings.isEmpty { summary.count(view.warnings) }
+                let record = FrameRecord(origin: origin, endpoints: endpoints, frame: view, packets: packets)
                 writer.write(record)
                 consumer?.consume(record)
             case let .malformed(malformation):
-                malformed(malformation, origin: origin, endpoints: endpoints, payload: payload)
+                malformed(malformation, origin: origin, endpoints: endpoints, payload: payload, packets: packets)
             }
         }
     }
 
     private func malformed(_ reason: MalformationReason, offset: Int, length: Int, detail: String,
-                           origin: PacketOrigin, endpoints: Endpoints, payload: UnsafeRawBufferPointer) {
+                           origin: PacketOrigin, endpoints: Endpoints, payload: UnsafeRawBufferPointer, packets: WirePackets) {
         malformed(Malformation(reason: reason, offset: offset, length: length, detail: detail),
-                  origin: origin, endpoints: endpoints, payload: payload)
+                  origin: origin, endpoints: endpoints, payload: payload, packets: packets)
     }
 
-    private func malformed(_ malformation: Malformation, origin: PacketOrigin, endpoints: Endpoints, payload: UnsafeRawBufferPointer) {
+    private func malformed(_ malformation: Malformation, origin: PacketOrigin, endpoints: Endpoints, payload: UnsafeRawBufferPointer,
+                           packets: WirePackets) {
         datagrams += 1
-        saveForReport()
         summary.malformedByReason[malformation.reason.index] += 1
-        let record = MalformedRecord(origin: origin, endpoints: endpoints, malformation: malformation, payload: payload)
+        let record = MalformedRecord(origin: origin, endpoints: endpoints, malformation: malformation, payload: payload, packets: packets)
         writer.write(record)
         consumer?.consume(record)
     }
 
     /// A datagram whose fragments never all came. Reported if its first fragment
     /// shows the discovery port; otherwise only counted.
-    private func giveUp(_ entry: FragmentReassembler<FragmentTag>.Pending) {
+    private func giveUp(_ entry: FragmentReassembler<KeptPacket>.Pending) {
         guard let last = entry.tags.last else { return }
         let first = entry.contiguousPrefix
         guard entry.firstFragment != nil, first.count >= 4 else {
@@ -310,7 +271,8 @@ public final class Pipeline {
         let sourcePort = UInt16(first[0]) << 8 | UInt16(first[1])
         let destinationPort = UInt16(first[2]) << 8 | UInt16(first[3])
         guard sourcePort == options.port || destinationPort == options.port else { return }
-        matched(packet: nil, fragments: entry.tags)
+        let packets = WirePackets.fragments(entry.tags)
+        matched(packets)
         let declared = first.count >= 6 ? Int(UInt16(first[4]) << 8 | UInt16(first[5])) - 8 : 0
         // The datagram's length: from the last fragment if it came, else from the UDP header.
         let expected = entry.expectedLength.map { "\($0)" } ?? (declared >= 0 && first.count >= 6 ? "\(declared + 8)" : "unknown")
@@ -321,7 +283,7 @@ public final class Pipeline {
         first.withUnsafeBytes { bytes in
             let payload = bytes.count > 8 ? UnsafeRawBufferPointer(rebasing: bytes[8...]) : UnsafeRawBufferPointer(start: nil, count: 0)
             malformed(.incompleteFragments, offset: payload.count, length: max(0, declared), detail: detail,
-                      origin: last.origin, endpoints: endpoints, payload: payload)
+                      origin: last.origin, endpoints: endpoints, payload: payload, packets: packets)
         }
     }
 }

@@ -11,7 +11,7 @@ import Glibc
 /// One run: the one place where the outputs are built from the options, the capture
 /// (live or offline) driven, and the end told. Adding an output is one new file (a
 /// `RecordWriter` for the records, or a `SideOutput` beside them) plus one line in
-/// `init` or `sideOutputs`.
+/// `init`.
 final class Session {
     let command: Peersniff
     let failures = OutputFailures()
@@ -33,19 +33,31 @@ final class Session {
         toTerminal = output.outputPath == nil && isatty(1) != 0
         analyzer = ElectionAnalyzer(thresholds: command.analysis.thresholds, maxNodes: command.analysis.maxNodes)
         let (primary, liveView) = Session.recordWriter(command, stream: stream, analyzer: analyzer, toTerminal: toTerminal)
-        var writer = primary
+        // The record writers beside the one the user reads.
+        var others: [RecordWriter] = []
         let source = command.input.source
         if let view = liveView { sideOutputs.append(LiveViewOutput(view)) }
         if let html = output.html {
             let recorder = TimelineRecorder()
             recorder.nameOf = { [analyzer] in analyzer.nodes[$0]?.name }
-            writer = RecordFanout(writer, recorder)
+            others.append(recorder)
             sideOutputs.append(PageFileOutput(path: commandLinePath(html), recorder: recorder, source: source))
         }
         if let metrics = output.metrics { sideOutputs.append(MetricsFileOutput(path: commandLinePath(metrics), options: output, source: source)) }
-        self.writer = writer
+        let failures = failures
+        let dumps = [(output.write, "-w", PcapDumpOutput.Selection.every), (output.writeMalformed, "--write-malformed", .problems)]
+            .compactMap { path, option, selection in
+                path.map { PcapDumpOutput(path: commandLinePath($0), option: option, selection: selection, append: output.append, failures: failures) }
+            }
+        others += dumps as [RecordWriter]
+        sideOutputs += dumps as [SideOutput]
+        writer = others.isEmpty ? primary : RecordFanout(primary, others)
         pipeline = Pipeline(options: command.pipelineOptions, writer: writer)
         pipeline.failures = failures
+        pipeline.keepsPacketBytes = !dumps.isEmpty
+        pipeline.onInputsOpened = { formats throws(CaptureError) in
+            for dump in dumps { try dump.open(formats) }
+        }
         election = ElectionBridge(analyzer: analyzer, writer: writer, port: command.input.port)
         pipeline.consumer = election
         liveView?.diagnosis = election.diagnosis

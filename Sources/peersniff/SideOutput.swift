@@ -6,7 +6,7 @@ import WireBytes
 /// fan-out, `RecordWriter`, where the instruction budget needs it): it hears the live
 /// tick, SIGHUP and the end, and ignores what it does not care about, in the shape of
 /// swift-nio's ChannelHandler without its dynamic pipeline. One conformer a file;
-/// `Session.sideOutputs` is the one line where they are built from the options.
+/// `Session.init` is the one place where they are built from the options.
 protocol SideOutput: AnyObject {
     /// Live, a few times a second (the wall clock).
     func tick(_ now: Timestamp, _ session: Session)

@@ -43,9 +43,6 @@ struct Peersniff: ParsableCommand {
         options.extraFilter = input.filter
         options.verifyChecksums = input.verifyChecksums
         options.countLimit = input.count
-        options.writePath = output.write.map(commandLinePath)
-        options.writeMalformedPath = output.writeMalformed.map(commandLinePath)
-        options.append = output.append
         return options
     }
 

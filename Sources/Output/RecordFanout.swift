@@ -1,0 +1,42 @@
+import Analyzer
+
+/// Hands every record to the output the user reads and to the outputs beside it (the
+/// page's recorder, the pcap dumps), in that order. Built only when there is more than
+/// one: the plain run (`-q`, text, `--json`) calls its one writer directly.
+public final class RecordFanout: RecordWriter {
+    let primary: RecordWriter
+    let others: [RecordWriter]
+
+    public init(_ primary: RecordWriter, _ others: [RecordWriter]) {
+        self.primary = primary
+        self.others = others
+    }
+
+    public func write(_ record: FrameRecord) {
+        primary.write(record)
+        for other in others { other.write(record) }
+    }
+
+    public func write(_ record: MalformedRecord) {
+        primary.write(record)
+        for other in others { other.write(record) }
+    }
+
+    public func write(_ event: ElectionEvent) {
+        primary.write(event)
+        for other in others { other.write(event) }
+    }
+
+    public func write(_ incident: IncidentChange) {
+        primary.write(incident)
+        for other in others { other.write(incident) }
+    }
+
+    /// The summary is the user's: the others end through their own `end`.
+    public func write(_ summary: Summary) { primary.write(summary) }
+
+    public func flush() {
+        primary.flush()
+        for other in others { other.flush() }
+    }
+}
