@@ -207,6 +207,21 @@ public final class JSONLinesWriter: RecordWriter {
             key("first_ts"); stream.buffer.append(UInt8(ascii: "\"")); first.writeRFC3339(to: &stream.buffer); stream.buffer.append(UInt8(ascii: "\""))
             key("last_ts"); stream.buffer.append(UInt8(ascii: "\"")); last.writeRFC3339(to: &stream.buffer); stream.buffer.append(UInt8(ascii: "\""))
         }
+        if summary.duplicates > 0 { key("duplicates"); appendDecimal(UInt64(summary.duplicates), to: &stream.buffer) }
+        if let display = summary.display {
+            key("display_filter")
+            stream.buffer.append(UInt8(ascii: "{"))
+            stream.buffer.append(contentsOf: "\"filter\":".utf8)
+            writeJSONString(display.filter, to: &stream.buffer)
+            stream.buffer.append(UInt8(ascii: ","))
+            stream.buffer.append(contentsOf: "\"shown\":".utf8)
+            countsObject([("frames", display.framesShown), ("malformed", display.malformedShown),
+                          ("events", display.eventsShown), ("incidents", display.incidentsShown)], keepZero: true)
+            stream.buffer.append(contentsOf: ",\"hidden\":".utf8)
+            countsObject([("frames", display.framesHidden), ("malformed", display.malformedHidden),
+                          ("events", display.eventsHidden), ("incidents", display.incidentsHidden)], keepZero: true)
+            stream.buffer.append(UInt8(ascii: "}"))
+        }
         if let received = summary.kernelReceived {
             key("kernel_received"); appendDecimal(UInt64(received), to: &stream.buffer)
             key("kernel_dropped"); appendDecimal(UInt64(summary.kernelDropped ?? 0), to: &stream.buffer)

@@ -22,6 +22,8 @@ public final class MalformedReportWriter: RecordWriter {
     var otherSources = 0
     static let maxSources = 4096
     var entries = 0
+    /// Entries that are malformed datagrams (the rest are warnings on decoded frames).
+    var malformedEntries = 0
 
     public init(stream: OutputStream, style: TextStyle = .plain) {
         self.stream = stream
@@ -45,6 +47,7 @@ public final class MalformedReportWriter: RecordWriter {
 
     public func write(_ record: MalformedRecord) {
         let m = record.malformation
+        malformedEntries += 1
         entry(origin: record.origin, endpoints: record.endpoints, code: m.reason.description, isWarning: false,
               sentence: m.detail, offset: m.offset, payload: record.payload)
     }
@@ -130,8 +133,10 @@ public final class MalformedReportWriter: RecordWriter {
 
     public func write(_ summary: Summary) {
         var lines: [String] = []
-        lines.append("\(style.bold)Malformed-frame report\(style.reset): \(summary.malformed) malformed datagram\(summary.malformed == 1 ? "" : "s"), "
-                     + "\(entries - summary.malformed) warning\(entries - summary.malformed == 1 ? "" : "s") on decoded frames, in \(summary.packetsRead) packets")
+        let warnings = entries - malformedEntries
+        lines.append("\(style.bold)Malformed-frame report\(style.reset): \(malformedEntries) malformed datagram\(malformedEntries == 1 ? "" : "s"), "
+                     + "\(warnings) warning\(warnings == 1 ? "" : "s") on decoded frames, in \(summary.packetsRead) packets")
+        if let display = summary.display { lines.append("  shown: " + display.sentence + "; the tallies below count what was shown") }
         if byCode.isEmpty {
             lines.append("  nothing malformed, no warnings")
         } else {

@@ -110,6 +110,10 @@ public struct Summary: Sendable {
     public var outputError: String? = nil
     /// The analyzer's part: nodes, registry history, event counts, diagnoses.
     public var election: ElectionReport? = nil
+    /// `--node`, `--type`, `--since`, `--until`: what was shown and held back.
+    public var display: DisplayCounts? = nil
+    /// The same datagram seen in two inputs (two views of one LAN), analysed once.
+    public var duplicates = 0
 
     public init() {}
 

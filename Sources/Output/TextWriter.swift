@@ -146,6 +146,10 @@ public final class TextWriter: RecordWriter {
         var packets = "  packets: \(summary.packetsRead) read, \(summary.packetsMatched) on the discovery port"
         if summary.datagramsReassembled > 0 { packets += ", \(summary.datagramsReassembled) datagrams reassembled from fragments" }
         lines.append(packets)
+        if summary.duplicates > 0 {
+            lines.append("  duplicates: \(summary.duplicates) datagrams seen in two inputs (two views of one LAN), analysed once")
+        }
+        if let display = summary.display { lines.append("  shown: " + display.sentence) }
         if let first = summary.firstTime, let last = summary.lastTime {
             lines.append("  time: \(first.rfc3339) to \(last.rfc3339) (\(formatSeconds(last.seconds(since: first))))")
         }

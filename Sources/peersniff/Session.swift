@@ -32,7 +32,9 @@ final class Session {
         stream = Session.openStream(output, failures: failures)
         toTerminal = output.outputPath == nil && isatty(1) != 0
         analyzer = ElectionAnalyzer(thresholds: command.analysis.thresholds, maxNodes: command.analysis.maxNodes)
-        let (primary, liveView) = Session.recordWriter(command, stream: stream, analyzer: analyzer, toTerminal: toTerminal)
+        var (primary, liveView) = Session.recordWriter(command, stream: stream, analyzer: analyzer, toTerminal: toTerminal)
+        // --node, --type, --since, --until: what the user reads, not what is analysed.
+        if let filter = command.display.filter { primary = DisplayFilterWriter(filter, next: primary) }
         // The record writers beside the one the user reads.
         var others: [RecordWriter] = []
         let source = command.input.source

@@ -29,6 +29,7 @@ struct Peersniff: ParsableCommand {
 
     @OptionGroup(title: "Input") var input: InputOptions
     @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Display") var display: DisplayOptions
     @OptionGroup(title: "Analysis") var analysis: AnalysisOptions
 
     func validate() throws {
