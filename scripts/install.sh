@@ -126,7 +126,8 @@ read -r -a build_flags <<< "${PEERSNIFF_BUILD_FLAGS:-}"
 echo "building: swift build -c release --product peersniff${build_flags[*]+ ${build_flags[*]}}"
 swift build -c release --product peersniff "${build_flags[@]+"${build_flags[@]}"}"
 binary="$(swift build -c release --show-bin-path "${build_flags[@]+"${build_flags[@]}"}")/peersniff"
-version="$("$binary" --version)"
+# "peersniff 0.1.0" (the first line; the second names libpcap).
+version="$("$binary" --version | head -n 1)"
 
 staging="$(mktemp -d)"
 trap 'rm -rf -- "$staging"' EXIT
@@ -237,4 +238,4 @@ elif [ -n "$current_caps" ]; then
     echo "removed capabilities ($current_caps) from $bin (install without --setcap)"
 fi
 
-echo "peersniff $version is installed under $prefix"
+echo "installed $version under $prefix: try 'peersniff --help' or 'man peersniff'"

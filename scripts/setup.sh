@@ -3,8 +3,9 @@
 set -euo pipefail
 need=()
 # groff-base and man-db render the man page (InstallTests), libcap2-bin has setcap and getcap;
-# prometheus (with promtool) and prometheus-node-exporter check the metrics file and the alert rules.
-for pkg in libpcap-dev tshark tcpdump valgrind iproute2 time strace chromium groff-base man-db libcap2-bin prometheus prometheus-node-exporter; do
+# prometheus (with promtool) and prometheus-node-exporter check the metrics file and the alert rules;
+# fish and zsh run the completion scripts (CommandLineTests).
+for pkg in libpcap-dev tshark tcpdump valgrind iproute2 time strace chromium groff-base man-db libcap2-bin prometheus prometheus-node-exporter fish zsh; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

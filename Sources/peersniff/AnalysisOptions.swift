@@ -9,13 +9,13 @@ struct AnalysisOptions: ParsableArguments {
 
     enum FailCondition: String, ExpressibleByArgument, CaseIterable { case malformed, anomaly }
 
-    @Option(name: .long, help: ArgumentHelp("Seconds a due FULL may take before registry-silent.", valueName: "seconds"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Seconds a due FULL may take before registry-silent.", valueName: "seconds"))
     var registryTimeout: Double = 3
 
-    @Option(name: .long, help: ArgumentHelp("FULLs from two senders closer than this are a registry-conflict.", valueName: "seconds"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("FULLs from two senders closer than this are a registry-conflict.", valueName: "seconds"))
     var conflictWindow: Double = 5
 
-    @Option(name: .long, help: ArgumentHelp("Keep at most this many nodes (default 4096; the firmware lists at most 51). Addresses beyond are counted and named in an address-flood diagnosis, not kept.", valueName: "count"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Keep at most this many nodes (default 4096; the firmware lists at most 51). Addresses beyond are counted and named in an address-flood diagnosis, not kept.", valueName: "count"))
     var maxNodes: Int = ElectionAnalyzer.defaultMaxNodes
 
     /// The most nodes `--max-nodes` keeps: the memory and the metrics file this takes

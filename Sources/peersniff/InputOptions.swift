@@ -6,7 +6,9 @@ struct InputOptions: ParsableArguments {
     @Option(name: .customShort("r"), help: ArgumentHelp("Read a pcap or pcapng file; '-' reads standard input. Repeat to merge several files by timestamp.", valueName: "file"), completion: .file())
     var read: [String] = []
 
-    @Option(name: .customShort("i"), help: ArgumentHelp("Watch this interface live (or 'any').", valueName: "interface"))
+    /// Completed from the kernel's interfaces (bash, zsh and fish), as tcpdump's -i.
+    @Option(name: .customShort("i"), help: ArgumentHelp("Watch this interface live (or 'any').", valueName: "interface"),
+            completion: .shellCommand("ls /sys/class/net 2>/dev/null; echo any"))
     var interface: String?
 
     @Flag(name: .customShort("D"), help: "List the interfaces that can be watched, then exit.")
@@ -18,10 +20,10 @@ struct InputOptions: ParsableArguments {
     @Option(name: .customShort("f"), help: ArgumentHelp("An extra BPF expression, ANDed with peersniff's own filter.", valueName: "expression"))
     var filter: String?
 
-    @Option(name: .customShort("c"), help: ArgumentHelp("Stop after this many discovery datagrams.", valueName: "count"))
+    @Option(name: .customShort("c"), parsing: .unconditional, help: ArgumentHelp("Stop after this many discovery datagrams.", valueName: "count"))
     var count: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Live: stop after this many seconds.", valueName: "seconds"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Live: stop after this many seconds.", valueName: "seconds"))
     var duration: Double?
 
     @Option(name: .customShort("Z"), help: ArgumentHelp("Live: drop root privileges to this user right after the capture is opened.", valueName: "user"))

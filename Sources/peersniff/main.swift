@@ -32,9 +32,23 @@ struct Peersniff: ParsableCommand {
     @OptionGroup(title: "Display") var display: DisplayOptions
     @OptionGroup(title: "Analysis") var analysis: AnalysisOptions
 
+    /// Words with no option before them: a second file after one -r, most likely.
+    @Argument(help: .hidden) var stray: [String] = []
+
     func validate() throws {
+        if let word = stray.first {
+            if !input.read.isEmpty {
+                throw ValidationError("'\(word)': to read several files, repeat -r before each: -r \(input.read[0]) -r \(word)")
+            }
+            throw ValidationError("'\(word)' is not an option: to read a capture, -r \(word); to watch an interface, -i \(word).")
+        }
         if input.listInterfaces || output.printFilter { return }
         if input.read.isEmpty && input.interface == nil { throw ValidationError("Say what to read: -r FILE, or -i INTERFACE to watch one live.") }
+        // One view of the records at a time: none silently dropped.
+        let views = [("-q", output.quiet), ("--events", output.events), ("--malformed", output.malformed)].filter(\.1).map(\.0)
+        if views.count > 1 {
+            throw ValidationError("\(views.joined(separator: " and ")) are different views (only the summary, only the events, only the malformed report): choose one. --json with no view gives every kind of record, for jq to choose.")
+        }
     }
 
     /// What the pipeline needs of the options.

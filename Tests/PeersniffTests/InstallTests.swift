@@ -1,3 +1,4 @@
+import Analyzer
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -21,7 +22,7 @@ struct InstallTests {
     ]
 
     /// The sections peersniff(1) must have, as groff prints their headings.
-    static let manSections = ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "EXAMPLES", "FILES", "SEE ALSO"]
+    static let manSections = ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "DIAGNOSES", "EXIT STATUS", "EXAMPLES", "FILES", "SEE ALSO"]
 
     @Test("install.sh puts a working binary, a clean man page and completions under the prefix; again changes nothing; --uninstall leaves the prefix as it was",
           .enabled(if: toolAvailable("groff"), "groff renders the man page"))
@@ -49,6 +50,11 @@ struct InstallTests {
         #expect(version.status == 0)
         #expect(version.stdout == (try runPeersniff(["--version"])).stdout)
         #expect(!version.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+        // The last line says what was installed where, on one line: the version's first
+        // line ("peersniff 0.1.0"), not its libpcap line run into the sentence.
+        let firstVersionLine = version.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        let lastLine = install.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(lastLine == "installed \(firstVersionLine) under \(prefix.path): try 'peersniff --help' or 'man peersniff'")
 
         // The manifest names every installed file and the folders install created.
         let manifest = try String(contentsOfFile: prefix.appendingPathComponent("share/peersniff/install-manifest").path, encoding: .utf8)
@@ -167,6 +173,11 @@ struct InstallTests {
         let text = rendered.stdout
         for section in Self.manSections {
             #expect(text.contains("\n\(section)\n"), "no \(section) section")
+        }
+        // DIAGNOSES lists every code the analyzer can give, with its severity.
+        let diagnoses = text.components(separatedBy: "\nDIAGNOSES\n").last?.components(separatedBy: "\nEXIT STATUS\n").first ?? ""
+        for code in DiagnosisCode.allCases {
+            #expect(diagnoses.contains("\n       \(code.rawValue) (\(code.severity.rawValue))\n"), "DIAGNOSES lacks \(code.rawValue)")
         }
         for reference in ["tcpdump(8)", "tshark(1)", "pcap-filter(7)"] {
             #expect(text.contains(reference), "SEE ALSO lacks \(reference)")

@@ -28,6 +28,7 @@ struct RequiredToolsTests {
             ("git (the codec as a library, by version)", Git.available),
             ("promtool (the metrics and the alert rules)", toolAvailable("promtool")),
             ("systemd-analyze (the unit)", toolAvailable("systemd-analyze")),
+            ("bash, fish and zsh (the completion scripts)", toolAvailable("bash") && toolAvailable("fish") && toolAvailable("zsh")),
         ]
     }
 
