@@ -212,12 +212,17 @@ public final class DisplayFilterWriter: RecordWriter {
         counts = DisplayCounts(filter: filter.description)
     }
 
-    /// The run's first packet: the start `+SECONDS` counts from, the day a clock time is on.
+    /// The start of the run's time span (the summary's `first_ts`: its first packet),
+    /// which `+SECONDS` counts from and whose day a clock time is on; without it, the
+    /// first record's time.
+    public var start: (() -> Timestamp?)?
+
     private func resolve(_ time: Timestamp) {
         guard !resolved else { return }
         resolved = true
-        since = filter.since?.resolved(start: time)
-        until = filter.until?.resolved(start: time)
+        let start = start?() ?? time
+        since = filter.since?.resolved(start: start)
+        until = filter.until?.resolved(start: start)
     }
 
     private func inTime(_ time: Timestamp) -> Bool {

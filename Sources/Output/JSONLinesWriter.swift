@@ -208,6 +208,7 @@ public final class JSONLinesWriter: RecordWriter {
             key("last_ts"); stream.buffer.append(UInt8(ascii: "\"")); last.writeRFC3339(to: &stream.buffer); stream.buffer.append(UInt8(ascii: "\""))
         }
         if summary.duplicates > 0 { key("duplicates"); appendDecimal(UInt64(summary.duplicates), to: &stream.buffer) }
+        if summary.leftOutByFilter > 0 { key("left_out_by_filter"); appendDecimal(UInt64(summary.leftOutByFilter), to: &stream.buffer) }
         if let display = summary.display {
             key("display_filter")
             stream.buffer.append(UInt8(ascii: "{"))

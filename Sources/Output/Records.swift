@@ -114,10 +114,21 @@ public struct Summary: Sendable {
     public var display: DisplayCounts? = nil
     /// The same datagram seen in two inputs (two views of one LAN), analysed once.
     public var duplicates = 0
+    /// `-f`: the expression, and the packets of discovery traffic it kept from the
+    /// analysis (the diagnoses then see part of the LAN).
+    public var extraFilter: String? = nil
+    public var leftOutByFilter = 0
 
     public init() {}
 
     public var frames: Int { framesByType.reduce(0, +) }
+
+    /// `-f` left discovery traffic out: the analysis saw part of the LAN.
+    public var filterWarning: String? {
+        guard leftOutByFilter > 0, let expression = extraFilter else { return nil }
+        return "-f '\(expression)' left \(leftOutByFilter) packet\(leftOutByFilter == 1 ? "" : "s") of discovery traffic out of the analysis: "
+            + "the diagnoses saw only part of the LAN and may be wrong. To show less while analysing everything: --node, --type, --since, --until."
+    }
     public var malformed: Int { malformedByReason.reduce(0, +) }
 
     public mutating func count(_ warnings: FrameWarnings) {

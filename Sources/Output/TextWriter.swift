@@ -150,6 +150,7 @@ public final class TextWriter: RecordWriter {
             lines.append("  duplicates: \(summary.duplicates) datagrams seen in two inputs (two views of one LAN), analysed once")
         }
         if let display = summary.display { lines.append("  shown: " + display.sentence) }
+        if let warning = summary.filterWarning { lines.append("  \(style.warning)warning\(style.reset): \(terminalSafe(warning, quoting: false))") }
         if let first = summary.firstTime, let last = summary.lastTime {
             lines.append("  time: \(first.rfc3339) to \(last.rfc3339) (\(formatSeconds(last.seconds(since: first))))")
         }

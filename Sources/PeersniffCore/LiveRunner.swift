@@ -39,9 +39,16 @@ public struct LiveRunner {
         guard let link = LinkType(dlt: dlt) else {
             throw CaptureError(.unsupportedLinkType, "\(interface): link type \(PcapHandle.linkTypeName(dlt)) is not supported")
         }
-        // The kernel applies the filter live: every packet read is one that matched.
-        if let extra = options.extraFilter, !extra.isEmpty { _ = try handle.compile(extra) }
-        try handle.setFilter(try handle.compile(discoveryFilter(port: options.port, link: link, extra: options.extraFilter)))
+        // The kernel applies peersniff's own filter; -f, when given, is applied here, so
+        // that the discovery packets it leaves out of the analysis are counted.
+        var userFilter: BPFProgram? = nil
+        if let extra = options.extraFilter, !extra.isEmpty {
+            _ = try handle.compile(extra)
+            userFilter = try handle.compile(discoveryFilter(port: options.port, link: link, extra: extra))
+        }
+        try handle.setFilter(try handle.compile(discoveryFilter(port: options.port, link: link, extra: nil)))
+        var leftOut = 0
+        defer { pipeline.setLeftOutByFilter(leftOut) }
         try pipeline.inputsOpened([InputFormat(name: interface, linkType: dlt, snapLength: handle.snapLength, precision: handle.precision)])
         if let dropTo { try dropPrivileges(to: dropTo) }
 
@@ -61,6 +68,10 @@ public struct LiveRunner {
                     switch handle.next() {
                     case let .packet(packet):
                         number += 1
+                        if let userFilter, !userFilter.matches(packet) {
+                            leftOut += 1
+                            continue reading
+                        }
                         pipeline.process(packet, number: number, source: state)
                         if flushEachRecord { pipeline.flushOutput() }
                         // Traffic that never pauses must not starve the tick (deadlines,

@@ -7,6 +7,9 @@ import WireBytes
 final class FileInput {
     let handle: PcapHandle
     let filter: BPFProgram
+    /// With -f: peersniff's own filter alone, to count the discovery packets -f leaves out.
+    var discoveryOnly: BPFProgram?
+    var leftOut = 0
     let state: Pipeline.SourceState
     var current: CapturedPacket?
     var read = 0
@@ -31,7 +34,9 @@ final class FileInput {
                     current = packet
                     return
                 }
-                // Not discovery traffic, but its time still moves the clock (deadlines).
+                // Not discovery traffic (or left out by -f), but its time still moves
+                // the clock (deadlines).
+                if let discoveryOnly, discoveryOnly.matches(packet) { leftOut += 1 }
                 passing(packet.time)
             case .end, .timeout:
                 return
@@ -81,7 +86,11 @@ public struct OfflineReader {
                 _ = try handle.compile(extra)
             }
             let filter = try handle.compile(discoveryFilter(port: options.port, link: link, extra: options.extraFilter))
-            inputs.append(FileInput(handle: handle, filter: filter, state: Pipeline.SourceState(link: link, label: several ? name : nil)))
+            let input = FileInput(handle: handle, filter: filter, state: Pipeline.SourceState(link: link, label: several ? name : nil, index: inputs.count))
+            if let extra = options.extraFilter, !extra.isEmpty {
+                input.discoveryOnly = try handle.compile(discoveryFilter(port: options.port, link: link, extra: nil))
+            }
+            inputs.append(input)
         }
         try pipeline.inputsOpened(inputs.map {
             InputFormat(name: $0.handle.name, linkType: $0.handle.linkType, snapLength: $0.handle.snapLength, precision: $0.handle.precision)
@@ -141,6 +150,7 @@ public struct OfflineReader {
             for input in inputs { pipeline.finish(source: input.state) }
         }
         pipeline.setRead(read)
+        pipeline.setLeftOutByFilter(inputs.reduce(0) { $0 + $1.leftOut })
         return inputs.compactMap(\.error)
     }
 }

@@ -11,6 +11,9 @@ public struct Options: Sendable {
     public var verifyChecksums = true
     /// `-c N`: stop after N discovery datagrams (frames and malformed).
     public var countLimit: Int? = nil
+    /// Several inputs, one LAN: the same datagram seen in two is analysed once
+    /// (`--keep-duplicates` turns this off).
+    public var dropDuplicates = false
 
     public init() {}
 }

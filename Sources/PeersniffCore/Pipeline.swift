@@ -50,6 +50,8 @@ public final class Pipeline {
     /// An output writes packets (`-w`, `--write-malformed`): fragments are copied while
     /// their datagram is reassembled, so that the record can carry every one.
     public var keepsPacketBytes = false
+    /// Several inputs of one LAN: the same datagram seen in two is analysed once.
+    private var duplicates: DuplicateWindow?
     /// Told the inputs' formats once they are open, before the first packet: the outputs
     /// that write packets open their files here (and may refuse the inputs).
     public var onInputsOpened: (([InputFormat]) throws(CaptureError) -> Void)?
@@ -57,6 +59,7 @@ public final class Pipeline {
     public init(options: Options, writer: RecordWriter) {
         self.options = options
         self.writer = writer
+        if options.dropDuplicates { duplicates = DuplicateWindow() }
     }
 
     /// The packets read so far, whether the filter let them through or not (every
@@ -71,6 +74,12 @@ public final class Pipeline {
     }
 
     public func setInputError(_ message: String) { summary.inputError = message }
+
+    /// `-f` kept this many packets of discovery traffic from the analysis.
+    public func setLeftOutByFilter(_ count: Int) {
+        summary.extraFilter = options.extraFilter.flatMap { $0.isEmpty ? nil : $0 }
+        summary.leftOutByFilter = count
+    }
 
     /// Where the outputs report a failed write: the run then ends.
     public var failures: OutputFailures?
@@ -102,12 +111,15 @@ public final class Pipeline {
     public final class SourceState {
         public let link: LinkType
         public let label: String?
+        /// Its place among the inputs (0 for the first -r, or live).
+        public let index: Int
         public internal(set) var number = 0
         var reassembler = FragmentReassembler<KeptPacket>()
 
-        public init(link: LinkType, label: String?) {
+        public init(link: LinkType, label: String?, index: Int = 0) {
             self.link = link
             self.label = label
+            self.index = index
         }
     }
 
@@ -138,12 +150,13 @@ public final class Pipeline {
                     summary.datagramsReassembled += 1
                     whole.withUnsafeBytes { datagram in
                         handleDatagram(source: header.source, destination: header.destination, udp: datagram, ipCut: wholeCut,
-                                       origin: origin, packets: .fragments(tags))
+                                       origin: origin, packets: .fragments(tags), identification: header.identification, input: source.index)
                     }
                 }
             } else {
                 handleDatagram(source: header.source, destination: header.destination, udp: payload, ipCut: cut,
                                origin: origin, packets: .packet(time: packet.time, originalLength: packet.originalLength, bytes: packet.bytes),
+                               identification: header.identification, input: source.index,
                                declaredUDPLength: header.totalLength - header.headerLength)
             }
         case let .ipv6(bytes):
@@ -191,7 +204,8 @@ public final class Pipeline {
     /// `declaredUDPLength`: what the IP header says the UDP datagram's length is (for
     /// a cut inside the UDP header, where the UDP length field may be gone).
     private func handleDatagram(source: IPv4Address, destination: IPv4Address, udp bytes: UnsafeRawBufferPointer, ipCut: Bool,
-                                origin: PacketOrigin, packets: WirePackets, declaredUDPLength: Int = 0) {
+                                origin: PacketOrigin, packets: WirePackets, identification: UInt16, input: Int,
+                                declaredUDPLength: Int = 0) {
         switch parseUDP(bytes, ipCut: ipCut) {
         case .invalid:
             return
@@ -205,6 +219,12 @@ public final class Pipeline {
         case let .datagram(header, payload, cut):
             guard header.sourcePort == options.port || header.destinationPort == options.port else { return }
             matched(packets)
+            if duplicates != nil,
+               duplicates!.isDuplicate(source: source, identification: identification, udp: UnsafeRawBufferPointer(rebasing: bytes[0..<min(header.length, bytes.count)]),
+                                       time: origin.time, input: input) {
+                summary.duplicates += 1
+                return
+            }
             let endpoints = Endpoints(source: .v4(source), destination: .v4(destination),
                                       sourcePort: header.sourcePort, destinationPort: header.destinationPort)
             let declared = header.length - 8

@@ -32,6 +32,9 @@ struct InputOptions: ParsableArguments {
     @Flag(name: .long, inversion: .prefixedNo, help: "Check UDP checksums (offloaded ones are recognised, not errors).")
     var verifyChecksums = true
 
+    @Flag(name: .long, help: "With several -r files: analyse the same datagram seen in two of them (two views of one LAN) twice. By default it is analysed once and counted as a duplicate.")
+    var keepDuplicates = false
+
     func validate() throws {
         if !read.isEmpty && interface != nil { throw ValidationError("-r and -i cannot be used together.") }
         if let count, count < 1 { throw ValidationError("-c needs a count of at least 1.") }

@@ -34,7 +34,8 @@ final class Session {
         analyzer = ElectionAnalyzer(thresholds: command.analysis.thresholds, maxNodes: command.analysis.maxNodes)
         var (primary, liveView) = Session.recordWriter(command, stream: stream, analyzer: analyzer, toTerminal: toTerminal)
         // --node, --type, --since, --until: what the user reads, not what is analysed.
-        if let filter = command.display.filter { primary = DisplayFilterWriter(filter, next: primary) }
+        let displayFilter = command.display.filter.map { DisplayFilterWriter($0, next: primary) }
+        if let displayFilter { primary = displayFilter }
         // The record writers beside the one the user reads.
         var others: [RecordWriter] = []
         let source = command.input.source
@@ -57,6 +58,7 @@ final class Session {
         pipeline = Pipeline(options: command.pipelineOptions, writer: writer)
         pipeline.failures = failures
         pipeline.keepsPacketBytes = !dumps.isEmpty
+        displayFilter?.start = { [unowned pipeline] in pipeline.summary.firstTime }
         pipeline.onInputsOpened = { formats throws(CaptureError) in
             for dump in dumps { try dump.open(formats) }
         }
@@ -147,6 +149,7 @@ final class Session {
         }
         // An output that failed ends the run with one line naming it (the summary went
         // to standard output unless that was the one failing).
+        if let warning = summary.filterWarning { printError("warning: " + warning) }
         for message in errors { printError(message) }
         if let failure = failures.first { printError(failure.message) }
         if failures.first != nil || !errors.isEmpty { exit(1) }

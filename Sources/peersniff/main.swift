@@ -58,6 +58,7 @@ struct Peersniff: ParsableCommand {
         options.extraFilter = input.filter
         options.verifyChecksums = input.verifyChecksums
         options.countLimit = input.count
+        options.dropDuplicates = input.read.count > 1 && !input.keepDuplicates
         return options
     }
 
