@@ -58,18 +58,26 @@ let package = Package(
         // A test helper, not part of the product: sends discovery frames inside a test
         // network namespace so that live capture is tested for real.
         .executableTarget(name: "peersniff-test-sender", dependencies: ["DiscoveryCodec", "WireBytes"], path: "Sources/TestSender"),
+        // What the tests share, built once as two targets (test helpers, not products):
+        // TestSupport holds the pure ones (seeded randomness, packets and capture files
+        // made byte by byte, the analyzer fed frames directly, the package's paths);
+        // EndToEndSupport what runs programs (the built binary, tools such as tshark,
+        // the test network namespaces).
+        .target(name: "TestSupport", dependencies: ["Analyzer", "DiscoveryCodec", "WireBytes"], path: "Tests/TestSupport"),
+        .target(name: "EndToEndSupport", dependencies: ["TestSupport", "WireBytes"], path: "Tests/EndToEndSupport"),
         // Tests by layer: each target builds and runs on its own (`swift test --filter
-        // CodecTests` needs no valgrind, no namespaces, no browser). Tests/Support is
-        // shared through a link in each target's folder.
-        .testTarget(name: "CodecTests", dependencies: ["DiscoveryCodec", "WireBytes", "Analyzer"]),
-        .testTarget(name: "LayerTests", dependencies: ["PacketLayers", "DiscoveryCodec", "WireBytes", "Analyzer"]),
-        .testTarget(name: "AnalyzerTests", dependencies: ["Analyzer", "DiscoveryCodec", "WireBytes"]),
-        .testTarget(name: "OutputTests", dependencies: ["Output", "Analyzer", "DiscoveryCodec", "WireBytes"]),
+        // CodecTests` needs no valgrind, no namespaces, no browser).
+        .testTarget(name: "CodecTests", dependencies: ["DiscoveryCodec", "WireBytes", "TestSupport"]),
+        // Some layer tests also run the binary on a made capture (and editcap, tshark).
+        .testTarget(name: "LayerTests", dependencies: ["PacketLayers", "WireBytes", "TestSupport", "EndToEndSupport"]),
+        .testTarget(name: "AnalyzerTests", dependencies: ["Analyzer", "DiscoveryCodec", "WireBytes", "TestSupport"]),
+        .testTarget(name: "OutputTests", dependencies: ["Output", "Analyzer", "DiscoveryCodec", "WireBytes", "TestSupport"]),
         // End to end: the built binary on real and made captures, live capture in
         // network namespaces, the guards under valgrind, pages in a browser.
         .testTarget(
             name: "PeersniffTests",
-            dependencies: ["DiscoveryCodec", "PacketLayers", "Capture", "Analyzer", "Output", "PeersniffCore", "WireBytes"],
+            dependencies: ["DiscoveryCodec", "PacketLayers", "Capture", "Analyzer", "Output", "PeersniffCore", "WireBytes",
+                           "TestSupport", "EndToEndSupport"],
             resources: []
         ),
     ]

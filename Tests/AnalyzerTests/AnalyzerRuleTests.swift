@@ -2,6 +2,7 @@ import Testing
 @testable import Analyzer
 import DiscoveryCodec
 import WireBytes
+import TestSupport
 
 // Every rule of CONTRACT.md's `event` table, its live set L and its "due" rule,
 // one suite per event kind. Expectations are written from the contract's sentences

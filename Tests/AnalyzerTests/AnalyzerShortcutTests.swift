@@ -2,6 +2,7 @@ import Testing
 @testable import Analyzer
 import DiscoveryCodec
 import WireBytes
+import TestSupport
 
 // The analyzer skips the listings of FULL entries it has already made (same address,
 // same name as the previous FULL, node unchanged since). This holds it against the

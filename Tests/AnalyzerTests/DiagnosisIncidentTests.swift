@@ -2,6 +2,7 @@
 import DiscoveryCodec
 import Testing
 import WireBytes
+import TestSupport
 
 // Incidents the diagnosis engine must tell right (issue 17): failures it missed, the
 // exact words and figures of an incident, one fault told as one entry, and stray or

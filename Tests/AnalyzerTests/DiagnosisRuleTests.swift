@@ -2,6 +2,7 @@
 import DiscoveryCodec
 import Testing
 import WireBytes
+import TestSupport
 
 // Each diagnosis fed the failure mode it names, built from the firmware's behaviour
 // (PROTOCOL.md) with frames encoded by the codec, at the default thresholds (registry

@@ -2,6 +2,7 @@ import Analyzer
 import DiscoveryCodec
 import Testing
 import WireBytes
+import TestSupport
 
 // lan-silent from the firmware's behaviour: every board PINGs a peer each liveness
 // round (5 T), so where the observer sees the rounds (a mirror port), two rounds with

@@ -1,6 +1,7 @@
 import Testing
 @testable import DiscoveryCodec
 import WireBytes
+import TestSupport
 
 // The codec's fast paths (eight bytes at a time for names, one pass over a FULL,
 // the decoder's memory of the last FULL) checked against independent readings:

@@ -1,6 +1,7 @@
 import Testing
 @testable import DiscoveryCodec
 import WireBytes
+import TestSupport
 
 // The pattern of swift-nio's ByteToMessageDecoderVerifier, for datagrams: feed the
 // decoder every prefix of every valid frame (and every extension, every suffix and

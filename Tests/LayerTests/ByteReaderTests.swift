@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import WireBytes
+import EndToEndSupport
+import TestSupport
 
 // The checked reader every layer and the codec read with: at every offset near the
 // end of buffers of every small length, a read gives its value exactly when all its

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 @testable import PacketLayers
 import WireBytes
+import EndToEndSupport
+import TestSupport
 
 /// What a network-layer lookup found, as a comparable value.
 enum FoundLayer: Equatable, CustomStringConvertible {

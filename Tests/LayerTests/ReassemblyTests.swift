@@ -2,6 +2,8 @@ import Foundation
 import Testing
 @testable import PacketLayers
 import WireBytes
+import EndToEndSupport
+import TestSupport
 
 /// A fragment as the reassembler is handed it: its parsed header and IP payload.
 struct FragmentInput {

@@ -1,5 +1,6 @@
 @testable import Output
 import Testing
+import TestSupport
 
 /// The eight-bytes-at-a-time test behind the escaping fast paths agrees with the
 /// byte-by-byte rule: printable ASCII other than `"` and `\`.

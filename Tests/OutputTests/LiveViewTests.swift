@@ -4,6 +4,7 @@ import Foundation
 @testable import Output
 import Testing
 import WireBytes
+import TestSupport
 
 /// The live picture: the incidents open now at the top, and repeats folded in the
 /// list of latest events so that a storm never pushes a registry change out of sight.

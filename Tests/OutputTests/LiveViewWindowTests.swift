@@ -3,6 +3,7 @@ import DiscoveryCodec
 @testable import Output
 import Testing
 import WireBytes
+import TestSupport
 
 /// The live picture as issue 18 wants it: open incidents first by severity with their
 /// age, the recently closed ones with their span, quiet nodes with how long, the

@@ -4,6 +4,7 @@ import Foundation
 @testable import Output
 import Testing
 import WireBytes
+import TestSupport
 
 /// The page, the metrics, the text summary and the malformed report as units: each
 /// rendered from a summary the test builds itself (the dead-registry story fed to the

@@ -2,6 +2,8 @@ import DiscoveryCodec
 import Foundation
 import Testing
 import WireBytes
+import EndToEndSupport
+import TestSupport
 
 /// The per-packet path allocates nothing beyond what a record keeps: counted, not
 /// timed. peersniff reads two captures of the same steady traffic, one ten times

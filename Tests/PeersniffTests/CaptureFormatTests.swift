@@ -2,6 +2,8 @@ import Foundation
 import Testing
 @testable import Capture
 import WireBytes
+import EndToEndSupport
+import TestSupport
 
 /// Every capture container and link type peersniff reads, end to end through the
 /// binary (`peersniff -r FILE --json`): files written byte by byte here, and files

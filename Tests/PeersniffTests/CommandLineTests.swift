@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import EndToEndSupport
+import TestSupport
 
 /// The options that change what is read and written: --port, -f, -c, -w, several
 /// -r files; the exit statuses of usage errors, --help and --version.

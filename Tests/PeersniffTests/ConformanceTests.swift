@@ -2,6 +2,8 @@ import Testing
 import Foundation
 @testable import DiscoveryCodec
 import WireBytes
+import EndToEndSupport
+import TestSupport
 
 /// peersniff against an independent reading of real captures.
 ///

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import EndToEndSupport
+import TestSupport
 
 /// A board's name is the network's: inside a diagnosis's words a `"` must not end the
 /// quote and forge the rest of a sentence, and a control or a bidi override must not

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import EndToEndSupport
+import TestSupport
 
 /// The diagnoses of every real capture (bridge and board view, with its README's
 /// thresholds) are the ones its story implies, and none other above `note`. The

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import EndToEndSupport
+import TestSupport
 
 /// Spoofed traffic at scale, made at test time: 1 million HELLOs from 1 million
 /// addresses, and 20,000 FULLs of 255 distinct addresses each. peersniff must finish

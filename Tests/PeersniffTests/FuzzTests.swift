@@ -3,6 +3,8 @@ import Foundation
 import PacketLayers
 import Testing
 import WireBytes
+import EndToEndSupport
+import TestSupport
 
 /// Seeded fuzzing of the codec, the packet layers and the whole binary.
 ///

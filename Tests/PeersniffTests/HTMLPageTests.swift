@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import EndToEndSupport
+import TestSupport
 
 /// `--html FILE` pages rendered in a real browser (Debian's headless Chromium): they
 /// load with no console message and no request outside the file (a

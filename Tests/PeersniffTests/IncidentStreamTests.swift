@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import EndToEndSupport
 
 /// The incident stream (CONTRACT.md's `incident` records) against the summary, on
 /// every capture in Fixtures: each diagnosis of the summary had its `open` record with

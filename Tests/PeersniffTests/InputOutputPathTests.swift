@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import EndToEndSupport
+import TestSupport
 
 /// Every kind of input path reads like a file, and every output that fails ends the
 /// run with exit 1 and one line naming it: nothing is lost silently.

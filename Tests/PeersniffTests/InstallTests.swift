@@ -1,6 +1,8 @@
 import Analyzer
 import Foundation
 import Testing
+import EndToEndSupport
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,6 +2,8 @@ import DiscoveryCodec
 import Foundation
 import Testing
 import WireBytes
+import EndToEndSupport
+import TestSupport
 
 /// The hot path's cost, counted, not timed: instructions per packet under valgrind's
 /// callgrind, which counts the same for the same binary and input whatever else the

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The codec as a library (issue 12): `DiscoveryCodec` builds as a dependency of
 /// another package that asks for it by version, as SwiftPM treats a published

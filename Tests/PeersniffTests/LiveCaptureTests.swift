@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import Capture
+import EndToEndSupport
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import EndToEndSupport
+import TestSupport
 
 /// A long offline read tells its progress on a terminal, and only there; SIGUSR1
 /// prints the running counts without stopping, as tcpdump does.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import EndToEndSupport
 
 // Prometheus's own tools, as the metrics tests use them: promtool, node_exporter's
 // textfile collector, a Prometheus server, and the text format read back.

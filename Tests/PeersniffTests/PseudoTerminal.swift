@@ -1,6 +1,7 @@
 import Foundation
 @testable import Output
 import Testing
+import EndToEndSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import EndToEndSupport
 
 /// Many tests need a tool (valgrind, Chromium, promtool, tshark ...), root or network
 /// namespaces, and are skipped without them, which is right on a developer's machine.

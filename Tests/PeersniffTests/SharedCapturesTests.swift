@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import EndToEndSupport
+import TestSupport
 
 /// Some tests read the shared captures beside the repository (../shared/captures: the
 /// whole `big`, the gzip-compressed oracles) and are skipped without them, which is

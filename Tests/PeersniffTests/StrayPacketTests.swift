@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import EndToEndSupport
+import TestSupport
 
 /// A single stray or spoofed packet, or a flood of one-off senders, mixed into the real
 /// captures must neither invent an error nor hide one. The stray FULL comes from

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import WireBytes
+import EndToEndSupport
+import TestSupport
 
 /// What a user reads, pinned: `--help` in full, and one text line of each frame
 /// type, each built here from tshark's reading of the capture (frames.tsv: number,

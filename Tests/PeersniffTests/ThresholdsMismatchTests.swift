@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import EndToEndSupport
 
 /// The boards' own cadence against the thresholds in use: the `speed 10` shared
 /// captures read with the default thresholds (a round of 15 s where the boards run

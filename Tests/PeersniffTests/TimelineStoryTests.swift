@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import WireBytes
+import EndToEndSupport
+import TestSupport
 
 /// The election timeline of every real capture, checked against what the boards
 /// themselves logged (truth.jsonl: their `state` records, the harness's `action`

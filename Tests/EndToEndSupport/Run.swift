@@ -1,29 +1,27 @@
 import Foundation
+import TestSupport
 
 /// Runs the built `peersniff` binary, as a user would, and collects what it printed.
-struct RunResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
+public struct RunResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status; self.stdout = stdout; self.stderr = stderr
+    }
 
     /// stdout parsed as JSON Lines.
-    var records: [[String: Any]] {
+    public var records: [[String: Any]] {
         stdout.split(separator: "\n").compactMap {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
         }
     }
 }
 
-enum Paths {
-    /// The package's root folder.
-    static let root: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let fixtures = root.appendingPathComponent("Fixtures")
-    /// The shared captures, beside the repository (present in CI and here).
-    static let sharedCaptures = root.deletingLastPathComponent().appendingPathComponent("shared/captures")
-
+extension Paths {
     /// The peersniff executable built next to this test bundle.
-    static var peersniff: URL {
+    public static var peersniff: URL {
         let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var folder = testBinary.deletingLastPathComponent()
         // swift test runs .../debug/peersniffPackageTests.xctest (a file on Linux).
@@ -34,32 +32,22 @@ enum Paths {
         }
         return root.appendingPathComponent(".build/debug/peersniff")
     }
-
-    static func fixture(_ name: String) -> String { fixtures.appendingPathComponent(name).path }
-
-    /// A fresh temporary folder for one test.
-    static func temporaryFolder() -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("peersniff-tests-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
 }
-
 /// Runs `peersniff` with `arguments`; `stdin` is fed to it if given.
 @discardableResult
-func runPeersniff(_ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> RunResult {
+public func runPeersniff(_ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> RunResult {
     try runProgram(Paths.peersniff.path, arguments, stdin: stdin, environment: environment)
 }
 
 /// Runs any program and collects its output (both pipes drained concurrently).
 @discardableResult
-func runProgram(_ path: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> RunResult {
+public func runProgram(_ path: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> RunResult {
     let raw = try runProgramRaw(path, arguments, stdin: stdin, environment: environment)
     return RunResult(status: raw.status, stdout: raw.stdoutText, stderr: raw.stderrText)
 }
 
 /// Runs any program and keeps its output as the bytes it wrote (no UTF-8 decoding).
-func runProgramRaw(_ path: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> RawRunResult {
+public func runProgramRaw(_ path: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> RawRunResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
@@ -87,12 +75,12 @@ func runProgramRaw(_ path: String, _ arguments: [String], stdin: Data? = nil, en
 }
 
 /// Whether a program is on PATH (tshark, editcap, tcpdump).
-func toolAvailable(_ name: String) -> Bool { systemToolPath(name) != nil }
+public func toolAvailable(_ name: String) -> Bool { systemToolPath(name) != nil }
 
 /// A shell command line, run with bash (for redirections, FIFOs and non-UTF-8 names).
-func bash(_ script: String) throws -> RunResult {
+public func bash(_ script: String) throws -> RunResult {
     try runProgram("/bin/bash", ["-c", script])
 }
 
 /// A path quoted for bash.
-func quoted(_ path: String) -> String { "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+public func quoted(_ path: String) -> String { "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'" }

@@ -3,19 +3,23 @@ import Foundation
 /// Writes capture files byte by byte in the test itself, so that each format
 /// variant (byte order, precision, pcapng, link type) is made on purpose and
 /// independently of peersniff's own libpcap path.
-struct TestPacket {
-    var seconds: UInt32
-    var fraction: UInt32   // microseconds, or nanoseconds for a nano file
-    var bytes: [UInt8]
-    var originalLength: Int? = nil
+public struct TestPacket: Sendable {
+    public var seconds: UInt32
+    public var fraction: UInt32   // microseconds, or nanoseconds for a nano file
+    public var bytes: [UInt8]
+    public var originalLength: Int? = nil
+
+    public init(seconds: UInt32, fraction: UInt32, bytes: [UInt8], originalLength: Int? = nil) {
+        self.seconds = seconds; self.fraction = fraction; self.bytes = bytes; self.originalLength = originalLength
+    }
 }
 
-enum PcapFormat {
+public enum PcapFormat: Sendable {
     case pcap(bigEndian: Bool, nanoseconds: Bool)
     case pcapng(bigEndian: Bool, nanoseconds: Bool)
 }
 
-func makeCapture(_ packets: [TestPacket], linkType: UInt32 = 1, format: PcapFormat = .pcap(bigEndian: false, nanoseconds: false),
+public func makeCapture(_ packets: [TestPacket], linkType: UInt32 = 1, format: PcapFormat = .pcap(bigEndian: false, nanoseconds: false),
                  snapLength: UInt32 = 262144) -> Data {
     var out = Data()
     func u16(_ v: UInt16, _ big: Bool) { var x = big ? v.bigEndian : v.littleEndian; withUnsafeBytes(of: &x) { out.append(contentsOf: $0) } }
@@ -57,8 +61,8 @@ func makeCapture(_ packets: [TestPacket], linkType: UInt32 = 1, format: PcapForm
 
 /// Builds packets layer by layer: UDP over IPv4 (optionally with options or as
 /// fragments), framed for a link type. Checksums are computed as RFC 768/791 say.
-enum PacketBuilder {
-    static func checksum(_ bytes: [UInt8], initial: UInt32 = 0) -> UInt16 {
+public enum PacketBuilder {
+    public static func checksum(_ bytes: [UInt8], initial: UInt32 = 0) -> UInt16 {
         var sum = initial
         var i = 0
         while i + 1 < bytes.count { sum &+= UInt32(bytes[i]) << 8 | UInt32(bytes[i + 1]); i += 2 }
@@ -67,10 +71,10 @@ enum PacketBuilder {
         return ~UInt16(sum)
     }
 
-    static func ip(_ text: String) -> [UInt8] { text.split(separator: ".").map { UInt8($0)! } }
+    public static func ip(_ text: String) -> [UInt8] { text.split(separator: ".").map { UInt8($0)! } }
 
     /// A UDP datagram (header + payload) with a correct checksum, or `checksum` as given.
-    static func udp(src: String, dst: String, sport: UInt16, dport: UInt16, payload: [UInt8], checksum fixed: UInt16? = nil) -> [UInt8] {
+    public static func udp(src: String, dst: String, sport: UInt16, dport: UInt16, payload: [UInt8], checksum fixed: UInt16? = nil) -> [UInt8] {
         let length = UInt16(8 + payload.count)
         var datagram: [UInt8] = [UInt8(sport >> 8), UInt8(sport & 0xFF), UInt8(dport >> 8), UInt8(dport & 0xFF),
                                  UInt8(length >> 8), UInt8(length & 0xFF), 0, 0] + payload
@@ -88,7 +92,7 @@ enum PacketBuilder {
     }
 
     /// An IPv4 packet around `payload` (protocol UDP unless told).
-    static func ipv4(src: String, dst: String, payload: [UInt8], id: UInt16 = 0x1234, moreFragments: Bool = false,
+    public static func ipv4(src: String, dst: String, payload: [UInt8], id: UInt16 = 0x1234, moreFragments: Bool = false,
                      fragmentOffset: Int = 0, options: [UInt8] = [], protocolNumber: UInt8 = 17) -> [UInt8] {
         precondition(options.count % 4 == 0)
         let headerLength = 20 + options.count
@@ -103,7 +107,7 @@ enum PacketBuilder {
     }
 
     /// Ethernet II, with VLAN tags (outer first: 0x88A8 for QinQ's outer tag).
-    static func ethernet(_ payload: [UInt8], etherType: UInt16 = 0x0800, vlanTags: [(tpid: UInt16, id: UInt16)] = []) -> [UInt8] {
+    public static func ethernet(_ payload: [UInt8], etherType: UInt16 = 0x0800, vlanTags: [(tpid: UInt16, id: UInt16)] = []) -> [UInt8] {
         var frame: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0A, 0x37, 0, 0, 0, 0x14]
         for tag in vlanTags {
             frame += [UInt8(tag.tpid >> 8), UInt8(tag.tpid & 0xFF), UInt8(tag.id >> 8), UInt8(tag.id & 0xFF)]
@@ -113,7 +117,7 @@ enum PacketBuilder {
     }
 
     /// A discovery datagram over IPv4 over Ethernet, in one call.
-    static func discovery(_ payload: [UInt8], src: String = "10.37.0.20", dst: String = "255.255.255.255",
+    public static func discovery(_ payload: [UInt8], src: String = "10.37.0.20", dst: String = "255.255.255.255",
                           sport: UInt16 = 45123, dport: UInt16 = 37020) -> [UInt8] {
         ethernet(ipv4(src: src, dst: dst, payload: udp(src: src, dst: dst, sport: sport, dport: dport, payload: payload)))
     }

@@ -8,59 +8,67 @@ import WireBytes
 // addresses and names as text.
 
 /// One step of a scenario: `sender` sends `frame` at `time` (seconds of capture time).
-struct SentFrame: Sendable, CustomStringConvertible {
-    var time: Timestamp
-    var sender: String
-    var frame: Frame
+public struct SentFrame: Sendable, CustomStringConvertible {
+    public var time: Timestamp
+    public var sender: String
+    public var frame: Frame
     /// Sent from the discovery port (a desktop client binds it; boards send from an ephemeral port).
-    var fromDiscoveryPort = false
+    public var fromDiscoveryPort = false
 
-    var description: String { "\(time.asDouble)s \(sender) \(frame.type.name)" }
+    public init(time: Timestamp, sender: String, frame: Frame, fromDiscoveryPort: Bool = false) {
+        self.time = time; self.sender = sender; self.frame = frame; self.fromDiscoveryPort = fromDiscoveryPort
+    }
+
+    public var description: String { "\(time.asDouble)s \(sender) \(frame.type.name)" }
 }
 
 /// `sender` sends `frame` at `seconds`.
-func at(_ seconds: Double, _ sender: String, _ frame: Frame) -> SentFrame {
+public func at(_ seconds: Double, _ sender: String, _ frame: Frame) -> SentFrame {
     SentFrame(time: Timestamp(seconds), sender: sender, frame: frame)
 }
 
 /// `sender` sends `frame` at exactly `time`.
-func at(_ time: Timestamp, _ sender: String, _ frame: Frame) -> SentFrame {
+public func at(_ time: Timestamp, _ sender: String, _ frame: Frame) -> SentFrame {
     SentFrame(time: time, sender: sender, frame: frame)
 }
 
 /// Frame builders in the words of the tests: addresses and names as text.
 extension Frame {
-    static func hello(_ name: String) -> Frame { .hello(name: Name(name)) }
+    public static func hello(_ name: String) -> Frame { .hello(name: Name(name)) }
     /// A FULL listing `entries` (address, name) in order; the firmware lists its sender first.
-    static func full(_ entries: (String, String)...) -> Frame {
+    public static func full(_ entries: (String, String)...) -> Frame {
         .full(peers: entries.map { Peer(ip: IPv4Address($0.0)!, name: Name($0.1)) })
     }
-    static func offline(_ ip: String) -> Frame { .offline(ip: IPv4Address(ip)!) }
+    public static func offline(_ ip: String) -> Frame { .offline(ip: IPv4Address(ip)!) }
     /// An old firmware's JSON announcement carrying `name`.
-    static func legacy(name: String) -> Frame { .legacy(.object([(key: "name", value: .string(name))])) }
+    public static func legacy(name: String) -> Frame { .legacy(.object([(key: "name", value: .string(name))])) }
 }
 
 /// A renamed entry of `peers-changed`, as text.
-struct RenamedEntry: Hashable, Sendable, CustomStringConvertible {
-    var ip: String
-    var from: String
-    var to: String
-    init(_ ip: String, _ from: String, _ to: String) { self.ip = ip; self.from = from; self.to = to }
-    var description: String { "\(ip) \(from)→\(to)" }
+public struct RenamedEntry: Hashable, Sendable, CustomStringConvertible {
+    public var ip: String
+    public var from: String
+    public var to: String
+    public init(_ ip: String, _ from: String, _ to: String) { self.ip = ip; self.from = from; self.to = to }
+    public var description: String { "\(ip) \(from)→\(to)" }
 }
 
 /// A rule's test case: frames sent, and the events the rule must make of them.
-struct RuleCase: Sendable, CustomTestStringConvertible {
-    var label: String
-    var steps: [SentFrame]
-    var expected: [TimelineEvent]
-    var testDescription: String { label }
+public struct RuleCase: Sendable, CustomTestStringConvertible {
+    public var label: String
+    public var steps: [SentFrame]
+    public var expected: [TimelineEvent]
+    public var testDescription: String { label }
+
+    public init(label: String, steps: [SentFrame], expected: [TimelineEvent]) {
+        self.label = label; self.steps = steps; self.expected = expected
+    }
 }
 
 /// One event of CONTRACT.md's timeline table with its fields. Lists whose order the
 /// contract does not fix (`ips`, `added`, `removed`, `renamed`) are kept in numeric
 /// address order, so that comparisons do not depend on it.
-enum TimelineEvent: Hashable, Sendable, CustomStringConvertible {
+public enum TimelineEvent: Hashable, Sendable, CustomStringConvertible {
     case nodeSeen(ip: String, name: String?, via: FrameType)
     case nodeRenamed(ip: String, from: String, to: String)
     case nodeDeclaredOffline(ip: String, by: String)
@@ -72,7 +80,7 @@ enum TimelineEvent: Hashable, Sendable, CustomStringConvertible {
     case registrySilent(expected: String, after: String?)
     case peersChanged(added: [String], removed: [String], renamed: [RenamedEntry])
 
-    init(_ detail: ElectionEvent.Detail) {
+    public init(_ detail: ElectionEvent.Detail) {
         func text(_ ips: [IPv4Address]) -> [String] { ips.sorted().map(\.description) }
         switch detail {
         case let .nodeSeen(ip, name, via): self = .nodeSeen(ip: ip.description, name: name?.description, via: via)
@@ -94,7 +102,7 @@ enum TimelineEvent: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    var kind: ElectionEventKind {
+    public var kind: ElectionEventKind {
         switch self {
         case .nodeSeen: .nodeSeen
         case .nodeRenamed: .nodeRenamed
@@ -109,7 +117,7 @@ enum TimelineEvent: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    var description: String {
+    public var description: String {
         switch self {
         case let .nodeSeen(ip, name, via): "node-seen \(ip) \(name.map { "\"\($0)\"" } ?? "-") via \(via.name)"
         case let .nodeRenamed(ip, from, to): "node-renamed \(ip) \"\(from)\"→\"\(to)\""
@@ -127,28 +135,32 @@ enum TimelineEvent: Hashable, Sendable, CustomStringConvertible {
 
 /// An event with its stamp: the capture time and the number of the packet that
 /// caused it (nil for `registry-silent`).
-struct StampedEvent: Sendable, CustomStringConvertible {
-    var time: Timestamp
-    var packet: Int?
-    var event: TimelineEvent
+public struct StampedEvent: Sendable, CustomStringConvertible {
+    public var time: Timestamp
+    public var packet: Int?
+    public var event: TimelineEvent
 
-    var description: String { "\(time.asDouble)s #\(packet.map(String.init) ?? "-") \(event)" }
+    public init(time: Timestamp, packet: Int?, event: TimelineEvent) {
+        self.time = time; self.packet = packet; self.event = event
+    }
+
+    public var description: String { "\(time.asDouble)s #\(packet.map(String.init) ?? "-") \(event)" }
 }
 
 /// `desktop` sends `frame` from the discovery port at `seconds`.
-func fromPort(_ seconds: Double, _ desktop: String, _ frame: Frame) -> SentFrame {
+public func fromPort(_ seconds: Double, _ desktop: String, _ frame: Frame) -> SentFrame {
     SentFrame(time: Timestamp(seconds), sender: desktop, frame: frame, fromDiscoveryPort: true)
 }
 
 /// An analyzer, its diagnosis engine, and the events it emitted. Packets are
 /// numbered 1, 2, … in the order fed.
-final class AnalyzerHarness {
-    let analyzer: ElectionAnalyzer
-    let diagnosis: DiagnosisEngine
-    private(set) var stamped: [StampedEvent] = []
-    private(set) var packets = 0
+public final class AnalyzerHarness {
+    public let analyzer: ElectionAnalyzer
+    public let diagnosis: DiagnosisEngine
+    public private(set) var stamped: [StampedEvent] = []
+    public private(set) var packets = 0
 
-    init(registryTimeout: Double = 3, conflictWindow: Double = 5, maxNodes: Int = ElectionAnalyzer.defaultMaxNodes) {
+    public init(registryTimeout: Double = 3, conflictWindow: Double = 5, maxNodes: Int = ElectionAnalyzer.defaultMaxNodes) {
         analyzer = ElectionAnalyzer(thresholds: .init(registryTimeout: registryTimeout, conflictWindow: conflictWindow), maxNodes: maxNodes)
         diagnosis = DiagnosisEngine(analyzer: analyzer)
         analyzer.emit = { [unowned self] event in
@@ -158,7 +170,7 @@ final class AnalyzerHarness {
     }
 
     /// Runs `steps` through a fresh analyzer and, when `finish`, ends the input.
-    convenience init(_ steps: [SentFrame], registryTimeout: Double = 3, conflictWindow: Double = 5,
+    public convenience init(_ steps: [SentFrame], registryTimeout: Double = 3, conflictWindow: Double = 5,
                      maxNodes: Int = ElectionAnalyzer.defaultMaxNodes, finish: Bool = true) {
         self.init(registryTimeout: registryTimeout, conflictWindow: conflictWindow, maxNodes: maxNodes)
         feed(steps)
@@ -167,7 +179,7 @@ final class AnalyzerHarness {
 
     /// Feeds one frame as the next packet; returns the events it caused.
     @discardableResult
-    func feed(_ step: SentFrame, sourceLocation: SourceLocation = #_sourceLocation) -> [StampedEvent] {
+    public func feed(_ step: SentFrame, sourceLocation: SourceLocation = #_sourceLocation) -> [StampedEvent] {
         let before = stamped.count
         packets += 1
         let sender = IPv4Address(step.sender)!
@@ -187,58 +199,58 @@ final class AnalyzerHarness {
         return Array(stamped[before...])
     }
 
-    func feed(_ steps: [SentFrame]) {
+    public func feed(_ steps: [SentFrame]) {
         for step in steps { feed(step) }
     }
 
     /// Capture time reaches `time` without a discovery packet (as a malformed packet would).
-    func advance(to time: Timestamp) {
+    public func advance(to time: Timestamp) {
         analyzer.advance(to: time)
         diagnosis.clock(time)
     }
 
     /// The diagnoses so far.
-    var diagnoses: [Diagnosis] { diagnosis.diagnoses() }
+    public var diagnoses: [Diagnosis] { diagnosis.diagnoses() }
 
     /// The codes of the diagnoses above `note`, in order.
-    var problems: [String] { diagnoses.filter { $0.severity > .note }.map(\.code.rawValue) }
+    public var problems: [String] { diagnoses.filter { $0.severity > .note }.map(\.code.rawValue) }
 
     /// The first diagnosis with `code`.
-    func diagnosis(_ code: DiagnosisCode) -> Diagnosis? { diagnoses.first { $0.code == code } }
+    public func diagnosis(_ code: DiagnosisCode) -> Diagnosis? { diagnoses.first { $0.code == code } }
 
     /// The input ends.
-    func finish() { analyzer.finish() }
+    public func finish() { analyzer.finish() }
 
-    var events: [TimelineEvent] { stamped.map(\.event) }
+    public var events: [TimelineEvent] { stamped.map(\.event) }
 
     /// The events of one kind, in order.
-    func events(_ kind: ElectionEventKind) -> [TimelineEvent] { events.filter { $0.kind == kind } }
+    public func events(_ kind: ElectionEventKind) -> [TimelineEvent] { events.filter { $0.kind == kind } }
 
-    func stamped(_ kind: ElectionEventKind) -> [StampedEvent] { stamped.filter { $0.event.kind == kind } }
+    public func stamped(_ kind: ElectionEventKind) -> [StampedEvent] { stamped.filter { $0.event.kind == kind } }
 
     /// Whether `ip` is in the live set L.
-    func isLive(_ ip: String) -> Bool { analyzer.nodes[IPv4Address(ip)!]?.live == true }
+    public func isLive(_ ip: String) -> Bool { analyzer.nodes[IPv4Address(ip)!]?.live == true }
 
     /// The lowest address in L, as text.
-    var lowest: String? { analyzer.lowest?.description }
+    public var lowest: String? { analyzer.lowest?.description }
 }
 
 /// A FULL as the firmware builds it: its sender first, then the others in ascending
 /// numeric order, each entry named by `names`.
-func firmwareFull(_ sender: String, _ others: [String], names: (String) -> String) -> Frame {
+public func firmwareFull(_ sender: String, _ others: [String], names: (String) -> String) -> Frame {
     let sorted = others.sorted { IPv4Address($0)! < IPv4Address($1)! }
     return .full(peers: ([sender] + sorted).map { Peer(ip: IPv4Address($0)!, name: Name(names($0))) })
 }
 
 extension Diagnosis.Figure {
     /// The figure's seconds, if it is a span.
-    var seconds: Double? {
+    public var seconds: Double? {
         if case let .seconds(s) = self { return s }
         return nil
     }
 
     /// The figure's count, if it is one.
-    var count: Int? {
+    public var count: Int? {
         if case let .count(n) = self { return n }
         return nil
     }

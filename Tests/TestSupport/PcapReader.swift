@@ -1,29 +1,19 @@
 import Foundation
 
-/// A run's output as the bytes the terminal would receive (no UTF-8 decoding on the way).
-struct RawRunResult {
-    var status: Int32
-    var stdout: [UInt8]
-    var stderr: [UInt8]
-    var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
-    var stderrText: String { String(decoding: stderr, as: UTF8.self) }
-}
-
-/// Runs `peersniff` with `arguments` and keeps its output as raw bytes.
-func runPeersniffRaw(_ arguments: [String], environment: [String: String]? = nil) throws -> RawRunResult {
-    try runProgramRaw(Paths.peersniff.path, arguments, environment: environment)
-}
-
 /// The packets of a classic pcap file (either byte order), for checking what
 /// peersniff wrote with `-w` or `--write-malformed`.
-struct ReadPacket: Hashable {
-    var seconds: UInt32
-    var fraction: UInt32
-    var bytes: [UInt8]
-    var originalLength: Int
+public struct ReadPacket: Hashable, Sendable {
+    public var seconds: UInt32
+    public var fraction: UInt32
+    public var bytes: [UInt8]
+    public var originalLength: Int
+
+    public init(seconds: UInt32, fraction: UInt32, bytes: [UInt8], originalLength: Int) {
+        self.seconds = seconds; self.fraction = fraction; self.bytes = bytes; self.originalLength = originalLength
+    }
 }
 
-func readClassicPcap(_ path: String) throws -> (linkType: UInt32, packets: [ReadPacket]) {
+public func readClassicPcap(_ path: String) throws -> (linkType: UInt32, packets: [ReadPacket]) {
     let data = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
     guard data.count >= 24 else { throw CocoaError(.fileReadCorruptFile) }
     let magicLE = UInt32(data[0]) | UInt32(data[1]) << 8 | UInt32(data[2]) << 16 | UInt32(data[3]) << 24
@@ -50,6 +40,6 @@ func readClassicPcap(_ path: String) throws -> (linkType: UInt32, packets: [Read
 }
 
 /// Lowercase hex of bytes, as the JSON `hex` field and tshark's `udp.payload` write them.
-func hexString(_ bytes: [UInt8]) -> String {
+public func hexString(_ bytes: [UInt8]) -> String {
     bytes.map { String(format: "%02x", $0) }.joined()
 }

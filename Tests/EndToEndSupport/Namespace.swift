@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -10,22 +11,23 @@ import Glibc
 // veth, the capture side none.
 
 /// What live tests need: root (namespaces, raw sockets) and iproute2's `ip`.
-enum LiveTestEnvironment {
-    static let isRoot = getuid() == 0
-    static let ip = systemToolPath("ip")
-    static var available: Bool { isRoot && ip != nil }
-    static let reason = "live capture tests need root and iproute2's ip"
+public enum LiveTestEnvironment {
+    public static let isRoot = getuid() == 0
+    public static let ip = systemToolPath("ip")
+    public static var available: Bool { isRoot && ip != nil }
+    public static let reason = "live capture tests need root and iproute2's ip"
 }
 
 /// A program's path on PATH, or in the system folders root's PATH usually has.
-func systemToolPath(_ name: String) -> String? {
+public func systemToolPath(_ name: String) -> String? {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
     let folders = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
     return folders.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
 }
 
-struct NamespaceSetupFailed: Error, CustomStringConvertible {
-    var description: String
+public struct NamespaceSetupFailed: Error, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
 }
 
 /// The test network: namespace `sender` (10.99.0.1 and a few more addresses on its
@@ -35,28 +37,28 @@ struct NamespaceSetupFailed: Error, CustomStringConvertible {
 /// reach the capture side's veth without any ARP, and the capture side, which does not
 /// own the address and does not forward, drops them silently (no ICMP). So nothing on
 /// the capture side ever has a reason to transmit.
-final class TestNetwork: @unchecked Sendable {
-    enum Side { case sender, capture }
+public final class TestNetwork: @unchecked Sendable {
+    public enum Side: Sendable { case sender, capture }
 
-    static let senderAddress = "10.99.0.1"
-    static let captureAddress = "10.99.0.2"
+    public static let senderAddress = "10.99.0.1"
+    public static let captureAddress = "10.99.0.2"
     /// A unicast destination that is not the capture side's own address.
-    static let unicastPeer = "10.99.0.3"
+    public static let unicastPeer = "10.99.0.3"
     /// The sender's address for the wake-up HELLO (see `awaitExit`).
-    static let wakeUpAddress = "10.99.0.254"
+    public static let wakeUpAddress = "10.99.0.254"
 
-    let id: String
-    let senderNamespace: String
-    let captureNamespace: String
-    let senderInterface: String
-    let captureInterface: String
-    private(set) var captureMAC = ""
+    public let id: String
+    public let senderNamespace: String
+    public let captureNamespace: String
+    public let senderInterface: String
+    public let captureInterface: String
+    public private(set) var captureMAC = ""
     private let lock = NSLock()
     private var started: [SpawnedProgram] = []
 
     /// Unique names: psn-<6 hex>-s / -c for the namespaces, psn-<6 hex>s / c for the
     /// veth ends (interface names have at most 15 characters).
-    init() {
+    public init() {
         id = String(format: "%06x", UInt32.random(in: 0...0xFF_FFFF))
         senderNamespace = "psn-\(id)-s"
         captureNamespace = "psn-\(id)-c"
@@ -65,7 +67,7 @@ final class TestNetwork: @unchecked Sendable {
     }
 
     /// Builds the network; `senderAddresses` are extra /24 addresses of the sender's veth end.
-    func setUp(senderAddresses: [String] = []) throws {
+    public func setUp(senderAddresses: [String] = []) throws {
         try ip(["netns", "add", senderNamespace])
         try ip(["netns", "add", captureNamespace])
         // Both ends are created inside their namespaces: they never appear in the host's.
@@ -92,7 +94,7 @@ final class TestNetwork: @unchecked Sendable {
 
     /// Stops whatever is still running in the namespaces, then removes them by name
     /// (removing a namespace removes its veth end, and with it the pair).
-    func tearDown() {
+    public func tearDown() {
         let programs = lock.withLock { started }
         for program in programs { program.kill() }
         for name in [senderNamespace, captureNamespace] {
@@ -104,7 +106,7 @@ final class TestNetwork: @unchecked Sendable {
         }
     }
 
-    func namespace(_ side: Side) -> String { side == .sender ? senderNamespace : captureNamespace }
+    public func namespace(_ side: Side) -> String { side == .sender ? senderNamespace : captureNamespace }
 
     @discardableResult
     private func ip(_ arguments: [String]) throws -> RunResult {
@@ -123,7 +125,7 @@ final class TestNetwork: @unchecked Sendable {
     /// Runs `program` inside one namespace to its end (`ip netns exec` also gives it
     /// that namespace's /sys).
     @discardableResult
-    func run(in side: Side, _ program: String, _ arguments: [String], check: Bool = false) throws -> RunResult {
+    public func run(in side: Side, _ program: String, _ arguments: [String], check: Bool = false) throws -> RunResult {
         let result = try runProgram(LiveTestEnvironment.ip!, netnsExec(side, program, arguments))
         if check && result.status != 0 {
             throw NamespaceSetupFailed(description: "\(program) \(arguments.joined(separator: " ")) in \(namespace(side)) failed (\(result.status)): \(result.stderr)")
@@ -133,14 +135,14 @@ final class TestNetwork: @unchecked Sendable {
 
     /// Starts `program` inside one namespace and returns at once. `ip netns exec`
     /// replaces itself with the program, so the pid is the program's.
-    func start(in side: Side, _ program: String, _ arguments: [String]) throws -> SpawnedProgram {
+    public func start(in side: Side, _ program: String, _ arguments: [String]) throws -> SpawnedProgram {
         let spawned = try SpawnedProgram(LiveTestEnvironment.ip!, netnsExec(side, program, arguments))
         lock.withLock { started.append(spawned) }
         return spawned
     }
 
     /// The capture side's veth end's transmitted-packet counter, read inside its namespace.
-    func captureTxPackets() throws -> Int {
+    public func captureTxPackets() throws -> Int {
         let text = try run(in: .capture, "/bin/cat", ["/sys/class/net/\(captureInterface)/statistics/tx_packets"], check: true).stdout
         guard let count = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw NamespaceSetupFailed(description: "tx_packets of \(captureInterface) is not a number: \(text)")
@@ -150,7 +152,7 @@ final class TestNetwork: @unchecked Sendable {
 
     /// Runs the test sender in the sender's namespace, from `bind` (10.99.0.1 unless told).
     @discardableResult
-    func send(_ scenario: String, bind: String = TestNetwork.senderAddress, _ extra: [String] = []) throws -> RunResult {
+    public func send(_ scenario: String, bind: String = TestNetwork.senderAddress, _ extra: [String] = []) throws -> RunResult {
         let result = try run(in: .sender, Paths.testSender.path,
                              ["--scenario", scenario, "--bind", bind, "--unicast", Self.unicastPeer] + extra)
         if result.status != 0 || !result.stderr.isEmpty {
@@ -163,7 +165,7 @@ final class TestNetwork: @unchecked Sendable {
     /// capture: a packet socket exists in the capture namespace, seen through the
     /// program's own /proc entry once `ip` has replaced itself. Then gives it a moment
     /// to set its filter.
-    func waitUntilCapturing(_ program: SpawnedProgram, timeout: Double = 5) throws {
+    public func waitUntilCapturing(_ program: SpawnedProgram, timeout: Double = 5) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if !program.isRunning {
@@ -187,7 +189,7 @@ final class TestNetwork: @unchecked Sendable {
     /// recorded as a failure, and the capture is then woken with one HELLO from
     /// 10.99.0.254 (`isWakeUp` tells its records apart) so that the rest of the test can
     /// still check what it printed. Killed if even that does not end it.
-    func awaitExit(_ program: SpawnedProgram, within seconds: Double, _ what: String,
+    public func awaitExit(_ program: SpawnedProgram, within seconds: Double, _ what: String,
                    sourceLocation: SourceLocation = #_sourceLocation) -> RunResult {
         if !program.waitForExit(timeout: seconds) {
             Issue.record("\(what): peersniff was still running \(seconds) s later, with no packet arriving; woken with one more packet", sourceLocation: sourceLocation)
@@ -202,7 +204,7 @@ final class TestNetwork: @unchecked Sendable {
 }
 
 /// Builds a test network, runs `body` with it, and removes it whatever happens.
-func withTestNetwork<T>(senderAddresses: [String] = [], _ body: (TestNetwork) throws -> T) throws -> T {
+public func withTestNetwork<T>(senderAddresses: [String] = [], _ body: (TestNetwork) throws -> T) throws -> T {
     let network = TestNetwork()
     defer { network.tearDown() }
     try network.setUp(senderAddresses: senderAddresses)
@@ -211,7 +213,7 @@ func withTestNetwork<T>(senderAddresses: [String] = [], _ body: (TestNetwork) th
 
 extension Paths {
     /// The test sender, built next to peersniff.
-    static var testSender: URL {
+    public static var testSender: URL {
         peersniff.deletingLastPathComponent().appendingPathComponent("peersniff-test-sender")
     }
 }
@@ -221,15 +223,15 @@ extension Paths {
 /// every signal at its default action and none blocked. (Foundation's `Process` passes
 /// on the test runner's signal mask, which blocks SIGINT and SIGTERM, so a signal
 /// sent to the program would stay pending.)
-final class SpawnedProgram: @unchecked Sendable {
-    let pid: pid_t
+public final class SpawnedProgram: @unchecked Sendable {
+    public let pid: pid_t
     private let lock = NSLock()
     private var out: [UInt8] = []
     private var err: [UInt8] = []
     private var exitStatus: Int32? = nil
     private let drained = DispatchGroup()
 
-    init(_ path: String, _ arguments: [String]) throws {
+    public init(_ path: String, _ arguments: [String]) throws {
         var outFDs: [Int32] = [0, 0], errFDs: [Int32] = [0, 0]
         guard pipe(&outFDs) == 0, pipe(&errFDs) == 0 else {
             throw NamespaceSetupFailed(description: "pipe: \(String(cString: strerror(errno)))")
@@ -273,18 +275,18 @@ final class SpawnedProgram: @unchecked Sendable {
         }
     }
 
-    var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
-    var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
+    public var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
+    public var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
 
     /// stdout's JSON Lines so far.
-    var records: [[String: Any]] { RunResult(status: 0, stdout: stdout, stderr: "").records }
+    public var records: [[String: Any]] { RunResult(status: 0, stdout: stdout, stderr: "").records }
 
-    func signal(_ number: Int32) {
+    public func signal(_ number: Int32) {
         if isRunning { _ = Glibc.kill(pid, number) }
     }
 
     /// Reaps the program if it has ended: its exit status, or the signal that ended it.
-    var isRunning: Bool {
+    public var isRunning: Bool {
         lock.withLock {
             if exitStatus == nil { exitStatus = reapIfEnded(pid) }
             return exitStatus == nil
@@ -293,7 +295,7 @@ final class SpawnedProgram: @unchecked Sendable {
 
     /// Whether the program ended within `timeout` seconds.
     @discardableResult
-    func waitForExit(timeout: Double) -> Bool {
+    public func waitForExit(timeout: Double) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while isRunning {
             if Date() >= deadline { return false }
@@ -304,7 +306,7 @@ final class SpawnedProgram: @unchecked Sendable {
 
     /// Waits until what the program printed on stdout satisfies `condition`.
     @discardableResult
-    func waitForOutput(timeout: Double, _ condition: (String) -> Bool) -> Bool {
+    public func waitForOutput(timeout: Double, _ condition: (String) -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while !condition(stdout) {
             if Date() >= deadline { return false }
@@ -313,7 +315,7 @@ final class SpawnedProgram: @unchecked Sendable {
         return true
     }
 
-    func kill() {
+    public func kill() {
         guard isRunning else { return }
         signal(SIGKILL)
         waitForExit(timeout: 5)
@@ -321,7 +323,7 @@ final class SpawnedProgram: @unchecked Sendable {
 
     /// Status (the signal's number if one ended it) and output, once the program has
     /// ended (waits for it).
-    func result() -> RunResult {
+    public func result() -> RunResult {
         while isRunning { Thread.sleep(forTimeInterval: 0.02) }
         drained.wait()
         return RunResult(status: lock.withLock { exitStatus ?? -1 }, stdout: stdout, stderr: stderr)
@@ -329,11 +331,11 @@ final class SpawnedProgram: @unchecked Sendable {
 }
 
 /// An RFC 3339 UTC time as peersniff writes it, as whole seconds and nanoseconds.
-struct WallTime: Comparable, CustomStringConvertible {
-    var seconds: Int64
-    var nanoseconds: Int64
+public struct WallTime: Comparable, Sendable, CustomStringConvertible {
+    public var seconds: Int64
+    public var nanoseconds: Int64
 
-    init?(_ text: String) {
+    public init?(_ text: String) {
         guard text.hasSuffix("Z") else { return nil }
         let body = text.dropLast()
         let parts = body.split(separator: ".", maxSplits: 1)
@@ -352,21 +354,21 @@ struct WallTime: Comparable, CustomStringConvertible {
         }
     }
 
-    init(seconds: Int64, nanoseconds: Int64) {
+    public init(seconds: Int64, nanoseconds: Int64) {
         self.seconds = seconds + nanoseconds / 1_000_000_000
         self.nanoseconds = nanoseconds % 1_000_000_000
     }
 
-    func adding(nanoseconds delta: Int64) -> WallTime { WallTime(seconds: seconds, nanoseconds: nanoseconds + delta) }
+    public func adding(nanoseconds delta: Int64) -> WallTime { WallTime(seconds: seconds, nanoseconds: nanoseconds + delta) }
 
-    var totalNanoseconds: Int64 { seconds * 1_000_000_000 + nanoseconds }
-    static func < (a: WallTime, b: WallTime) -> Bool { a.totalNanoseconds < b.totalNanoseconds }
-    var description: String { "\(seconds).\(String(format: "%09lld", nanoseconds))" }
+    public var totalNanoseconds: Int64 { seconds * 1_000_000_000 + nanoseconds }
+    public static func < (a: WallTime, b: WallTime) -> Bool { a.totalNanoseconds < b.totalNanoseconds }
+    public var description: String { "\(seconds).\(String(format: "%09lld", nanoseconds))" }
 }
 
 extension Dictionary where Key == String, Value == Any {
     /// Whether this record is about the wake-up HELLO (or its sender) rather than the test's traffic.
-    var isWakeUp: Bool {
+    public var isWakeUp: Bool {
         for key in ["src", "ip"] where self[key] as? String == TestNetwork.wakeUpAddress { return true }
         return false
     }
@@ -375,7 +377,7 @@ extension Dictionary where Key == String, Value == Any {
 /// A child's standard streams (input from /dev/null, `output` and `error` as given) and
 /// its signals (none blocked, every one at its default action: a test process may
 /// block or ignore some), for posix_spawn. The caller destroys both.
-func prepareSpawn(_ actions: inout posix_spawn_file_actions_t, _ attributes: inout posix_spawnattr_t, output: Int32, error: Int32) {
+public func prepareSpawn(_ actions: inout posix_spawn_file_actions_t, _ attributes: inout posix_spawnattr_t, output: Int32, error: Int32) {
     posix_spawn_file_actions_init(&actions)
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_adddup2(&actions, output, 1)
@@ -394,7 +396,7 @@ func prepareSpawn(_ actions: inout posix_spawn_file_actions_t, _ attributes: ino
 
 /// Reaps `pid` if it has ended, without waiting: its exit status, or the signal that
 /// ended it; nil while it runs; -1 when it cannot be waited for.
-func reapIfEnded(_ pid: pid_t) -> Int32? {
+public func reapIfEnded(_ pid: pid_t) -> Int32? {
     var status: Int32 = 0
     let reaped = waitpid(pid, &status, WNOHANG)
     // WIFEXITED / WEXITSTATUS / WTERMSIG, spelled out (the C macros are not imported).

@@ -3,25 +3,30 @@ import Foundation
 /// One thing `--malformed` must report about `Fixtures/malformed/every-code.pcap`:
 /// a malformed datagram or one warning on a decoded frame, with what the report
 /// must say about it, derived from how the packet was built.
-struct ExpectedProblem: CustomStringConvertible {
+public struct ExpectedProblem: Sendable, CustomStringConvertible {
     /// The record's packet number (for a reassembled frame: the packet that completed it).
-    var n: Int
+    public var n: Int
     /// The source address, as peersniff prints it.
-    var source: String
+    public var source: String
     /// A contract `reason` (malformed) or warning code.
-    var code: String
-    var isWarning: Bool
+    public var code: String
+    public var isWarning: Bool
     /// Where the element that could not be read begins (CONTRACT.md); nil: the
     /// warning is about the whole datagram.
-    var offset: Int?
+    public var offset: Int?
     /// The payload bytes as captured (what the hex dump and `hex` show).
-    var payload: [UInt8]
+    public var payload: [UInt8]
     /// The payload's length as declared (`length`): more than `payload.count` when cut.
-    var length: Int
+    public var length: Int
     /// The capture's packets behind the record (all fragments of a datagram).
-    var packets: [Int]
+    public var packets: [Int]
 
-    var description: String { "#\(n) \(source) \(code)" + (offset.map { " at \($0)" } ?? "") }
+    public var description: String { "#\(n) \(source) \(code)" + (offset.map { " at \($0)" } ?? "") }
+
+    public init(n: Int, source: String, code: String, isWarning: Bool, offset: Int?, payload: [UInt8], length: Int, packets: [Int]) {
+        self.n = n; self.source = source; self.code = code; self.isWarning = isWarning; self.offset = offset
+        self.payload = payload; self.length = length; self.packets = packets
+    }
 }
 
 /// The generator of `Fixtures/malformed/every-code.pcap`: every `malformed` reason
@@ -30,30 +35,30 @@ struct ExpectedProblem: CustomStringConvertible {
 /// 2026-11-25T12:00:k.00k000Z. `PEERSNIFF_WRITE_FIXTURES=1 swift test --filter
 /// MalformedReportTests` rewrites the file; otherwise a test checks that the
 /// committed file is exactly what this generator makes.
-enum EveryCodeFixture {
-    static let relativePath = "malformed/every-code.pcap"
-    static var path: String { Paths.fixture(relativePath) }
+public enum EveryCodeFixture {
+    public static let relativePath = "malformed/every-code.pcap"
+    public static var path: String { Paths.fixture(relativePath) }
 
     /// Every malformed reason and warning code of CONTRACT.md.
-    static let contractReasons = ["empty", "unknown-type", "truncated-header", "truncated-name", "truncated-peer",
+    public static let contractReasons = ["empty", "unknown-type", "truncated-header", "truncated-name", "truncated-peer",
                                   "trailing-bytes", "bad-json", "truncated-capture", "bad-udp-checksum",
                                   "incomplete-fragments", "not-ipv4"]
-    static let contractWarnings = ["name-not-utf8", "name-cut-mid-character", "name-too-long", "too-many-peers",
+    public static let contractWarnings = ["name-not-utf8", "name-cut-mid-character", "name-too-long", "too-many-peers",
                                    "full-sender-not-first", "full-not-sorted", "full-duplicate-ip",
                                    "exceeds-receive-buffer", "fragmented"]
 
     /// The clean frame's packet and source: reported nowhere.
-    static let cleanPacket = 22
-    static let cleanSource = "10.99.0.22"
+    public static let cleanPacket = 22
+    public static let cleanSource = "10.99.0.22"
 
-    static let built: (packets: [TestPacket], problems: [ExpectedProblem]) = build()
-    static var packets: [TestPacket] { built.packets }
-    static var problems: [ExpectedProblem] { built.problems }
-    static var data: Data { makeCapture(packets) }
+    public static let built: (packets: [TestPacket], problems: [ExpectedProblem]) = build()
+    public static var packets: [TestPacket] { built.packets }
+    public static var problems: [ExpectedProblem] { built.problems }
+    public static var data: Data { makeCapture(packets) }
 
     /// A FULL entry's bytes.
-    static func entry(_ ip: String, _ name: [UInt8]) -> [UInt8] { PacketBuilder.ip(ip) + [UInt8(name.count)] + name }
-    static func entry(_ ip: String, _ name: String) -> [UInt8] { entry(ip, Array(name.utf8)) }
+    public static func entry(_ ip: String, _ name: [UInt8]) -> [UInt8] { PacketBuilder.ip(ip) + [UInt8(name.count)] + name }
+    public static func entry(_ ip: String, _ name: String) -> [UInt8] { entry(ip, Array(name.utf8)) }
 
     private static func build() -> ([TestPacket], [ExpectedProblem]) {
         var packets: [TestPacket] = []

@@ -8,7 +8,7 @@ import Glibc
 /// LINKTYPE_ value a capture file stores for it (libpcap maps 101 to DLT_RAW).
 /// The bytes follow each format's own description (tcpdump.org/linktypes), not
 /// peersniff's reader.
-enum LinkFraming: String, CaseIterable, Sendable, CustomTestStringConvertible {
+public enum LinkFraming: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case ethernet
     /// One 802.1Q tag (TPID 0x8100).
     case dot1Q
@@ -29,10 +29,10 @@ enum LinkFraming: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// LINKTYPE_LOOP (108): the address family always in network byte order.
     case loop
 
-    var testDescription: String { rawValue }
+    public var testDescription: String { rawValue }
 
     /// The link type written in the capture file's header.
-    var linkType: UInt32 {
+    public var linkType: UInt32 {
         switch self {
         case .ethernet, .dot1Q, .qinq: 1
         case .linuxSLL: 113
@@ -45,10 +45,10 @@ enum LinkFraming: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 
     /// DLT_NULL's family is in the writing host's byte order, so the file's byte order goes with it.
-    var fileIsBigEndian: Bool { self == .nullBigEndian }
+    public var fileIsBigEndian: Bool { self == .nullBigEndian }
 
     /// `ip` framed for this link type (IPv4 unless `ipv6`).
-    func frame(_ ip: [UInt8], ipv6: Bool = false) -> [UInt8] {
+    public func frame(_ ip: [UInt8], ipv6: Bool = false) -> [UInt8] {
         let etherType: UInt16 = ipv6 ? 0x86DD : 0x0800
         let etherTypeBytes = [UInt8(etherType >> 8), UInt8(etherType & 0xFF)]
         // AF_INET is 2 everywhere; AF_INET6 is 30 on macOS, 24 on NetBSD/OpenBSD (LOOP's home),
@@ -79,19 +79,19 @@ enum LinkFraming: String, CaseIterable, Sendable, CustomTestStringConvertible {
 }
 
 /// The capture times the tests use: 2026-11-25T12:00:00Z and on.
-enum CaptureClock {
-    static let base: UInt32 = 1_795_608_000
-    static let baseText = "2026-11-25T12:00:00"
+public enum CaptureClock {
+    public static let base: UInt32 = 1_795_608_000
+    public static let baseText = "2026-11-25T12:00:00"
 }
 
 /// Discovery payloads, byte by byte as PROTOCOL.md lays them out (not through the codec).
-enum DiscoveryPayload {
-    static func hello(_ name: String) -> [UInt8] {
+public enum DiscoveryPayload {
+    public static func hello(_ name: String) -> [UInt8] {
         let bytes = Array(name.utf8)
         return [0x01, UInt8(bytes.count)] + bytes
     }
 
-    static func full(_ peers: [(ip: String, name: String)]) -> [UInt8] {
+    public static func full(_ peers: [(ip: String, name: String)]) -> [UInt8] {
         var out: [UInt8] = [0x02, UInt8(peers.count)]
         for peer in peers {
             let bytes = Array(peer.name.utf8)
@@ -100,13 +100,13 @@ enum DiscoveryPayload {
         return out
     }
 
-    static let ping: [UInt8] = [0x03]
-    static let pong: [UInt8] = [0x04]
-    static func offline(_ ip: String) -> [UInt8] { [0x05] + PacketBuilder.ip(ip) }
+    public static let ping: [UInt8] = [0x03]
+    public static let pong: [UInt8] = [0x04]
+    public static func offline(_ ip: String) -> [UInt8] { [0x05] + PacketBuilder.ip(ip) }
 
     /// A FULL as the firmware builds it: the sender first, then `count - 1` peers
     /// sorted by IP, each name `nameLength` ASCII bytes.
-    static func sortedFull(sender: String = "10.37.0.20", count: Int, nameLength: Int = 32) -> (payload: [UInt8], peers: [(ip: String, name: String)]) {
+    public static func sortedFull(sender: String = "10.37.0.20", count: Int, nameLength: Int = 32) -> (payload: [UInt8], peers: [(ip: String, name: String)]) {
         func name(_ i: Int) -> String {
             let head = "Board \(i) "
             return head + String(repeating: "-", count: max(0, nameLength - head.count))
@@ -119,14 +119,14 @@ enum DiscoveryPayload {
 
 extension PacketBuilder {
     /// An IPv6 address's sixteen bytes from its text form.
-    static func ip6(_ text: String) -> [UInt8] {
+    public static func ip6(_ text: String) -> [UInt8] {
         var address = in6_addr()
         precondition(inet_pton(AF_INET6, text, &address) == 1, "bad IPv6 address \(text)")
         return withUnsafeBytes(of: &address) { Array($0) }
     }
 
     /// UDP over IPv6 (no extension headers), with a correct checksum (RFC 8200 §8.1).
-    static func ipv6UDP(src: String, dst: String, sport: UInt16, dport: UInt16, payload: [UInt8]) -> [UInt8] {
+    public static func ipv6UDP(src: String, dst: String, sport: UInt16, dport: UInt16, payload: [UInt8]) -> [UInt8] {
         let length = 8 + payload.count
         var udp: [UInt8] = [UInt8(sport >> 8), UInt8(sport & 0xFF), UInt8(dport >> 8), UInt8(dport & 0xFF),
                             UInt8(length >> 8), UInt8(length & 0xFF), 0, 0] + payload
@@ -141,7 +141,7 @@ extension PacketBuilder {
     /// A whole UDP datagram (header and payload) cut into IPv4 fragments whose
     /// payloads are `sizes` bytes (multiples of 8 but the last; the remainder goes
     /// into one more fragment). Returned in datagram order.
-    static func fragments(src: String, dst: String, udp datagram: [UInt8], id: UInt16, sizes: [Int]) -> [[UInt8]] {
+    public static func fragments(src: String, dst: String, udp datagram: [UInt8], id: UInt16, sizes: [Int]) -> [[UInt8]] {
         var pieces: [[UInt8]] = []
         var offset = 0
         var plan = sizes
@@ -160,7 +160,7 @@ extension PacketBuilder {
 
     /// The folded ones' complement sum of the UDP pseudo-header, not complemented:
     /// what Linux leaves in the checksum field for the NIC to finish (CHECKSUM_PARTIAL).
-    static func offloadedChecksum(src: String, dst: String, udpLength: Int) -> UInt16 {
+    public static func offloadedChecksum(src: String, dst: String, udpLength: Int) -> UInt16 {
         let pseudo = ip(src) + ip(dst) + [0, 17, UInt8(udpLength >> 8), UInt8(udpLength & 0xFF)]
         return ~checksum(pseudo)
     }
@@ -168,69 +168,21 @@ extension PacketBuilder {
 
 extension TestPacket {
     /// A packet at `CaptureClock.base + seconds`, `fraction` in the file's unit.
-    static func at(_ seconds: UInt32, _ fraction: UInt32 = 0, _ bytes: [UInt8], originalLength: Int? = nil) -> TestPacket {
+    public static func at(_ seconds: UInt32, _ fraction: UInt32 = 0, _ bytes: [UInt8], originalLength: Int? = nil) -> TestPacket {
         TestPacket(seconds: CaptureClock.base + seconds, fraction: fraction, bytes: bytes, originalLength: originalLength)
     }
 }
 
 /// A capture written into a fresh temporary folder; returns its path.
-func writeTestCapture(_ data: Data, name: String = "capture.pcap", in folder: URL = Paths.temporaryFolder()) throws -> String {
+public func writeTestCapture(_ data: Data, name: String = "capture.pcap", in folder: URL = Paths.temporaryFolder()) throws -> String {
     let url = folder.appendingPathComponent(name)
     try data.write(to: url)
     return url.path
 }
 
 /// A packet that peersniff's filter must leave out: DNS over UDP on Ethernet.
-func dnsPacket(framing: LinkFraming = .ethernet) -> [UInt8] {
+public func dnsPacket(framing: LinkFraming = .ethernet) -> [UInt8] {
     framing.frame(PacketBuilder.ipv4(src: "10.37.0.1", dst: "10.37.0.2",
                                      payload: PacketBuilder.udp(src: "10.37.0.1", dst: "10.37.0.2", sport: 5353, dport: 53,
                                                                 payload: [0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0])))
-}
-
-extension RunResult {
-    func recordsOfKind(_ kind: String) -> [[String: Any]] { records.filter { $0["kind"] as? String == kind } }
-    var frameRecords: [[String: Any]] { recordsOfKind("frame") }
-    var malformedRecords: [[String: Any]] { recordsOfKind("malformed") }
-    var summaryRecord: [String: Any]? { recordsOfKind("summary").last }
-    /// Standard error's non-empty lines.
-    var errorLines: [String] { stderr.split(separator: "\n").map(String.init).filter { !$0.isEmpty } }
-    /// Discovery records (frames and malformed) in output order.
-    var datagramRecords: [[String: Any]] { records.filter { ["frame", "malformed"].contains($0["kind"] as? String) } }
-}
-
-/// A record's fields the tests compare, as plain values.
-struct RecordFields: Equatable, CustomStringConvertible {
-    var kind: String
-    var n: Int
-    var src: String
-    var dst: String
-    var sport: Int
-    var dport: Int
-    var type: String?
-
-    init(kind: String = "frame", n: Int, src: String, dst: String, sport: Int, dport: Int, type: String? = nil) {
-        self.kind = kind; self.n = n; self.src = src; self.dst = dst; self.sport = sport; self.dport = dport; self.type = type
-    }
-
-    init(_ record: [String: Any]) {
-        kind = record["kind"] as? String ?? "?"
-        n = record["n"] as? Int ?? -1
-        src = record["src"] as? String ?? "?"
-        dst = record["dst"] as? String ?? "?"
-        sport = record["sport"] as? Int ?? -1
-        dport = record["dport"] as? Int ?? -1
-        type = record["type"] as? String ?? record["reason"] as? String
-    }
-
-    var description: String { "\(kind) n=\(n) \(src):\(sport) → \(dst):\(dport) \(type ?? "")" }
-}
-
-/// A summary's nested count, e.g. `summaryCount(summary, "checksums", "offloaded")`.
-func summaryCount(_ summary: [String: Any]?, _ group: String, _ key: String) -> Int {
-    (summary?[group] as? [String: Any])?[key] as? Int ?? 0
-}
-
-/// A run of `peersniff -r PATH --json` plus any extra arguments.
-func peersniffJSON(_ path: String, _ extra: [String] = [], stdin: Data? = nil) throws -> RunResult {
-    try runPeersniff(["-r", path, "--json"] + extra, stdin: stdin)
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// tshark's `frame.time_epoch` ("1795610631.856080000") as RFC 3339 UTC with `digits` of fraction.
-func rfc3339(epoch: String, digits: Int) -> String {
+public func rfc3339(epoch: String, digits: Int) -> String {
     let parts = epoch.split(separator: ".")
     let seconds = TimeInterval(Int(parts[0])!)
     let formatter = DateFormatter()
@@ -13,12 +13,13 @@ func rfc3339(epoch: String, digits: Int) -> String {
 }
 
 /// A tool's full path on PATH.
-func toolPath(_ name: String) throws -> String {
+public func toolPath(_ name: String) throws -> String {
     guard let path = systemToolPath(name) else { throw ToolMissing(name: name) }
     return path
 }
 
-struct ToolMissing: Error, CustomStringConvertible {
-    var name: String
-    var description: String { "\(name) is not on PATH" }
+public struct ToolMissing: Error, CustomStringConvertible {
+    public var name: String
+    public init(name: String) { self.name = name }
+    public var description: String { "\(name) is not on PATH" }
 }

@@ -2,11 +2,11 @@
 
 /// SplitMix64 (Steele, Lea and Flood, 2014): one 64-bit state, good enough
 /// statistics, and the same stream on every platform.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -15,12 +15,12 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     /// 0..<n (0 when n is 0).
-    mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-    mutating func oneIn(_ n: Int) -> Bool { below(n) == 0 }
+    public mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
+    public mutating func oneIn(_ n: Int) -> Bool { below(n) == 0 }
     /// True `percent` times in a hundred.
-    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-    mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
-    mutating func bytes(_ count: Int) -> [UInt8] {
+    public mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
+    public mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
+    public mutating func bytes(_ count: Int) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             var i = 0
             while i < count {
@@ -30,9 +30,9 @@ struct SplitMix64: RandomNumberGenerator {
             initialized = count
         }
     }
-    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
+    public mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
     /// A length that is usually small and sometimes not.
-    mutating func length(upTo limit: Int) -> Int {
+    public mutating func length(upTo limit: Int) -> Int {
         switch below(8) {
         case 0: return below(limit + 1)
         case 1, 2: return below(min(limit, 64) + 1)

@@ -8,27 +8,33 @@ import WireBytes
 /// -e frame.time_epoch -e ip.src -e ip.dst -e udp.srcport -e udp.dstport -e udp.length
 /// -e udp.payload`. The one reader of these tables for every test: the independent
 /// oracle peersniff's output is checked against.
-struct TsharkTable {
-    static let header = "frame.number\tframe.time_epoch\tip.src\tip.dst\tudp.srcport\tudp.dstport\tudp.length\tudp.payload"
+public struct TsharkTable: Sendable {
+    public static let header = "frame.number\tframe.time_epoch\tip.src\tip.dst\tudp.srcport\tudp.dstport\tudp.length\tudp.payload"
 
-    struct Row {
+    public struct Row: Sendable {
         /// The packet's number (for a reassembled datagram, the packet that completed it).
-        var number: Int
+        public var number: Int
         /// frame.time_epoch as tshark printed it (nanoseconds).
-        var epoch: String
-        var source: String
-        var destination: String
-        var sourcePort: Int
-        var destinationPort: Int
-        var udpLength: Int
+        public var epoch: String
+        public var source: String
+        public var destination: String
+        public var sourcePort: Int
+        public var destinationPort: Int
+        public var udpLength: Int
         /// udp.payload in hex.
-        var payloadHex: String
+        public var payloadHex: String
+
+        public init(number: Int, epoch: String, source: String, destination: String, sourcePort: Int, destinationPort: Int,
+                    udpLength: Int, payloadHex: String) {
+            self.number = number; self.epoch = epoch; self.source = source; self.destination = destination
+            self.sourcePort = sourcePort; self.destinationPort = destinationPort; self.udpLength = udpLength; self.payloadHex = payloadHex
+        }
 
         /// The payload's bytes (nil when the hex is broken).
-        var payload: [UInt8]? { bytesFromHex(payloadHex) }
-        var payloadLength: Int { payloadHex.count / 2 }
+        public var payload: [UInt8]? { bytesFromHex(payloadHex) }
+        public var payloadLength: Int { payloadHex.count / 2 }
         /// The discovery frame type the first byte names (nil: none).
-        var type: String? {
+        public var type: String? {
             switch payloadHex.prefix(2).lowercased() {
             case "01": "HELLO"
             case "02": "FULL"
@@ -42,11 +48,11 @@ struct TsharkTable {
     }
 
     /// The header line as it stands in the file, and the rows.
-    var headerLine: String
-    var rows: [Row]
+    public var headerLine: String
+    public var rows: [Row]
 
     /// The table at `path` (`.gz` read through gzip -dc). A row that does not read is an error naming it.
-    init(path: String) throws {
+    public init(path: String) throws {
         let text: String
         if path.hasSuffix(".gz") {
             let gzip = systemToolPath("gzip") ?? "/usr/bin/gzip"
@@ -59,7 +65,7 @@ struct TsharkTable {
         try self.init(text: text, name: path)
     }
 
-    init(text: String, name: String = "table") throws {
+    public init(text: String, name: String = "table") throws {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
         headerLine = lines.first.map(String.init) ?? ""
         rows = try lines.dropFirst().map { line in
