@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import EndToEndSupport
+import TestSupport
 
 /// The mistakes a tcpdump user makes on peersniff's command line get a usage error
 /// (exit 2) that says what to type instead, before anything is read or written; no

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import EndToEndSupport
+import TestSupport
 
 /// `--node`, `--type`, `--since`, `--until` (tshark's `-Y`): what is printed, never what
 /// is analysed; `-f` that leaves discovery traffic out is said; two views of one LAN
