@@ -11,6 +11,13 @@ public struct CapturedPacket {
     public var capturedLength: Int
     public var originalLength: Int
     public var bytes: UnsafeRawBufferPointer
+
+    public init(time: Timestamp, capturedLength: Int, originalLength: Int, bytes: UnsafeRawBufferPointer) {
+        self.time = time
+        self.capturedLength = capturedLength
+        self.originalLength = originalLength
+        self.bytes = bytes
+    }
 }
 
 public enum ReadResult {
@@ -43,6 +50,8 @@ public final class PcapHandle {
     /// The name shown in messages: the file path ("-" for standard input) or the interface.
     public let name: String
     public let precision: Timestamp.Precision
+    /// A classic pcap file read in place, until libpcap takes over (MappedPcap.swift).
+    private var mapped: MappedRecords?
 
     init(pointer: OpaquePointer, name: String, precision: Timestamp.Precision) {
         self.pointer = pointer
@@ -50,13 +59,23 @@ public final class PcapHandle {
         self.precision = precision
     }
 
-    deinit { pcap_close(pointer) }
+    deinit {
+        mapped?.unmap()
+        pcap_close(pointer)
+    }
+
+    /// Whether records are read in place (a classic pcap file on Ethernet) rather than
+    /// through libpcap's stdio copy.
+    public var readsInPlace: Bool { mapped != nil }
 
     /// Opens a pcap or pcapng file; "-" reads standard input. The name is opened
     /// once, as the bytes the user gave, and the open stream handed to libpcap, so
     /// that FIFOs, `/dev/stdin`, `<(...)` and sockets read like files. Timestamps are
     /// read at nanosecond precision and shown at the file's own.
-    public static func openOffline(_ path: PathName) throws(CaptureError) -> PcapHandle {
+    /// `inPlace`: a classic pcap file that can be is read in place (mapped); libpcap
+    /// reads everything else, and takes over at the first record the mapping does not
+    /// read as it would.
+    public static func openOffline(_ path: PathName, inPlace: Bool = true) throws(CaptureError) -> PcapHandle {
         let name = path.isStandardStream ? "standard input" : path.display
         let stream: UnsafeMutablePointer<FILE>?
         if path.isStandardStream {
@@ -85,7 +104,11 @@ public final class PcapHandle {
             let message = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             throw CaptureError(.cannotOpen, "\(name): \(describeOpenError(message, path: path.display))")
         }
-        return PcapHandle(pointer: handle, name: path.isStandardStream ? "-" : path.display, precision: precision)
+        let opened = PcapHandle(pointer: handle, name: path.isStandardStream ? "-" : path.display, precision: precision)
+        if inPlace, !path.isStandardStream, let file = pcap_file(handle) {
+            opened.mapped = MappedRecords(file: file, linkType: pcap_datalink(handle), snapshot: pcap_snapshot(handle), precision: precision)
+        }
+        return opened
     }
 
     /// The libpcap in use, as it names itself ("libpcap version 1.10.3 (with TPACKET_V3)").
@@ -97,7 +120,7 @@ public final class PcapHandle {
         guard let file = pcap_file(pointer) else { return nil }
         var info = stat()
         let size: Int? = fstat(fileno(file), &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil
-        return (max(0, ftell(file)), size)
+        return (mapped?.position ?? max(0, ftell(file)), size)
     }
 
     /// libpcap's DLT_ value.
@@ -131,6 +154,17 @@ public final class PcapHandle {
 
     /// The next packet.
     public func next() -> ReadResult {
+        if mapped != nil {
+            switch mapped!.next() {
+            case let .packet(packet):
+                return .packet(packet)
+            case let .handOver(offset):
+                // libpcap reads on from the record the mapping stopped at.
+                mapped?.unmap()
+                mapped = nil
+                if let file = pcap_file(pointer) { fseek(file, offset, SEEK_SET) }
+            }
+        }
         var header: UnsafeMutablePointer<pcap_pkthdr>? = nil
         var data: UnsafePointer<UInt8>? = nil
         let status = pcap_next_ex(pointer, &header, &data)

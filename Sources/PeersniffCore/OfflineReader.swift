@@ -6,7 +6,7 @@ import WireBytes
 /// One capture file being read: its libpcap handle, its filter, where it stands.
 final class FileInput {
     let handle: PcapHandle
-    let filter: BPFProgram
+    let filter: PacketFilter
     /// With -f: peersniff's own filter alone, to count the discovery packets -f leaves out.
     var discoveryOnly: BPFProgram?
     var leftOut = 0
@@ -15,7 +15,7 @@ final class FileInput {
     var read = 0
     var error: String?
 
-    init(handle: PcapHandle, filter: BPFProgram, state: Pipeline.SourceState) {
+    init(handle: PcapHandle, filter: PacketFilter, state: Pipeline.SourceState) {
         self.handle = handle
         self.filter = filter
         self.state = state
@@ -85,7 +85,8 @@ public struct OfflineReader {
                 // Compiled alone first, so that a mistake is reported in the user's own words.
                 _ = try handle.compile(extra)
             }
-            let filter = try handle.compile(discoveryFilter(port: options.port, link: link, extra: options.extraFilter))
+            let filter = PacketFilter(program: try handle.compile(discoveryFilter(port: options.port, link: link, extra: options.extraFilter)),
+                                      port: options.port, link: link, extra: options.extraFilter)
             let input = FileInput(handle: handle, filter: filter, state: Pipeline.SourceState(link: link, label: several ? name : nil, index: inputs.count))
             if let extra = options.extraFilter, !extra.isEmpty {
                 input.discoveryOnly = try handle.compile(discoveryFilter(port: options.port, link: link, extra: nil))
