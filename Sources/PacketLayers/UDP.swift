@@ -77,29 +77,32 @@ func fold(_ value: UInt32) -> UInt32 {
 }
 
 /// The 16-bit ones' complement sum of `bytes` (RFC 1071), folded to 16 bits.
-/// Summed as 32-bit words in the machine's byte order into 64-bit accumulators
-/// (no carry to handle: a datagram is far too short to overflow them), sixteen
-/// bytes a round, and swapped once at the end (the sum is byte-order independent,
-/// RFC 1071 section 2(B)).
+/// Summed as 64-bit words in the machine's byte order with the carry added back at
+/// once (an add and an add-with-carry a word), in two accumulators, 32 bytes a round,
+/// then folded and swapped once at the end (the sum is byte-order independent, RFC
+/// 1071 section 2(B)).
 public func onesComplementSum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
     let n = bytes.count
     guard n > 0, let base = bytes.baseAddress else { return 0 }
-    var low: UInt64 = 0, high: UInt64 = 0
-    var i = 0
-    // Every load below is covered by the loop's or the branch's count check.
-    while i + 16 <= n {
-        let w0 = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-        let w1 = base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
-        low &+= (w0 & 0xFFFF_FFFF) &+ (w1 & 0xFFFF_FFFF)
-        high &+= (w0 >> 32) &+ (w1 >> 32)
-        i += 16
+    @inline(__always) func add(_ sum: inout UInt64, _ word: UInt64) {
+        let (partial, carry) = sum.addingReportingOverflow(word)
+        sum = partial &+ (carry ? 1 : 0)
     }
-    if i + 8 <= n {
-        let w = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-        low &+= w & 0xFFFF_FFFF
-        high &+= w >> 32
+    var a: UInt64 = 0, b: UInt64 = 0
+    var i = 0
+    // Every load below is covered by the loop's count check.
+    while i + 32 <= n {
+        add(&a, base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+        add(&b, base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))
+        add(&a, base.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))
+        add(&b, base.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))
+        i += 32
+    }
+    while i + 8 <= n {
+        add(&a, base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
         i += 8
     }
+    // The last bytes, as a word zero-padded on the right in memory order.
     var tail: UInt64 = 0
     var shift: UInt64 = 0
     while i < n {
@@ -107,9 +110,10 @@ public func onesComplementSum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         shift += 8
         i += 1
     }
-    var sum = low &+ high &+ (tail & 0xFFFF_FFFF) &+ (tail >> 32)
+    add(&a, tail)
+    add(&a, b)
     // Fold 64 → 16 bits in machine order, then into network order.
-    sum = (sum & 0xFFFF_FFFF) &+ (sum >> 32)
+    var sum = (a & 0xFFFF_FFFF) &+ (a >> 32)
     sum = (sum & 0xFFFF_FFFF) &+ (sum >> 32)
     var folded = UInt32(truncatingIfNeeded: sum)
     folded = (folded & 0xFFFF) &+ (folded >> 16)

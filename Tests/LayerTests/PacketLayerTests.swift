@@ -244,6 +244,13 @@ struct PacketLayerTests {
             let bytes = (0..<length).map { _ in byte() }
             #expect(bytes.withUnsafeBytes { fold(onesComplementSum($0)) } == UInt32(~PacketBuilder.checksum(bytes)), "length \(length)")
         }
+        // Bytes that carry out of every word (all ones, and nearly): the carries added back.
+        for fill in [[UInt8(0xFF)], [0xFF, 0xFE], [0xFE, 0xFF, 0xFF], [0x80]] {
+            for length in Array(0...80) + [1_500, 65_535] {
+                let bytes = (0..<length).map { fill[$0 % fill.count] }
+                #expect(bytes.withUnsafeBytes { fold(onesComplementSum($0)) } == UInt32(~PacketBuilder.checksum(bytes)), "\(fill) × \(length)")
+            }
+        }
     }
 
     // MARK: IPv6
