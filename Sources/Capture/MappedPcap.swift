@@ -21,6 +21,11 @@ struct MappedRecords {
     private let fractionScale: Int64
     private let snapshot: Int
     private let precision: Timestamp.Precision
+    /// The pages before this offset were handed back: read pages of a mapped file count
+    /// in the process's memory until then, and a 3 GB capture would hold 3 GB.
+    private var released = 0
+    /// Pages are handed back 1 MiB at a time.
+    private static let releaseStep = 1 << 20
 
     enum Step {
         case packet(CapturedPacket)
@@ -94,6 +99,12 @@ struct MappedRecords {
         let time = captureTime(seconds: wholeSeconds, nanoseconds: fractionValue * fractionScale, precision: precision)
         let packet = CapturedPacket(time: time, capturedLength: length, originalLength: Int(original),
                                     bytes: UnsafeRawBufferPointer(start: base + offset + 16, count: length))
+        // Every page before this record's is done with (what is kept is copied).
+        if offset - released >= MappedRecords.releaseStep {
+            let upTo = offset & ~(Int(getpagesize()) - 1)
+            madvise(UnsafeMutableRawPointer(mutating: base + released), upTo - released, MADV_DONTNEED)
+            released = upTo
+        }
         offset += 16 + length
         return .packet(packet)
     }
