@@ -341,6 +341,26 @@ struct LiveCaptureTests {
         }
     }
 
+    @Test("live -f that leaves discovery traffic out counts it: every packet a second capture without -f saw")
+    func extraFilterCountsLive() throws {
+        try withTestNetwork { net in
+            let all = try net.start(in: .capture, peersniff, ["-i", net.captureInterface, "--json", "-q", "--duration", "2"])
+            // TTL 1 is never what the sender uses: -f leaves every discovery packet out.
+            let none = try net.start(in: .capture, peersniff, ["-i", net.captureInterface, "--json", "-q", "--duration", "2", "-f", "ip[8] == 1"])
+            try net.waitUntilCapturing(all)
+            try net.waitUntilCapturing(none)
+            try net.send("all")
+            let seen = net.awaitExit(all, within: 5, "no -f")
+            let filtered = net.awaitExit(none, within: 5, "-f")
+            #expect(seen.status == 0 && filtered.status == 0, "\(seen.stderr) \(filtered.stderr)")
+            let matched = try #require(try summary(seen.records)["packets_matched"] as? Int)
+            #expect(matched > 0)
+            #expect(try summary(filtered.records)["left_out_by_filter"] as? Int == matched)
+            #expect(try summary(filtered.records)["frames"] as? Int == 0)
+            #expect(filtered.stderr.contains("warning: -f 'ip[8] == 1' left \(matched) packets of discovery traffic out of the analysis"))
+        }
+    }
+
     // MARK: - Privileges
 
     @Test("-Z nobody gives up root once the capture is open, and still captures")
