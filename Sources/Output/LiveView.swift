@@ -278,6 +278,8 @@ public final class LiveView: RecordWriter {
 
     public func write(_ summary: Summary) {
         stream.append("\u{1B}[H\u{1B}[2J")
+        // The summary fits the window as the picture did.
+        summaryWriter.layout = TextLayout(columns: window.columns)
         summaryWriter.write(summary)
     }
 
