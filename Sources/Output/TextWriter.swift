@@ -130,9 +130,11 @@ public final class TextWriter: RecordWriter {
         }
         if !frame.warnings.isEmpty {
             if layout.verbose, let columns = layout.columns, stream.buffer.columns(from: start) + warningsColumns(frame.warnings) > columns {
+                // The warnings on a line of their own, after the line so far (wrapped).
+                stream.buffer.wrapLine(from: start, to: columns)
                 stream.buffer.append(0x0A)
-                stream.buffer.append(string: TextLayout.continuation)
                 start = stream.buffer.count
+                stream.buffer.append(string: TextLayout.continuation)
             } else {
                 stream.buffer.append("  ")
             }
