@@ -279,8 +279,9 @@ public final class LiveView: RecordWriter {
     public func write(_ summary: Summary) {
         stream.append("\u{1B}[H\u{1B}[2J")
         // The summary fits the window as the picture did.
-        summaryWriter.layout = TextLayout(columns: window.columns)
-        summaryWriter.write(summary)
+        let writer = TextWriter(stream: stream, quiet: true, style: style, layout: TextLayout(columns: window.columns))
+        writer.nameOf = summaryWriter.nameOf
+        writer.write(summary)
     }
 
     func time(_ t: Timestamp) -> String { millisecondClock(t) }

@@ -63,6 +63,8 @@ public final class MalformedReportWriter: RecordWriter {
         guard !frame.warnings.isEmpty else { return }
         for (warning, staticCode) in FrameWarnings.all where frame.warnings.contains(warning) {
             let code = staticCode.description
+            // A repeat is only counted: nothing is looked for or written.
+            guard tally(origin: record.origin, endpoints: record.endpoints, code: code) else { continue }
             let offset = frame.offset(of: warning)
             let fault = offset.flatMap { byteAtFault(warning, elementOffset: $0, payload: frame.payload) }
             entry(origin: record.origin, endpoints: record.endpoints, code: code, isWarning: true,
@@ -74,8 +76,34 @@ public final class MalformedReportWriter: RecordWriter {
     public func write(_ record: MalformedRecord) {
         let m = record.malformation
         malformedEntries += 1
+        guard tally(origin: record.origin, endpoints: record.endpoints, code: m.reason.description) else { return }
         entry(origin: record.origin, endpoints: record.endpoints, code: m.reason.description, isWarning: false,
               sentence: m.detail, offset: m.offset, fault: byteAtFault(m, payload: record.payload), payload: record.payload)
+    }
+
+    /// Counts a report by code and source; whether to show it in full (the first of its
+    /// code from its source, or every one with `-v`) rather than fold it.
+    func tally(origin: PacketOrigin, endpoints: Endpoints, code: String) -> Bool {
+        entries += 1
+        byCode[code, default: 0] += 1
+        let tallied = bySource[endpoints.source] != nil || bySource.count < MalformedReportWriter.maxSources
+        if tallied {
+            bySource[endpoints.source, default: SourceTally()].count += 1
+            bySource[endpoints.source]!.codes[code, default: 0] += 1
+        } else {
+            otherSources += 1
+        }
+        let key = FoldKey(source: tallied ? endpoints.source : nil, code: code)
+        guard var fold = folds[key] else {
+            folds[key] = Fold(order: folds.count)
+            return true
+        }
+        if layout.verbose { return true }
+        fold.count += 1
+        if fold.first == nil { fold.first = origin }
+        fold.last = origin
+        folds[key] = fold
+        return false
     }
 
     /// Writes a line of the report within the window: prose wrapped, the rest cut.
@@ -90,29 +118,6 @@ public final class MalformedReportWriter: RecordWriter {
 
     func entry(origin: PacketOrigin, endpoints: Endpoints, code: String, isWarning: Bool, sentence: String,
                offset: Int?, fault: (offset: Int, why: String)?, payload: UnsafeRawBufferPointer) {
-        entries += 1
-        byCode[code, default: 0] += 1
-        let tallied = bySource[endpoints.source] != nil || bySource.count < MalformedReportWriter.maxSources
-        if tallied {
-            bySource[endpoints.source, default: SourceTally()].count += 1
-            bySource[endpoints.source]!.codes[code, default: 0] += 1
-        } else {
-            otherSources += 1
-        }
-        // A repeat of a code from a source: counted, told at the end.
-        let key = FoldKey(source: tallied ? endpoints.source : nil, code: code)
-        if var fold = folds[key] {
-            if !layout.verbose {
-                fold.count += 1
-                if fold.first == nil { fold.first = origin }
-                fold.last = origin
-                folds[key] = fold
-                return
-            }
-        } else {
-            folds[key] = Fold(order: folds.count)
-        }
-
         var header = "#\(origin.number)  \(origin.time.rfc3339)"
         if let file = origin.file { header += "  [\(terminalSafe(file))]" }
         header += "  \(source(endpoints.source)):\(endpoints.sourcePort) → \(endpoints.destination):\(endpoints.destinationPort)"

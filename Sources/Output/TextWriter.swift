@@ -13,8 +13,9 @@ public final class TextWriter: RecordWriter {
     let stream: OutputStream
     let quiet: Bool
     public var style: TextStyle
-    /// The window's width (read once at the start) and `-v`.
-    public var layout: TextLayout
+    /// The window's width (read once at the start) and `-v`. A constant: reading it
+    /// costs no exclusivity check per line.
+    public let layout: TextLayout
     /// `--events`: events only.
     let eventsOnly: Bool
     /// The names the analyzer knows, to show beside addresses in events.
