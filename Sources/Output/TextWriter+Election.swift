@@ -233,14 +233,23 @@ extension TextWriter {
             ? Array(report.nodes.filter { $0.firstSent != nil }.prefix(TextWriter.tableRows)
                     + report.nodes.filter { $0.firstSent == nil }.prefix(TextWriter.tableRows)).prefix(TextWriter.tableRows).sorted { $0.ip < $1.ip }
             : report.nodes
-        let states = shownNodes.map { node in
-            var state = nodeState(node)
-            if node.timesDeclaredOffline > 0 { state += " (declared offline \(node.timesDeclaredOffline)×)" }
-            if let version = node.legacyVersion { state += " legacy \(terminalSafe(version))" }
-            return state
+        func nodeStates(short: Bool) -> [String] {
+            shownNodes.map { node in
+                var state = nodeState(node)
+                if node.timesDeclaredOffline > 0 {
+                    state += short ? " (\(node.timesDeclaredOffline)×)" : " (declared offline \(node.timesDeclaredOffline)×)"
+                }
+                if let version = node.legacyVersion { state += " legacy \(terminalSafe(version))" }
+                return state
+            }
         }
+        var states = nodeStates(short: false)
         var table = NodeTableLayout(kinds: kinds, timeWidth: timeWidth)
-        if let columns = layout.columns { table.narrow(to: columns - 2, nodes: shownNodes, states: states) }
+        if let columns = layout.columns {
+            table.narrow(to: columns - 2, nodes: shownNodes, states: states)
+            // Narrowed, a state says "offline (45×)" for "offline (declared offline 45×)".
+            if table.narrowed { states = nodeStates(short: true) }
+        }
         lines.append("  " + table.header())
         for (node, state) in zip(shownNodes, states) {
             let row = table.row(node, name: node.name.map(quotedName) ?? "-", state: state, timeOfDay: timeOfDay)
@@ -403,8 +412,8 @@ struct NodeTableLayout {
         kindWidths = sent.map { kind in max(kind.name.utf8.count, nodes.map { String($0.framesByType[kind.index]).utf8.count }.max() ?? 0) + 1 }
         let names = nodes.map { $0.name.map(quotedName) ?? "-" }
         nameWidth = min(34, max(5, names.map(terminalColumns).max() ?? 0) + 1)
-        let state = min(stateWidth, 12)
-        if width(stateWidth: state) > columns { nameWidth = max(14, nameWidth - (width(stateWidth: state) - columns)) }
+        let state = min(stateWidth, 14)
+        if width(stateWidth: state) > columns { nameWidth = max(16, nameWidth - (width(stateWidth: state) - columns)) }
         if width(stateWidth: state) > columns { shortTimes = true; timeWidth = 9 }
         if width(stateWidth: state) > columns { showFirst = false }
         if width(stateWidth: state) > columns { nameWidth = max(8, nameWidth - (width(stateWidth: state) - columns)) }
