@@ -278,7 +278,10 @@ public final class LiveView: RecordWriter {
 
     public func write(_ summary: Summary) {
         stream.append("\u{1B}[H\u{1B}[2J")
-        summaryWriter.write(summary)
+        // The summary fits the window as the picture did.
+        let writer = TextWriter(stream: stream, quiet: true, style: style, layout: TextLayout(columns: window.columns))
+        writer.nameOf = summaryWriter.nameOf
+        writer.write(summary)
     }
 
     func time(_ t: Timestamp) -> String { millisecondClock(t) }

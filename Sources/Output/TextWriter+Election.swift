@@ -37,9 +37,11 @@ extension TextWriter {
             endFold()
             fold = EventFold(kind: event.kind, last: event.time)
         }
+        let start: Int
         if let origin = event.origin {
-            prefix(origin)
+            start = prefix(origin)
         } else {
+            start = stream.buffer.count
             event.time.writeTimeOfDay(to: &stream.buffer)
             stream.buffer.append(" (deadline) ")
         }
@@ -50,8 +52,7 @@ extension TextWriter {
         stream.buffer.append(UInt8(ascii: " "))
         // Every part that came from the network is escaped on the way.
         writeDescription(event, to: &stream.buffer)
-        stream.buffer.append(0x0A)
-        stream.recordEnded()
+        endLine(start)
     }
 
     /// Prints the folded line, if events were folded.
@@ -59,6 +60,7 @@ extension TextWriter {
         guard let fold else { return }
         self.fold = nil
         guard fold.count > 0 else { return }
+        let start = stream.buffer.count
         stream.buffer.append(string: style.dim)
         var line = "  … \(fold.count) more \(fold.kind.rawValue) until "
         var stamp: [UInt8] = []
@@ -69,8 +71,7 @@ extension TextWriter {
         }
         stream.append(line)
         stream.buffer.append(string: style.reset)
-        stream.buffer.append(0x0A)
-        stream.recordEnded()
+        endLine(start)
     }
 
     func primaryAddress(_ event: ElectionEvent) -> IPv4Address? {
@@ -197,7 +198,10 @@ extension TextWriter {
             let about = diagnosis.ips.prefix(4).map(\.description).joined(separator: ", ") + (diagnosis.ips.count > 4 ? ", …" : "")
             lines.append("  " + colour + pad(diagnosis.severity.rawValue.uppercased(), 8) + style.reset
                          + pad(String(when), 28) + style.bold + diagnosis.code.rawValue + style.reset + " (" + about + ")")
-            for line in wrap(diagnosis.message.terminalText, width: 100) { lines.append("          " + line) }
+            // The story under it, indented; on a terminal, within the window.
+            let indent = (layout.columns ?? 110) >= 60 ? 10 : 4
+            let width = min(100, (layout.columns ?? 110) - indent)
+            for line in wrap(diagnosis.message.terminalText, width: width) { lines.append(String(repeating: " ", count: indent) + line) }
         }
         if report.diagnosesDropped > 0 {
             lines.append("  … and \(report.diagnosesDropped) more incident\(report.diagnosesDropped == 1 ? "" : "s") not followed (the engine follows at most 4096, and a few of each kind at a time)")
@@ -224,23 +228,32 @@ extension TextWriter {
         let kinds = FrameType.allCases
         // Times to the nanosecond (live captures) need three more columns.
         let timeWidth = report.nodes.contains { ($0.firstSent ?? $0.lastSent)?.precision == .nanoseconds } ? 20 : 17
-        let header = pad("address", 16) + pad("name", 34) + pad("first seen", timeWidth) + pad("last seen", timeWidth)
-            + kinds.map { pad($0.name, 8) }.joined() + "state"
-        lines.append("  " + header)
         // A screenful per table: the nodes that sent frames first, then those only listed.
         let shownNodes = report.nodes.count > TextWriter.tableRows
             ? Array(report.nodes.filter { $0.firstSent != nil }.prefix(TextWriter.tableRows)
                     + report.nodes.filter { $0.firstSent == nil }.prefix(TextWriter.tableRows)).prefix(TextWriter.tableRows).sorted { $0.ip < $1.ip }
             : report.nodes
-        for node in shownNodes {
-            let name = node.name.map(quotedName) ?? "-"
-            var row = pad(node.ip.description, 16) + pad(name, 34)
-            row += pad(node.firstSent.map(timeOfDay) ?? "-", timeWidth) + pad(node.lastSent.map(timeOfDay) ?? "-", timeWidth)
-            row += kinds.map { pad(String(node.framesByType[$0.index]), 8) }.joined()
-            var state = nodeState(node)
-            if node.timesDeclaredOffline > 0 { state += " (declared offline \(node.timesDeclaredOffline)×)" }
-            if let version = node.legacyVersion { state += " legacy \(terminalSafe(version))" }
-            lines.append("  " + row + state)
+        func nodeStates(short: Bool) -> [String] {
+            shownNodes.map { node in
+                var state = nodeState(node)
+                if node.timesDeclaredOffline > 0 {
+                    state += short ? " (\(node.timesDeclaredOffline)×)" : " (declared offline \(node.timesDeclaredOffline)×)"
+                }
+                if let version = node.legacyVersion { state += " legacy \(terminalSafe(version))" }
+                return state
+            }
+        }
+        var states = nodeStates(short: false)
+        var table = NodeTableLayout(kinds: kinds, timeWidth: timeWidth)
+        if let columns = layout.columns {
+            table.narrow(to: columns - 2, nodes: shownNodes, states: states)
+            // Narrowed, a state says "offline (45×)" for "offline (declared offline 45×)".
+            if table.narrowed { states = nodeStates(short: true) }
+        }
+        lines.append("  " + table.header())
+        for (node, state) in zip(shownNodes, states) {
+            let row = table.row(node, name: node.name.map(quotedName) ?? "-", state: state, timeOfDay: timeOfDay)
+            lines.append(layout.columns.map { cutText("  " + row, to: $0) } ?? "  " + row)
         }
         if shownNodes.count < report.nodes.count {
             lines.append("  … and \(report.nodes.count - shownNodes.count) more (--json lists them all)")
@@ -255,15 +268,21 @@ extension TextWriter {
         if reigns.count < report.history.count {
             lines.append("  … \(report.history.count - reigns.count) earlier reigns (--json lists them all), then:")
         }
-        for reign in reigns {
-            var line = "  " + pad(label(reign.ip), 40) + " from " + timeOfDay(reign.since)
+        // The label column narrows to the window, names cut with an ellipsis.
+        let spans = reigns.map { reign in
+            var text = " from " + timeOfDay(reign.since)
             if let until = reign.until {
-                line += " for " + formatSeconds(until.seconds(since: reign.since))
+                text += " for " + formatSeconds(until.seconds(since: reign.since))
             } else {
-                line += " to the end"
+                text += " to the end"
             }
-            line += " (\(reign.fulls) FULL\(reign.fulls == 1 ? "" : "s"))"
-            lines.append(line)
+            return text + " (\(reign.fulls) FULL\(reign.fulls == 1 ? "" : "s"))"
+        }
+        let labelWidth = layout.columns.map { min(40, max(16, $0 - 2 - (spans.map(terminalColumns).max() ?? 0))) }
+        for (reign, span) in zip(reigns, spans) {
+            let cellText = labelWidth.map { cell(label(reign.ip), $0) } ?? pad(label(reign.ip), 40)
+            // (cell() keeps one space after a cut name, pad() none after a full one: the same column.)
+            lines.append("  " + (labelWidth == nil ? cellText : String(cellText.dropLast())) + span)
         }
         return lines
     }
@@ -275,24 +294,28 @@ extension TextWriter {
     }
 }
 
-/// Words to lines of at most `width` characters (a longer word stands alone).
+/// Words to lines of at most `width` terminal columns (a longer word stands alone).
 func wrap(_ text: String, width: Int) -> [String] {
     var lines: [String] = []
     var line = ""
+    var lineWidth = 0
     for word in text.split(separator: " ", omittingEmptySubsequences: true) {
-        if !line.isEmpty && line.count + 1 + word.count > width {
+        let wordWidth = terminalColumns(String(word))
+        if !line.isEmpty && lineWidth + 1 + wordWidth > width {
             lines.append(line)
             line = ""
+            lineWidth = 0
         }
+        lineWidth += (line.isEmpty ? 0 : 1) + wordWidth
         line += (line.isEmpty ? "" : " ") + word
     }
     if !line.isEmpty { lines.append(line) }
     return lines
 }
 
-/// Pads to a width in characters (names are short; this is display only).
+/// Pads to a width in terminal columns (names are short; this is display only).
 func pad(_ text: String, _ width: Int) -> String {
-    let count = text.count
+    let count = terminalColumns(text)
     return count >= width ? text + " " : text + String(repeating: " ", count: width - count)
 }
 
@@ -303,6 +326,7 @@ extension TextWriter {
         guard !quiet else { return }
         endFold()
         let d = incident.diagnosis
+        let start = stream.buffer.count
         incident.time.writeTimeOfDay(to: &stream.buffer)
         stream.buffer.append(UInt8(ascii: " "))
         let colour: String
@@ -330,6 +354,8 @@ extension TextWriter {
                                      + String(decoding: from.prefix(11), as: UTF8.self) + " → " + String(decoding: to.prefix(11), as: UTF8.self))
             }
         }
+        // Its sentence is read, not scanned: wrapped at words on a terminal, never cut.
+        if let columns = layout.columns { stream.buffer.wrapLine(from: start, to: columns) }
         stream.buffer.append(0x0A)
         stream.recordEnded()
     }
@@ -349,5 +375,63 @@ extension TextWriter {
             previous = c
         }
         return String(text[..<end])
+    }
+}
+
+/// The columns of the summary's node table. Where the window allows, today's layout;
+/// narrower, step by step: the address and type columns as wide as their contents
+/// (type columns no node sent dropped), the name column narrower (names cut with
+/// `…`), times to the second, then no "first seen". Rows are cut last.
+struct NodeTableLayout {
+    var kinds: [FrameType]
+    var timeWidth: Int
+    var addressWidth = 16
+    var nameWidth = 34
+    var kindWidths: [Int]
+    var showFirst = true
+    var shortTimes = false
+    var narrowed = false
+
+    init(kinds: [FrameType], timeWidth: Int) {
+        self.kinds = kinds
+        self.timeWidth = timeWidth
+        kindWidths = kinds.map { _ in 8 }
+    }
+
+    func width(stateWidth: Int) -> Int {
+        addressWidth + nameWidth + (showFirst ? timeWidth : 0) + timeWidth + kindWidths.reduce(0, +) + stateWidth
+    }
+
+    mutating func narrow(to columns: Int, nodes: [Node], states: [String]) {
+        let stateWidth = max(5, states.map(terminalColumns).max() ?? 0)
+        guard width(stateWidth: stateWidth) > columns else { return }
+        narrowed = true
+        addressWidth = max(7, nodes.map { $0.ip.description.utf8.count }.max() ?? 0) + 1
+        let sent = kinds.filter { kind in nodes.contains { $0.framesByType[kind.index] > 0 } }
+        kinds = sent
+        kindWidths = sent.map { kind in max(kind.name.utf8.count, nodes.map { String($0.framesByType[kind.index]).utf8.count }.max() ?? 0) + 1 }
+        let names = nodes.map { $0.name.map(quotedName) ?? "-" }
+        nameWidth = min(34, max(5, names.map(terminalColumns).max() ?? 0) + 1)
+        let state = min(stateWidth, 14)
+        if width(stateWidth: state) > columns { nameWidth = max(16, nameWidth - (width(stateWidth: state) - columns)) }
+        if width(stateWidth: state) > columns { shortTimes = true; timeWidth = 9 }
+        if width(stateWidth: state) > columns { showFirst = false }
+        if width(stateWidth: state) > columns { nameWidth = max(8, nameWidth - (width(stateWidth: state) - columns)) }
+    }
+
+    func header() -> String {
+        var text = pad("address", addressWidth) + pad("name", nameWidth)
+        if showFirst { text += pad(shortTimes ? "first" : "first seen", timeWidth) }
+        text += pad(shortTimes ? "last" : "last seen", timeWidth)
+        return text + zip(kinds, kindWidths).map { pad($0.name, $1) }.joined() + "state"
+    }
+
+    func row(_ node: Node, name: String, state: String, timeOfDay: (Timestamp) -> String) -> String {
+        func time(_ t: Timestamp?) -> String { t.map { shortTimes ? String(timeOfDay($0).prefix(8)) : timeOfDay($0) } ?? "-" }
+        var text = pad(node.ip.description, addressWidth) + (narrowed ? cell(name, nameWidth) : pad(name, nameWidth))
+        if showFirst { text += pad(time(node.firstSent), timeWidth) }
+        text += pad(time(node.lastSent), timeWidth)
+        text += zip(kinds, kindWidths).map { pad(String(node.framesByType[$0.index]), $1) }.joined()
+        return text + state
     }
 }

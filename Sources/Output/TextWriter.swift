@@ -6,10 +6,16 @@ import WireBytes
 /// and made terminal-safe, and a summary at the end.
 ///
 ///     12:00:01.234567 #17 10.37.0.20:51980 > 255.255.255.255:37020 FULL 2 peers: 10.37.0.20 "Attack from Mars", 10.37.0.30 "Medieval Madness"
+///
+/// A FULL shows its count and its first few peers (all with `-v`); on a terminal
+/// every line fits the window (`TextLayout`).
 public final class TextWriter: RecordWriter {
     let stream: OutputStream
     let quiet: Bool
     public var style: TextStyle
+    /// The window's width (read once at the start) and `-v`. A constant: reading it
+    /// costs no exclusivity check per line.
+    public let layout: TextLayout
     /// `--events`: events only.
     let eventsOnly: Bool
     /// The names the analyzer knows, to show beside addresses in events.
@@ -18,18 +24,23 @@ public final class TextWriter: RecordWriter {
     var fold: EventFold? = nil
     private var lastDay: Int64? = nil
 
-    public init(stream: OutputStream, quiet: Bool = false, eventsOnly: Bool = false, style: TextStyle = .plain) {
+    public init(stream: OutputStream, quiet: Bool = false, eventsOnly: Bool = false, style: TextStyle = .plain,
+                layout: TextLayout = TextLayout()) {
         self.stream = stream
         self.quiet = quiet
         self.eventsOnly = eventsOnly
         self.style = style
+        self.layout = layout
     }
 
     public func flush() {
         stream.flush()
     }
 
-    func prefix(_ origin: PacketOrigin) {
+    /// The time, packet number and file of a line; returns where the line begins
+    /// (after the date line written when the day changes).
+    @discardableResult
+    func prefix(_ origin: PacketOrigin) -> Int {
         // A date line whenever the UTC day changes, so lines can show time of day only.
         let day = origin.time.seconds >= 0 ? origin.time.seconds / 86_400 : (origin.time.seconds - 86_399) / 86_400
         if day != lastDay {
@@ -43,6 +54,7 @@ public final class TextWriter: RecordWriter {
             stream.buffer.append(string: style.reset)
             stream.buffer.append(0x0A)
         }
+        let start = stream.buffer.count
         origin.time.writeTimeOfDay(to: &stream.buffer)
         stream.buffer.append(" #")
         appendDecimal(UInt64(origin.number), to: &stream.buffer)
@@ -52,6 +64,22 @@ public final class TextWriter: RecordWriter {
             stream.buffer.append(UInt8(ascii: "]"))
         }
         stream.buffer.append(UInt8(ascii: " "))
+        return start
+    }
+
+    /// Ends the line that began at `start`: within the window (cut with `…`, or with
+    /// `-v` continued on lines of its own), then its line feed.
+    @inline(__always)
+    func endLine(_ start: Int) {
+        if let columns = layout.columns {
+            if layout.verbose {
+                stream.buffer.wrapLine(from: start, to: columns)
+            } else {
+                stream.buffer.cutLine(from: start, to: columns, reset: style.reset)
+            }
+        }
+        stream.buffer.append(0x0A)
+        stream.recordEnded()
     }
 
     func endpoints(_ e: Endpoints) {
@@ -73,7 +101,7 @@ public final class TextWriter: RecordWriter {
 
     public func write(_ record: FrameRecord) {
         guard !quiet, !eventsOnly else { return }
-        prefix(record.origin)
+        var start = prefix(record.origin)
         endpoints(record.endpoints)
         let frame = record.frame
         stream.buffer.append(string: style.bold)
@@ -87,13 +115,10 @@ public final class TextWriter: RecordWriter {
             stream.buffer.append(UInt8(ascii: " "))
             appendDecimal(UInt64(frame.peers.count), to: &stream.buffer)
             stream.buffer.append(string: (frame.peers.count == 1 ? " peer" : " peers"))
-            var first = true
-            for peer in frame.peers {
-                stream.buffer.append(string: (first ? ": " : ", "))
-                first = false
-                peer.ip.write(to: &stream.buffer)
-                stream.buffer.append(UInt8(ascii: " "))
-                quoted(peer.name)
+            if layout.verbose, let columns = layout.columns {
+                start = writeEveryPeer(frame, lineStart: start, columns: columns)
+            } else {
+                writeFirstPeers(frame, lineStart: start)
             }
         case .offline:
             stream.buffer.append(UInt8(ascii: " "))
@@ -105,7 +130,15 @@ public final class TextWriter: RecordWriter {
             break
         }
         if !frame.warnings.isEmpty {
-            stream.buffer.append("  ")
+            if layout.verbose, let columns = layout.columns, stream.buffer.columns(from: start) + warningsColumns(frame.warnings) > columns {
+                // The warnings on a line of their own, after the line so far (wrapped).
+                stream.buffer.wrapLine(from: start, to: columns)
+                stream.buffer.append(0x0A)
+                start = stream.buffer.count
+                stream.buffer.append(string: TextLayout.continuation)
+            } else {
+                stream.buffer.append("  ")
+            }
             stream.buffer.append(string: style.warning)
             stream.buffer.append("warning:")
             for entry in FrameWarnings.all where frame.warnings.contains(entry.warning) {
@@ -114,13 +147,103 @@ public final class TextWriter: RecordWriter {
             }
             stream.buffer.append(string: style.reset)
         }
-        stream.buffer.append(0x0A)
-        stream.recordEnded()
+        endLine(start)
+    }
+
+    func peer(_ peer: PeerView) {
+        peer.ip.write(to: &stream.buffer)
+        stream.buffer.append(UInt8(ascii: " "))
+        quoted(peer.name)
+    }
+
+    /// The columns of "  warning: code …".
+    func warningsColumns(_ warnings: FrameWarnings) -> Int {
+        var width = 10
+        for entry in FrameWarnings.all where warnings.contains(entry.warning) { width += 1 + entry.code.utf8CodeUnitCount }
+        return width
+    }
+
+    /// A FULL's first few peers, then `…` if it lists more (its count is said before).
+    /// On a terminal, fewer if they do not fit: whole peers, room kept for the
+    /// warnings (the first peer is shown, cut if it must be).
+    func writeFirstPeers(_ frame: FrameView, lineStart: Int) {
+        let total = frame.peers.count
+        let limit = layout.verbose ? Int.max : TextLayout.peersShown
+        var shown = 0
+        var width = 0
+        var reserve = 0
+        if let columns = layout.columns, total > 0 {
+            width = stream.buffer.columns(from: lineStart)
+            reserve = frame.warnings.isEmpty ? 0 : warningsColumns(frame.warnings)
+            if width >= columns { return stream.buffer.append(": …") }
+        }
+        for p in frame.peers {
+            if shown == limit { break }
+            let mark = stream.buffer.count
+            stream.buffer.append(string: (shown == 0 ? ": " : ", "))
+            peer(p)
+            if let columns = layout.columns {
+                let w = stream.buffer.columns(from: mark)
+                let tail = shown + 1 < total ? 3 : 0
+                if width + w + tail + reserve > columns, shown > 0 || columns - width < 24 {
+                    // Whole peers only; the first is cut rather than left out if there is room for much of it.
+                    stream.buffer.shorten(to: mark)
+                    break
+                }
+                width += w
+            }
+            shown += 1
+        }
+        if shown < total { stream.buffer.append(shown == 0 ? ": …" : ", …") }
+    }
+
+    /// `-v` on a terminal: every peer of a FULL, whole peers wrapped onto indented
+    /// lines of the window's width. Returns where the last line begins.
+    func writeEveryPeer(_ frame: FrameView, lineStart start: Int, columns: Int) -> Int {
+        var lineStart = start
+        var width = stream.buffer.columns(from: lineStart)
+        let total = frame.peers.count
+        var index = 0
+        for p in frame.peers {
+            let mark = stream.buffer.count
+            stream.buffer.append(string: (index == 0 ? ": " : ", "))
+            peer(p)
+            let w = stream.buffer.columns(from: mark)
+            // A comma follows every peer but the last.
+            if width + w + (index + 1 < total ? 1 : 0) > columns, width > TextLayout.continuation.count {
+                stream.buffer.shorten(to: mark)
+                stream.buffer.append(string: (index == 0 ? ":" : ","))
+                stream.buffer.append(0x0A)
+                lineStart = stream.buffer.count
+                stream.buffer.append(string: TextLayout.continuation)
+                peer(p)
+                width = stream.buffer.columns(from: lineStart)
+                if width + 1 > columns {
+                    // One peer wider than the window (a name of escapes): its own lines.
+                    stream.buffer.wrapLine(from: lineStart, to: columns - 1)
+                    lineStart = lastLineStart(after: lineStart)
+                    width = stream.buffer.columns(from: lineStart)
+                }
+            } else {
+                width += w
+            }
+            index += 1
+        }
+        return lineStart
+    }
+
+    /// Where the last line of the buffer begins, at or after `start`.
+    func lastLineStart(after start: Int) -> Int {
+        stream.buffer.withUnsafeBytes { bytes in
+            var i = bytes.count
+            while i > start, bytes[i - 1] != 0x0A { i -= 1 }
+            return i
+        }
     }
 
     public func write(_ record: MalformedRecord) {
         guard !quiet, !eventsOnly else { return }
-        prefix(record.origin)
+        let start = prefix(record.origin)
         endpoints(record.endpoints)
         let m = record.malformation
         stream.buffer.append(string: style.error)
@@ -133,8 +256,7 @@ public final class TextWriter: RecordWriter {
         appendDecimal(UInt64(max(0, m.length)), to: &stream.buffer)
         stream.buffer.append(": ")
         appendTerminalSafe(m.detail, to: &stream.buffer, quoting: false)
-        stream.buffer.append(0x0A)
-        stream.recordEnded()
+        endLine(start)
     }
 
     public func write(_ summary: Summary) {
@@ -180,7 +302,12 @@ public final class TextWriter: RecordWriter {
         if let election = summary.election { lines.append(contentsOf: electionLines(election)) }
         if let error = summary.inputError { lines.append("  \(style.error)input ended early\(style.reset): \(terminalSafe(error))") }
         if let error = summary.outputError { lines.append("  \(style.error)output failed, the run ended there\(style.reset): \(terminalSafe(error))") }
-        for line in lines { stream.append(line); stream.buffer.append(0x0A) }
+        for line in lines {
+            for part in layout.columns.map({ wrapText(line, to: $0) }) ?? [line] {
+                stream.append(part)
+                stream.buffer.append(0x0A)
+            }
+        }
         stream.flush()
     }
 }

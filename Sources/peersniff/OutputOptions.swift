@@ -24,6 +24,9 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print only the election events (and the summary).")
     var events = false
 
+    @Flag(name: [.customShort("v"), .long], help: "Show everything: every peer of a FULL (the first few without it), every malformed record in full with its whole hex dump (repeats folded without it).")
+    var verbose = false
+
     @Flag(name: .long, help: "Print only the malformed-frame report: every malformed datagram and frame with warnings, with a marked hex dump, then tallies by code and source.")
     var malformed = false
 

@@ -88,8 +88,11 @@ final class Session {
             return (JSONLinesWriter(stream: stream, quiet: output.quiet, eventsOnly: output.events, problemsOnly: output.malformed,
                                     observer: output.observerName), nil)
         }
+        // The window's width, read once: text on a terminal (or with COLUMNS set) fits it.
+        let layout = output.outputPath == nil ? TextLayout.standardOutput(isTerminal: toTerminal, verbose: output.verbose)
+                                              : TextLayout(columns: nil, verbose: output.verbose)
         if output.malformed {
-            let report = MalformedReportWriter(stream: stream, style: output.style)
+            let report = MalformedReportWriter(stream: stream, style: output.style, layout: layout)
             report.nameOf = names
             return (report, nil)
         }
@@ -98,7 +101,7 @@ final class Session {
             let view = LiveView(stream: stream, analyzer: analyzer, style: output.style, title: interface)
             return (view, view)
         }
-        let text = TextWriter(stream: stream, quiet: output.quiet, eventsOnly: output.events, style: output.style)
+        let text = TextWriter(stream: stream, quiet: output.quiet, eventsOnly: output.events, style: output.style, layout: layout)
         text.nameOf = names
         return (text, nil)
     }

@@ -53,6 +53,10 @@ struct MalformedReportTests {
         var offset: Int?
         var sentence: String
         var payloadCount: Int
+        /// The byte the caret marks when it is not the element's offset ("marked: byte N").
+        var marked: Int? = nil
+        /// Lines saying rows of a long dump were left out (without -v).
+        var elided: [String] = []
         /// The dump's rows: their offset and the whole line.
         var rows: [(start: Int, line: String)] = []
         /// Marker lines: the row above each, and the line.
@@ -64,6 +68,8 @@ struct MalformedReportTests {
         var headline = ""
         var byCode: [String: Int] = [:]
         var bySource: [String: (count: Int, codes: [String: Int])] = [:]
+        /// "… and N more CODE from SOURCE, #first–#last": the repeats folded.
+        var folds: [(count: Int, code: String, source: String, first: Int, last: Int)] = []
         var unparsed: [String] = []
     }
 
@@ -101,8 +107,11 @@ struct MalformedReportTests {
                     current!.code = m[2]!
                     current!.offset = m[3].flatMap { Int($0) }
                     current!.sentence = m[4]!
-                } else if let m = firstMatch(#"  payload: (\d+) bytes?"#, line) {
+                } else if let m = firstMatch(#"  payload: (\d+) bytes?(?:; marked: byte (\d+), .+)?"#, line) {
                     current!.payloadCount = Int(m[1]!)!
+                    current!.marked = m[2].flatMap { Int($0) }
+                } else if line.hasPrefix("  …     "), line.contains(" not shown (") {
+                    current!.elided.append(line)
                 } else if let m = firstMatch(#"  ([0-9a-f]{4})  (.{49}) \|(.*)\|"#, line) {
                     current!.rows.append((Int(m[1]!, radix: 16)!, line))
                 } else if line.contains("^"), line.allSatisfy({ $0 == " " || $0 == "^" }), let row = current!.rows.last {
@@ -111,10 +120,14 @@ struct MalformedReportTests {
                     report.unparsed.append(line)
                 }
             } else {
+                if line.hasPrefix("Repeats folded") { section = "repeats"; continue }
                 if line == "By code:" { section = "code"; continue }
                 if line == "By source:" { section = "source"; continue }
                 if line.isEmpty { continue }
-                if section == "code", let m = firstMatch(#"  (\S+) +(\d+)"#, line) {
+                if section == "repeats", let m = firstMatch(#"  … and (\d+) more (\S+) from (\S+).*, #(\d+)(?:–#(\d+))?"#, line) {
+                    let first = Int(m[4]!)!
+                    report.folds.append((Int(m[1]!)!, m[2]!, m[3]!, first, m[5].flatMap { Int($0) } ?? first))
+                } else if section == "code", let m = firstMatch(#"  (\S+) +(\d+)"#, line) {
                     report.byCode[m[1]!] = Int(m[2]!)!
                 } else if section == "source",
                           let m = firstMatch(#"  (\S+).*?\s(\d+)\s+([a-z0-9-]+ \d+(?:, [a-z0-9-]+ \d+)*)"#, line) {
@@ -137,22 +150,72 @@ struct MalformedReportTests {
     /// "xx " per byte with one more space after the eighth.
     static func hexColumn(_ i: Int) -> Int { 8 + 3 * i + (i >= 8 ? 1 : 0) }
 
-    /// Checks one entry's hex dump against the payload and its mark against the offset.
-    static func checkDump(_ entry: ReportEntry, _ expected: ExpectedProblem, sourceLocation: SourceLocation = #_sourceLocation) {
-        let payload = expected.payload
-        // The rows reproduce the payload, sixteen bytes a row.
-        var shown: [UInt8] = []
-        for (index, row) in entry.rows.enumerated() {
-            #expect(row.start == index * 16, "\(expected): row \(index) starts at \(row.start)", sourceLocation: sourceLocation)
-            let hexPart = Array(row.line)[8..<57]
-            let pairs = String(hexPart).split(separator: " ").map { UInt8($0, radix: 16) }
-            shown += pairs.compactMap { $0 }
-            let bar = Array(row.line).firstIndex(of: "|")
-            #expect(bar == 58, "\(expected): the ASCII column of row \(index) opens at \(String(describing: bar))", sourceLocation: sourceLocation)
+    /// The byte at fault, from how the payload was built (not from peersniff's code):
+    /// the first byte of the character a cut left incomplete (the last lead byte of the
+    /// name), the first byte of a name that is not UTF-8 (where decoding first gives
+    /// U+FFFD), the 33rd byte of a long name, the first missing byte of a truncated
+    /// payload, where a JSON text stops being JSON; else the element's offset.
+    static func byteAtFault(code: String, offset: Int?, payload: [UInt8]) -> Int? {
+        guard let offset else { return nil }
+        func name() -> ArraySlice<UInt8> {
+            let start = offset + 1
+            return payload[start..<min(payload.count, start + Int(payload[offset]))]
         }
-        #expect(shown == payload, "\(expected): the dump shows \(hexString(shown)), the payload is \(hexString(payload))", sourceLocation: sourceLocation)
+        switch code {
+        case "truncated-header", "truncated-name", "truncated-peer", "empty":
+            return payload.count
+        case "bad-json":
+            // The fixtures' bad JSON: a value that cannot begin with `?`, a `}` where a key
+            // should be, or a text that ends early (the parser stops at its end).
+            if let bad = payload.firstIndex(of: UInt8(ascii: "?")) { return bad }
+            if let comma = payload.indices.last(where: { payload[$0] == UInt8(ascii: ",") }), comma + 1 < payload.count,
+               payload[comma + 1] == UInt8(ascii: "}") { return comma + 1 }
+            return payload.count
+        case "name-cut-mid-character":
+            let bytes = name()
+            return bytes.indices.last { bytes[$0] >= 0xC0 }
+        case "name-not-utf8":
+            let bytes = name()
+            let decoded = String(decoding: bytes, as: UTF8.self)
+            let good = decoded.unicodeScalars.prefix { $0 != "\u{FFFD}" }
+            return bytes.startIndex + String(String.UnicodeScalarView(good)).utf8.count
+        case "name-too-long":
+            return offset + 1 + 32
+        default:
+            return offset
+        }
+    }
 
-        guard let offset = expected.offset else {
+    /// Checks one entry's hex dump against the payload and its caret against the byte
+    /// at fault. With `whole`, every row is there; else a long payload shows its first
+    /// row and the marked one, and says which rows it leaves out.
+    static func checkDump(_ entry: ReportEntry, _ expected: ExpectedProblem, whole: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) {
+        let payload = expected.payload
+        let fault = byteAtFault(code: expected.code, offset: expected.offset, payload: payload)
+        // The rows reproduce the payload, sixteen bytes a row.
+        for row in entry.rows {
+            #expect(row.start % 16 == 0, "\(expected): a row starts at \(row.start)", sourceLocation: sourceLocation)
+            let hexPart = Array(row.line)[8..<57]
+            let pairs = String(hexPart).split(separator: " ").compactMap { UInt8($0, radix: 16) }
+            let bytes = Array(payload[min(payload.count, row.start)..<min(payload.count, row.start + 16)])
+            #expect(pairs == bytes, "\(expected): row \(row.start) shows \(hexString(pairs)), the payload has \(hexString(bytes))", sourceLocation: sourceLocation)
+            let bar = Array(row.line).firstIndex(of: "|")
+            #expect(bar == 58, "\(expected): the ASCII column of row \(row.start) opens at \(String(describing: bar))", sourceLocation: sourceLocation)
+        }
+        let rowCount = max(1, (payload.count + 15) / 16 + (fault.map { $0 >= payload.count && payload.count % 16 == 0 && payload.count > 0 ? 1 : 0 } ?? 0))
+        if whole || rowCount <= 8 {
+            #expect(entry.rows.map(\.start) == (0..<rowCount).map { $0 * 16 }, "\(expected): rows \(entry.rows.map(\.start))", sourceLocation: sourceLocation)
+            #expect(entry.elided.isEmpty, "\(expected): \(entry.elided)", sourceLocation: sourceLocation)
+        } else {
+            let wanted = Set([0] + (fault.map { [$0 / 16 * 16] } ?? []))
+            #expect(entry.rows.map(\.start) == wanted.sorted(), "\(expected): rows \(entry.rows.map(\.start)) of a long dump", sourceLocation: sourceLocation)
+            #expect(!entry.elided.isEmpty, "\(expected): rows left out without saying so", sourceLocation: sourceLocation)
+        }
+        // The text says the byte at fault where it is not the element's offset (which --json keeps).
+        #expect(entry.marked == (fault == expected.offset ? nil : fault), "\(expected): marked \(String(describing: entry.marked)), at fault \(String(describing: fault))",
+                sourceLocation: sourceLocation)
+
+        guard let offset = fault else {
             #expect(entry.markers.isEmpty, "\(expected): a mark without an offset", sourceLocation: sourceLocation)
             return
         }
@@ -160,7 +223,7 @@ struct MalformedReportTests {
         guard let marker = entry.markers.first else { return }
         let rowStart = offset / 16 * 16
         let i = offset % 16
-        #expect(marker.rowStart == rowStart, "\(expected): the mark is under row \(marker.rowStart), the offset is in row \(rowStart)",
+        #expect(marker.rowStart == rowStart, "\(expected): the mark is under row \(marker.rowStart), the byte at fault is in row \(rowStart)",
                 sourceLocation: sourceLocation)
         guard let row = entry.rows.first(where: { $0.start == rowStart }) else {
             Issue.record("\(expected): no row \(rowStart) in the dump", sourceLocation: sourceLocation)
@@ -195,9 +258,16 @@ struct MalformedReportTests {
 
     @Test("--malformed names each record's packet, code and offset, marks the byte, and tallies by code and source")
     func textReport() throws {
-        let run = try runPeersniff(["-r", EveryCodeFixture.path, "--malformed", "--color", "never"])
+        for verbose in [true, false] {
+            try textReport(verbose: verbose)
+        }
+    }
+
+    func textReport(verbose: Bool) throws {
+        let run = try runPeersniff(["-r", EveryCodeFixture.path, "--malformed", "--color", "never"] + (verbose ? ["-v"] : []))
         #expect(run.status == 0, "stderr: \(run.stderr)")
         let report = Self.parseReport(run.stdout)
+        #expect(report.folds.isEmpty, "one report per source: nothing to fold")
         #expect(report.unparsed.isEmpty, "lines the report should not have: \(report.unparsed)")
         let problems = EveryCodeFixture.problems
 
@@ -214,7 +284,11 @@ struct MalformedReportTests {
             #expect(entry.time == Self.stamp(expected.n), "\(expected): time \(entry.time)")
             #expect(entry.payloadCount == expected.payload.count, "\(expected): payload \(entry.payloadCount)")
             #expect(!entry.sentence.isEmpty, "\(expected)")
-            Self.checkDump(entry, expected)
+            Self.checkDump(entry, expected, whole: verbose)
+        }
+        if !verbose {
+            // The fixture's one long payload (too-many-peers: 262 bytes, 17 rows) shows only its first row.
+            #expect(report.entries.contains { !$0.elided.isEmpty }, "no dump was shortened")
         }
         #expect(!report.entries.contains { $0.n == EveryCodeFixture.cleanPacket }, "the clean HELLO is reported")
 
@@ -404,20 +478,39 @@ struct MalformedReportTests {
         }
         #expect(!hellos.isEmpty, "no cut HELLO of 10.37.0.105 in tshark's reading")
 
+        #expect(hellos.count >= 3, "too few cut HELLOs of 10.37.0.105 to fold: \(hellos.count)")
+
         let path = Paths.fixture("big/bridge-start.pcap")
-        let report = Self.parseReport(try runPeersniff(["-r", path, "--malformed", "--color", "never"]).stdout)
-        #expect(report.entries.allSatisfy { $0.code == "name-cut-mid-character" && $0.isWarning }, "only cut names in this slice")
+        let all = Self.parseReport(try runPeersniff(["-r", path, "--malformed", "--color", "never", "-v"]).stdout)
+        let folded = Self.parseReport(try runPeersniff(["-r", path, "--malformed", "--color", "never"]).stdout)
+        #expect(all.unparsed.isEmpty && folded.unparsed.isEmpty, "\(all.unparsed.prefix(3)) \(folded.unparsed.prefix(3))")
+        #expect(all.entries.allSatisfy { $0.code == "name-cut-mid-character" && $0.isWarning }, "only cut names in this slice")
+        #expect(all.folds.isEmpty, "-v folds nothing")
+        // Folded: 10.37.0.105's first cut HELLO in full, the others one line with their count and range.
+        let first = folded.entries.filter { $0.source == "10.37.0.105" }
+        #expect(first.map(\.n) == [hellos[0].n], "in full: \(first.map(\.n)), tshark's first: \(hellos[0].n)")
+        let fold = folded.folds.filter { $0.source == "10.37.0.105" }
+        #expect(fold.count == 1 && fold.first?.code == "name-cut-mid-character", "\(fold)")
+        #expect(fold.first?.count == hellos.count - 1 && fold.first?.first == hellos[1].n && fold.first?.last == hellos.last!.n,
+                "\(fold), tshark: \(hellos.count) cut HELLOs, #\(hellos[1].n)–#\(hellos.last!.n)")
+        // In both, the counts add up to the tallies.
+        for report in [all, folded] {
+            let shown = report.entries.count + report.folds.map(\.count).reduce(0, +)
+            #expect(shown == report.byCode.values.reduce(0, +), "\(shown) reports, tallies \(report.byCode)")
+        }
         let json = try peersniffJSON(path, ["--malformed"])
         #expect(json.malformedRecords.isEmpty, "a cut name is not a malformed frame")
         for hello in hellos {
             let expected = ExpectedProblem(n: hello.n, source: "10.37.0.105", code: "name-cut-mid-character", isWarning: true,
                                            offset: 1, payload: hello.payload, length: hello.payload.count, packets: [hello.n])
-            let found = report.entries.filter { $0.n == hello.n }
+            let found = all.entries.filter { $0.n == hello.n }
             #expect(found.count == 1, "#\(hello.n): \(found.count) entries")
             if let entry = found.first {
                 #expect(entry.code == "name-cut-mid-character" && entry.offset == 1 && entry.source == "10.37.0.105", "#\(hello.n)")
                 #expect(entry.payloadCount == 34, "#\(hello.n)")
                 #expect(entry.rows.last?.line.hasPrefix("  0020  e3 83 ") == true, "#\(hello.n): \(entry.rows.last?.line ?? "")")
+                // The caret under e3, byte 32: where the katakana character the firmware cut begins.
+                #expect(entry.marked == 32, "#\(hello.n): marked \(String(describing: entry.marked))")
                 Self.checkDump(entry, expected)
             }
             let frame = json.frameRecords.first { $0["n"] as? Int == hello.n }

@@ -19,7 +19,7 @@ final class TerminalProgram: @unchecked Sendable {
     private var exitStatus: Int32? = nil
     private let drained = DispatchGroup()
 
-    init(_ path: String, _ arguments: [String], rows: Int, columns: Int) throws {
+    init(_ path: String, _ arguments: [String], rows: Int, columns: Int, extraEnvironment: [String: String] = [:]) throws {
         // posix_openpt, unlockpt and ptsname, spelled out (Glibc's module does not import them):
         // TIOCSPTLCK and TIOCGPTN, the same on x86_64 and arm64.
         let master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
@@ -48,6 +48,9 @@ final class TerminalProgram: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["TERM"] = "xterm"
         environment["NO_COLOR"] = nil
+        // The window's size is what the terminal says (COLUMNS would override it, as for ls).
+        environment["COLUMNS"] = nil
+        for (key, value) in extraEnvironment { environment[key] = value }
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv + envp { free(pointer) } }

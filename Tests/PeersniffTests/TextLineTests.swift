@@ -53,7 +53,9 @@ struct TextLineTests {
                 peers.append(ip + " " + name(bytes[(o + 5)..<(o + 5 + length)]))
                 o += 5 + length
             }
-            line += "FULL \(peers.count) peer\(peers.count == 1 ? "" : "s"): " + peers.joined(separator: ", ")
+            // The first few peers (TextLayout.peersShown, three), then "…" if it lists more.
+            line += "FULL \(peers.count) peer\(peers.count == 1 ? "" : "s"): " + peers.prefix(3).joined(separator: ", ")
+                + (peers.count > 3 ? ", …" : "")
         case 0x03: line += "PING"
         case 0x04: line += "PONG"
         case 0x05: line += "OFFLINE " + bytes[1..<5].map(String.init).joined(separator: ".")
@@ -116,6 +118,9 @@ OUTPUT:
                           JSON record and as the label observer of every metric.
   -q, --quiet             Print only the summary at the end.
   --events                Print only the election events (and the summary).
+  -v, --verbose           Show everything: every peer of a FULL (the first few
+                          without it), every malformed record in full with its
+                          whole hex dump (repeats folded without it).
   --malformed             Print only the malformed-frame report: every
                           malformed datagram and frame with warnings, with a
                           marked hex dump, then tallies by code and source.
@@ -141,6 +146,19 @@ OUTPUT:
                           refreshed in place.
   --print-filter          Print the BPF expression peersniff uses on Ethernet,
                           then exit.
+
+DISPLAY:
+  --node <ip>             Show only what is about this node: frames it sent or
+                          that were sent to it, OFFLINEs about it, events and
+                          incidents naming it. Repeatable.
+  --type <type>           Show only this kind of record: HELLO, FULL, PING,
+                          PONG, OFFLINE, LEGACY, malformed, event (or one
+                          event's name, such as node-declared-offline),
+                          incident. Repeatable.
+  --since <time>          Show only what happened from this time: a clock time
+                          in UTC as the output writes it (12:45:06.49), a whole
+                          RFC 3339 time, or +SECONDS from the first packet.
+  --until <time>          Show only what happened until this time (as --since).
 
 ANALYSIS:
   --fail-on <what>        Exit with status 3 if the run saw malformed datagrams
