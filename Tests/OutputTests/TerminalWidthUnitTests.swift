@@ -1,5 +1,6 @@
 @testable import Output
 import Testing
+import TestSupport
 import WireBytes
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import EndToEndSupport
+import TestSupport
 
 /// Issue 20, the malformed report: the caret under the byte at fault (built payloads,
 /// where that byte is known by construction), while `--json` keeps CONTRACT.md's

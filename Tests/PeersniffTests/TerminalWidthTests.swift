@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import EndToEndSupport
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -104,6 +104,10 @@ INPUT:
   --verify-checksums/--no-verify-checksums
                           Check UDP checksums (offloaded ones are recognised,
                           not errors). (default: --verify-checksums)
+  --keep-duplicates       With several -r files: analyse the same datagram seen
+                          in two of them (two views of one LAN) twice. By
+                          default it is analysed once and counted as a
+                          duplicate.
 
 OUTPUT:
   --json                  JSON Lines on standard output instead of text.
