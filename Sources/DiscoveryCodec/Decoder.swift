@@ -219,7 +219,8 @@ func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?, memory
             value = try parser.parseValue(depth: 0)
         } catch {
             // The element is the whole JSON text (offset 0); where the parser stopped is in the sentence.
-            return malformed(.badJSON, 0, "not a JSON object: \(error.message) at offset \(error.offset)")
+            return .malformed(Malformation(reason: .badJSON, offset: 0, length: length,
+                                           detail: "not a JSON object: \(error.message) at offset \(error.offset)", faultOffset: error.offset))
         }
         parser.skipWhitespace()
         if parser.i < length { return trailing(after: parser.i, "JSON object") }

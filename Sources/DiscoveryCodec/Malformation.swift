@@ -66,12 +66,17 @@ public struct Malformation: Error, Hashable, Sendable {
     public let length: Int
     /// The human sentence.
     public let detail: String
+    /// The byte at fault, where it is not where the element begins: for `bad-json`,
+    /// where the JSON parser stopped. (`offset` stays the element's start, as
+    /// CONTRACT.md has it.)
+    public let faultOffset: Int?
 
     /// A malformation of a payload of `length` bytes (made by the codec and the packet layers).
-    package init(reason: MalformationReason, offset: Int, length: Int, detail: String) {
+    package init(reason: MalformationReason, offset: Int, length: Int, detail: String, faultOffset: Int? = nil) {
         self.reason = reason
         self.offset = offset
         self.length = length
         self.detail = detail
+        self.faultOffset = faultOffset
     }
 }

@@ -316,9 +316,8 @@ func byteAtFault(_ m: Malformation, payload: UnsafeRawBufferPointer) -> (offset:
     case .truncatedPeer, .truncatedName, .truncatedHeader:
         return (payload.count, "the first byte missing (the payload ends after \(payload.count))")
     case .badJSON:
-        // The codec says where its parser stopped at the end of the sentence ("… at offset N").
-        guard let range = m.detail.ranges(of: " at offset ").last,
-              let stop = Int(m.detail[range.upperBound...]), stop >= 0, stop <= payload.count else { return nil }
+        // The codec says where its parser stopped.
+        guard let stop = m.faultOffset, stop >= 0, stop <= payload.count else { return nil }
         return (stop, "where the JSON parser stopped")
     default:
         return nil
