@@ -771,7 +771,7 @@ public enum HTMLPage {
     (function(){
     var tl=document.getElementById('tl'),chart=document.getElementById('chart'),plot=document.getElementById('plot');if(!tl||!chart)return;
     var W=\(width),start=parseFloat(tl.getAttribute('data-start')),span=parseFloat(tl.getAttribute('data-span')),H=chart.viewBox.baseVal.height;
-    var minW=Math.max(W*0.004/span,W/1e7),x0=0,w=W,hidden={};
+    var minW=Math.max(W*0.004/span,W/1e7),x0=0,w=W,hidden={},baseTitle=document.title;
     var live=tl.getAttribute('data-live')==='1',written=parseFloat(tl.getAttribute('data-written'));
     var controls=document.getElementById('controls');if(controls)controls.hidden=false;
     var steps=[1,2,5,10,20,50,100,200,500,1e3,2e3,5e3,1e4,15e3,3e4,6e4,12e4,3e5,6e5,9e5,18e5,36e5,72e5,108e5,216e5,432e5,864e5];
@@ -793,7 +793,8 @@ public enum HTMLPage {
     var f=s.length?'#'+s.join('&'):'';if(location.hash!==f&&!(f===''&&location.hash==='')){try{history.replaceState(null,'',f||location.pathname+location.search);}catch(x){location.replace(f||'#');}}}
     function showView(){var v=document.getElementById('view');if(!v)return;var sec=w*span/W;v.textContent=w<W*0.9999?'showing '+(sec<1?(sec*1000).toFixed(1)+' ms':sec.toFixed(sec<10?2:0)+' s')+' of the capture':'';}
     function apply(){if(w>W)w=W;if(w<minW)w=minW;if(x0<0)x0=0;if(x0+w>W)x0=W-w;chart.setAttribute('viewBox',x0+' 0 '+w+' '+H);
-    tl.setAttribute('data-view',x0.toFixed(4)+' '+w.toFixed(6));place();drawAxis();showView();save();}
+    tl.setAttribute('data-view',x0.toFixed(4)+' '+w.toFixed(6));place();drawAxis();showView();save();
+    var a=start+x0*span/W,b=start+(x0+w)*span/W;document.title=baseTitle+(w<W*0.9999?' · '+label(Math.round(a*1000),true)+' to '+label(Math.round(b*1000),true):'');}
     function zoom(f,c){var at=x0+(c===undefined?0.5:c)*w;w=w*f;if(w<minW)w=minW;x0=at-(c===undefined?0.5:c)*w;apply();}
     function types(){document.querySelectorAll('input[data-type]').forEach(function(c){var t=c.getAttribute('data-type');c.checked=!hidden[t];chart.classList.toggle('hide-'+t,!!hidden[t]);});}
     function load(){var q={};location.hash.slice(1).split('&').forEach(function(p){var i=p.indexOf('=');if(i>0)q[p.slice(0,i)]=decodeURIComponent(p.slice(i+1));});

@@ -51,8 +51,9 @@ public final class TimelineRecorder: RecordWriter {
     /// The count of frames of `type` in `bin` of the lane.
     func count(lane: Int, bin: Int, type: Int) -> UInt32 { counts[lane * TimelineRecorder.laneStride + bin * 6 + type] }
 
-    /// The exact frames of each bin, in time order, while the bin is `exactKept`; a bin
-    /// whose frames were given up for the budget is drawn from its counts only.
+    /// The exact frames of each bin, in time order. A bin not `exactKept` had frames
+    /// given up for the budget: it is drawn from its counts (with the exact frames it
+    /// still has, from a half that was whole when two bins merged).
     var exact: [[ExactFrame]] = Array(repeating: [], count: binCount)
     var exactKept = [Bool](repeating: true, count: binCount)
     var exactCount = 0
@@ -139,7 +140,7 @@ public final class TimelineRecorder: RecordWriter {
     private func giveUpExact(current: Int) {
         while exactCount > TimelineRecorder.exactBudget {
             var quietest = -1
-            for b in 0..<TimelineRecorder.binCount where b != current && exactKept[b] && !exact[b].isEmpty {
+            for b in 0..<TimelineRecorder.binCount where b != current && !exact[b].isEmpty {
                 if quietest < 0 || exact[b].count < exact[quietest].count { quietest = b }
             }
             let b = quietest >= 0 ? quietest : current
@@ -216,7 +217,8 @@ public final class TimelineRecorder: RecordWriter {
     }
 
     /// Halves the resolution: bins twice as wide, so the span fits again. Two bins'
-    /// exact frames stay exact only if both were.
+    /// exact frames are kept together; the bin is whole only if both were (else it is
+    /// drawn from its counts, with the frames that were kept over them).
     func coarsen() {
         for k in lanes.indices {
             let base = k * TimelineRecorder.laneStride
@@ -228,18 +230,10 @@ public final class TimelineRecorder: RecordWriter {
             for i in (TimelineRecorder.binCount / 2 * 6)..<TimelineRecorder.laneStride { counts[base + i] = 0 }
         }
         for b in 0..<(TimelineRecorder.binCount / 2) {
-            let kept = exactKept[2 * b] && exactKept[2 * b + 1]
-            if kept {
-                var merged = exact[2 * b]
-                merged += exact[2 * b + 1]
-                exact[b] = merged
-            } else {
-                let lost = (exactKept[2 * b] ? exact[2 * b].count : 0) + (exactKept[2 * b + 1] ? exact[2 * b + 1].count : 0)
-                exactCount -= lost
-                exactDropped += lost
-                exact[b] = []
-            }
-            exactKept[b] = kept
+            var merged = exact[2 * b]
+            merged += exact[2 * b + 1]
+            exact[b] = merged
+            exactKept[b] = exactKept[2 * b] && exactKept[2 * b + 1]
         }
         for b in (TimelineRecorder.binCount / 2)..<TimelineRecorder.binCount {
             exact[b] = []
@@ -252,7 +246,7 @@ public final class TimelineRecorder: RecordWriter {
     var exactFrames: [ExactFrame] {
         var all: [ExactFrame] = []
         all.reserveCapacity(exactCount)
-        for b in 0..<TimelineRecorder.binCount where exactKept[b] { all += exact[b] }
+        for b in 0..<TimelineRecorder.binCount { all += exact[b] }
         return all
     }
 }
