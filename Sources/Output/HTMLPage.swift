@@ -29,9 +29,13 @@ public enum HTMLPage {
 
     /// The page for what `recorder` saw and the run's summary. `source` says what was
     /// read; `live`: the page reloads itself; `written`: the wall clock at writing.
-    public static func render(recorder: TimelineRecorder, summary: Summary, source: String, live: Bool, written: Timestamp? = nil) -> String {
+    /// `quietAfter`: the silence that makes a node's lane blank (two liveness rounds;
+    /// nil: three times the node's usual gap).
+    public static func render(recorder: TimelineRecorder, summary: Summary, source: String, live: Bool, written: Timestamp? = nil,
+                              quietAfter: Double? = nil) -> String {
         var page = Page()
-        let l = Layout(recorder: recorder, summary: summary)
+        var l = Layout(recorder: recorder, summary: summary)
+        l.quietAfter = quietAfter
         head(&page, l, source: source, live: live, written: written)
         whatHappened(&page, l)
         timeline(&page, l, live: live, written: written)
@@ -78,6 +82,8 @@ public enum HTMLPage {
         let until: Timestamp?
         /// The nodes at fault in an error or warning (the first of its `ips`), worst severity.
         let fault: [UInt32: Severity]
+        /// The silence drawn as a node's quiet time.
+        var quietAfter: Double?
 
         init(recorder: TimelineRecorder, summary: Summary) {
             self.recorder = recorder
@@ -347,9 +353,11 @@ public enum HTMLPage {
         }
     }
 
-    /// The line under a lane: solid while the node was heard, dotted through its quiet
-    /// times (a silence of at least four bins and three times its usual gap).
+    /// The line under a lane while the node was heard; through its quiet times (a
+    /// silence of `quietAfter`, or three times its usual gap, and four bins at least)
+    /// the lane is blank.
     static func heard(_ page: inout Page, _ l: Layout, ip: IPv4Address, y: Double) {
+        let top = y - laneHeight + 4.5
         let node = l.nodes[ip.value]
         let name = l.nameOf(ip)
         let binSeconds = Double(l.recorder.binWidth) / 1e9
@@ -361,13 +369,13 @@ public enum HTMLPage {
         guard let firstBin = busy.first else {
             if let listed = node?.firstListed {
                 let x0 = l.x(listed)
-                page.add("<rect class=\"quiet\" x=\"\(fmt4(x0))\" y=\"\(fmt(y))\" width=\"\(fmt4(max(0.05, width - x0)))\" height=\"2\"><title>\(text: name): listed in FULLs from \(clockMilli(listed)), never heard itself</title></rect>")
+                page.add("<rect class=\"quiet\" x=\"\(fmt4(x0))\" y=\"\(fmt(top))\" width=\"\(fmt4(max(0.05, width - x0)))\" height=\"\(fmt(laneHeight - 2))\"><title>\(text: name): listed in FULLs from \(clockMilli(listed)), never heard itself</title></rect>")
             }
             return
         }
         var gaps = zip(busy, busy.dropFirst()).map { $1 - $0 }.sorted()
         let usual = gaps.isEmpty ? 1 : gaps[gaps.count / 2]
-        let quietBins = max(4, 3 * usual)
+        let quietBins = max(4, l.quietAfter.map { Int(($0 / binSeconds).rounded(.up)) } ?? 3 * usual)
         gaps = []
         func time(_ bin: Int) -> Timestamp { l.start.adding(nanoseconds: Int64(bin) * l.recorder.binWidth) }
         let first = node?.firstSent ?? time(firstBin)
@@ -380,7 +388,7 @@ public enum HTMLPage {
         }
         func quietRect(_ a: Timestamp, _ b: Timestamp, toTheEnd: Bool) {
             let x0 = l.x(a), x1 = l.x(b)
-            page.add("<rect class=\"quiet\" x=\"\(fmt4(x0))\" y=\"\(fmt(y))\" width=\"\(fmt4(max(0.05, x1 - x0)))\" height=\"2\"><title>\(text: name) quiet\(raw: toTheEnd ? "" : " about") \(text: formatSeconds(b.seconds(since: a))): nothing from it from \(clockMilli(a)) to \(toTheEnd ? "the end (" + clockMilli(b) + ")" : clockMilli(b))</title></rect>")
+            page.add("<rect class=\"quiet\" x=\"\(fmt4(x0))\" y=\"\(fmt(top))\" width=\"\(fmt4(max(0.05, x1 - x0)))\" height=\"\(fmt(laneHeight - 2))\"><title>\(text: name) quiet\(raw: toTheEnd ? "" : " about") \(text: formatSeconds(b.seconds(since: a))): nothing from it from \(clockMilli(a)) to \(toTheEnd ? "the end (" + clockMilli(b) + ")" : clockMilli(b))</title></rect>")
         }
         for b in busy.dropFirst() {
             if b - runEnd >= quietBins {
@@ -555,7 +563,7 @@ public enum HTMLPage {
         page.add("</ul><h3>Lanes</h3><ul class=\"marks\">")
         page.add("<li>Frames, one tick each, by type from the top of the lane: ")
         for type in FrameType.allCases { page.add("<span class=\"kt t-\(type.name)\"><i></i>\(type.name)</span> ") }
-        page.add("</li><li><span class=\"kl heard\"></span> heard from the node · <span class=\"kl quiet\"></span> quiet (nothing from it for a while) · <span class=\"kl off\"></span> declared offline</li>")
+        page.add("</li><li><span class=\"kl heard\"></span> heard from the node · <span class=\"kl quiet\"></span> quiet: blank where nothing came from it for \(text: l.quietAfter.map { formatSeconds($0) + " (two liveness rounds)" } ?? "a while") · <span class=\"kl off\"></span> declared offline</li>")
         page.add("<li>Events: <span class=\"km\"><i class=\"m k-registry-changed\"></i> registry elected or changed</span> <span class=\"km\"><i class=\"m k-registry-conflict\"></i> conflict or unexpected registry</span> <span class=\"km\"><i class=\"m k-registry-silent\"></i> a FULL due never came</span> <span class=\"km\"><i class=\"m k-node-declared-offline\"></i> declared offline</span> <span class=\"km\"><i class=\"m k-node-returned\"></i> came back</span> <span class=\"km\"><i class=\"m k-node-renamed\"></i> renamed</span></li>")
         page.add("<li>Incidents: shaded over the lanes they concern, by severity (<span class=\"ki sev-error\">error</span> <span class=\"ki sev-warning\">warning</span> <span class=\"ki sev-note\">note</span>); the node at fault outlined, its label marked.</li>")
         if l.filter != nil { page.add("<li><span class=\"ki match\">display filter</span>: the nodes, types and span it names emphasised.</li>") }
@@ -724,10 +732,10 @@ public enum HTMLPage {
         #band{position:relative;overflow:hidden;border-bottom:1px solid #ccc}.noreg{color:#777;font-size:12px;padding-left:6px;line-height:30px}
         .seg{position:absolute;top:2px;bottom:2px;box-sizing:border-box;border-right:1px solid #fff;overflow:hidden;white-space:nowrap;font-size:12px;line-height:26px}
         .seg{text-overflow:ellipsis}.seg span{padding:0 5px}.seg.narrow span{display:none}
-        .seg.silent span{display:inline-block;background:#fff;color:#000;border-radius:3px;line-height:16px;margin-top:5px;margin-left:3px;padding:0 4px;font-weight:bold}
-        .lanebg{fill:#f6f6f6}.lanebg.match{fill:#fff3b0}
+        .seg.silent span{display:inline-block;max-width:calc(100% - 14px);overflow:hidden;text-overflow:ellipsis;vertical-align:top;background:#fff;color:#000;border-radius:3px;line-height:16px;margin-top:5px;margin-left:3px;padding:0 4px;font-weight:bold}
+        .lanebg{fill:#eceff3}.lanebg.match{fill:#fff3b0}
         .lanebg.fault-error{stroke:#d00;stroke-width:1.5px;vector-effect:non-scaling-stroke}.lanebg.fault-warning{stroke:#e90;stroke-width:1.5px;vector-effect:non-scaling-stroke}
-        .offline{fill:#8a8a8a;fill-opacity:.35}.heard{fill:#456}.quiet{fill:#bbb;fill-opacity:.6}
+        .offline{fill:#8a8a8a;fill-opacity:.35}.heard{fill:#456}.quiet{fill:#fff}
         .fspan{fill:#9cf;fill-opacity:.22;stroke:#39c;stroke-width:1px;vector-effect:non-scaling-stroke}
         .fr path{stroke-width:3px;vector-effect:non-scaling-stroke;fill:none}
         .dim{opacity:.22}
@@ -745,7 +753,7 @@ public enum HTMLPage {
         .key{font-size:12px;color:#333;margin-top:6px}.key ul{margin:2px 0;padding-left:18px}
         .sw{display:inline-block;width:14px;height:11px;margin-right:5px;vertical-align:-1px;border:1px solid #0003}
         .kt i{display:inline-block;width:3px;height:12px;margin:0 3px 0 6px;vertical-align:-2px}
-        .kl{display:inline-block;width:26px;height:4px;vertical-align:middle}.kl.heard{background:#456}.kl.quiet{background:#ccc}.kl.off{height:10px;background:#8a8a8a59}
+        .kl{display:inline-block;width:26px;height:4px;vertical-align:middle}.kl.heard{background:#456}.kl.quiet{background:#fff;height:10px;border:1px solid #ccc}.kl.off{height:10px;background:#8a8a8a59}
         .km{margin-right:10px;white-space:nowrap}.km .m{position:relative;display:inline-block;margin:0 4px 0 2px;vertical-align:-1px}
         .ki{padding:0 4px}.ki.sev-error{background:#fbb}.ki.sev-warning{background:#fdb}.ki.sev-note{background:#ddd}.ki.match{background:#fff3b0}
         .more,.legend{color:#666;font-size:12px}.budget{color:#840}
