@@ -737,7 +737,7 @@ public enum HTMLPage {
         .lanebg.fault-error{stroke:#d00;stroke-width:1.5px;vector-effect:non-scaling-stroke}.lanebg.fault-warning{stroke:#e90;stroke-width:1.5px;vector-effect:non-scaling-stroke}
         .offline{fill:#8a8a8a;fill-opacity:.35}.heard{fill:#456}.quiet{fill:#fff}
         .fspan{fill:#9cf;fill-opacity:.22;stroke:#39c;stroke-width:1px;vector-effect:non-scaling-stroke}
-        .fr path{stroke-width:3px;vector-effect:non-scaling-stroke;fill:none}
+        .fr path{stroke-width:3px;vector-effect:non-scaling-stroke;fill:none}.deep .fr path{stroke-width:6px}
         .dim{opacity:.22}
         .incident{fill-opacity:.14;stroke-width:1px;vector-effect:non-scaling-stroke;stroke-dasharray:4 3}.incident.at-fault{stroke-width:2px;stroke-dasharray:none}
         .incident.sev-error{fill:#d00;stroke:#d00}.incident.sev-warning{fill:#e90;stroke:#e90}.incident.sev-note{fill:#888;stroke:#888}.incident.all{fill-opacity:.07}
@@ -801,7 +801,7 @@ public enum HTMLPage {
     var f=s.length?'#'+s.join('&'):'';if(location.hash!==f&&!(f===''&&location.hash==='')){try{history.replaceState(null,'',f||location.pathname+location.search);}catch(x){location.replace(f||'#');}}}
     function showView(){var v=document.getElementById('view');if(!v)return;var sec=w*span/W;v.textContent=w<W*0.9999?'showing '+(sec<1?(sec*1000).toFixed(1)+' ms':sec.toFixed(sec<10?2:0)+' s')+' of the capture':'';}
     function apply(){if(w>W)w=W;if(w<minW)w=minW;if(x0<0)x0=0;if(x0+w>W)x0=W-w;chart.setAttribute('viewBox',x0+' 0 '+w+' '+H);
-    tl.setAttribute('data-view',x0.toFixed(4)+' '+w.toFixed(6));place();drawAxis();showView();save();
+    tl.setAttribute('data-view',x0.toFixed(4)+' '+w.toFixed(6));chart.classList.toggle('deep',w<W/8);place();drawAxis();showView();save();
     var a=start+x0*span/W,b=start+(x0+w)*span/W;document.title=baseTitle+(w<W*0.9999?' · '+label(Math.round(a*1000),true)+' to '+label(Math.round(b*1000),true):'');}
     function zoom(f,c){var at=x0+(c===undefined?0.5:c)*w;w=w*f;if(w<minW)w=minW;x0=at-(c===undefined?0.5:c)*w;apply();}
     function types(){document.querySelectorAll('input[data-type]').forEach(function(c){var t=c.getAttribute('data-type');c.checked=!hidden[t];chart.classList.toggle('hide-'+t,!!hidden[t]);});}
