@@ -569,11 +569,20 @@ public enum HTMLPage {
         if l.filter != nil { page.add("<li><span class=\"ki match\">display filter</span>: the nodes, types and span it names emphasised.</li>") }
         page.add("</ul>")
         // The budgets: what was kept exactly, and what was not.
-        let kept = l.recorder.exactCount, dropped = l.recorder.exactDropped
-        if dropped == 0 {
-            page.add("<p class=\"more\">Every one of the \(kept) frames is drawn as itself: zoom in and hover a tick for its packet number, clock time and text.</p>")
+        let drawnLanes = Set(l.drawn.map { UInt16($0) })
+        let exactDrawn = l.recorder.exactFrames.reduce(0) { $0 + (drawnLanes.contains($1.lane) ? 1 : 0) }
+        let total = l.summary.frames
+        if exactDrawn == total {
+            page.add("<p class=\"more\">Every one of the \(total) frames is drawn as itself: zoom in and hover a tick for its packet number, clock time and text.</p>")
         } else {
-            page.add("<p class=\"more budget\">Budget reached: \(kept) of \(kept + dropped) frames are drawn one by one (those of the busiest spans, at most \(TimelineRecorder.exactBudget)); elsewhere, hatched on the axis, ticks are counts per \(text: formatSeconds(Double(l.recorder.binWidth) / 1e9)).</p>")
+            if l.recorder.exactDropped > 0 {
+                page.add("<p class=\"more budget\">Budget reached: \(exactDrawn) of \(total) frames are drawn one by one (those of the busiest spans, at most \(TimelineRecorder.exactBudget)); elsewhere, hatched on the axis, ticks are counts per \(text: formatSeconds(Double(l.recorder.binWidth) / 1e9)).</p>")
+            } else {
+                page.add("<p class=\"more budget\">\(exactDrawn) of \(total) frames are drawn one by one, each a tick: the others are from nodes that have no lane drawn.</p>")
+            }
+            if l.recorder.framesWithoutLane > 0 {
+                page.add("<p class=\"more budget\">\(l.recorder.framesWithoutLane) frames came from nodes beyond the first \(TimelineRecorder.maxLanes) the page follows: not drawn.</p>")
+            }
         }
         if l.hidden > 0 { page.add("<p class=\"more budget\">\(l.hidden) more node\(l.hidden == 1 ? "" : "s") not drawn (the \(l.laneIPs.count) busiest are); the node table lists them.</p>") }
         if l.recorder.markersDropped > 0 { page.add("<p class=\"more budget\">\(l.recorder.markersDropped) more election events not marked (the first \(TimelineRecorder.maxMarkers) are).</p>") }

@@ -59,6 +59,8 @@ public final class TimelineRecorder: RecordWriter {
     var exactCount = 0
     /// Frames not kept exactly (their bin's exact frames were given up).
     public private(set) var exactDropped = 0
+    /// Frames of nodes beyond `maxLanes`: not drawn at all.
+    public private(set) var framesWithoutLane = 0
     /// The input files' names, as records name them (several inputs only).
     var files: [String] = []
     private var lastFile: String?
@@ -92,7 +94,10 @@ public final class TimelineRecorder: RecordWriter {
         if start == nil { start = time }
         if last == nil || time > last! { last = time }
         // Beyond `maxLanes` a node's frames are not drawn (the page says how many nodes).
-        guard let lane = lane(for: ip) else { return }
+        guard let lane = lane(for: ip) else {
+            framesWithoutLane += 1
+            return
+        }
         let offset = time.totalNanoseconds - start!.totalNanoseconds
         var bin = Int(offset / binWidth)
         while bin >= TimelineRecorder.binCount {
