@@ -26,6 +26,11 @@ public enum HTMLPage {
     static let axisHeight = 24.0
     /// Labels in the band need this many pixels; narrower reigns are in the key.
     static let labelPixels = 44.0
+    /// Diagnoses listed and shaded at most (the JSON summary lists every one), pieces
+    /// of the band drawn and reigns in its key: the page stays a few MB.
+    public static let maxDiagnoses = 200
+    static let maxBandSegments = 1500
+    static let maxKeyReigns = 60
 
     /// The page for what `recorder` saw and the run's summary. `source` says what was
     /// read; `live`: the page reloads itself; `written`: the wall clock at writing.
@@ -223,11 +228,17 @@ public enum HTMLPage {
             page.add("<p>Nothing wrong seen: no diagnosis.</p>")
         } else {
             page.add("<ol class=\"diagnoses\">")
-            for (k, d) in l.diagnoses.enumerated() {
+            for (k, d) in l.diagnoses.prefix(maxDiagnoses).enumerated() {
                 let until = d.until.map { clockMilli($0) } ?? "the end"
                 page.add("<li class=\"sev-\(d.severity.rawValue)\"><a href=\"#inc-\(k)\" data-from=\"\(epoch(d.since))\" data-to=\"\(epoch(d.until ?? l.end))\"><span class=\"sev\">\(d.severity.rawValue)</span> \(clockMilli(d.since)) → \(until) <b>\(d.code.rawValue)</b></a> \(text: d.ips.map(\.description).joined(separator: ", "))<p>\(raw: d.message.htmlText(markup: true))</p></li>")
             }
             page.add("</ol>")
+            if l.diagnoses.count > maxDiagnoses {
+                page.add("<p class=\"more budget\">\(l.diagnoses.count - maxDiagnoses) more diagnoses, not listed nor shaded on the timeline (the first \(maxDiagnoses) are; the --json summary lists every one).</p>")
+            }
+        }
+        if let dropped = l.report?.diagnosesDropped, dropped > 0 {
+            page.add("<p class=\"more budget\">\(dropped) more incidents were not followed (beyond the engine's cap).</p>")
         }
         page.add("</section>")
     }
@@ -305,7 +316,7 @@ public enum HTMLPage {
     static func band(_ page: inout Page, _ l: Layout) {
         page.add("<div id=\"band\" style=\"height:\(fmt(bandHeight))px\">")
         if l.band.isEmpty { page.add("<span class=\"noreg\">no FULL seen: no registry</span>") }
-        for segment in l.band {
+        for segment in l.band.prefix(maxBandSegments) {
             let x0 = l.x(segment.from), x1 = l.x(segment.to)
             let narrow = (x1 - x0) / width * assumedPixels < labelPixels
             let name = l.nameOf(segment.ip)
@@ -414,7 +425,7 @@ public enum HTMLPage {
     /// (the first shape is the link target); an incident about no drawn lane across all.
     static func incidents(_ page: inout Page, _ l: Layout) {
         page.add("<g id=\"incidents\">")
-        for (k, d) in l.diagnoses.enumerated() {
+        for (k, d) in l.diagnoses.prefix(maxDiagnoses).enumerated() {
             let x0 = l.x(d.since), x1 = l.x(d.until ?? l.end)
             let title: HTML = "<title>\(clockMilli(d.since)) \(text: d.code.rawValue): \(raw: d.message.htmlText(markup: false))</title>"
             var first = true
@@ -452,7 +463,7 @@ public enum HTMLPage {
         let runs = binnedRuns(l)
         guard !runs.isEmpty else { return }
         let columns = max(30, min(TimelineRecorder.binCount, tickBudget / max(1, l.drawn.count * 4)))
-        let tickTitles = columns * l.drawn.count <= 2500
+        let tickTitles = columns * l.drawn.count <= 600
         let group = max(1, (TimelineRecorder.binCount + columns - 1) / columns)
         let binSeconds = Double(l.recorder.binWidth) / 1e9 * Double(group)
         for type in FrameType.allCases {
@@ -550,7 +561,7 @@ public enum HTMLPage {
     /// The key: the registries (every reign, narrow or not), the marks, the budgets.
     static func key(_ page: inout Page, _ l: Layout) {
         page.add("<div class=\"key\"><h3>Registry band</h3><ul class=\"reigns\">")
-        for segment in l.band {
+        for segment in l.band.prefix(maxKeyReigns) {
             let name = l.nameOf(segment.ip)
             if let d = segment.silent {
                 page.add("<li><i class=\"sw silent c\(l.colour(segment.ip))\"></i>\(clockMilli(segment.from)) to \(clockMilli(segment.to)) <b>\(text: name)</b>: \(text: silentWords(d, l).long)</li>")
@@ -560,7 +571,11 @@ public enum HTMLPage {
             }
         }
         if l.band.isEmpty { page.add("<li>No FULL seen: no registry.</li>") }
-        page.add("</ul><h3>Lanes</h3><ul class=\"marks\">")
+        if l.band.count > maxKeyReigns { page.add("<li class=\"more\">\(l.band.count - maxKeyReigns) more pieces of the band: the registry history below lists every reign.</li>") }
+        page.add("</ul>")
+        if l.band.count > maxBandSegments { page.add("<p class=\"more budget\">The band draws the first \(maxBandSegments) of its \(l.band.count) pieces.</p>") }
+        if let dropped = l.report?.historyDropped, dropped > 0 { page.add("<p class=\"more budget\">\(dropped) reigns of the registry history were not kept (beyond its cap).</p>") }
+        page.add("<h3>Lanes</h3><ul class=\"marks\">")
         page.add("<li>Frames, one tick each, by type from the top of the lane: ")
         for type in FrameType.allCases { page.add("<span class=\"kt t-\(type.name)\"><i></i>\(type.name)</span> ") }
         page.add("</li><li><span class=\"kl heard\"></span> heard from the node · <span class=\"kl quiet\"></span> quiet: blank where nothing came from it for \(text: l.quietAfter.map { formatSeconds($0) + " (two liveness rounds)" } ?? "a while") · <span class=\"kl off\"></span> declared offline</li>")

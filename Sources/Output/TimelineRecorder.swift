@@ -34,7 +34,7 @@ public final class TimelineRecorder: RecordWriter {
     static let maxMarkers = 3000
     static let maxOfflineSpans = 32
     /// Exact frames kept at most (the page draws each one).
-    public static let exactBudget = 16_000
+    public static let exactBudget = 12_000
     static let maxFiles = 250
 
     var lanes: [Lane] = []
