@@ -119,6 +119,8 @@ public final class TimelineRecorder: RecordWriter {
         case .full: other = record.frame.payload.count > 1 ? UInt32(record.frame.payload[1]) : 0
         default: break
         }
+        // Room for 64 at once (at most 0.9 MB over all the bins), not a doubling every few frames.
+        if exact[bin].capacity == 0 { exact[bin].reserveCapacity(64) }
         exact[bin].append(ExactFrame(nanoseconds: time.totalNanoseconds, number: record.origin.number, other: other,
                                      lane: UInt16(lane), type: UInt8(type.index), file: fileIndex(record.origin.file)))
         exactCount += 1
