@@ -842,7 +842,7 @@ public enum HTMLPage {
     document.querySelectorAll('.diagnoses a').forEach(function(a){a.addEventListener('click',function(e){e.preventDefault();var f=parseFloat(a.getAttribute('data-from')),t=parseFloat(a.getAttribute('data-to'));
     var rx=(f-start)/span*W,rw=Math.max((t-f)/span*W,W/400);w=Math.min(W,rw*3);x0=rx-(w-rw)/2;apply();tl.scrollIntoView();});});
     var age=document.getElementById('age');
-    function tick(){if(!age||!isFinite(written))return;var s=Math.max(0,Math.round(Date.now()/1000-written));age.textContent=', '+(s<120?s+' s':Math.round(s/60)+' min')+' ago';age.classList.toggle('stale',live&&s>20);if(live&&s>20)age.textContent+=': not rewritten lately, is peersniff still running?';}
+    function tick(){if(!age||!isFinite(written))return;var s=Math.max(0,Math.round(Date.now()/1000-written));age.textContent=', '+(s<120?s+' s':Math.round(s/60)+' min')+' ago';age.classList.toggle('stale',live&&s>20);if(live&&s>20)age.textContent+=' (not rewritten since: is peersniff still running?)';}
     load();types();apply();tick();setInterval(tick,1000);
     if(live)setTimeout(function(){save();location.reload();},5000);
     })();
