@@ -244,6 +244,30 @@ struct PageReadingTests {
         #expect(dom.console.isEmpty, "\(dom.console)")
     }
 
+    @Test("Events have marks of their own, not ticks: each OFFLINE about the dead registry is a declared-offline mark at its time; the node at fault is outlined")
+    func eventMarksAndFault() throws {
+        let rows = try Self.table("failover").rows
+        // From tshark: the OFFLINE frames about 10.37.0.20 (05 0a 25 00 14).
+        let offlines = rows.filter { $0.payloadHex.lowercased() == "050a250014" }
+        #expect(offlines.count > 10)
+        let (_, dom) = try Self.page("failover")
+        let overlay = dom.components(separatedBy: "<div id=\"marks\"").dropFirst().first?.components(separatedBy: "</div>").first ?? ""
+        let marks = overlay.components(separatedBy: "<i class=\"m k-node-declared-offline\"").dropFirst().map { piece in
+            piece.components(separatedBy: "title=\"").dropFirst().first.map { String($0.prefix { $0 != "\"" }) } ?? ""
+        }
+        #expect(marks.count == offlines.count, "\(marks.count) marks, \(offlines.count) OFFLINEs")
+        for row in offlines {
+            #expect(marks.contains { $0.hasPrefix("\(Self.clock(row.epoch)) #\(row.number) node-declared-offline: 10.37.0.20") }, "packet \(row.number)")
+        }
+        // Marks are shapes over the lanes, never SVG lines like the ticks.
+        #expect(!dom.contains("<line class=\"marker"))
+        // The registry that died is at fault in the failover: its lane and its label outlined.
+        let lane = dom.components(separatedBy: "<g class=\"lane\" data-ip=\"10.37.0.20\">").dropFirst().first?.prefix(120) ?? ""
+        #expect(lane.contains("lanebg fault-error"), "\(lane)")
+        #expect(dom.contains("class=\"lab fault-error\""))
+        #expect(!(dom.components(separatedBy: "<g class=\"lane\" data-ip=\"10.37.0.40\">").dropFirst().first?.prefix(120).contains("fault") ?? true))
+    }
+
     @Test("A day of failovers (the failover capture 300 times over): the page stays under 5 MB and says what it left out")
     func manyIncidentsStayWithinTheBound() throws {
         // The fixture's records, repeated with their times moved on by the capture's length each time.
