@@ -766,7 +766,7 @@ public enum HTMLPage {
         .incident{fill-opacity:.14;stroke-width:1px;vector-effect:non-scaling-stroke;stroke-dasharray:4 3}.incident.at-fault{stroke-width:2px;stroke-dasharray:none}
         .incident.sev-error{fill:#d00;stroke:#d00}.incident.sev-warning{fill:#e90;stroke:#e90}.incident.sev-note{fill:#888;stroke:#888}.incident.all{fill-opacity:.07}
         .incident:target{fill-opacity:.4}
-        #marks{position:absolute;left:0;right:0;pointer-events:none}
+        #marks,#flabels{position:absolute;left:0;right:0;pointer-events:none}.fl{position:absolute;font-size:10px;line-height:11px;margin-left:5px;padding:0 2px;background:#fffd;color:#222;white-space:nowrap}
         .m{position:absolute;display:block;width:10px;height:10px;margin-left:-5px;pointer-events:auto;box-sizing:border-box}
         .k-registry-elected,.k-registry-changed{background:#000;transform:rotate(45deg) scale(.8)}
         .k-registry-conflict,.k-registry-unexpected{background:#f80;border:1.5px solid #000;transform:rotate(45deg) scale(.8)}
@@ -824,8 +824,20 @@ public enum HTMLPage {
     var h=Object.keys(hidden).filter(function(t){return hidden[t];});if(h.length)s.push('hide='+h.join(','));
     var f=s.length?'#'+s.join('&'):'';if(location.hash!==f&&!(f===''&&location.hash==='')){try{history.replaceState(null,'',f||location.pathname+location.search);}catch(x){location.replace(f||'#');}}}
     function showView(){var v=document.getElementById('view');if(!v)return;var sec=w*span/W;v.textContent=w<W*0.9999?'showing '+(sec<1?(sec*1000).toFixed(1)+' ms':sec.toFixed(sec<10?2:0)+' s')+' of the capture':'';}
+    var flabels=document.createElement('div');flabels.id='flabels';plot.appendChild(flabels);
+    function frameLabels(){while(flabels.firstChild)flabels.removeChild(flabels.firstChild);if(w>=W/8)return;
+    flabels.style.top=(chart.getBoundingClientRect().top-plot.getBoundingClientRect().top)+'px';var shown=[];
+    document.querySelectorAll('.fr path').forEach(function(p){var m=/^M([0-9.]+) ([0-9.]+)/.exec(p.getAttribute('d'));if(!m)return;var x=parseFloat(m[1]);
+    var type=p.parentNode.getAttribute('class').split(' ')[1].slice(2);if(x<x0||x>x0+w||hidden[type])return;shown.push([x,parseFloat(m[2]),p,type]);});
+    if(shown.length>80)return;
+    // One line of labels a lane, side by side in time order.
+    var px=pixels(),ends={};shown.sort(function(a,b){return a[1]-b[1]||a[0]-b[0];});
+    shown.sort(function(a,b){return Math.floor(a[1]/\(laneHeight))-Math.floor(b[1]/\(laneHeight))||a[0]-b[0];});
+    shown.forEach(function(f){var t=f[2].querySelector('title'),n=t?(/^#[0-9]+/.exec(t.textContent)||[''])[0]:'';var e=document.createElement('span');e.className='fl';
+    var lane=Math.floor(f[1]/\(laneHeight)),left=Math.max((f[0]-x0)/w*px,ends[lane]||0);e.textContent=n+' '+f[3];
+    e.style.left=left+'px';e.style.top=(lane*\(laneHeight)+\(laneHeight / 2 - 6))+'px';flabels.appendChild(e);ends[lane]=left+e.getBoundingClientRect().width+6;});}
     function apply(){if(w>W)w=W;if(w<minW)w=minW;if(x0<0)x0=0;if(x0+w>W)x0=W-w;chart.setAttribute('viewBox',x0+' 0 '+w+' '+H);
-    tl.setAttribute('data-view',x0.toFixed(4)+' '+w.toFixed(6));chart.classList.toggle('deep',w<W/8);place();drawAxis();showView();save();
+    tl.setAttribute('data-view',x0.toFixed(4)+' '+w.toFixed(6));chart.classList.toggle('deep',w<W/8);frameLabels();place();drawAxis();showView();save();
     var a=start+x0*span/W,b=start+(x0+w)*span/W;document.title=baseTitle+(w<W*0.9999?' · '+label(Math.round(a*1000),true)+' to '+label(Math.round(b*1000),true):'');}
     function zoom(f,c){var at=x0+(c===undefined?0.5:c)*w;w=w*f;if(w<minW)w=minW;x0=at-(c===undefined?0.5:c)*w;apply();}
     function types(){document.querySelectorAll('input[data-type]').forEach(function(c){var t=c.getAttribute('data-type');c.checked=!hidden[t];chart.classList.toggle('hide-'+t,!!hidden[t]);});}
@@ -838,7 +850,7 @@ public enum HTMLPage {
     window.addEventListener('mousemove',function(e){if(!drag)return;var r=chart.getBoundingClientRect();x0=drag.x0-(e.clientX-drag.x)/r.width*w;apply();});
     window.addEventListener('mouseup',function(){drag=null;});
     window.addEventListener('resize',function(){place();drawAxis();});
-    document.querySelectorAll('input[data-type]').forEach(function(c){c.addEventListener('change',function(){hidden[c.getAttribute('data-type')]=!c.checked;types();save();});});
+    document.querySelectorAll('input[data-type]').forEach(function(c){c.addEventListener('change',function(){hidden[c.getAttribute('data-type')]=!c.checked;types();frameLabels();save();});});
     document.querySelectorAll('.diagnoses a').forEach(function(a){a.addEventListener('click',function(e){e.preventDefault();var f=parseFloat(a.getAttribute('data-from')),t=parseFloat(a.getAttribute('data-to'));
     var rx=(f-start)/span*W,rw=Math.max((t-f)/span*W,W/400);w=Math.min(W,rw*3);x0=rx-(w-rw)/2;apply();tl.scrollIntoView();});});
     var age=document.getElementById('age');
