@@ -117,8 +117,10 @@ struct PageReadingTests {
         let titles = Set(titled.map { $0.title.split(separator: " ").prefix(2).joined(separator: " ") })
         for r in rows { #expect(titles.contains("#\(r.number) \(Self.clock(r.epoch))"), "packet \(r.number)") }
         #expect(titled.count == rows.count)
-        // No bins: every frame was kept.
+        // No bins: every frame was kept. Zoomed this far, the frame is labelled on its lane too.
         #expect(!dom.contains("<g class=\"bins"))
+        let labels = dom.components(separatedBy: "<div id=\"flabels\"").dropFirst().first?.components(separatedBy: "</div>").first ?? ""
+        #expect(labels.contains(">#\(row.number) FULL</span>"), "\(labels)")
         try Chromium.screenshot(page, to: "/tmp/peersniff-pages/failover-deepest.png", fragment: "#from=\(t - 0.002)&to=\(t + 0.002)")
     }
 
