@@ -353,13 +353,14 @@ public enum HTMLPage {
             if l.matches(ip) { classes += " match" }
             if let severity = l.fault[ip.value] { classes += " fault-\(severity.rawValue)" }
             page.add("<rect class=\"\(classes)\" x=\"0\" y=\"\(fmt(y + 0.5))\" width=\"\(fmt(width))\" height=\"\(fmt(laneHeight - 2))\"/>")
+            // Quiet first: a span declared offline is quiet too, and its grey stays on top.
+            heard(&page, l, ip: ip, y: y + laneHeight - 4)
             if let lane = l.recorder.laneIndex(ip).map({ l.recorder.lanes[$0] }) {
                 for away in lane.offline {
                     let x0 = l.x(away.since), x1 = l.x(away.until ?? l.end)
                     page.add("<rect class=\"offline\" x=\"\(fmt4(x0))\" y=\"\(fmt(y + 0.5))\" width=\"\(fmt4(max(0.05, x1 - x0)))\" height=\"\(fmt(laneHeight - 2))\"><title>\(text: l.nameOf(ip)) declared offline \(clockMilli(away.since))\(away.until.map { " until it came back at " + clockMilli($0) } ?? " and never came back")</title></rect>")
                 }
             }
-            heard(&page, l, ip: ip, y: y + laneHeight - 4)
             page.add("</g>")
         }
     }
