@@ -180,8 +180,9 @@ struct PageReadingTests {
         #expect(shown != nil, "first load: \(browser.lastTitle)")
         // peersniff rewrites the page; within the next reload the browser shows the new one, zoomed as before.
         try write("second")
-        let reloaded = try browser.waitForTitle(within: 12) { $0.contains("second") }
-        #expect(reloaded?.contains("12:45:10.000 to 12:45:12.500") == true, "after the reload: \(browser.lastTitle)")
+        // (The title is the page's own until its script has run: wait for both.)
+        let reloaded = try browser.waitForTitle(within: 15) { $0.contains("second") && $0.contains("12:45:10.000 to 12:45:12.500") }
+        #expect(reloaded != nil, "after the reload: \(browser.lastTitle)")
         #expect(browser.lastURL.hasSuffix(fragment), "\(browser.lastURL)")
     }
 
