@@ -3,9 +3,10 @@ import DiscoveryCodec
 import WireBytes
 
 /// What the page (`--html`) needs of the records as they pass, in bounded memory
-/// and O(1) work per packet: each node's frames counted into time bins by type,
-/// its offline spans, and the election events as markers. The page is drawn from
-/// this and the summary, never from a copy of the frames.
+/// and O(1) work per packet (amortised): each node's frames counted into time bins by
+/// type, its offline spans, the exact frames of the busiest spans up to a budget, and
+/// the election events to mark. Only numbers and indexes are kept as records pass: no
+/// string is made, formatted or escaped until the page is drawn, once.
 public final class TimelineRecorder: RecordWriter {
     /// One node's lane.
     struct Lane {
@@ -15,19 +16,26 @@ public final class TimelineRecorder: RecordWriter {
         var offline: [(since: Timestamp, until: Timestamp?)] = []
     }
 
-    /// A marker on the timeline: an election event.
-    struct Marker {
-        var time: Timestamp
-        var packet: Int?
-        var kind: ElectionEventKind
-        var ip: IPv4Address?
-        var text: String
+    /// One frame kept exactly: its time, packet number, lane and type, and the one
+    /// number its line needs (a PING's or PONG's destination, an OFFLINE's subject, a
+    /// FULL's count of entries). 24 bytes.
+    struct ExactFrame {
+        var nanoseconds: Int64
+        var number: Int
+        var other: UInt32
+        var lane: UInt16
+        var type: UInt8
+        /// The input file (index into `files` plus one; 0: a single input).
+        var file: UInt8
     }
 
     static let binCount = 600
     static let maxLanes = 1024
     static let maxMarkers = 3000
     static let maxOfflineSpans = 32
+    /// Exact frames kept at most (the page draws each one).
+    public static let exactBudget = 12_000
+    static let maxFiles = 250
 
     var lanes: [Lane] = []
     /// Counts per lane, bin and frame type (`FrameType.index`): `laneStride` a lane, in one buffer.
@@ -43,15 +51,35 @@ public final class TimelineRecorder: RecordWriter {
     /// The count of frames of `type` in `bin` of the lane.
     func count(lane: Int, bin: Int, type: Int) -> UInt32 { counts[lane * TimelineRecorder.laneStride + bin * 6 + type] }
 
-    var markers: [Marker] = []
+    /// The exact frames of each bin, in time order. A bin not `exactKept` had frames
+    /// given up for the budget: it is drawn from its counts (with the exact frames it
+    /// still has, from a half that was whole when two bins merged).
+    var exact: [[ExactFrame]] = Array(repeating: [], count: binCount)
+    var exactKept = [Bool](repeating: true, count: binCount)
+    var exactCount = 0
+    /// Frames not kept exactly (their bin's exact frames were given up).
+    public private(set) var exactDropped = 0
+    /// Frames of nodes beyond `maxLanes`: not drawn at all.
+    public private(set) var framesWithoutLane = 0
+    /// The input files' names, as records name them (several inputs only).
+    var files: [String] = []
+    private var lastFile: String?
+    private var lastFileIndex: UInt8 = 0
+
+    /// The election events marked on the page, kept as they came (their words are
+    /// written when the page is drawn).
+    var markers: [ElectionEvent] = []
     public private(set) var markersDropped = 0
     /// The first frame's time; bins are `binWidth` nanoseconds from it (doubled as needed).
     var start: Timestamp?
     var last: Timestamp?
     var binWidth: Int64 = 10_000_000
-    /// Names for the markers' text.
+    /// Names for the markers' and frames' text (asked when the page is drawn).
     public var nameOf: (IPv4Address) -> Name? = { _ in nil }
-    private let describer = TextWriter(stream: OutputStream(descriptor: -1), quiet: true)
+    /// What the user asked to see (`--node`, `--type`, `--since`, `--until`): the page
+    /// shows everything and highlights it.
+    public var filter: DisplayFilter?
+    let describer = TextWriter(stream: OutputStream(descriptor: -1), quiet: true)
 
     public init() {
         markers.reserveCapacity(256)
@@ -66,14 +94,68 @@ public final class TimelineRecorder: RecordWriter {
         if start == nil { start = time }
         if last == nil || time > last! { last = time }
         // Beyond `maxLanes` a node's frames are not drawn (the page says how many nodes).
-        guard let lane = lane(for: ip) else { return }
-        var bin = Int((time.totalNanoseconds - start!.totalNanoseconds) / binWidth)
+        guard let lane = lane(for: ip) else {
+            framesWithoutLane += 1
+            return
+        }
+        let offset = time.totalNanoseconds - start!.totalNanoseconds
+        var bin = Int(offset / binWidth)
         while bin >= TimelineRecorder.binCount {
             coarsen()
-            bin = Int((time.totalNanoseconds - start!.totalNanoseconds) / binWidth)
+            bin = Int(offset / binWidth)
         }
+        bin = max(0, bin)
+        let type = record.frame.type
         lanes[lane].frames += 1
-        counts[lane * TimelineRecorder.laneStride + max(0, bin) * 6 + record.frame.type.index] &+= 1
+        counts[lane * TimelineRecorder.laneStride + bin * 6 + type.index] &+= 1
+        guard exactKept[bin] else {
+            exactDropped += 1
+            return
+        }
+        var other: UInt32 = 0
+        switch type {
+        case .ping, .pong: other = record.endpoints.destination.ipv4?.value ?? 0
+        case .offline: other = record.frame.offlineIP.value
+        case .full: other = record.frame.payload.count > 1 ? UInt32(record.frame.payload[1]) : 0
+        default: break
+        }
+        // Room for 64 at once (at most 0.9 MB over all the bins), not a doubling every few frames.
+        if exact[bin].capacity == 0 { exact[bin].reserveCapacity(64) }
+        exact[bin].append(ExactFrame(nanoseconds: time.totalNanoseconds, number: record.origin.number, other: other,
+                                     lane: UInt16(lane), type: UInt8(type.index), file: fileIndex(record.origin.file)))
+        exactCount += 1
+        if exactCount > TimelineRecorder.exactBudget { giveUpExact(current: bin) }
+    }
+
+    /// The file's place in `files` plus one (0: one input, or beyond `maxFiles`).
+    private func fileIndex(_ file: String?) -> UInt8 {
+        guard let file else { return 0 }
+        if file == lastFile { return lastFileIndex }
+        let index = files.firstIndex(of: file) ?? {
+            guard files.count < TimelineRecorder.maxFiles else { return -1 }
+            files.append(file)
+            return files.count - 1
+        }()
+        lastFile = file
+        lastFileIndex = index < 0 ? 0 : UInt8(index + 1)
+        return lastFileIndex
+    }
+
+    /// Over the budget: the exact frames of the quietest bin but the current one are
+    /// given up (the busiest spans keep theirs, where counts would hide the most); the
+    /// current bin's only when it is the last one left.
+    private func giveUpExact(current: Int) {
+        while exactCount > TimelineRecorder.exactBudget {
+            var quietest = -1
+            for b in 0..<TimelineRecorder.binCount where b != current && !exact[b].isEmpty {
+                if quietest < 0 || exact[b].count < exact[quietest].count { quietest = b }
+            }
+            let b = quietest >= 0 ? quietest : current
+            exactCount -= exact[b].count
+            exactDropped += exact[b].count
+            exact[b] = []
+            exactKept[b] = false
+        }
     }
 
     public func write(_ record: MalformedRecord) {}
@@ -102,8 +184,7 @@ public final class TimelineRecorder: RecordWriter {
                 markersDropped += 1
                 return
             }
-            markers.append(Marker(time: event.time, packet: event.origin?.number, kind: event.kind,
-                                  ip: describer.primaryAddress(event), text: describer.describe(event)))
+            markers.append(event)
         default: break
         }
     }
@@ -142,7 +223,9 @@ public final class TimelineRecorder: RecordWriter {
         return nil
     }
 
-    /// Halves the resolution: bins twice as wide, so the span fits again.
+    /// Halves the resolution: bins twice as wide, so the span fits again. Two bins'
+    /// exact frames are kept together; the bin is whole only if both were (else it is
+    /// drawn from its counts, with the frames that were kept over them).
     func coarsen() {
         for k in lanes.indices {
             let base = k * TimelineRecorder.laneStride
@@ -153,6 +236,24 @@ public final class TimelineRecorder: RecordWriter {
             }
             for i in (TimelineRecorder.binCount / 2 * 6)..<TimelineRecorder.laneStride { counts[base + i] = 0 }
         }
+        for b in 0..<(TimelineRecorder.binCount / 2) {
+            var merged = exact[2 * b]
+            merged += exact[2 * b + 1]
+            exact[b] = merged
+            exactKept[b] = exactKept[2 * b] && exactKept[2 * b + 1]
+        }
+        for b in (TimelineRecorder.binCount / 2)..<TimelineRecorder.binCount {
+            exact[b] = []
+            exactKept[b] = true
+        }
         binWidth *= 2
+    }
+
+    /// The exact frames kept, in time order.
+    var exactFrames: [ExactFrame] {
+        var all: [ExactFrame] = []
+        all.reserveCapacity(exactCount)
+        for b in 0..<TimelineRecorder.binCount { all += exact[b] }
+        return all
     }
 }

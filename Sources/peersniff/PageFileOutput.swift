@@ -1,5 +1,6 @@
 import Analyzer
 import Output
+import PeersniffCore
 import WireBytes
 
 /// `--html FILE`: the page, drawn from a recorder fed the same records as the
@@ -17,8 +18,11 @@ final class PageFileOutput: SideOutput {
         self.source = source
     }
 
-    func write(_ summary: Summary, live: Bool, _ session: Session) {
-        let page = HTMLPage.render(recorder: recorder, summary: summary, source: source, live: live)
+    /// The page, stamped with the wall clock `now` (its age is shown from it).
+    func write(_ summary: Summary, live: Bool, now: Timestamp, _ session: Session) {
+        // A node is quiet after two liveness rounds: the round is five registry timeouts (15 s and 3 s on a board).
+        let page = HTMLPage.render(recorder: recorder, summary: summary, source: source, live: live, written: now,
+                                   quietAfter: session.command.analysis.thresholds.registryTimeout * 10)
         if let failure = replaceFile(path, with: page) {
             session.failures.record("--html \(path.display)", code: failure.code, cause: failure.cause)
         }
@@ -29,8 +33,8 @@ final class PageFileOutput: SideOutput {
         last = now
         var summary = session.pipeline.summary
         summary.election = session.election.report()
-        write(summary, live: true, session)
+        write(summary, live: true, now: now, session)
     }
 
-    func end(_ summary: Summary, _ session: Session) { write(summary, live: false, session) }
+    func end(_ summary: Summary, _ session: Session) { write(summary, live: false, now: wallClock(), session) }
 }

@@ -42,6 +42,7 @@ final class Session {
         if let view = liveView { sideOutputs.append(LiveViewOutput(view)) }
         if let html = output.html {
             let recorder = TimelineRecorder()
+            recorder.filter = command.display.filter
             recorder.nameOf = { [analyzer] in analyzer.nodes[$0]?.name }
             others.append(recorder)
             sideOutputs.append(PageFileOutput(path: commandLinePath(html), recorder: recorder, source: source))

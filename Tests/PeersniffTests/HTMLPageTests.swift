@@ -51,7 +51,15 @@ struct HTMLPageTests {
             #expect(dom.text.contains("<g class=\"lane\" data-ip=\"\(ip)\""), "\(name): no lane for \(ip)")
         }
         let reigns = (summary["registry_history"] as? [[String: Any]] ?? []).compactMap { $0["ip"] as? String }
-        let drawn = dom.text.components(separatedBy: "<rect class=\"reign\" data-ip=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        // Each reign in the band, in order (a reign that a silent span cuts is drawn in two pieces).
+        var drawn: [String] = []
+        var lastReign = -1
+        for piece in dom.text.components(separatedBy: "<div class=\"seg reign ").dropFirst() {
+            let ip = piece.components(separatedBy: "data-ip=\"").dropFirst().first.map { String($0.prefix { $0 != "\"" }) } ?? ""
+            let reign = piece.components(separatedBy: "data-reign=\"").dropFirst().first.flatMap { Int($0.prefix { $0 != "\"" }) } ?? -1
+            if reign != lastReign { drawn.append(ip) }
+            lastReign = reign
+        }
         #expect(drawn == reigns, "\(name): reigns drawn \(drawn), summary \(reigns)")
         let diagnoses = (summary["diagnoses"] as? [[String: Any]] ?? []).count
         for k in 0..<diagnoses { #expect(dom.text.contains("id=\"inc-\(k)\""), "\(name): diagnosis \(k) has no place on the timeline") }
