@@ -1,6 +1,8 @@
 import Foundation
 import Output
 import Testing
+import EndToEndSupport
+import TestSupport
 import WireBytes
 
 /// The page (`--html`) as a technician reads it, in headless Chromium, checked against
