@@ -273,31 +273,28 @@ public final class DisplayFilterWriter: RecordWriter {
         return true
     }
 
-    public func write(_ record: FrameRecord) {
-        if matches(record) {
-            counts.framesShown += 1
-            next.write(record)
+    /// Passes a record on or holds it back, counting which.
+    @inline(__always)
+    private func pass(_ shown: Bool, _ counted: WritableKeyPath<DisplayCounts, Int>, _ held: WritableKeyPath<DisplayCounts, Int>,
+                      _ write: () -> Void) {
+        if shown {
+            counts[keyPath: counted] += 1
+            write()
         } else {
-            counts.framesHidden += 1
+            counts[keyPath: held] += 1
         }
+    }
+
+    public func write(_ record: FrameRecord) {
+        pass(matches(record), \.framesShown, \.framesHidden) { next.write(record) }
     }
 
     public func write(_ record: MalformedRecord) {
-        if matches(record) {
-            counts.malformedShown += 1
-            next.write(record)
-        } else {
-            counts.malformedHidden += 1
-        }
+        pass(matches(record), \.malformedShown, \.malformedHidden) { next.write(record) }
     }
 
     public func write(_ event: ElectionEvent) {
-        if matches(event) {
-            counts.eventsShown += 1
-            next.write(event)
-        } else {
-            counts.eventsHidden += 1
-        }
+        pass(matches(event), \.eventsShown, \.eventsHidden) { next.write(event) }
     }
 
     public func write(_ incident: IncidentChange) {

@@ -34,6 +34,15 @@ struct CommandLineHintTests {
         #expect(run.stdout.isEmpty, "\(arguments): nothing is read before the usage is right")
     }
 
+    /// peersniff's completion script for `shell`, written to a temporary file (removed by the caller).
+    static func completionScript(_ shell: String, name: String) throws -> (text: String, file: URL) {
+        let script = try runPeersniff(["--generate-completion-script", shell])
+        try #require(script.status == 0)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(getpid())")
+        try Data(script.stdout.utf8).write(to: file)
+        return (script.stdout, file)
+    }
+
     /// What the kernel has, as `ip link` and tcpdump -D see it.
     static var interfaces: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? []).sorted()
@@ -41,10 +50,7 @@ struct CommandLineHintTests {
 
     @Test("-i completes the interfaces in bash", .enabled(if: toolAvailable("bash")))
     func bashCompletesInterfaces() throws {
-        let script = try runPeersniff(["--generate-completion-script", "bash"])
-        try #require(script.status == 0)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("peersniff-completion-\(getpid()).bash")
-        try Data(script.stdout.utf8).write(to: file)
+        let (_, file) = try Self.completionScript("bash", name: "peersniff-completion.bash")
         defer { try? FileManager.default.removeItem(at: file) }
         // What bash does on `peersniff -i <TAB>`: the function the script registered, with
         // the words so far.
@@ -62,10 +68,7 @@ struct CommandLineHintTests {
 
     @Test("-i completes the interfaces in fish", .enabled(if: toolAvailable("fish")))
     func fishCompletesInterfaces() throws {
-        let script = try runPeersniff(["--generate-completion-script", "fish"])
-        try #require(script.status == 0)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("peersniff-completion-\(getpid()).fish")
-        try Data(script.stdout.utf8).write(to: file)
+        let (_, file) = try Self.completionScript("fish", name: "peersniff-completion.fish")
         defer { try? FileManager.default.removeItem(at: file) }
         let run = try runProgram(try toolPath("fish"), ["--no-config", "-c", "source '\(file.path)'; complete -C 'peersniff -i '"])
         #expect(run.status == 0, "\(run.stderr)")
@@ -78,15 +81,12 @@ struct CommandLineHintTests {
     /// compinit, and the list its -i spec evaluates is the interfaces.
     @Test("-i completes the interfaces in zsh", .enabled(if: toolAvailable("zsh")))
     func zshCompletesInterfaces() throws {
-        let script = try runPeersniff(["--generate-completion-script", "zsh"])
-        try #require(script.status == 0)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("_peersniff-\(getpid())")
-        try Data(script.stdout.utf8).write(to: file)
+        let (script, file) = try Self.completionScript("zsh", name: "_peersniff")
         defer { try? FileManager.default.removeItem(at: file) }
         let load = try runProgram(try toolPath("zsh"), ["-f", "-c", "autoload -U compinit && compinit -u -D && source '\(file.path)' && echo loaded"])
         #expect(load.status == 0 && load.stdout.contains("loaded"), "\(load.stderr)")
         // The -i spec's list, evaluated as zsh would.
-        let spec = script.stdout.split(separator: "\n").first { $0.contains("'-i[") }.map(String.init) ?? ""
+        let spec = script.split(separator: "\n").first { $0.contains("'-i[") }.map(String.init) ?? ""
         let command = spec.range(of: #"\$\(([^)]*)\)"#, options: .regularExpression).map { String(spec[$0].dropFirst(2).dropLast()) } ?? ""
         try #require(!command.isEmpty, "no command in the -i spec: \(spec)")
         let listed = try runProgram(try toolPath("zsh"), ["-f", "-c", command])
