@@ -47,7 +47,9 @@ local RECEIVE_BUFFER = 1024
 local JSON_MAX_DEPTH = 64
 
 local byte, char, sub, format, concat = string.byte, string.char, string.sub, string.format, table.concat
-local band, bor, bnot, rshift, lshift = bit32.band, bit32.bor, bit32.bnot, bit32.rshift, bit32.lshift
+local floor = math.floor
+-- Integer arithmetic only (no bit32, which Lua 5.3 and later lack; no float that
+-- would print as "16.0" there): x // 2^k as floor(x / 2^k), x & (2^k - 1) as x % 2^k.
 
 -- ---------------------------------------------------------------------------
 -- Fields
@@ -161,9 +163,8 @@ discovery.prefs.heuristic = Pref.bool("Recognise frames on other ports", true,
 -- ---------------------------------------------------------------------------
 -- Bytes, addresses, UTF-8 (Sources/WireBytes/UTF8.swift, Sources/DiscoveryCodec/UTF8Check.swift)
 
-local HEX = "0123456789abcdef"
-local function hex2(b) return sub(HEX, rshift(b, 4) + 1, rshift(b, 4) + 1) .. sub(HEX, band(b, 15) + 1, band(b, 15) + 1) end
-local function hex16(v) return hex2(rshift(v, 8)) .. hex2(band(v, 0xFF)) end
+local function hex2(b) return format("%02x", b) end
+local function hex16(v) return format("%04x", v) end
 
 -- An IPv4 address read at 0-based `at` of `s`: its value and its dotted text.
 local function ipv4_at(s, at)
@@ -256,20 +257,22 @@ local function utf8_text(s, first, last)
     return concat(out)
 end
 
--- The scalar of a well-formed sequence at 1-based `i` of `width` bytes.
+-- The scalar of a well-formed sequence at 1-based `i` of `width` bytes: the lead byte
+-- keeps 5, 4 or 3 bits (modulo 32, 16, 8), each continuation byte 6.
+local LEAD_BITS = { [2] = 32, [3] = 16, [4] = 8 }
 local function scalar_at(s, i, width)
     local b = byte(s, i)
-    local value = band(b, rshift(0x7F, width))
-    for k = 1, width - 1 do value = value * 64 + band(byte(s, i + k), 0x3F) end
+    local value = b % LEAD_BITS[width]
+    for k = 1, width - 1 do value = value * 64 + byte(s, i + k) % 64 end
     return value
 end
 
 -- A scalar's UTF-8 bytes.
 local function utf8_char(c)
     if c < 0x80 then return char(c) end
-    if c < 0x800 then return char(0xC0 + rshift(c, 6), 0x80 + band(c, 0x3F)) end
-    if c < 0x10000 then return char(0xE0 + rshift(c, 12), 0x80 + band(rshift(c, 6), 0x3F), 0x80 + band(c, 0x3F)) end
-    return char(0xF0 + rshift(c, 18), 0x80 + band(rshift(c, 12), 0x3F), 0x80 + band(rshift(c, 6), 0x3F), 0x80 + band(c, 0x3F))
+    if c < 0x800 then return char(0xC0 + floor(c / 64), 0x80 + c % 64) end
+    if c < 0x10000 then return char(0xE0 + floor(c / 4096), 0x80 + floor(c / 64) % 64, 0x80 + c % 64) end
+    return char(0xF0 + floor(c / 262144), 0x80 + floor(c / 4096) % 64, 0x80 + floor(c / 64) % 64, 0x80 + c % 64)
 end
 
 -- ---------------------------------------------------------------------------
@@ -293,7 +296,7 @@ local function is_invisible_or_control(c)
     if c >= 0xA0 and c < 0x600 then return c == 0xAD end
     local lo, hi = 1, #FORMAT_RANGES
     while lo <= hi do
-        local mid = math.floor((lo + hi) / 2)
+        local mid = floor((lo + hi) / 2)
         local r = FORMAT_RANGES[mid]
         if c < r[1] then hi = mid - 1 elseif c > r[2] then lo = mid + 1 else return true end
     end
@@ -355,7 +358,7 @@ end
 -- appendJSONEscaped over a string's UTF-8 bytes: the compact text peersniff writes.
 local JSON_ESCAPE = { [0x22] = "\\\"", [0x5C] = "\\\\", [0x0A] = "\\n", [0x0D] = "\\r", [0x09] = "\\t" }
 local function json_quote(text)
-    local escaped = text:gsub("[%z\1-\31\"\\\127]", function(c)
+    local escaped = text:gsub("[\0-\31\"\\\127]", function(c)
         local b = byte(c)
         return JSON_ESCAPE[b] or ("\\u00" .. hex2(b))
     end)
@@ -755,12 +758,12 @@ local function ones_complement_sum(s, first, last, sum)
         i = i + 2
     end
     if i == last then sum = sum + byte(s, i) * 256 end
-    while sum > 0xFFFF do sum = band(sum, 0xFFFF) + rshift(sum, 16) end
+    while sum > 0xFFFF do sum = sum % 65536 + floor(sum / 65536) end
     return sum
 end
 
 local function fold(v)
-    while v > 0xFFFF do v = band(v, 0xFFFF) + rshift(v, 16) end
+    while v > 0xFFFF do v = v % 65536 + floor(v / 65536) end
     return v
 end
 
@@ -768,7 +771,7 @@ end
 -- (valid, absent or offloaded), else the value the field should have held.
 local function bad_checksum(s, n, source, destination, sport, dport, length, field)
     if field == 0 then return nil end
-    local pseudo = rshift(source, 16) + band(source, 0xFFFF) + rshift(destination, 16) + band(destination, 0xFFFF) + 17 + length
+    local pseudo = floor(source / 65536) + source % 65536 + floor(destination / 65536) + destination % 65536 + 17 + length
     local sum = ones_complement_sum(s, 1, n, pseudo + sport + dport + length + field)
     if sum == 0xFFFF then return nil end
     if field == fold(pseudo) then return nil end
