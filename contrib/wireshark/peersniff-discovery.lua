@@ -784,8 +784,17 @@ end
 -- ---------------------------------------------------------------------------
 -- The tree and the columns
 
+-- Wireshark keeps 4095 bytes of a column: a longer line (a FULL of many long names)
+-- is cut there, but at a character's start, not inside it.
+local INFO_LIMIT = 4095
+
 local function set_info(pinfo, text)
     pinfo.cols.protocol:set("DISCOVERY")
+    if #text > INFO_LIMIT then
+        local cut = INFO_LIMIT
+        while cut > 0 and byte(text, cut + 1) >= 0x80 and byte(text, cut + 1) <= 0xBF do cut = cut - 1 end
+        text = sub(text, 1, cut)
+    end
     pinfo.cols.info:set(text)
 end
 
@@ -998,26 +1007,37 @@ function unhanded.dissector(tvb, pinfo, tree)
     local frame_len, cap_len = last_of(f_frame_len), last_of(f_frame_cap_len)
     local cut = frame_len and cap_len and cap_len.value < frame_len.value
     local length = last_of(f_udp_length)
+    -- Where the payload would begin; whether the whole UDP header was captured.
     local at = sport.offset + 8
-    if at > tvb:len() then at = tvb:len() end
+    local whole_header = at <= tvb:len()
+    if not whole_header then at = tvb:len() end
     local ipv6 = tostring(pinfo.net_src):find(":", 1, true)
     local reason, declared, offset, detail
     if ipv6 then
-        if not length then return end
+        if not (length and whole_header) then return end
         declared = math.max(0, length.value - 8)
         reason, offset, detail = "not-ipv4", 0, "UDP over IPv6 to or from the discovery port: the protocol is IPv4 only; not decoded"
-    elseif length and length.value == 8 then
-        reason, declared, offset, detail = "empty", 0, 0, "the payload is empty"
-    elseif length and cut and length.value > 8 and at == tvb:len() then
-        declared = length.value - 8
-        reason, offset = "truncated-capture", 0
-        detail = "the capture's snap length kept 0 of the payload's " .. declared .. " bytes; the rest cannot be judged"
-    elseif not length and cut then
+    elseif not whole_header then
+        if not cut then return end
         local total, header = last_of(f_ip_len), last_of(f_ip_hdr_len)
         declared = (total and header) and math.max(0, total.value - header.value - 8) or 0
         reason, offset = "truncated-capture", 0
         detail = "the capture's snap length cut the packet inside the UDP header; the payload cannot be judged"
-        at = tvb:len()
+    elseif length and length.value == 8 then
+        declared, offset = 0, 0
+        local checksum, source, destination = last_of(f_udp_checksum), last_of(f_ip_src), last_of(f_ip_dst)
+        local expected = discovery.prefs.verify_checksums and checksum and source and destination
+            and bad_checksum("", 0, source.range:uint(), destination.range:uint(), sport.value, dport.value, 8, checksum.value)
+        if expected then
+            reason = "bad-udp-checksum"
+            detail = "UDP checksum 0x" .. hex16(checksum.value) .. " does not match the datagram (0x" .. hex16(expected) .. " expected); not decoded"
+        else
+            reason, detail = "empty", "the payload is empty"
+        end
+    elseif length and cut and length.value > 8 and at == tvb:len() then
+        declared = length.value - 8
+        reason, offset = "truncated-capture", 0
+        detail = "the capture's snap length kept 0 of the payload's " .. declared .. " bytes; the rest cannot be judged"
     else
         return
     end
