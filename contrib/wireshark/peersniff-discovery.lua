@@ -46,7 +46,7 @@ local RECEIVE_BUFFER = 1024
 -- The codec refuses JSON nested deeper than this (JSONParser.maxDepth).
 local JSON_MAX_DEPTH = 64
 
-local byte, char, sub, format, concat = string.byte, string.char, string.sub, string.format, table.concat
+local byte, char, sub, find, format, concat = string.byte, string.char, string.sub, string.find, string.format, table.concat
 local floor = math.floor
 -- Integer arithmetic only (no bit32, which Lua 5.3 and later lack; no float that
 -- would print as "16.0" there): x // 2^k as floor(x / 2^k), x & (2^k - 1) as x % 2^k.
@@ -197,10 +197,13 @@ local function utf8_well_formed_prefix(s, i, last, width, lower, upper)
     return length
 end
 
--- checkUTF8 over s[first..last] (1-based): "valid", "cut" (an incomplete but so far
--- correct sequence at the very end) or "invalid".
-local function check_utf8(s, first, last)
-    local i = first
+-- checkUTF8 over a name's bytes: "valid", "cut" (an incomplete but so far correct
+-- sequence at the very end) or "invalid".
+local function check_utf8(s)
+    -- Names are mostly ASCII: the first byte with its top bit set, if any, found in C.
+    local i = find(s, "[\128-\255]")
+    if not i then return "valid" end
+    local last = #s
     while i <= last do
         local b = byte(s, i)
         if b < 0x80 then
@@ -219,11 +222,15 @@ local function check_utf8(s, first, last)
     return "valid"
 end
 
--- nameWarnings: the warnings a name of s[first..last] earns, as a set.
-local function name_warnings(s, first, last)
+-- nameWarnings: the warnings a name earns, as a set (NO_WARNINGS for a clean name,
+-- which is most of them).
+local NO_WARNINGS = {}
+local function name_warnings(name)
+    local verdict = check_utf8(name)
+    local long = #name > MAX_NAME_BYTES
+    if verdict == "valid" and not long then return NO_WARNINGS end
     local w = {}
-    if last - first + 1 > MAX_NAME_BYTES then w["name-too-long"] = true end
-    local verdict = check_utf8(s, first, last)
+    if long then w["name-too-long"] = true end
     if verdict == "cut" then w["name-cut-mid-character"] = true
     elseif verdict == "invalid" then w["name-not-utf8"] = true end
     return w
@@ -232,8 +239,11 @@ end
 local REPLACEMENT = "\239\191\189" -- U+FFFD
 
 -- String(decoding:as: UTF8.self): valid sequences kept, each maximal invalid subpart one U+FFFD.
-local function utf8_text(s, first, last)
-    local i, run, out = first, first, nil
+local function utf8_text(s)
+    local i = find(s, "[\128-\255]")
+    if not i then return s end
+    local first, last = 1, #s
+    local run, out = first, nil
     while i <= last do
         local b = byte(s, i)
         if b < 0x80 then
@@ -305,11 +315,17 @@ end
 
 local ASCII_ESCAPE = { [0x0A] = "\\n", [0x0D] = "\\r", [0x09] = "\\t", [0x1B] = "\\e" }
 
--- s[first..last] made safe for a terminal (and for Wireshark's Info column); with
--- `quoting`, `"` and `\` are escaped too (a quoted name).
-local function terminal_safe(s, first, last, quoting)
+-- Text made safe for a terminal (and for Wireshark's Info column); with `quoting`,
+-- `"` and `\` are escaped too (a quoted name).
+local function terminal_safe(s, quoting)
+    -- Printable ASCII but `"` and `\` passes as it is: the first other byte, found in C.
+    -- (The set is space, !, # to [, ], ^ to ~: a `]` in a set must be escaped, and an
+    -- escaped character cannot begin a range.)
+    local i = find(s, "[^ !#-[%]^-~]")
+    if not i then return s end
+    local first, last = 1, #s
     local out, n = {}, 0
-    local i, run = first, first
+    local run = first
     while i <= last do
         local b = byte(s, i)
         if b >= 0x20 and b < 0x7F and b ~= 0x22 and b ~= 0x5C then
@@ -451,7 +467,7 @@ local function parse_json(s, n)
                     if not width then fail("bytes that are not UTF-8 inside a string") end
                 end
                 if i + width > n then fail("the text ends inside a UTF-8 character") end
-                if width > 1 and check_utf8(s, i + 1, i + width) ~= "valid" then
+                if width > 1 and check_utf8(sub(s, i + 1, i + width)) ~= "valid" then
                     fail("bytes that are not UTF-8 inside a string")
                 end
                 p = p + 1; parts[p] = sub(s, i + 1, i + width)
@@ -629,7 +645,8 @@ local function decode(s, n, sender)
         end
         r.name_end = 2 + length
         if n > 2 + length then return trailing(r, 2 + length, "HELLO") end
-        for code in pairs(name_warnings(s, 3, 2 + length)) do
+        r.name = sub(s, 3, 2 + length)
+        for code in pairs(name_warnings(r.name)) do
             warnings[code] = true
             r.offsets[code] = 1
         end
@@ -657,14 +674,14 @@ local function decode(s, n, sender)
                     "peer " .. index .. " of " .. count .. " needs " .. (5 + length) .. " bytes at offset " .. offset
                     .. " (a " .. length .. "-byte name), " .. left .. " left")
             end
-            entries[index] = { offset = offset, ip = ip, ip_text = ip_text, name_length = length }
+            entries[index] = { offset = offset, ip = ip, ip_text = ip_text, name_length = length, name = sub(s, offset + 6, offset + 5 + length) }
             offset = offset + 5 + length
         end
         if offset < n then return trailing(r, offset, "FULL") end
         -- The names, in wire order: a warning points at the first name that earned it.
         for index = 1, count do
             local e = entries[index]
-            for code in pairs(name_warnings(s, e.offset + 6, e.offset + 5 + e.name_length)) do
+            for code in pairs(name_warnings(e.name)) do
                 warnings[code] = true
                 if not r.offsets[code] then r.offsets[code] = e.offset + 4 end
             end
@@ -739,9 +756,13 @@ local f_frame_len = Field.new("frame.len")
 local f_frame_cap_len = Field.new("frame.cap_len")
 
 -- The last of a field's values in this packet (the innermost header), or nil.
+local function last_value(...)
+    local count = select("#", ...)
+    if count == 0 then return nil end
+    return (select(count, ...))
+end
 local function last_of(field)
-    local all = { field() }
-    return all[#all]
+    return last_value(field())
 end
 
 -- The folded 16-bit ones' complement sum of s[first..last] (RFC 1071) plus `sum`.
@@ -807,12 +828,14 @@ local function range_at(tvb, first, count)
     return tvb(first, count)
 end
 
-local function add_peer(tree, tvb, s, e, index, names)
-    local entry_length = 5 + e.name_length
-    local name_text = utf8_text(s, e.offset + 6, e.offset + 5 + e.name_length)
-    names[index] = name_text
-    local item = tree:add(F.peer, tvb(e.offset, entry_length))
-    item:set_text("Peer " .. index .. ": " .. e.ip_text .. " \"" .. terminal_safe(s, e.offset + 6, e.offset + 5 + e.name_length, true) .. "\"")
+-- One FULL entry; `label` (the address and the quoted name, as the Info column shows
+-- them) is its text when the tree is shown.
+local function add_peer(tree, tvb, s, e, index, label)
+    local name_text = utf8_text(e.name)
+    local item = tree:add(F.peer, tvb(e.offset, 5 + e.name_length))
+    if tree.visible then
+        item:set_text("Peer " .. index .. ": " .. (label or (e.ip_text .. " \"" .. terminal_safe(e.name, true) .. "\"")))
+    end
     item:add(F.peer_index, index):set_generated()
     item:add(F.peer_ip, tvb(e.offset, 4))
     item:add(F.peer_name_length, tvb(e.offset + 4, 1))
@@ -851,7 +874,7 @@ local function show_malformed(pinfo, root, range, reason, offset, length, detail
     item:add_proto_expert_info(E[reason], reason .. ": " .. detail)
     root:append_text(", MALFORMED " .. reason)
     set_info(pinfo, "MALFORMED " .. reason .. " at offset " .. offset .. " of " .. length .. ": "
-        .. terminal_safe(detail, 1, #detail, false))
+        .. terminal_safe(detail, false))
 end
 
 local function dissect_payload(tvb, pinfo, tree, sender, fragmented)
@@ -869,7 +892,7 @@ local function dissect_payload(tvb, pinfo, tree, sender, fragmented)
         if r.type == "HELLO" and r.name_length then root:add(F.name_length, tvb(1, 1)) end
         if r.type == "FULL" and r.count then
             root:add(F.peer_count, tvb(1, 1))
-            for index, e in ipairs(r.entries) do add_peer(root, tvb, s, e, index, {}) end
+            for index, e in ipairs(r.entries) do add_peer(root, tvb, s, e, index, nil) end
         end
         show_malformed(pinfo, root, malformation_range(tvb, r), r.reason, r.offset, n, r.detail)
         return
@@ -879,18 +902,18 @@ local function dissect_payload(tvb, pinfo, tree, sender, fragmented)
     root:append_text(", " .. r.type)
     local info
     if r.type == "HELLO" then
-        local text = utf8_text(s, 3, 2 + r.name_length)
+        local text = utf8_text(r.name)
         root:add(F.name_length, tvb(1, 1))
         root:add(F.name, tvb(2, r.name_length), text)
-        local quoted = "\"" .. terminal_safe(s, 3, 2 + r.name_length, true) .. "\""
+        local quoted = "\"" .. terminal_safe(r.name, true) .. "\""
         root:append_text(" " .. quoted)
         info = "HELLO " .. quoted
     elseif r.type == "FULL" then
         root:add(F.peer_count, tvb(1, 1))
         local parts = {}
         for index, e in ipairs(r.entries) do
-            add_peer(root, tvb, s, e, index, {})
-            parts[index] = e.ip_text .. " \"" .. terminal_safe(s, e.offset + 6, e.offset + 5 + e.name_length, true) .. "\""
+            parts[index] = e.ip_text .. " \"" .. terminal_safe(e.name, true) .. "\""
+            add_peer(root, tvb, s, e, index, parts[index])
         end
         local peers = r.count .. (r.count == 1 and " peer" or " peers")
         root:append_text(", " .. peers)
@@ -912,7 +935,7 @@ local function dissect_payload(tvb, pinfo, tree, sender, fragmented)
         if r.legacy_name then root:add(F.legacy_name, tvb(), r.legacy_name):set_generated() end
         if r.legacy_version then root:add(F.legacy_version, tvb(), r.legacy_version):set_generated() end
         if r.legacy_discover then root:add(F.legacy_discover, tvb(), r.legacy_discover):set_generated() end
-        info = "LEGACY " .. terminal_safe(json.text, 1, #json.text, false)
+        info = "LEGACY " .. terminal_safe(json.text, false)
     else
         info = r.type
     end
