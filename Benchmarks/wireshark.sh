@@ -74,24 +74,27 @@ fi
 count="$(sed -n 's/^packets=//p' "$file.stats" | head -1)"
 [ -n "$count" ] || count="$packets"
 
-# measure LABEL COMMAND...: the best wall time of $runs and the largest peak RSS; stdout to a file.
+# measure LABEL COMMAND...: the best wall time of $runs, the CPU time (user + system) of
+# that run, and the largest peak RSS; stdout to a file. The CPU time says more than the
+# wall time on a machine shared with other work.
 measure() {
     local label="$1"
     shift
-    local best="" rss=0 i t0 t1 seconds peak
+    local best="" cpu="" rss=0 i t0 t1 seconds peak used
     for ((i = 1; i <= runs; i++)); do
         t0="$EPOCHREALTIME"
-        HOME="$out/wireshark-home" /usr/bin/time -f '%M' -o "$out/logs/.time" "$@" >"$out/wireshark.$label.out" 2>"$out/logs/wireshark.$label.stderr" \
+        HOME="$out/wireshark-home" /usr/bin/time -f '%U %S %M' -o "$out/logs/.time" "$@" >"$out/wireshark.$label.out" 2>"$out/logs/wireshark.$label.stderr" \
             || { log "  $label: exit $?; $(tail -c 300 "$out/logs/wireshark.$label.stderr")"; return 1; }
         t1="$EPOCHREALTIME"
         seconds="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
-        peak="$(tail -1 "$out/logs/.time")"
-        if [ -z "$best" ] || awk -v s="$seconds" -v b="$best" 'BEGIN { exit !(s < b) }'; then best="$seconds"; fi
+        used="$(tail -1 "$out/logs/.time" | awk '{ printf "%.1f", $1 + $2 }')"
+        peak="$(tail -1 "$out/logs/.time" | awk '{ print $3 }')"
+        if [ -z "$best" ] || awk -v s="$seconds" -v b="$best" 'BEGIN { exit !(s < b) }'; then best="$seconds"; cpu="$used"; fi
         [ "${peak:-0}" -gt "$rss" ] && rss="$peak"
     done
     lines="$(wc -l <"$out/wireshark.$label.out")"
-    printf '| %s | %s | %s | %.0f | %.0f | %s |\n' "$label" "$best" "$lines" \
-        "$(awk -v n="$count" -v s="$best" 'BEGIN { print (s > 0 ? n / s : 0) }')" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$command_text"
+    printf '| %s | %s | %s | %s | %.0f | %.0f | %s |\n' "$label" "$best" "$cpu" "$lines" \
+        "$(awk -v n="$count" -v s="$cpu" 'BEGIN { print (s > 0 ? n / s : 0) }')" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$command_text"
     rm -f "$out/wireshark.$label.out"
 }
 
@@ -100,10 +103,10 @@ results="$out/results-wireshark.md"
     echo "# tshark with and without the discovery dissector ($(date -u +%Y-%m-%d), best of $runs)"
     echo
     echo "Capture: $name.pcap ($count packets, $(awk -v b="$(stat -c %s "$file")" 'BEGIN { printf "%.0f MB", b / 1e6 }'), \`peersniff-gen $args --seed 1\`)."
-    echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); $(uname -sr); $(tshark -v | head -1)."
+    echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); $(uname -sr); load average $(cut -d' ' -f1-3 /proc/loadavg) at the start; $(tshark -v 2>/dev/null | head -1)"
     echo
-    echo "| measure | seconds | lines | packets/s | peak RSS MB | command |"
-    echo "|---|--:|--:|--:|--:|---|"
+    echo "| measure | seconds | CPU seconds | lines | packets per CPU second | peak RSS MB | command |"
+    echo "|---|--:|--:|--:|--:|--:|---|"
 } | tee "$results"
 command_text='`tshark -n -r FILE`'
 measure tshark tshark -n -r "$file" | tee -a "$results"
