@@ -26,9 +26,10 @@
 -- Packet-level reasons, decided here as peersniff decides them:
 --   not-ipv4             UDP over IPv6 on the port: reported, not decoded
 --   truncated-capture    the snap length cut the payload: reported at the first byte
---                        not captured, not decoded. A cut inside the UDP header never
---                        reaches a dissector: Wireshark's own "[Packet size limited
---                        during capture]" (_ws.short) stands for it
+--                        not captured, not decoded, beside Wireshark's own "[Packet
+--                        size limited during capture]". A cut inside the UDP header
+--                        (or right after it) and an empty payload reach no UDP
+--                        subdissector: a postdissector reports them (and `empty`)
 --   bad-udp-checksum     a non-zero checksum that does not match, unless it is the
 --                        offloaded pattern (the folded pseudo-header sum): not decoded
 --   incomplete-fragments Wireshark's own reassembly: fragments that never complete
