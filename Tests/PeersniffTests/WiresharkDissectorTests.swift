@@ -62,6 +62,23 @@ struct WiresharkDissectorTests {
         }
     }
 
+    /// The real captures beside the repository (../shared/captures/*/*.pcap), when present.
+    static let sharedCaptures: [String] = {
+        let root = Paths.sharedCaptures.path
+        let folders = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return folders.sorted().flatMap { folder -> [String] in
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: "\(root)/\(folder)")) ?? []
+            return files.filter { $0.hasSuffix(".pcap") }.sorted().map { "\(folder)/\($0)" }
+        }
+    }()
+
+    @Test("tshark with the dissector and peersniff agree on every datagram of a shared capture", arguments: WiresharkDissectorTests.sharedCaptures)
+    func sharedCapture(_ name: String) throws {
+        let comparison = try Differential.compare(capture: Paths.sharedCaptures.appendingPathComponent(name).path)
+        comparison.expectAgreement("shared \(name)")
+        #expect(comparison.frames > 0, "\(name): nothing compared")
+    }
+
     // MARK: Differential: mutated datagrams
 
     @Test("tshark with the dissector and peersniff agree on 600 mutated datagrams (seeded)", arguments: [UInt64(0x5EED_F00D), 0x0DD5_EED5])
