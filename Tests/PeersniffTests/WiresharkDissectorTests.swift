@@ -47,6 +47,27 @@ struct WiresharkDissectorTests {
         let comparison = try Differential.compare(capture: Paths.fixture(name))
         comparison.expectAgreement(name)
         #expect(comparison.frames + comparison.malformed > 0, "\(name): nothing compared")
+        // And the datagrams it shows are the rows of the fixture's own tshark table
+        // (tshark without the dissector, `-Y udp.port==37020`), one for one.
+        if let table = Self.table(for: name) {
+            #expect(comparison.dissected == table.rows.map(\.number), "\(name): the dissector's datagrams are not the rows of its table")
+        }
+    }
+
+    /// The tshark table kept beside a fixture (TsharkTable): frames.tsv for bridge.pcap,
+    /// frames-board-view.tsv for board-view.pcap, NAME.frames.tsv in big/.
+    static func table(for name: String) -> TsharkTable? {
+        let folder = (name as NSString).deletingLastPathComponent, file = (name as NSString).lastPathComponent
+        let candidates: [String]
+        switch file {
+        case "bridge.pcap": candidates = ["frames.tsv"]
+        case "board-view.pcap": candidates = ["frames-board-view.tsv"]
+        default: candidates = [(file as NSString).deletingPathExtension + ".frames.tsv"]
+        }
+        for candidate in candidates where FileManager.default.fileExists(atPath: Paths.fixture("\(folder)/\(candidate)")) {
+            return try? TsharkTable(path: Paths.fixture("\(folder)/\(candidate)"))
+        }
+        return nil
     }
 
     @Test("every-code.pcap: every reason and warning of CONTRACT.md is compared (incomplete-fragments as Wireshark's own unreassembled fragment)")
@@ -556,6 +577,8 @@ enum Differential {
         var malformed = 0
         var legacyFrames = 0
         var fullsFromTheirFirstEntry = 0
+        /// The packets tshark shows a discovery datagram in, in order.
+        var dissected: [Int] = []
         var reasons: [String] = []
         var warnings: [String] = []
         /// Per packet, each reason and warning with its offset, as both agree on it.
@@ -686,6 +709,7 @@ enum Differential {
                 checkExpert(item, "discovery.warning.\(code)", warningSeverity, message: nil, n: n, problem)
             }
         }
+        result.dissected = theirs.packets.filter { $0.value.discovery != nil }.map(\.key).sorted()
         // Nothing tshark decodes that peersniff does not report.
         for (n, packet) in theirs.packets.sorted(by: { $0.key < $1.key }) where packet.discovery != nil && ours.records[n] == nil {
             problem(n, "tshark shows a discovery datagram (\(packet.values["_ws.col.Info"]?.first ?? "")) peersniff does not report")
