@@ -348,495 +348,498 @@ struct WiresharkDissectorTests {
     }
 }
 
-// MARK: - tshark
+// The helpers, inside the suite: other test files may use the same names.
+extension WiresharkDissectorTests {
+    // MARK: - tshark
 
-/// tshark with the dissector loaded, in a home of its own.
-enum Tshark {
-    static let home: String = {
-        let folder = Paths.temporaryFolder().appendingPathComponent("home")
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return folder.path
-    }()
+    /// tshark with the dissector loaded, in a home of its own.
+    enum Tshark {
+        static let home: String = {
+            let folder = Paths.temporaryFolder().appendingPathComponent("home")
+            try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            return folder.path
+        }()
 
-    static var environment: [String: String] {
-        ["HOME": home, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"]
+        static var environment: [String: String] {
+            ["HOME": home, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"]
+        }
+
+        /// tshark `arguments` with `script` loaded.
+        static func run(_ arguments: [String], script: String = WiresharkDissectorTests.script) throws -> RunResult {
+            try runProgram(try toolPath("tshark"), ["-X", "lua_script:\(script)"] + arguments, environment: environment)
+        }
+
+        /// stderr without tshark's warning about running as root.
+        static func complaints(_ stderr: String) -> [String] {
+            stderr.split(separator: "\n").map(String.init).filter { !$0.isEmpty && !$0.hasPrefix("Running as user \"root\"") }
+        }
+
+        /// The numbers of the packets a display filter selects.
+        static func numbers(_ capture: String, filter: String, options: [String] = []) throws -> [Int] {
+            let run = try Self.run(["-r", capture, "-Y", filter, "-T", "fields", "-e", "frame.number"] + options)
+            try #require(run.status == 0 && complaints(run.stderr).isEmpty, "tshark -Y '\(filter)': \(run.stderr)")
+            return run.stdout.split(separator: "\n").compactMap { Int($0) }
+        }
     }
 
-    /// tshark `arguments` with `script` loaded.
-    static func run(_ arguments: [String], script: String = WiresharkDissectorTests.script) throws -> RunResult {
-        try runProgram(try toolPath("tshark"), ["-X", "lua_script:\(script)"] + arguments, environment: environment)
-    }
+    // MARK: - The comparison
 
-    /// stderr without tshark's warning about running as root.
-    static func complaints(_ stderr: String) -> [String] {
-        stderr.split(separator: "\n").map(String.init).filter { !$0.isEmpty && !$0.hasPrefix("Running as user \"root\"") }
-    }
+    /// One capture read by both, compared datagram by datagram.
+    enum Differential {
+        /// What peersniff printed about a capture: its records by packet number, the text
+        /// line after the addresses, the raw JSON lines, and the warnings' offsets
+        /// (`--malformed`).
+        struct PeersniffReading {
+            var records: [Int: [[String: Any]]] = [:]
+            var lines: [Int: String] = [:]
+            var textLines: [Int: [String]] = [:]
+            /// Per packet, each warning or reason `--malformed` reports, with its offset (nil: the whole datagram).
+            var offsets: [Int: [String: Int?]] = [:]
 
-    /// The numbers of the packets a display filter selects.
-    static func numbers(_ capture: String, filter: String, options: [String] = []) throws -> [Int] {
-        let run = try Self.run(["-r", capture, "-Y", filter, "-T", "fields", "-e", "frame.number"] + options)
-        try #require(run.status == 0 && complaints(run.stderr).isEmpty, "tshark -Y '\(filter)': \(run.stderr)")
-        return run.stdout.split(separator: "\n").compactMap { Int($0) }
-    }
-}
-
-// MARK: - The comparison
-
-/// One capture read by both, compared datagram by datagram.
-enum Differential {
-    /// What peersniff printed about a capture: its records by packet number, the text
-    /// line after the addresses, the raw JSON lines, and the warnings' offsets
-    /// (`--malformed`).
-    struct PeersniffReading {
-        var records: [Int: [[String: Any]]] = [:]
-        var lines: [Int: String] = [:]
-        var textLines: [Int: [String]] = [:]
-        /// Per packet, each warning or reason `--malformed` reports, with its offset (nil: the whole datagram).
-        var offsets: [Int: [String: Int?]] = [:]
-
-        init(capture: String) throws {
-            let json = try runPeersniff(["-r", capture, "--json"])
-            try #require(json.status == 0, "peersniff --json \(capture): \(json.stderr)")
-            for line in json.stdout.split(separator: "\n") {
-                guard let record = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
-                      ["frame", "malformed"].contains(record["kind"] as? String), let n = record["n"] as? Int else { continue }
-                records[n, default: []].append(record)
-                lines[n] = String(line)
-            }
-            let text = try runPeersniff(["-r", capture, "--color", "never"])
-            try #require(text.status == 0, "peersniff \(capture): \(text.stderr)")
-            for line in text.stdout.split(separator: "\n") {
-                // "12:00:01.234567 #17 SRC:PORT > DST:PORT REST"
-                let parts = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: false)
-                guard parts.count == 6, parts[1].hasPrefix("#"), let n = Int(parts[1].dropFirst()), parts[3] == ">" else { continue }
-                textLines[n, default: []].append(String(parts[5]))
-            }
-            let report = try runPeersniff(["-r", capture, "--malformed", "--color", "never"])
-            try #require(report.status == 0, "peersniff --malformed \(capture): \(report.stderr)")
-            let header = try NSRegularExpression(pattern: #"^#(\d+)  "#)
-            let entry = try NSRegularExpression(pattern: #"^  (warning|malformed) (\S+?)( at offset (\d+))?: "#)
-            var current: Int?
-            for line in report.stdout.split(separator: "\n").map(String.init) {
-                let range = NSRange(line.startIndex..., in: line)
-                if let match = header.firstMatch(in: line, range: range) {
-                    current = Int(line[Range(match.range(at: 1), in: line)!])
-                } else if let match = entry.firstMatch(in: line, range: range), let n = current {
-                    let code = String(line[Range(match.range(at: 2), in: line)!])
-                    let offset = Range(match.range(at: 4), in: line).flatMap { Int(line[$0]) }
-                    offsets[n, default: [:]][code] = .some(offset)
+            init(capture: String) throws {
+                let json = try runPeersniff(["-r", capture, "--json"])
+                try #require(json.status == 0, "peersniff --json \(capture): \(json.stderr)")
+                for line in json.stdout.split(separator: "\n") {
+                    guard let record = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+                          ["frame", "malformed"].contains(record["kind"] as? String), let n = record["n"] as? Int else { continue }
+                    records[n, default: []].append(record)
+                    lines[n] = String(line)
                 }
-            }
-        }
-
-        /// The compact JSON text of a LEGACY record's `json`, exactly as peersniff wrote it.
-        func legacyText(_ n: Int) -> String? {
-            guard let line = lines[n], let start = line.range(of: #","json":"#) else { return nil }
-            var text = String(line[start.upperBound...])
-            if let warnings = text.range(of: #",\"warnings\":\[[a-z\-\",]*\]\}$"#, options: .regularExpression) {
-                text = String(text[..<warnings.lowerBound])
-            } else if text.hasSuffix("}") {
-                text.removeLast()
-            }
-            return text
-        }
-    }
-
-    /// One item of tshark's PDML tree.
-    final class Item {
-        let name: String
-        let show: String
-        let value: String
-        let pos: Int
-        let size: Int
-        var children: [Item] = []
-
-        init(name: String, show: String, value: String, pos: Int, size: Int) {
-            self.name = name; self.show = show; self.value = value; self.pos = pos; self.size = size
-        }
-
-        /// Every item below this one named `name`, in tree order.
-        func all(_ name: String) -> [Item] {
-            children.flatMap { ($0.name == name ? [$0] : []) + $0.all(name) }
-        }
-
-        func first(_ name: String) -> Item? { all(name).first }
-
-        /// The bytes of its range (`value`, hex).
-        var bytes: [UInt8] { bytesFromHex(value) ?? [] }
-    }
-
-    /// What tshark with the dissector shows of a capture: per packet, its tree (PDML),
-    /// the discovery protocol's values as tshark's JSON writes them, and the Info column.
-    struct TsharkReading {
-        struct Packet {
-            var root = Item(name: "packet", show: "", value: "", pos: 0, size: 0)
-            var values: [String: [String]] = [:]
-            var discovery: Item? { root.first("discovery") }
-            var fieldNames: Set<String> = []
-        }
-        var packets: [Int: Packet] = [:]
-        var stderr: [String] = []
-
-        static let valueFields = ["_ws.col.Info", "discovery.name", "discovery.peer.name", "discovery.legacy.json", "discovery.malformed.detail"]
-
-        init(capture: String, script: String) throws {
-            let pdml = try Tshark.run(["-r", capture, "-T", "pdml"], script: script)
-            try #require(pdml.status == 0, "tshark -T pdml \(capture): \(pdml.stderr)")
-            stderr = Tshark.complaints(pdml.stderr)
-            // One packet a document: libxml2 refuses a document of more than 10 MB given whole.
-            let reader = PDMLReader()
-            for element in pdml.stdout.components(separatedBy: "</packet>") {
-                guard let start = element.range(of: "<packet>") else { continue }
-                let parser = XMLParser(data: PDMLReader.sanitized(Data((element[start.lowerBound...] + "</packet>").utf8)))
-                parser.delegate = reader
-                try #require(parser.parse(), "the PDML of \(capture) does not parse: \(parser.parserError.map { "\($0)" } ?? "")")
-            }
-            for packet in reader.packets {
-                guard let number = packet.first("frame.number").flatMap({ Int($0.show) }) else { continue }
-                var entry = Packet()
-                entry.root = packet
-                var names: Set<String> = []
-                func walk(_ item: Item) { names.insert(item.name); item.children.forEach(walk) }
-                walk(packet)
-                entry.fieldNames = names
-                packets[number] = entry
-            }
-            let fields = try Tshark.run(["-r", capture, "-T", "json", "-E", "occurrence=a", "-e", "frame.number"]
-                                        + Self.valueFields.flatMap { ["-e", $0] }, script: script)
-            try #require(fields.status == 0, "tshark -T json \(capture): \(fields.stderr)")
-            stderr += Tshark.complaints(fields.stderr)
-            let list = try #require(try JSONSerialization.jsonObject(with: Data(fields.stdout.utf8)) as? [[String: Any]])
-            for packet in list {
-                let layers = (packet["_source"] as? [String: Any])?["layers"] as? [String: Any] ?? [:]
-                guard let number = (layers["frame.number"] as? [String])?.first.flatMap({ Int($0) }) else { continue }
-                for field in Self.valueFields {
-                    if let values = layers[field] as? [String] { packets[number, default: Packet()].values[field] = values }
+                let text = try runPeersniff(["-r", capture, "--color", "never"])
+                try #require(text.status == 0, "peersniff \(capture): \(text.stderr)")
+                for line in text.stdout.split(separator: "\n") {
+                    // "12:00:01.234567 #17 SRC:PORT > DST:PORT REST"
+                    let parts = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: false)
+                    guard parts.count == 6, parts[1].hasPrefix("#"), let n = Int(parts[1].dropFirst()), parts[3] == ">" else { continue }
+                    textLines[n, default: []].append(String(parts[5]))
                 }
-            }
-        }
-    }
-
-    /// Reads tshark's PDML into items, one root a packet.
-    final class PDMLReader: NSObject, XMLParserDelegate {
-        var packets: [Item] = []
-        var stack: [Item] = []
-
-        /// XML 1.0 has no room for most control characters, nor U+FFFE and U+FFFF, which
-        /// PDML's `show` may hold as they were sent: made `?` (the comparisons read
-        /// strings from tshark's JSON, bytes from `value`).
-        static func sanitized(_ data: Data) -> Data {
-            var bytes = [UInt8](data)
-            var i = 0
-            while i < bytes.count {
-                let b = bytes[i]
-                if b < 0x20 && b != 0x09 && b != 0x0A && b != 0x0D { bytes[i] = UInt8(ascii: "?") }
-                if b == 0xEF, i + 2 < bytes.count, bytes[i + 1] == 0xBF, bytes[i + 2] == 0xBE || bytes[i + 2] == 0xBF {
-                    bytes[i] = UInt8(ascii: "?"); bytes[i + 1] = UInt8(ascii: "?"); bytes[i + 2] = UInt8(ascii: "?")
-                }
-                i += 1
-            }
-            return Data(bytes)
-        }
-
-        func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
-                    attributes: [String: String] = [:]) {
-            switch elementName {
-            case "packet":
-                stack = [Item(name: "packet", show: "", value: "", pos: 0, size: 0)]
-            case "proto", "field":
-                let item = Item(name: attributes["name"] ?? "", show: attributes["show"] ?? "", value: attributes["value"] ?? "",
-                                pos: Int(attributes["pos"] ?? "") ?? -1, size: Int(attributes["size"] ?? "") ?? -1)
-                stack.last?.children.append(item)
-                stack.append(item)
-            default:
-                break
-            }
-        }
-
-        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
-            switch elementName {
-            case "packet":
-                if let root = stack.first { packets.append(root) }
-                stack = []
-            case "proto", "field":
-                if stack.count > 1 { stack.removeLast() }
-            default:
-                break
-            }
-        }
-    }
-
-    /// Severities as PDML shows `_ws.expert.severity` (PI_ERROR, PI_WARN).
-    static let errorSeverity = "8388608"
-    static let warningSeverity = "6291456"
-
-    /// The outcome of one comparison.
-    struct Comparison {
-        var problems: [String] = []
-        var frames = 0
-        var malformed = 0
-        var legacyFrames = 0
-        var fullsFromTheirFirstEntry = 0
-        /// The packets tshark shows a discovery datagram in, in order.
-        var dissected: [Int] = []
-        var reasons: [String] = []
-        var warnings: [String] = []
-        /// Per packet, each reason and warning with its offset, as both agree on it.
-        var offsets: [Int: [String: Int?]] = [:]
-
-        func expectAgreement(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) {
-            let listing = problems.prefix(15).joined(separator: "\n")
-            #expect(problems.count == 0, "\(name): \(problems.count) disagreements between tshark and peersniff:\n\(listing)",
-                    sourceLocation: sourceLocation)
-        }
-    }
-
-    static func compare(capture: String, script: String = WiresharkDissectorTests.script) throws -> Comparison {
-        let ours = try PeersniffReading(capture: capture)
-        let theirs = try TsharkReading(capture: capture, script: script)
-        var result = Comparison()
-        func problem(_ n: Int, _ what: String) { result.problems.append("#\(n): \(what)") }
-        if !theirs.stderr.isEmpty { result.problems.append("tshark's stderr: \(theirs.stderr.prefix(3))") }
-
-        for n in ours.records.keys.sorted() {
-            let records = ours.records[n]!
-            let packet = theirs.packets[n]
-            guard records.count == 1, let record = records.first else {
-                problem(n, "\(records.count) records for one packet")
-                continue
-            }
-            let kind = record["kind"] as? String
-            if kind == "malformed", record["reason"] as? String == "incomplete-fragments" {
-                // Wireshark's own: a fragment that was never reassembled, and no discovery tree.
-                result.malformed += 1
-                result.reasons.append("incomplete-fragments")
-                guard let packet else { problem(n, "no such packet in tshark"); continue }
-                if packet.discovery != nil { problem(n, "incomplete-fragments, but tshark decodes a datagram") }
-                if !packet.fieldNames.contains("ip.frag_offset") || packet.fieldNames.contains("ip.reassembled_in") {
-                    problem(n, "incomplete-fragments, but tshark shows no unreassembled fragment")
-                }
-                continue
-            }
-            guard let packet, let tree = packet.discovery else {
-                problem(n, "peersniff reports a \(kind ?? "?") (\(record["type"] ?? record["reason"] ?? "")); tshark shows no discovery datagram")
-                continue
-            }
-            // The text line and the Info column: the same, but where Wireshark cuts a long
-            // column (4095 bytes; the dissector cuts at a character's start).
-            if let line = ours.textLines[n]?.first, let info = packet.values["_ws.col.Info"]?.first {
-                if Array(info.utf8) != Array(line.utf8) && !(info.utf8.count > 4000 && line.utf8.starts(with: info.utf8)) {
-                    problem(n, "Info column \(info.debugDescription) ≠ text line \(line.debugDescription)")
-                }
-            } else {
-                problem(n, "no text line or no Info column")
-            }
-            let length = tree.first("discovery.length").flatMap { Int($0.show) }
-
-            if kind == "malformed" {
-                result.malformed += 1
-                let reason = record["reason"] as? String ?? "?"
-                let offset = record["offset"] as? Int ?? -1
-                result.reasons.append(reason)
-                result.offsets[n, default: [:]][reason] = .some(offset)
-                if let type = tree.first("discovery.type") { problem(n, "malformed \(reason), but tshark has a type \(type.show)") }
-                guard let item = tree.first("discovery.malformed") else { problem(n, "malformed \(reason): tshark has none"); continue }
-                if item.show != reason { problem(n, "reason \(reason) ≠ tshark's \(item.show)") }
-                if item.pos - tree.pos != offset { problem(n, "\(reason) at offset \(offset), tshark's item at \(item.pos - tree.pos)") }
-                if item.first("discovery.malformed.offset")?.show != String(offset) { problem(n, "\(reason): discovery.malformed.offset ≠ \(offset)") }
-                if length != record["length"] as? Int { problem(n, "\(reason): length \(record["length"] ?? "") ≠ tshark's \(length.map(String.init) ?? "none")") }
-                let detail = record["detail"] as? String ?? ""
-                if packet.values["discovery.malformed.detail"] != [detail] {
-                    problem(n, "detail \(detail.debugDescription) ≠ tshark's \(packet.values["discovery.malformed.detail"] ?? [])")
-                }
-                checkExpert(item, "discovery.malformed.\(reason)", errorSeverity, message: "\(reason): \(detail)", n: n, problem)
-                continue
-            }
-
-            result.frames += 1
-            let type = record["type"] as? String ?? "?"
-            if let item = tree.first("discovery.malformed") { problem(n, "\(type) frame, but tshark has malformed \(item.show)") }
-            if tree.first("discovery.type")?.show != type { problem(n, "type \(type) ≠ tshark's \(tree.first("discovery.type")?.show ?? "none")") }
-            switch type {
-            case "HELLO":
-                let name = record["name"] as? String ?? "?"
-                if !sameText(packet.values["discovery.name"] ?? [], [fieldText(name)]) {
-                    problem(n, "HELLO name \(name.debugDescription) ≠ tshark's \(packet.values["discovery.name"] ?? [])")
-                }
-                if let item = tree.first("discovery.name"), !sameText([String(decoding: item.bytes, as: UTF8.self)], [name]) {
-                    problem(n, "HELLO name's bytes \(item.value) are not \(name.debugDescription)")
-                }
-            case "FULL":
-                let peers = record["peers"] as? [[String: Any]] ?? []
-                let ips = peers.map { $0["ip"] as? String ?? "?" }
-                let names = peers.map { $0["name"] as? String ?? "?" }
-                let entries = tree.all("discovery.peer")
-                let theirIPs = entries.map { $0.first("discovery.peer.ip")?.show ?? "none" }
-                if theirIPs != ips { problem(n, "FULL peers \(ips) ≠ tshark's \(theirIPs)") }
-                if !sameText(packet.values["discovery.peer.name"] ?? [], names.map(fieldText)) && !(names.isEmpty && packet.values["discovery.peer.name"] == nil) {
-                    problem(n, "FULL names \(names) ≠ tshark's \(packet.values["discovery.peer.name"] ?? [])")
-                }
-                let byteNames = entries.map { String(decoding: $0.first("discovery.peer.name")?.bytes ?? [], as: UTF8.self) }
-                if !sameText(byteNames, names) { problem(n, "FULL names' bytes \(byteNames) are not \(names)") }
-                if tree.first("discovery.peer_count").flatMap({ Int($0.show) }) != peers.count { problem(n, "peer count ≠ \(peers.count)") }
-                if let first = ips.first, first == record["src"] as? String { result.fullsFromTheirFirstEntry += 1 }
-            case "OFFLINE":
-                let ip = record["ip"] as? String ?? "?"
-                if tree.first("discovery.offline.ip")?.show != ip { problem(n, "OFFLINE \(ip) ≠ tshark's \(tree.first("discovery.offline.ip")?.show ?? "none")") }
-            case "LEGACY":
-                result.legacyFrames += 1
-                let text = ours.legacyText(n) ?? "?"
-                if !sameText(packet.values["discovery.legacy.json"] ?? [], [text]) {
-                    problem(n, "LEGACY \(text) ≠ tshark's \(packet.values["discovery.legacy.json"] ?? [])")
-                }
-            default:
-                break
-            }
-            // The warnings: the same, in the same order, each at peersniff's offset, each expert info.
-            let warnings = record["warnings"] as? [String] ?? []
-            let items = tree.all("discovery.warning")
-            if items.map(\.show) != warnings { problem(n, "warnings \(warnings) ≠ tshark's \(items.map(\.show))") }
-            result.warnings += warnings
-            for item in items {
-                let code = item.show
-                guard let expected = ours.offsets[n]?[code] else { problem(n, "--malformed does not report \(code)"); continue }
-                result.offsets[n, default: [:]][code] = expected
-                if let offset = expected {
-                    if item.pos - tree.pos != offset { problem(n, "\(code) at offset \(offset), tshark's item at \(item.pos - tree.pos)") }
-                    if item.first("discovery.warning.offset")?.show != String(offset) { problem(n, "\(code): discovery.warning.offset ≠ \(offset)") }
-                } else if item.pos != tree.pos || item.size != length {
-                    problem(n, "\(code) is about the whole datagram; tshark's item covers \(item.size) bytes at \(item.pos - tree.pos)")
-                }
-                checkExpert(item, "discovery.warning.\(code)", warningSeverity, message: nil, n: n, problem)
-            }
-        }
-        result.dissected = theirs.packets.filter { $0.value.discovery != nil }.map(\.key).sorted()
-        // Nothing tshark decodes that peersniff does not report.
-        for (n, packet) in theirs.packets.sorted(by: { $0.key < $1.key }) where packet.discovery != nil && ours.records[n] == nil {
-            problem(n, "tshark shows a discovery datagram (\(packet.values["_ws.col.Info"]?.first ?? "")) peersniff does not report")
-        }
-        return result
-    }
-
-    /// A name as a Wireshark string field holds it: up to its first NUL (a field's value
-    /// is a C string; the item's bytes, compared whole, hold the rest).
-    static func fieldText(_ name: String) -> String {
-        String(String.UnicodeScalarView(name.unicodeScalars.prefix { $0 != "\0" }))
-    }
-
-    /// The same strings, scalar for scalar (Swift's `==` would equate canonically equivalent ones).
-    static func sameText(_ a: [String], _ b: [String]) -> Bool {
-        a.count == b.count && zip(a, b).allSatisfy { Array($0.unicodeScalars) == Array($1.unicodeScalars) }
-    }
-
-    /// The expert info under `item`: its name, its severity, its message.
-    static func checkExpert(_ item: Item, _ name: String, _ severity: String, message: String?, n: Int, _ problem: (Int, String) -> Void) {
-        guard let expert = item.children.first(where: { $0.name == "_ws.expert" }) else { return problem(n, "no expert info under \(item.show)") }
-        if expert.first(name) == nil { problem(n, "the expert info under \(item.show) is not \(name)") }
-        if expert.first("_ws.expert.severity")?.show != severity { problem(n, "\(name): severity \(expert.first("_ws.expert.severity")?.show ?? "none")") }
-        if let message, expert.first("_ws.expert.message")?.show != message {
-            problem(n, "\(name): message \(expert.first("_ws.expert.message")?.show ?? "none") ≠ \(message)")
-        }
-    }
-}
-
-// MARK: - Mutated captures
-
-/// A capture of mutated discovery datagrams, made as the fuzz tests make them
-/// (`Fuzzing.mutatedFrame`, `jsonGarbage`, `randomPayload`, `randomFrame`), plus the
-/// packet-level troubles peersniff reports: bad, absent and offloaded checksums, snap
-/// length cuts, IPv6, fragments (complete, out of order, or missing one), and a
-/// registry repeating its FULL with small changes (the codec's memory of the last FULL).
-enum MutatedCapture {
-    static func make(seed: UInt64, datagrams: Int) -> [TestPacket] {
-        var rng = SplitMix64(seed: seed)
-        var packets: [TestPacket] = []
-        var identification: UInt16 = 0x100
-        var registry: [(ip: String, name: [UInt8])] = [("10.37.0.20", Array("Attack from Mars".utf8))]
-        func address() -> String { "10.37.0.\(10 + rng.below(40))" }
-        func add(_ bytes: [UInt8], originalLength: Int? = nil) {
-            let k = packets.count
-            packets.append(.at(UInt32(k / 100), UInt32(k % 100) * 10_000, bytes, originalLength: originalLength))
-        }
-
-        for _ in 0..<datagrams {
-            var source = address()
-            let destination = rng.oneIn(3) ? address() : "255.255.255.255"
-            var payload: [UInt8]
-            switch rng.below(20) {
-            case 0...5: payload = Fuzzing.mutatedFrame(&rng)
-            case 6...8: payload = Fuzzing.randomFrame(&rng).encoded()
-            case 9, 10: payload = Fuzzing.jsonGarbage(&rng)
-            case 11: payload = Array(Fuzzing.randomFrame(&rng).encoded().prefix(1)) + (rng.oneIn(2) ? [] : Fuzzing.randomPayload(&rng))
-            case 12: payload = Fuzzing.randomPayload(&rng)
-            case 13: payload = []
-            default:
-                // The registry's FULL: itself first, the rest sorted, one change a time.
-                switch rng.below(4) {
-                case 0...1 where registry.count < 70:
-                    // One to three boards join: the list grows past the firmware's 51 entries now and then.
-                    for _ in 0...rng.below(3) {
-                        let name = rng.oneIn(3) ? Fuzzing.randomName(&rng) : Array("Board \(rng.below(1000))".utf8)
-                        registry.append(("10.37.\(1 + rng.below(3)).\(rng.below(250))", name))
+                let report = try runPeersniff(["-r", capture, "--malformed", "--color", "never"])
+                try #require(report.status == 0, "peersniff --malformed \(capture): \(report.stderr)")
+                let header = try NSRegularExpression(pattern: #"^#(\d+)  "#)
+                let entry = try NSRegularExpression(pattern: #"^  (warning|malformed) (\S+?)( at offset (\d+))?: "#)
+                var current: Int?
+                for line in report.stdout.split(separator: "\n").map(String.init) {
+                    let range = NSRange(line.startIndex..., in: line)
+                    if let match = header.firstMatch(in: line, range: range) {
+                        current = Int(line[Range(match.range(at: 1), in: line)!])
+                    } else if let match = entry.firstMatch(in: line, range: range), let n = current {
+                        let code = String(line[Range(match.range(at: 2), in: line)!])
+                        let offset = Range(match.range(at: 4), in: line).flatMap { Int(line[$0]) }
+                        offsets[n, default: [:]][code] = .some(offset)
                     }
-                case 1 where registry.count > 2: registry.remove(at: 1 + rng.below(registry.count - 1))
-                case 2 where registry.count > 1: registry[1 + rng.below(registry.count - 1)].name = Fuzzing.randomName(&rng)
+                }
+            }
+
+            /// The compact JSON text of a LEGACY record's `json`, exactly as peersniff wrote it.
+            func legacyText(_ n: Int) -> String? {
+                guard let line = lines[n], let start = line.range(of: #","json":"#) else { return nil }
+                var text = String(line[start.upperBound...])
+                if let warnings = text.range(of: #",\"warnings\":\[[a-z\-\",]*\]\}$"#, options: .regularExpression) {
+                    text = String(text[..<warnings.lowerBound])
+                } else if text.hasSuffix("}") {
+                    text.removeLast()
+                }
+                return text
+            }
+        }
+
+        /// One item of tshark's PDML tree.
+        final class Item {
+            let name: String
+            let show: String
+            let value: String
+            let pos: Int
+            let size: Int
+            var children: [Item] = []
+
+            init(name: String, show: String, value: String, pos: Int, size: Int) {
+                self.name = name; self.show = show; self.value = value; self.pos = pos; self.size = size
+            }
+
+            /// Every item below this one named `name`, in tree order.
+            func all(_ name: String) -> [Item] {
+                children.flatMap { ($0.name == name ? [$0] : []) + $0.all(name) }
+            }
+
+            func first(_ name: String) -> Item? { all(name).first }
+
+            /// The bytes of its range (`value`, hex).
+            var bytes: [UInt8] { bytesFromHex(value) ?? [] }
+        }
+
+        /// What tshark with the dissector shows of a capture: per packet, its tree (PDML),
+        /// the discovery protocol's values as tshark's JSON writes them, and the Info column.
+        struct TsharkReading {
+            struct Packet {
+                var root = Item(name: "packet", show: "", value: "", pos: 0, size: 0)
+                var values: [String: [String]] = [:]
+                var discovery: Item? { root.first("discovery") }
+                var fieldNames: Set<String> = []
+            }
+            var packets: [Int: Packet] = [:]
+            var stderr: [String] = []
+
+            static let valueFields = ["_ws.col.Info", "discovery.name", "discovery.peer.name", "discovery.legacy.json", "discovery.malformed.detail"]
+
+            init(capture: String, script: String) throws {
+                let pdml = try Tshark.run(["-r", capture, "-T", "pdml"], script: script)
+                try #require(pdml.status == 0, "tshark -T pdml \(capture): \(pdml.stderr)")
+                stderr = Tshark.complaints(pdml.stderr)
+                // One packet a document: libxml2 refuses a document of more than 10 MB given whole.
+                let reader = PDMLReader()
+                for element in pdml.stdout.components(separatedBy: "</packet>") {
+                    guard let start = element.range(of: "<packet>") else { continue }
+                    let parser = XMLParser(data: PDMLReader.sanitized(Data((element[start.lowerBound...] + "</packet>").utf8)))
+                    parser.delegate = reader
+                    try #require(parser.parse(), "the PDML of \(capture) does not parse: \(parser.parserError.map { "\($0)" } ?? "")")
+                }
+                for packet in reader.packets {
+                    guard let number = packet.first("frame.number").flatMap({ Int($0.show) }) else { continue }
+                    var entry = Packet()
+                    entry.root = packet
+                    var names: Set<String> = []
+                    func walk(_ item: Item) { names.insert(item.name); item.children.forEach(walk) }
+                    walk(packet)
+                    entry.fieldNames = names
+                    packets[number] = entry
+                }
+                let fields = try Tshark.run(["-r", capture, "-T", "json", "-E", "occurrence=a", "-e", "frame.number"]
+                                            + Self.valueFields.flatMap { ["-e", $0] }, script: script)
+                try #require(fields.status == 0, "tshark -T json \(capture): \(fields.stderr)")
+                stderr += Tshark.complaints(fields.stderr)
+                let list = try #require(try JSONSerialization.jsonObject(with: Data(fields.stdout.utf8)) as? [[String: Any]])
+                for packet in list {
+                    let layers = (packet["_source"] as? [String: Any])?["layers"] as? [String: Any] ?? [:]
+                    guard let number = (layers["frame.number"] as? [String])?.first.flatMap({ Int($0) }) else { continue }
+                    for field in Self.valueFields {
+                        if let values = layers[field] as? [String] { packets[number, default: Packet()].values[field] = values }
+                    }
+                }
+            }
+        }
+
+        /// Reads tshark's PDML into items, one root a packet.
+        final class PDMLReader: NSObject, XMLParserDelegate {
+            var packets: [Item] = []
+            var stack: [Item] = []
+
+            /// XML 1.0 has no room for most control characters, nor U+FFFE and U+FFFF, which
+            /// PDML's `show` may hold as they were sent: made `?` (the comparisons read
+            /// strings from tshark's JSON, bytes from `value`).
+            static func sanitized(_ data: Data) -> Data {
+                var bytes = [UInt8](data)
+                var i = 0
+                while i < bytes.count {
+                    let b = bytes[i]
+                    if b < 0x20 && b != 0x09 && b != 0x0A && b != 0x0D { bytes[i] = UInt8(ascii: "?") }
+                    if b == 0xEF, i + 2 < bytes.count, bytes[i + 1] == 0xBF, bytes[i + 2] == 0xBE || bytes[i + 2] == 0xBF {
+                        bytes[i] = UInt8(ascii: "?"); bytes[i + 1] = UInt8(ascii: "?"); bytes[i + 2] = UInt8(ascii: "?")
+                    }
+                    i += 1
+                }
+                return Data(bytes)
+            }
+
+            func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
+                        attributes: [String: String] = [:]) {
+                switch elementName {
+                case "packet":
+                    stack = [Item(name: "packet", show: "", value: "", pos: 0, size: 0)]
+                case "proto", "field":
+                    let item = Item(name: attributes["name"] ?? "", show: attributes["show"] ?? "", value: attributes["value"] ?? "",
+                                    pos: Int(attributes["pos"] ?? "") ?? -1, size: Int(attributes["size"] ?? "") ?? -1)
+                    stack.last?.children.append(item)
+                    stack.append(item)
+                default:
+                    break
+                }
+            }
+
+            func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
+                switch elementName {
+                case "packet":
+                    if let root = stack.first { packets.append(root) }
+                    stack = []
+                case "proto", "field":
+                    if stack.count > 1 { stack.removeLast() }
+                default:
+                    break
+                }
+            }
+        }
+
+        /// Severities as PDML shows `_ws.expert.severity` (PI_ERROR, PI_WARN).
+        static let errorSeverity = "8388608"
+        static let warningSeverity = "6291456"
+
+        /// The outcome of one comparison.
+        struct Comparison {
+            var problems: [String] = []
+            var frames = 0
+            var malformed = 0
+            var legacyFrames = 0
+            var fullsFromTheirFirstEntry = 0
+            /// The packets tshark shows a discovery datagram in, in order.
+            var dissected: [Int] = []
+            var reasons: [String] = []
+            var warnings: [String] = []
+            /// Per packet, each reason and warning with its offset, as both agree on it.
+            var offsets: [Int: [String: Int?]] = [:]
+
+            func expectAgreement(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) {
+                let listing = problems.prefix(15).joined(separator: "\n")
+                #expect(problems.count == 0, "\(name): \(problems.count) disagreements between tshark and peersniff:\n\(listing)",
+                        sourceLocation: sourceLocation)
+            }
+        }
+
+        static func compare(capture: String, script: String = WiresharkDissectorTests.script) throws -> Comparison {
+            let ours = try PeersniffReading(capture: capture)
+            let theirs = try TsharkReading(capture: capture, script: script)
+            var result = Comparison()
+            func problem(_ n: Int, _ what: String) { result.problems.append("#\(n): \(what)") }
+            if !theirs.stderr.isEmpty { result.problems.append("tshark's stderr: \(theirs.stderr.prefix(3))") }
+
+            for n in ours.records.keys.sorted() {
+                let records = ours.records[n]!
+                let packet = theirs.packets[n]
+                guard records.count == 1, let record = records.first else {
+                    problem(n, "\(records.count) records for one packet")
+                    continue
+                }
+                let kind = record["kind"] as? String
+                if kind == "malformed", record["reason"] as? String == "incomplete-fragments" {
+                    // Wireshark's own: a fragment that was never reassembled, and no discovery tree.
+                    result.malformed += 1
+                    result.reasons.append("incomplete-fragments")
+                    guard let packet else { problem(n, "no such packet in tshark"); continue }
+                    if packet.discovery != nil { problem(n, "incomplete-fragments, but tshark decodes a datagram") }
+                    if !packet.fieldNames.contains("ip.frag_offset") || packet.fieldNames.contains("ip.reassembled_in") {
+                        problem(n, "incomplete-fragments, but tshark shows no unreassembled fragment")
+                    }
+                    continue
+                }
+                guard let packet, let tree = packet.discovery else {
+                    problem(n, "peersniff reports a \(kind ?? "?") (\(record["type"] ?? record["reason"] ?? "")); tshark shows no discovery datagram")
+                    continue
+                }
+                // The text line and the Info column: the same, but where Wireshark cuts a long
+                // column (4095 bytes; the dissector cuts at a character's start).
+                if let line = ours.textLines[n]?.first, let info = packet.values["_ws.col.Info"]?.first {
+                    if Array(info.utf8) != Array(line.utf8) && !(info.utf8.count > 4000 && line.utf8.starts(with: info.utf8)) {
+                        problem(n, "Info column \(info.debugDescription) ≠ text line \(line.debugDescription)")
+                    }
+                } else {
+                    problem(n, "no text line or no Info column")
+                }
+                let length = tree.first("discovery.length").flatMap { Int($0.show) }
+
+                if kind == "malformed" {
+                    result.malformed += 1
+                    let reason = record["reason"] as? String ?? "?"
+                    let offset = record["offset"] as? Int ?? -1
+                    result.reasons.append(reason)
+                    result.offsets[n, default: [:]][reason] = .some(offset)
+                    if let type = tree.first("discovery.type") { problem(n, "malformed \(reason), but tshark has a type \(type.show)") }
+                    guard let item = tree.first("discovery.malformed") else { problem(n, "malformed \(reason): tshark has none"); continue }
+                    if item.show != reason { problem(n, "reason \(reason) ≠ tshark's \(item.show)") }
+                    if item.pos - tree.pos != offset { problem(n, "\(reason) at offset \(offset), tshark's item at \(item.pos - tree.pos)") }
+                    if item.first("discovery.malformed.offset")?.show != String(offset) { problem(n, "\(reason): discovery.malformed.offset ≠ \(offset)") }
+                    if length != record["length"] as? Int { problem(n, "\(reason): length \(record["length"] ?? "") ≠ tshark's \(length.map(String.init) ?? "none")") }
+                    let detail = record["detail"] as? String ?? ""
+                    if packet.values["discovery.malformed.detail"] != [detail] {
+                        problem(n, "detail \(detail.debugDescription) ≠ tshark's \(packet.values["discovery.malformed.detail"] ?? [])")
+                    }
+                    checkExpert(item, "discovery.malformed.\(reason)", errorSeverity, message: "\(reason): \(detail)", n: n, problem)
+                    continue
+                }
+
+                result.frames += 1
+                let type = record["type"] as? String ?? "?"
+                if let item = tree.first("discovery.malformed") { problem(n, "\(type) frame, but tshark has malformed \(item.show)") }
+                if tree.first("discovery.type")?.show != type { problem(n, "type \(type) ≠ tshark's \(tree.first("discovery.type")?.show ?? "none")") }
+                switch type {
+                case "HELLO":
+                    let name = record["name"] as? String ?? "?"
+                    if !sameText(packet.values["discovery.name"] ?? [], [fieldText(name)]) {
+                        problem(n, "HELLO name \(name.debugDescription) ≠ tshark's \(packet.values["discovery.name"] ?? [])")
+                    }
+                    if let item = tree.first("discovery.name"), !sameText([String(decoding: item.bytes, as: UTF8.self)], [name]) {
+                        problem(n, "HELLO name's bytes \(item.value) are not \(name.debugDescription)")
+                    }
+                case "FULL":
+                    let peers = record["peers"] as? [[String: Any]] ?? []
+                    let ips = peers.map { $0["ip"] as? String ?? "?" }
+                    let names = peers.map { $0["name"] as? String ?? "?" }
+                    let entries = tree.all("discovery.peer")
+                    let theirIPs = entries.map { $0.first("discovery.peer.ip")?.show ?? "none" }
+                    if theirIPs != ips { problem(n, "FULL peers \(ips) ≠ tshark's \(theirIPs)") }
+                    if !sameText(packet.values["discovery.peer.name"] ?? [], names.map(fieldText)) && !(names.isEmpty && packet.values["discovery.peer.name"] == nil) {
+                        problem(n, "FULL names \(names) ≠ tshark's \(packet.values["discovery.peer.name"] ?? [])")
+                    }
+                    let byteNames = entries.map { String(decoding: $0.first("discovery.peer.name")?.bytes ?? [], as: UTF8.self) }
+                    if !sameText(byteNames, names) { problem(n, "FULL names' bytes \(byteNames) are not \(names)") }
+                    if tree.first("discovery.peer_count").flatMap({ Int($0.show) }) != peers.count { problem(n, "peer count ≠ \(peers.count)") }
+                    if let first = ips.first, first == record["src"] as? String { result.fullsFromTheirFirstEntry += 1 }
+                case "OFFLINE":
+                    let ip = record["ip"] as? String ?? "?"
+                    if tree.first("discovery.offline.ip")?.show != ip { problem(n, "OFFLINE \(ip) ≠ tshark's \(tree.first("discovery.offline.ip")?.show ?? "none")") }
+                case "LEGACY":
+                    result.legacyFrames += 1
+                    let text = ours.legacyText(n) ?? "?"
+                    if !sameText(packet.values["discovery.legacy.json"] ?? [], [text]) {
+                        problem(n, "LEGACY \(text) ≠ tshark's \(packet.values["discovery.legacy.json"] ?? [])")
+                    }
+                default:
+                    break
+                }
+                // The warnings: the same, in the same order, each at peersniff's offset, each expert info.
+                let warnings = record["warnings"] as? [String] ?? []
+                let items = tree.all("discovery.warning")
+                if items.map(\.show) != warnings { problem(n, "warnings \(warnings) ≠ tshark's \(items.map(\.show))") }
+                result.warnings += warnings
+                for item in items {
+                    let code = item.show
+                    guard let expected = ours.offsets[n]?[code] else { problem(n, "--malformed does not report \(code)"); continue }
+                    result.offsets[n, default: [:]][code] = expected
+                    if let offset = expected {
+                        if item.pos - tree.pos != offset { problem(n, "\(code) at offset \(offset), tshark's item at \(item.pos - tree.pos)") }
+                        if item.first("discovery.warning.offset")?.show != String(offset) { problem(n, "\(code): discovery.warning.offset ≠ \(offset)") }
+                    } else if item.pos != tree.pos || item.size != length {
+                        problem(n, "\(code) is about the whole datagram; tshark's item covers \(item.size) bytes at \(item.pos - tree.pos)")
+                    }
+                    checkExpert(item, "discovery.warning.\(code)", warningSeverity, message: nil, n: n, problem)
+                }
+            }
+            result.dissected = theirs.packets.filter { $0.value.discovery != nil }.map(\.key).sorted()
+            // Nothing tshark decodes that peersniff does not report.
+            for (n, packet) in theirs.packets.sorted(by: { $0.key < $1.key }) where packet.discovery != nil && ours.records[n] == nil {
+                problem(n, "tshark shows a discovery datagram (\(packet.values["_ws.col.Info"]?.first ?? "")) peersniff does not report")
+            }
+            return result
+        }
+
+        /// A name as a Wireshark string field holds it: up to its first NUL (a field's value
+        /// is a C string; the item's bytes, compared whole, hold the rest).
+        static func fieldText(_ name: String) -> String {
+            String(String.UnicodeScalarView(name.unicodeScalars.prefix { $0 != "\0" }))
+        }
+
+        /// The same strings, scalar for scalar (Swift's `==` would equate canonically equivalent ones).
+        static func sameText(_ a: [String], _ b: [String]) -> Bool {
+            a.count == b.count && zip(a, b).allSatisfy { Array($0.unicodeScalars) == Array($1.unicodeScalars) }
+        }
+
+        /// The expert info under `item`: its name, its severity, its message.
+        static func checkExpert(_ item: Item, _ name: String, _ severity: String, message: String?, n: Int, _ problem: (Int, String) -> Void) {
+            guard let expert = item.children.first(where: { $0.name == "_ws.expert" }) else { return problem(n, "no expert info under \(item.show)") }
+            if expert.first(name) == nil { problem(n, "the expert info under \(item.show) is not \(name)") }
+            if expert.first("_ws.expert.severity")?.show != severity { problem(n, "\(name): severity \(expert.first("_ws.expert.severity")?.show ?? "none")") }
+            if let message, expert.first("_ws.expert.message")?.show != message {
+                problem(n, "\(name): message \(expert.first("_ws.expert.message")?.show ?? "none") ≠ \(message)")
+            }
+        }
+    }
+
+    // MARK: - Mutated captures
+
+    /// A capture of mutated discovery datagrams, made as the fuzz tests make them
+    /// (`Fuzzing.mutatedFrame`, `jsonGarbage`, `randomPayload`, `randomFrame`), plus the
+    /// packet-level troubles peersniff reports: bad, absent and offloaded checksums, snap
+    /// length cuts, IPv6, fragments (complete, out of order, or missing one), and a
+    /// registry repeating its FULL with small changes (the codec's memory of the last FULL).
+    enum MutatedCapture {
+        static func make(seed: UInt64, datagrams: Int) -> [TestPacket] {
+            var rng = SplitMix64(seed: seed)
+            var packets: [TestPacket] = []
+            var identification: UInt16 = 0x100
+            var registry: [(ip: String, name: [UInt8])] = [("10.37.0.20", Array("Attack from Mars".utf8))]
+            func address() -> String { "10.37.0.\(10 + rng.below(40))" }
+            func add(_ bytes: [UInt8], originalLength: Int? = nil) {
+                let k = packets.count
+                packets.append(.at(UInt32(k / 100), UInt32(k % 100) * 10_000, bytes, originalLength: originalLength))
+            }
+
+            for _ in 0..<datagrams {
+                var source = address()
+                let destination = rng.oneIn(3) ? address() : "255.255.255.255"
+                var payload: [UInt8]
+                switch rng.below(20) {
+                case 0...5: payload = Fuzzing.mutatedFrame(&rng)
+                case 6...8: payload = Fuzzing.randomFrame(&rng).encoded()
+                case 9, 10: payload = Fuzzing.jsonGarbage(&rng)
+                case 11: payload = Array(Fuzzing.randomFrame(&rng).encoded().prefix(1)) + (rng.oneIn(2) ? [] : Fuzzing.randomPayload(&rng))
+                case 12: payload = Fuzzing.randomPayload(&rng)
+                case 13: payload = []
+                default:
+                    // The registry's FULL: itself first, the rest sorted, one change a time.
+                    switch rng.below(4) {
+                    case 0...1 where registry.count < 70:
+                        // One to three boards join: the list grows past the firmware's 51 entries now and then.
+                        for _ in 0...rng.below(3) {
+                            let name = rng.oneIn(3) ? Fuzzing.randomName(&rng) : Array("Board \(rng.below(1000))".utf8)
+                            registry.append(("10.37.\(1 + rng.below(3)).\(rng.below(250))", name))
+                        }
+                    case 1 where registry.count > 2: registry.remove(at: 1 + rng.below(registry.count - 1))
+                    case 2 where registry.count > 1: registry[1 + rng.below(registry.count - 1)].name = Fuzzing.randomName(&rng)
+                    default: break
+                    }
+                    func value(_ ip: String) -> UInt32 { PacketBuilder.ip(ip).reduce(0) { $0 << 8 | UInt32($1) } }
+                    let rest = registry.dropFirst().sorted { value($0.ip) < value($1.ip) }
+                    let entries = [registry[0]] + rest
+                    payload = [0x02, UInt8(min(255, entries.count))]
+                    for entry in entries.prefix(255) { payload += PacketBuilder.ip(entry.ip) + [UInt8(min(255, entry.name.count))] + entry.name.prefix(255) }
+                    source = rng.oneIn(8) ? address() : registry[0].ip
+                }
+                if payload.count > 6000 { payload = Array(payload.prefix(6000)) }
+                // A FULL from its first entry, often: full-sender-not-first is then the codec's to judge.
+                if payload.first == 0x02, payload.count >= 6, rng.oneIn(2) { source = payload[2...5].map(String.init).joined(separator: ".") }
+                let sport: UInt16, dport: UInt16
+                switch rng.below(10) {
+                case 0: (sport, dport) = (37020, 45123)
+                case 1: (sport, dport) = (37020, 37020)
+                default: (sport, dport) = (45123, 37020)
+                }
+
+                if rng.oneIn(20) {
+                    let ip6 = PacketBuilder.ipv6UDP(src: "fd00::\(rng.below(200))", dst: "ff02::1", sport: sport, dport: dport, payload: Array(payload.prefix(1400)))
+                    add(LinkFraming.ethernet.frame(ip6, ipv6: true))
+                    continue
+                }
+                var checksum: UInt16? = nil
+                switch rng.below(25) {
+                case 0, 1:
+                    let good = PacketBuilder.udp(src: source, dst: destination, sport: sport, dport: dport, payload: payload)
+                    let right = UInt16(good[6]) << 8 | UInt16(good[7])
+                    let offloaded = PacketBuilder.offloadedChecksum(src: source, dst: destination, udpLength: 8 + payload.count)
+                    var wrong = UInt16(truncatingIfNeeded: rng.next())
+                    while wrong == 0 || wrong == right || wrong == offloaded { wrong &+= 1 }
+                    checksum = wrong
+                case 2: checksum = PacketBuilder.offloadedChecksum(src: source, dst: destination, udpLength: 8 + payload.count)
+                case 3: checksum = 0
                 default: break
                 }
-                func value(_ ip: String) -> UInt32 { PacketBuilder.ip(ip).reduce(0) { $0 << 8 | UInt32($1) } }
-                let rest = registry.dropFirst().sorted { value($0.ip) < value($1.ip) }
-                let entries = [registry[0]] + rest
-                payload = [0x02, UInt8(min(255, entries.count))]
-                for entry in entries.prefix(255) { payload += PacketBuilder.ip(entry.ip) + [UInt8(min(255, entry.name.count))] + entry.name.prefix(255) }
-                source = rng.oneIn(8) ? address() : registry[0].ip
+                let udp = PacketBuilder.udp(src: source, dst: destination, sport: sport, dport: dport, payload: payload, checksum: checksum)
+                if udp.count + 20 > 1500 || rng.oneIn(15) {
+                    identification &+= 1
+                    let step = udp.count + 20 > 1500 ? 1480 : 8 * (1 + rng.below(8))
+                    var pieces = PacketBuilder.fragments(src: source, dst: destination, udp: udp, id: identification,
+                                                         sizes: Array(repeating: step, count: (udp.count + step - 1) / step))
+                    if pieces.count > 1, rng.oneIn(5) { pieces.remove(at: 1 + rng.below(pieces.count - 1)) }
+                    if rng.oneIn(4) { pieces.shuffle(using: &rng) }
+                    for piece in pieces { add(PacketBuilder.ethernet(piece)) }
+                    continue
+                }
+                let frame = PacketBuilder.ethernet(PacketBuilder.ipv4(src: source, dst: destination, payload: udp, id: identification))
+                if rng.oneIn(15) {
+                    // The snap length cut it: in the UDP header, right after it, or in the payload.
+                    let cut = 14 + 20 + 4 + rng.below(max(1, frame.count - 14 - 20 - 4))
+                    add(Array(frame.prefix(cut)), originalLength: frame.count)
+                } else {
+                    add(frame)
+                }
             }
-            if payload.count > 6000 { payload = Array(payload.prefix(6000)) }
-            // A FULL from its first entry, often: full-sender-not-first is then the codec's to judge.
-            if payload.first == 0x02, payload.count >= 6, rng.oneIn(2) { source = payload[2...5].map(String.init).joined(separator: ".") }
-            let sport: UInt16, dport: UInt16
-            switch rng.below(10) {
-            case 0: (sport, dport) = (37020, 45123)
-            case 1: (sport, dport) = (37020, 37020)
-            default: (sport, dport) = (45123, 37020)
-            }
-
-            if rng.oneIn(20) {
-                let ip6 = PacketBuilder.ipv6UDP(src: "fd00::\(rng.below(200))", dst: "ff02::1", sport: sport, dport: dport, payload: Array(payload.prefix(1400)))
-                add(LinkFraming.ethernet.frame(ip6, ipv6: true))
-                continue
-            }
-            var checksum: UInt16? = nil
-            switch rng.below(25) {
-            case 0, 1:
-                let good = PacketBuilder.udp(src: source, dst: destination, sport: sport, dport: dport, payload: payload)
-                let right = UInt16(good[6]) << 8 | UInt16(good[7])
-                let offloaded = PacketBuilder.offloadedChecksum(src: source, dst: destination, udpLength: 8 + payload.count)
-                var wrong = UInt16(truncatingIfNeeded: rng.next())
-                while wrong == 0 || wrong == right || wrong == offloaded { wrong &+= 1 }
-                checksum = wrong
-            case 2: checksum = PacketBuilder.offloadedChecksum(src: source, dst: destination, udpLength: 8 + payload.count)
-            case 3: checksum = 0
-            default: break
-            }
-            let udp = PacketBuilder.udp(src: source, dst: destination, sport: sport, dport: dport, payload: payload, checksum: checksum)
-            if udp.count + 20 > 1500 || rng.oneIn(15) {
-                identification &+= 1
-                let step = udp.count + 20 > 1500 ? 1480 : 8 * (1 + rng.below(8))
-                var pieces = PacketBuilder.fragments(src: source, dst: destination, udp: udp, id: identification,
-                                                     sizes: Array(repeating: step, count: (udp.count + step - 1) / step))
-                if pieces.count > 1, rng.oneIn(5) { pieces.remove(at: 1 + rng.below(pieces.count - 1)) }
-                if rng.oneIn(4) { pieces.shuffle(using: &rng) }
-                for piece in pieces { add(PacketBuilder.ethernet(piece)) }
-                continue
-            }
-            let frame = PacketBuilder.ethernet(PacketBuilder.ipv4(src: source, dst: destination, payload: udp, id: identification))
-            if rng.oneIn(15) {
-                // The snap length cut it: in the UDP header, right after it, or in the payload.
-                let cut = 14 + 20 + 4 + rng.below(max(1, frame.count - 14 - 20 - 4))
-                add(Array(frame.prefix(cut)), originalLength: frame.count)
-            } else {
-                add(frame)
-            }
+            return packets
         }
-        return packets
     }
 }
