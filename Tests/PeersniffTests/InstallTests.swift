@@ -208,6 +208,13 @@ struct InstallTests {
         let expected = (try runPeersniff(["-r", EveryCodeFixture.path, "--json"])).datagramRecords
             .filter { $0["reason"] as? String != "incomplete-fragments" }.compactMap { $0["n"] as? Int }
         #expect(tshark.stdout.split(separator: "\n").compactMap { Int($0) } == expected, "tshark: \(tshark.stderr)")
+        // Installed and given with -X: the installed copy is used, and the other says so.
+        let both = try runProgram(try toolPath("tshark"), ["-X", "lua_script:\(source)", "-r", EveryCodeFixture.path, "-Y", "discovery",
+                                                          "-T", "fields", "-e", "frame.number"],
+                                  environment: ["HOME": home.path, "PATH": environment["PATH"] ?? "/usr/bin:/bin"])
+        #expect(both.stderr.contains("already loaded from \(plugin)"), "tshark: \(both.stderr)")
+        #expect(!both.stderr.contains("Lua: Error"), "tshark: \(both.stderr)")
+        #expect(both.stdout.split(separator: "\n").compactMap { Int($0) } == expected)
 
         // Again: unchanged. Without --wireshark: the dissector and its folders go.
         let again = try run(["--prefix", prefix.path, "--wireshark"])

@@ -37,6 +37,17 @@
 --                        no discovery datagram exists to put the reason on
 --   fragmented           a warning on a datagram Wireshark reassembled (ip.defragment)
 
+-- Loaded twice (installed in the plugin folder, and given with -X lua_script:), the
+-- second copy would die on "there cannot be two protocols with the same name": it says
+-- which copy is in use instead, and stops.
+local this_copy = debug.getinfo(1, "S").source:gsub("^@", "")
+if rawget(_G, "peersniff_discovery_loaded") then
+    report_failure("peersniff-discovery.lua: already loaded from " .. _G.peersniff_discovery_loaded
+        .. "; this copy (" .. this_copy .. ") is not used. Load one copy: the installed one, or -X lua_script:.")
+    return
+end
+rawset(_G, "peersniff_discovery_loaded", this_copy)
+
 local discovery = Proto("discovery", "Pinball Board Discovery (peersniff)")
 
 local DEFAULT_PORT = 37020
