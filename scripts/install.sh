@@ -2,8 +2,8 @@
 # Builds peersniff (release) and installs it under a prefix, with its manual page
 # and its bash, zsh and fish completions; or removes what it installed.
 #
-#   scripts/install.sh [--prefix DIR] [--setcap]    build and install (default prefix /usr/local)
-#   scripts/install.sh [--prefix DIR] --uninstall   remove exactly what install put there
+#   scripts/install.sh [--prefix DIR] [--setcap] [--wireshark]   build and install (default prefix /usr/local)
+#   scripts/install.sh [--prefix DIR] --uninstall                 remove exactly what install put there
 #
 # PREFIX/bin/peersniff                                    the program
 # PREFIX/share/man/man1/peersniff.1                       peersniff(1), from docs/peersniff.1
@@ -15,6 +15,12 @@
 #
 # --setcap grants cap_net_raw,cap_net_admin=eip to the installed binary, so live capture
 # (-i) runs without root; an install without it leaves the binary without capabilities.
+# --wireshark also puts the Wireshark dissector (contrib/wireshark/peersniff-discovery.lua)
+# into the user's personal Lua plugin folder, which Wireshark and tshark 4.x load at start:
+#   ~/.local/lib/wireshark/plugins/peersniff-discovery.lua
+# (PEERSNIFF_WIRESHARK_PLUGINS names another folder; under sudo, the folder is the invoking
+# user's, and the file theirs). The manifest lists it, so --uninstall removes it; an
+# install without --wireshark removes it too.
 # Running it again is safe: files already in place are left alone, and it says what it did.
 #
 # PEERSNIFF_BUILD_FLAGS: extra words for `swift build` (word-split). The tests pass
@@ -23,25 +29,31 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: scripts/install.sh [--prefix DIR] [--setcap] [--uninstall]" >&2
+    echo "usage: scripts/install.sh [--prefix DIR] [--setcap] [--wireshark] [--uninstall]" >&2
     exit 2
 }
 
 prefix=/usr/local
 setcap_wanted=false
+wireshark_wanted=false
 uninstall=false
 while [ $# -gt 0 ]; do
     case "$1" in
         --prefix) [ $# -ge 2 ] && [ -n "$2" ] || usage; prefix="$2"; shift 2 ;;
         --prefix=?*) prefix="${1#--prefix=}"; shift ;;
         --setcap) setcap_wanted=true; shift ;;
+        --wireshark) wireshark_wanted=true; shift ;;
         --uninstall) uninstall=true; shift ;;
-        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "install.sh: unknown argument: $1" >&2; usage ;;
     esac
 done
 if $uninstall && $setcap_wanted; then
     echo "install.sh: --setcap and --uninstall cannot be used together" >&2
+    usage
+fi
+if $uninstall && $wireshark_wanted; then
+    echo "install.sh: --wireshark and --uninstall cannot be used together (--uninstall removes the dissector too)" >&2
     usage
 fi
 
@@ -60,16 +72,56 @@ need_package() {
     $SUDO apt-get install -y -qq --no-install-recommends "$1" >/dev/null
 }
 
+# The Wireshark dissector's name, and the folder it goes to (--wireshark): the user's
+# personal Lua plugin folder, the invoking user's under sudo.
+plugin_name=peersniff-discovery.lua
+plugin_owner=""
+if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
+    plugin_owner="$SUDO_USER"
+    plugin_home="$(getent passwd "$SUDO_USER" | cut -d: -f6)"
+else
+    plugin_home="${HOME:-}"
+fi
+plugin_dir="${PEERSNIFF_WIRESHARK_PLUGINS:-$plugin_home/.local/lib/wireshark/plugins}"
+
 # A manifest line is a path under the prefix, or a folder (ending in /) that is the
-# prefix or above it (created for it: rmdir removes it only when empty); anything else
-# is refused, so a damaged manifest cannot make --uninstall remove files elsewhere.
+# prefix or above it (created for it: rmdir removes it only when empty); or the
+# dissector (a file of its name in a folder .../wireshark/plugins, or in the folder
+# PEERSNIFF_WIRESHARK_PLUGINS names), or a folder that is that file's folder or above
+# it. Anything else is refused, so a damaged manifest cannot make --uninstall remove
+# files elsewhere. `plugin_dirs` holds the dissector's folders the manifest names.
+plugin_dirs=()
+is_plugin_file() {
+    case "/$1/" in */../*|*/./*) return 1 ;; esac
+    case "$1" in
+        /*/wireshark/plugins/"$plugin_name") return 0 ;;
+        "${PEERSNIFF_WIRESHARK_PLUGINS:-/nonexistent}/$plugin_name") return 0 ;;
+    esac
+    return 1
+}
 under_prefix() {
     case "/$1/" in */../*|*/./*) return 1 ;; esac
     case "$1" in
         "$prefix"/*) return 0 ;;
-        /*/) case "$prefix/" in "$1"*) return 0 ;; esac ;;
+        /*/)
+            case "$prefix/" in "$1"*) return 0 ;; esac
+            local dir
+            for dir in "${plugin_dirs[@]+"${plugin_dirs[@]}"}"; do
+                case "$dir/" in "$1"*) return 0 ;; esac
+            done
+            ;;
+        *) is_plugin_file "$1" && return 0 ;;
     esac
     return 1
+}
+# The dissector's folders named in a manifest, before its lines are judged.
+note_plugin_dirs() {
+    local line
+    [ -f "$1" ] || return 0
+    while IFS= read -r line || [ -n "$line" ]; do
+        is_plugin_file "$line" && plugin_dirs+=("$(dirname -- "$line")")
+    done < "$1"
+    return 0
 }
 
 uninstall_all() {
@@ -77,6 +129,7 @@ uninstall_all() {
         echo "nothing to uninstall under $prefix (no $manifest)"
         return 0
     fi
+    note_plugin_dirs "$manifest"
     local line dirs=()
     while IFS= read -r line || [ -n "$line" ]; do
         [ -n "$line" ] || continue
@@ -142,6 +195,7 @@ done
 # Folders the install created: those of an earlier install (from its manifest), and new ones.
 created_dirs=()
 previous_files=()
+note_plugin_dirs "$manifest"
 if [ -f "$manifest" ]; then
     while IFS= read -r line || [ -n "$line" ]; do
         [ -n "$line" ] && under_prefix "$line" || continue
@@ -194,6 +248,21 @@ put docs/peersniff.1 "$prefix/share/man/man1/peersniff.1" 0644
 put "$staging/completion.bash" "$prefix/share/bash-completion/completions/peersniff" 0644
 put "$staging/completion.zsh" "$prefix/share/zsh/site-functions/_peersniff" 0644
 put "$staging/completion.fish" "$prefix/share/fish/vendor_completions.d/peersniff.fish" 0644
+if $wireshark_wanted; then
+    if [ -z "${PEERSNIFF_WIRESHARK_PLUGINS:-}" ] && [ -z "$plugin_home" ]; then
+        echo "install.sh: --wireshark: no home folder to put the dissector in (set HOME or PEERSNIFF_WIRESHARK_PLUGINS)" >&2
+        exit 1
+    fi
+    plugin_dir="$(realpath -ms -- "$plugin_dir")"
+    dirs_before=${#created_dirs[@]}
+    put contrib/wireshark/"$plugin_name" "$plugin_dir/$plugin_name" 0644
+    plugin_dirs+=("$plugin_dir")
+    if [ -n "$plugin_owner" ]; then
+        # Under sudo: the file and the folders made for it belong to the user who asked.
+        chown -- "$plugin_owner": "$plugin_dir/$plugin_name"
+        for each in "${created_dirs[@]:$dirs_before}"; do chown -- "$plugin_owner": "$each"; done
+    fi
+fi
 
 # Files an earlier install put there that this one no longer does.
 for old in "${previous_files[@]+"${previous_files[@]}"}"; do
@@ -201,6 +270,26 @@ for old in "${previous_files[@]+"${previous_files[@]}"}"; do
     for file in "${installed_files[@]}"; do [ "$old" = "$file" ] && keep=true; done
     if ! $keep && [ -f "$old" ]; then rm -f -- "$old"; echo "removed $old (no longer installed)"; fi
 done
+# Folders an earlier install made for the dissector, when this one puts none there:
+# removed when empty (deepest first), and no longer in the manifest.
+if ! $wireshark_wanted; then
+    kept_dirs=()
+    while IFS= read -r dir; do
+        [ -n "$dir" ] || continue
+        case "$dir" in "$prefix"/*) kept_dirs+=("$dir"); continue ;; esac
+        case "$prefix/" in
+            "$dir"*) kept_dirs+=("$dir") ;;
+            *)
+                if [ -d "$dir" ] && rmdir -- "$dir" 2>/dev/null; then
+                    echo "removed folder ${dir%/} (no longer needed)"
+                elif [ -d "$dir" ]; then
+                    echo "kept folder ${dir%/} (not empty)"
+                fi
+                ;;
+        esac
+    done < <(printf '%s\n' "${created_dirs[@]+"${created_dirs[@]}"}" | sort -u | awk '{ print gsub("/", "/"), $0 }' | sort -rn | cut -d' ' -f2-)
+    created_dirs=("${kept_dirs[@]+"${kept_dirs[@]}"}")
+fi
 
 make_dir "$(dirname -- "$manifest")"
 {
@@ -238,4 +327,7 @@ elif [ -n "$current_caps" ]; then
     echo "removed capabilities ($current_caps) from $bin (install without --setcap)"
 fi
 
+if $wireshark_wanted; then
+    echo "installed the Wireshark dissector as $plugin_dir/$plugin_name: Wireshark and tshark load it when they start"
+fi
 echo "installed $version under $prefix: try 'peersniff --help' or 'man peersniff'"

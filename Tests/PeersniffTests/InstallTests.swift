@@ -163,6 +163,98 @@ struct InstallTests {
         #expect(uninstall.stderr.contains("left alone"))
     }
 
+    @Test("--wireshark puts the dissector in $HOME's personal Wireshark plugin folder, where tshark loads it; an install without it and --uninstall take it away",
+          .enabled(if: toolAvailable("tshark"), "tshark loads the installed dissector"))
+    func wireshark() throws {
+        let prefix = try Self.makePrefix()
+        let home = try Self.makePrefix()
+        defer {
+            try? FileManager.default.removeItem(at: prefix)
+            try? FileManager.default.removeItem(at: home)
+        }
+        // HOME is the test's: the dissector goes to $HOME/.local/lib/wireshark/plugins.
+        var environment = ProcessInfo.processInfo.environment
+        environment["PEERSNIFF_BUILD_FLAGS"] = "--ignore-lock"
+        environment["HOME"] = home.path
+        environment["SUDO_USER"] = nil
+        environment["PEERSNIFF_WIRESHARK_PLUGINS"] = nil
+        func run(_ arguments: [String]) throws -> RunResult {
+            try runProgram("/bin/bash", [Self.script] + arguments, environment: environment)
+        }
+        let plugins = home.appendingPathComponent(".local/lib/wireshark/plugins")
+        let plugin = plugins.appendingPathComponent("peersniff-discovery.lua").path
+        let source = Paths.root.appendingPathComponent("contrib/wireshark/peersniff-discovery.lua").path
+        // Someone else's plugin, in a folder the dissector does not use, and a prefix listing.
+        let other = home.appendingPathComponent(".local/lib/wireshark/other/other.lua")
+        try FileManager.default.createDirectory(at: other.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("-- not ours\n".utf8).write(to: other)
+        let before = try Self.listing(prefix)
+
+        let install = try run(["--prefix", prefix.path, "--wireshark"])
+        try #require(install.status == 0, "install.sh --wireshark failed:\n\(install.stdout)\n\(install.stderr)")
+        #expect(install.stdout.contains("installed \(plugin)"))
+        #expect(FileManager.default.contents(atPath: plugin) == FileManager.default.contents(atPath: source), "not the dissector's bytes")
+        let manifest = try String(contentsOfFile: prefix.appendingPathComponent("share/peersniff/install-manifest").path, encoding: .utf8)
+        let lines = manifest.split(separator: "\n").map(String.init)
+        #expect(lines.contains(plugin))
+        #expect(lines.contains(plugins.path + "/"), "the plugin folder it created is not in the manifest")
+        #expect(!lines.contains(home.appendingPathComponent(".local/lib/wireshark").path + "/"), ".local/lib/wireshark was there before")
+        // The last line is still the install's sentence.
+        #expect(install.stdout.split(separator: "\n").last?.hasPrefix("installed peersniff") == true)
+
+        // tshark, with that HOME and no -X, has the dissector: it reads every-code.pcap as peersniff does.
+        let tshark = try runProgram(try toolPath("tshark"), ["-r", EveryCodeFixture.path, "-Y", "discovery", "-T", "fields", "-e", "frame.number"],
+                                    environment: ["HOME": home.path, "PATH": environment["PATH"] ?? "/usr/bin:/bin"])
+        let expected = (try runPeersniff(["-r", EveryCodeFixture.path, "--json"])).datagramRecords
+            .filter { $0["reason"] as? String != "incomplete-fragments" }.compactMap { $0["n"] as? Int }
+        #expect(tshark.stdout.split(separator: "\n").compactMap { Int($0) } == expected, "tshark: \(tshark.stderr)")
+        // Installed and given with -X: the installed copy is used, and the other says so.
+        let both = try runProgram(try toolPath("tshark"), ["-X", "lua_script:\(source)", "-r", EveryCodeFixture.path, "-Y", "discovery",
+                                                          "-T", "fields", "-e", "frame.number"],
+                                  environment: ["HOME": home.path, "PATH": environment["PATH"] ?? "/usr/bin:/bin"])
+        #expect(both.stderr.contains("already loaded from \(plugin)"), "tshark: \(both.stderr)")
+        #expect(!both.stderr.contains("Lua: Error"), "tshark: \(both.stderr)")
+        #expect(both.stdout.split(separator: "\n").compactMap { Int($0) } == expected)
+
+        // Again: unchanged. Without --wireshark: the dissector and its folders go.
+        let again = try run(["--prefix", prefix.path, "--wireshark"])
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("unchanged \(plugin)"))
+        let without = try run(["--prefix", prefix.path])
+        #expect(without.status == 0, "\(without.stdout)\n\(without.stderr)")
+        #expect(without.stdout.contains("removed \(plugin) (no longer installed)"))
+        #expect(!FileManager.default.fileExists(atPath: plugins.path))
+        #expect(FileManager.default.fileExists(atPath: other.path))
+        let afterWithout = try String(contentsOfFile: prefix.appendingPathComponent("share/peersniff/install-manifest").path, encoding: .utf8)
+        #expect(!afterWithout.contains(home.path), "the manifest still names the plugin folders:\n\(afterWithout)")
+
+        // --wireshark again, then --uninstall: the prefix as before, the dissector and its folder gone, the other plugin kept.
+        #expect(try run(["--prefix", prefix.path, "--wireshark"]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: plugin))
+        let uninstall = try run(["--uninstall", "--prefix", prefix.path])
+        #expect(uninstall.status == 0, "\(uninstall.stdout)\n\(uninstall.stderr)")
+        #expect(uninstall.stdout.contains("removed \(plugin)"))
+        #expect(uninstall.stderr.isEmpty, "\(uninstall.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: plugins.path))
+        #expect(FileManager.default.fileExists(atPath: other.path))
+        #expect(try Self.listing(prefix) == before)
+        // --wireshark with --uninstall is a usage error.
+        #expect(try run(["--uninstall", "--wireshark", "--prefix", prefix.path]).status == 2)
+
+        // A damaged manifest: only a file of the dissector's name in a .../wireshark/plugins
+        // folder is the dissector's; another plugin, or the name elsewhere, is left alone.
+        let lookalike = other.deletingLastPathComponent().appendingPathComponent("peersniff-discovery.lua")
+        try Data("-- not ours either\n".utf8).write(to: lookalike)
+        let damaged = prefix.appendingPathComponent("share/peersniff/install-manifest")
+        try FileManager.default.createDirectory(at: damaged.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("\(other.path)\n\(lookalike.path)\n\(plugins.path)/../other/other.lua\n".utf8).write(to: damaged)
+        let refused = try run(["--uninstall", "--prefix", prefix.path])
+        #expect(refused.status == 0)
+        #expect(refused.stderr.contains("left alone"))
+        #expect(FileManager.default.fileExists(atPath: other.path))
+        #expect(FileManager.default.fileExists(atPath: lookalike.path))
+    }
+
     // MARK: The man page
 
     /// groff -ww renders it with no warning; it has the sections and names every option
