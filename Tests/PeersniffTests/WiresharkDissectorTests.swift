@@ -413,7 +413,8 @@ extension WiresharkDissectorTests {
                     guard parts.count == 6, parts[1].hasPrefix("#"), let n = Int(parts[1].dropFirst()), parts[3] == ">" else { continue }
                     textLines[n, default: []].append(String(parts[5]))
                 }
-                let report = try runPeersniff(["-r", capture, "--malformed", "--color", "never"])
+                // -v: every report in full (without it, repeats of a code from one source are folded).
+                let report = try runPeersniff(["-r", capture, "--malformed", "-v", "--color", "never"])
                 try #require(report.status == 0, "peersniff --malformed \(capture): \(report.stderr)")
                 let header = try NSRegularExpression(pattern: #"^#(\d+)  "#)
                 let entry = try NSRegularExpression(pattern: #"^  (warning|malformed) (\S+?)( at offset (\d+))?: "#)

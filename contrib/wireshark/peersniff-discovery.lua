@@ -606,6 +606,8 @@ end
 -- IPv4 source's value. Returns a table: kind "frame" or "malformed", and what the
 -- tree shows. Offsets are 0-based, as peersniff reports them.
 
+-- The peers a FULL's Info column names, as peersniff's text line without -v.
+local PEERS_SHOWN = 3
 local TYPE_NAME = { [0x01] = "HELLO", [0x02] = "FULL", [0x03] = "PING", [0x04] = "PONG", [0x05] = "OFFLINE", [0x7B] = "LEGACY" }
 
 local function malformed(r, reason, offset, detail)
@@ -930,7 +932,13 @@ local function dissect_payload(tvb, pinfo, tree, sender, fragmented)
         local peers = r.count .. (r.count == 1 and " peer" or " peers")
         root:append_text(", " .. peers)
         info = "FULL " .. peers
-        if r.count > 0 then info = info .. ": " .. concat(parts, ", ") end
+        -- As peersniff's text line: the first three peers, then … (the tree has them all).
+        if r.count > 0 then
+            local shown = {}
+            for index = 1, math.min(#parts, PEERS_SHOWN) do shown[index] = parts[index] end
+            info = info .. ": " .. concat(shown, ", ")
+            if #parts > PEERS_SHOWN then info = info .. ", …" end
+        end
     elseif r.type == "OFFLINE" then
         root:add(F.offline_ip, tvb(1, 4))
         root:append_text(" " .. r.ip_text)
