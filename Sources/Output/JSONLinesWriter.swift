@@ -1,6 +1,9 @@
 import Analyzer
 import DiscoveryCodec
 import WireBytes
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `--json`: one JSON object a line, as CONTRACT.md fixes them. Built byte by byte
 /// into a reused buffer: no encoder object, no String per record.
@@ -17,6 +20,8 @@ public final class JSONLinesWriter: RecordWriter {
     var stamps = RFC3339Text()
     /// `--observer`: this sensor's name, in every record.
     let observer: String?
+    /// The last FULL's peers as JSON.
+    let peers = PeersJSON()
 
     public init(stream: OutputStream, quiet: Bool = false, eventsOnly: Bool = false, problemsOnly: Bool = false, observer: String? = nil) {
         self.stream = stream
@@ -109,19 +114,20 @@ public final class JSONLinesWriter: RecordWriter {
         let frame = record.frame
         if frame.type == .legacy {
             // A parsed JSON value: no bound on its text is kept, so the checked buffer.
-            Self.frameRecord(record, observer: observer, stamps: &stamps, to: &stream.buffer)
+            Self.frameRecord(record, observer: observer, stamps: &stamps, peers: peers, to: &stream.buffer)
         } else {
             // Everything else has a bound: the fixed fields, an escaped file name, and
             // for the names at most six bytes for one (\u00XX) and 48 per FULL entry.
             let fileBytes = (record.origin.file?.utf8.count ?? 0) + (observer?.utf8.count ?? 0)
             let entries = frame.type == .full ? frame.peers.count : 0
             let bound = 1024 + 6 * fileBytes + 6 * frame.payload.count + 48 * entries
-            stream.buffer.write(reserving: bound) { Self.frameRecord(record, observer: observer, stamps: &stamps, to: &$0) }
+            stream.buffer.write(reserving: bound) { Self.frameRecord(record, observer: observer, stamps: &stamps, peers: peers, to: &$0) }
         }
         stream.recordEnded()
     }
 
-    static func frameRecord<S: ByteSink>(_ record: FrameRecord, observer: String?, stamps: inout RFC3339Text, to out: inout S) {
+    static func frameRecord<S: ByteSink>(_ record: FrameRecord, observer: String?, stamps: inout RFC3339Text, peers: PeersJSON,
+                                         to out: inout S) {
         openRecord(kind: "frame", origin: record.origin, observer: observer, stamps: &stamps, to: &out)
         endpoints(record.endpoints, to: &out)
         let frame = record.frame
@@ -132,18 +138,8 @@ public final class JSONLinesWriter: RecordWriter {
         case .hello:
             key("name", to: &out); name(frame.helloName, to: &out)
         case .full:
-            key("peers", to: &out); out.append(UInt8(ascii: "["))
-            var first = true
-            for peer in frame.peers {
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
-                out.append("{\"ip\":")
-                quoted(peer.ip, to: &out)
-                out.append(",\"name\":")
-                name(peer.name, to: &out)
-                out.append(UInt8(ascii: "}"))
-            }
-            out.append(UInt8(ascii: "]"))
+            key("peers", to: &out)
+            peers.write(frame, to: &out)
         case .offline:
             key("ip", to: &out); quoted(frame.offlineIP, to: &out)
         case .legacy:
@@ -164,6 +160,22 @@ public final class JSONLinesWriter: RecordWriter {
             out.append(UInt8(ascii: "]"))
         }
         out.append("}\n")
+    }
+
+    /// A FULL's entries as a JSON array.
+    static func peersArray<S: ByteSink>(_ frame: FrameView, to out: inout S) {
+        out.append(UInt8(ascii: "["))
+        var first = true
+        for peer in frame.peers {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out.append("{\"ip\":")
+            quoted(peer.ip, to: &out)
+            out.append(",\"name\":")
+            name(peer.name, to: &out)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
     }
 
     public func write(_ record: MalformedRecord) {
@@ -246,5 +258,34 @@ public final class JSONLinesWriter: RecordWriter {
             appendDecimal(UInt64(count), to: &stream.buffer)
         }
         stream.buffer.append(UInt8(ascii: "}"))
+    }
+}
+
+/// The last FULL's `peers` array as JSON, and the payload it was written from. A
+/// registry sends the same FULL again and again (each HELLO, each OFFLINE, each round
+/// it answers): its names are escaped once, and a FULL whose payload is byte for byte
+/// the last one's (its array is a function of those bytes alone) copies the array.
+final class PeersJSON {
+    private var payload = RawBytes(capacity: 2048)
+    private var json = RawBytes(capacity: 8192)
+    private var valid = false
+
+    deinit {
+        payload.deallocate()
+        json.deallocate()
+    }
+
+    func write<S: ByteSink>(_ frame: FrameView, to out: inout S) {
+        let bytes = frame.payload
+        let same = valid && payload.count == bytes.count
+            && payload.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
+        if !same {
+            json.removeAll()
+            JSONLinesWriter.peersArray(frame, to: &json)
+            payload.removeAll()
+            payload.append(bytes: bytes)
+            valid = true
+        }
+        json.withUnsafeBytes { out.append(bytes: $0) }
     }
 }
