@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # What --html costs: the page's size, and the time it adds over -q, on 1 million and
-# 10 million discovery packets (peersniff-gen --profile discovery).
+# 10 million packets of discovery traffic (peersniff-gen --profile discovery) and of
+# eventful discovery traffic (--profile events: registry changes, OFFLINE storms,
+# flapping boards).
 #
 #   Benchmarks/html.sh [--runs N] [--peersniff PATH] [--quick]   (--quick: 1 million only)
 set -uo pipefail
@@ -32,12 +34,16 @@ best() {  # best of $runs wall-clock seconds of the command
     echo "$b"
 }
 printf '| capture | -q seconds | --html seconds | added | page KB | peak RSS MB (-q / --html) |\n|---|--:|--:|--:|--:|--:|\n'
+# discovery: the benchmark's traffic; events: the same boards with a registry change
+# every few thousand packets, OFFLINE storms and flapping boards (many events to draw).
+for profile in discovery events; do
 for n in $sizes; do
-    file="$out/discovery-$n.pcap"
-    [ -f "$file" ] || "$gen" --profile discovery --packets "$n" -o "$file" -q || exit 1
+    file="$out/$profile-$n.pcap"
+    [ -f "$file" ] || "$gen" --profile "$profile" --packets "$n" -o "$file" -q || exit 1
     read -r q qm <<< "$(best "$peersniff" -r "$file" -q)"
     read -r h hm <<< "$(best "$peersniff" -r "$file" -q --html "$out/page.html")"
     kb=$(( $(stat -c %s "$out/page.html") / 1024 ))
-    printf '| discovery %s | %s | %s | %s%% | %s | %.1f / %.1f |\n' "$n" "$q" "$h" "$(awk "BEGIN{printf \"%.0f\", ($h/$q-1)*100}")" "$kb" "$(awk "BEGIN{print $qm/1024}")" "$(awk "BEGIN{print $hm/1024}")"
+    printf '| %s %s | %s | %s | %s%% | %s | %.1f / %.1f |\n' "$profile" "$n" "$q" "$h" "$(awk "BEGIN{printf \"%.0f\", ($h/$q-1)*100}")" "$kb" "$(awk "BEGIN{print $qm/1024}")" "$(awk "BEGIN{print $hm/1024}")"
+done
 done
 rm -f "$out/html.time"

@@ -40,6 +40,10 @@ struct DiscoverySimulation {
     private var queueHead = 0
 
     private let malformedRate: Double
+    /// `--profile events`: registry changes, OFFLINE storms and flapping boards all along.
+    private let eventful: Bool
+    /// The boards that flap: declared offline and back, again and again.
+    private var flappers: [Int] = []
 
     // Legacy senders: an old-firmware board and the firmware docs' desktop tester.
     private let oldBoardIP = IPv4Address(10, 37, 0, 241).value
@@ -52,9 +56,10 @@ struct DiscoverySimulation {
     private let legacyAnnouncement: Payload
     private let legacyDiscover: Payload
 
-    init(rng: SplitMix64, malformedPercent: Double) {
+    init(rng: SplitMix64, malformedPercent: Double, eventful: Bool = false) {
         self.rng = rng
         malformedRate = malformedPercent / 100
+        self.eventful = eventful
         legacyAnnouncement = Payload(Frame.legacy(.object([
             (key: "version", value: .string("1.4.0")), (key: "name", value: .string("Medieval Madness")),
         ])).encoded())
@@ -85,6 +90,7 @@ struct DiscoverySimulation {
             live[i] = true
             liveCount += 1
         }
+        if eventful { flappers = [7, 19, 33] }
     }
 
     /// The next datagram. `progress` (0 to 1) is how far the capture is to its target,
@@ -107,7 +113,33 @@ struct DiscoverySimulation {
             sendFull()
             return
         }
-        if changesDone < Self.registryChanges,
+        if eventful {
+            switch rng.below(1000) {
+            case 0..<2:
+                // The lowest board goes away or comes back: a registry change either way.
+                changeRegistry()
+                return
+            case 2..<60 where lowestAway:
+                // Its OFFLINE storm: boards keep declaring it offline, the stand-in answers each.
+                let by = randomLive(excludingRegistry: true)
+                send(from: by, to: nil, boards[0].offlineAbout, .offline)
+                sendFull()
+                return
+            case 60..<75:
+                // A flapping board: declared offline, then its HELLO (it was there all along).
+                let b = flappers[rng.below(flappers.count)]
+                let by = randomLive(excludingRegistry: false)
+                if by != b {
+                    send(from: by, to: nil, boards[b].offlineAbout, .offline)
+                    if !live[b] { setLive(b, true) }
+                    send(from: b, to: nil, boards[b].hello, .hello)
+                    sendFull()
+                    return
+                }
+            default:
+                break
+            }
+        } else if changesDone < Self.registryChanges,
            progress >= Double(changesDone + 1) / Double(Self.registryChanges + 1) {
             changesDone += 1
             changeRegistry()

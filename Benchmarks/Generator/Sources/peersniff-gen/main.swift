@@ -8,6 +8,9 @@ let usage = """
                             FULLs, a few registry changes; ~1 ms between packets
       --profile lan         a LAN mix (TCP, DNS, mDNS, NTP, ARP, IPv6) in which 1% of the
                             packets are discovery packets; ~20 us between packets
+      --profile events      discovery traffic full of incidents: the registry changes every few
+                            thousand packets, OFFLINE storms while it is away, boards
+                            declared offline and back again (flapping); ~1 ms between packets
       --profile hello-flood spoofed HELLOs, each from a new address; ~1 us between packets
       --profile full-flood  spoofed FULLs of 255 new addresses each; ~1 us between packets
       --packets N           stop after N packets (a fragmented datagram in progress is finished)
@@ -20,7 +23,7 @@ let usage = """
       --version             the generator's format version (bumped when the bytes change)
     """
 
-enum Profile: String { case discovery, lan, helloFlood = "hello-flood", fullFlood = "full-flood" }
+enum Profile: String { case discovery, events, lan, helloFlood = "hello-flood", fullFlood = "full-flood" }
 
 struct Options {
     var profile = Profile.discovery
@@ -78,7 +81,7 @@ func parse(_ arguments: [String]) -> Options {
         switch flag {
         case "--profile":
             let v = value(flag)
-            guard let p = Profile(rawValue: v) else { fail("unknown profile '\(v)' (discovery, lan, hello-flood or full-flood)") }
+            guard let p = Profile(rawValue: v) else { fail("unknown profile '\(v)' (discovery, events, lan, hello-flood or full-flood)") }
             options.profile = p
         case "--packets": options.packets = count(value(flag), flag)
         case "--bytes": options.bytes = count(value(flag), flag)
@@ -133,7 +136,8 @@ func run(_ options: Options) throws(GeneratorError) {
     let started = timespec.now
     let writer = try PcapWriter(path: options.output!)
     var root = SplitMix64(seed: options.seed)
-    var simulation = DiscoverySimulation(rng: root.fork(), malformedPercent: options.malformedPercent)
+    var simulation = DiscoverySimulation(rng: root.fork(), malformedPercent: options.malformedPercent,
+                                         eventful: options.profile == .events)
     var lan = options.profile == .lan ? LanTraffic(rng: root.fork()) : nil
     var timing = root.fork()
     var emitter = DatagramEmitter()
@@ -141,7 +145,7 @@ func run(_ options: Options) throws(GeneratorError) {
     let packetTarget = options.packets ?? Int.max
     let byteTarget = options.bytes ?? Int.max
     let gaps = switch options.profile {
-    case .discovery: 200...1800
+    case .discovery, .events: 200...1800
     case .lan: 0...40
     case .helloFlood, .fullFlood: 1...1
     }
