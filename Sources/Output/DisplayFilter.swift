@@ -60,32 +60,34 @@ public struct DisplayFilter: Sendable {
 
     /// A bound of `--since`/`--until`: a clock time (UTC, as every output writes it) on
     /// the day of the first packet, a whole RFC 3339 time, or seconds from the first packet.
-    public enum TimeBound: Sendable, Equatable {
-        case fromStart(seconds: Double)
-        case timeOfDay(seconds: Double)
-        case absolute(Timestamp)
+    public struct TimeBound: Sendable, Equatable {
+        public enum Kind: Sendable, Equatable {
+            case fromStart(seconds: Double)
+            case timeOfDay(seconds: Double)
+            case absolute(Timestamp)
+        }
+        public let kind: Kind
+        /// As the user wrote it: the summary says it back.
+        public let text: String
 
         /// `+8.5`, `12:45:06`, `12:45:06.49`, `12:45`, `2026-11-25T12:45:06.49Z`.
         public init?(_ text: String) {
+            self.text = text
             if text.hasPrefix("+") {
                 guard let value = Double(text.dropFirst()), value.isFinite, value >= 0 else { return nil }
-                self = .fromStart(seconds: value)
-                return
-            }
-            if let t = text.firstIndex(of: "T") {
+                kind = .fromStart(seconds: value)
+            } else if let t = text.firstIndex(of: "T") {
                 // A whole time: the date, then the clock, then Z.
                 guard text.hasSuffix("Z") || text.hasSuffix("z") else { return nil }
                 let dateParts = text[..<t].split(separator: "-", omittingEmptySubsequences: false)
                 guard dateParts.count == 3, let year = Int64(dateParts[0]), let month = Int64(dateParts[1]), let day = Int64(dateParts[2]),
                       (1...12).contains(month), (1...31).contains(day),
                       let clock = TimeBound.secondOfDay(text[text.index(after: t)..<text.index(before: text.endIndex)]) else { return nil }
-                let days = daysFromCivil(year: year, month: month, day: day)
-                let whole = clock.rounded(.down)
-                self = .absolute(Timestamp(seconds: days * 86_400 + Int64(whole), nanoseconds: Int32(((clock - whole) * 1e9).rounded()), precision: .nanoseconds))
-                return
+                kind = .absolute(TimeBound.time(dayStart: daysFromCivil(year: year, month: month, day: day) * 86_400, plus: clock))
+            } else {
+                guard let clock = TimeBound.secondOfDay(Substring(text)) else { return nil }
+                kind = .timeOfDay(seconds: clock)
             }
-            guard let clock = TimeBound.secondOfDay(Substring(text)) else { return nil }
-            self = .timeOfDay(seconds: clock)
         }
 
         /// `HH:MM`, `HH:MM:SS`, `HH:MM:SS.fff`: seconds since midnight.
@@ -103,16 +105,19 @@ public struct DisplayFilter: Sendable {
 
         /// The bound as a time, given the run's first packet.
         public func resolved(start: Timestamp) -> Timestamp {
-            switch self {
+            switch kind {
             case let .absolute(time):
                 return time
             case let .fromStart(seconds):
                 return start.adding(nanoseconds: Int64((seconds * 1e9).rounded()))
             case let .timeOfDay(seconds):
-                let midnight = start.seconds - ((start.seconds % 86_400) + 86_400) % 86_400
-                let whole = seconds.rounded(.down)
-                return Timestamp(seconds: midnight + Int64(whole), nanoseconds: Int32(((seconds - whole) * 1e9).rounded()), precision: .nanoseconds)
+                return TimeBound.time(dayStart: start.seconds - ((start.seconds % 86_400) + 86_400) % 86_400, plus: seconds)
             }
+        }
+
+        /// `seconds` (of a day) after the second `dayStart` since 1970.
+        static func time(dayStart: Int64, plus seconds: Double) -> Timestamp {
+            Timestamp(seconds: dayStart, nanoseconds: 0, precision: .nanoseconds).adding(nanoseconds: Int64((seconds * 1e9).rounded()))
         }
     }
 
@@ -135,41 +140,6 @@ public struct DisplayFilter: Sendable {
         if let until { parts.append("--until \(until.text)") }
         return parts.joined(separator: " ")
     }
-}
-
-extension DisplayFilter.TimeBound {
-    var text: String {
-        switch self {
-        case let .fromStart(seconds): "+\(boundSeconds(seconds))"
-        case let .timeOfDay(seconds):
-            String(format2: Int(seconds) / 3600) + ":" + String(format2: Int(seconds) / 60 % 60) + ":" + formatSecondsOfMinute(seconds.truncatingRemainder(dividingBy: 60))
-        case let .absolute(time): time.rfc3339
-        }
-    }
-}
-
-private func boundSeconds(_ value: Double) -> String {
-    value == value.rounded() ? String(Int64(value)) : String(value)
-}
-
-private func formatSecondsOfMinute(_ value: Double) -> String {
-    let text = boundSeconds(value)
-    return value < 10 ? "0" + text : text
-}
-
-extension String {
-    init(format2 value: Int) { self = value < 10 ? "0\(value)" : "\(value)" }
-}
-
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-    let y = month <= 2 ? year - 1 : year
-    let era = (y >= 0 ? y : y - 399) / 400
-    let yoe = y - era * 400
-    let mp = (month + 9) % 12
-    let doy = (153 * mp + 2) / 5 + day - 1
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-    return era * 146_097 + doe - 719_468
 }
 
 /// What the display filter let through and held back, for the summary.

@@ -118,6 +118,18 @@ public struct Timestamp: Hashable, Comparable, Sendable {
     }
 }
 
+/// Days since 1970-01-01 of a civil date: the inverse of `civilFromDays` (Howard
+/// Hinnant's algorithm).
+package func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
+    let y = month <= 2 ? year - 1 : year
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yoe = y - era * 400
+    let mp = (month + 9) % 12
+    let doy = (153 * mp + 2) / 5 + day - 1
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+    return era * 146_097 + doe - 719_468
+}
+
 /// Howard Hinnant's days-to-civil algorithm: (year, month, day) of a day count since 1970-01-01.
 @usableFromInline
 func civilFromDays(_ days: Int64) -> (Int64, Int64, Int64) {

@@ -30,7 +30,7 @@ struct DisplayOptions: ParsableArguments {
             }
         }
         if let since, let until, let low = DisplayFilter.TimeBound(since), let high = DisplayFilter.TimeBound(until),
-           case let (.fromStart(a), .fromStart(b)) = (low, high), b < a {
+           case let (.fromStart(a), .fromStart(b)) = (low.kind, high.kind), b < a {
             throw ValidationError("--until +\(b) comes before --since +\(a).")
         }
     }
