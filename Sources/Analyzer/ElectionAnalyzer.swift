@@ -171,13 +171,16 @@ public final class ElectionAnalyzer {
 
     /// One decoded frame from `sender` at `time`. `origin` is passed through to the
     /// events it causes. Call `advance(to:)` with the packet's time first.
-    public func observe(_ frame: FrameView, from sender: IPv4Address, at time: Timestamp, origin: PacketOrigin?) {
+    /// Returns the sender's place in the node table, -1 if it is not kept (beyond the
+    /// node cap); a FULL's listings may since have given the place to another address.
+    @discardableResult
+    public func observe(_ frame: FrameView, from sender: IPv4Address, at time: Timestamp, origin: PacketOrigin?) -> Int {
         advance(to: time)
         let lowestBefore = lowest
         currentSender = sender
         // A sender beyond the node cap is counted, not followed.
         let index = admit(sender, at: time)
-        guard index >= 0 else { return }
+        guard index >= 0 else { return -1 }
 
         // Any decoded frame puts its sender in L.
         heardFrom(index, frame: frame, at: time, origin: origin)
@@ -194,6 +197,7 @@ public final class ElectionAnalyzer {
         }
 
         scheduleOrCancel(after: frame.type, from: sender, lowestBefore: lowestBefore, at: time)
+        return index
     }
 
     private func heardFrom(_ index: Int, frame: FrameView, at time: Timestamp, origin: PacketOrigin?) {

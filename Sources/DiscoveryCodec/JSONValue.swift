@@ -275,10 +275,10 @@ struct JSONParser {
 
     mutating func parseString() throws(Failure) -> String {
         i += 1
-        var scalars = String.UnicodeScalarView()
+        var text = ""
         while true {
             guard let b = current else { throw fail("the text ends inside a string") }
-            if b == UInt8(ascii: "\"") { i += 1; return String(scalars) }
+            if b == UInt8(ascii: "\"") { i += 1; return text }
             if b < 0x20 { throw fail("a control character inside a string") }
             if b == UInt8(ascii: "\\") {
                 let escape = i
@@ -286,14 +286,14 @@ struct JSONParser {
                 guard let e = current else { throw fail("the text ends inside an escape", at: escape) }
                 i += 1
                 switch e {
-                case UInt8(ascii: "\""): scalars.append("\"")
-                case UInt8(ascii: "\\"): scalars.append("\\")
-                case UInt8(ascii: "/"): scalars.append("/")
-                case UInt8(ascii: "b"): scalars.append("\u{08}")
-                case UInt8(ascii: "f"): scalars.append("\u{0C}")
-                case UInt8(ascii: "n"): scalars.append("\n")
-                case UInt8(ascii: "r"): scalars.append("\r")
-                case UInt8(ascii: "t"): scalars.append("\t")
+                case UInt8(ascii: "\""): text.unicodeScalars.append("\"")
+                case UInt8(ascii: "\\"): text.unicodeScalars.append("\\")
+                case UInt8(ascii: "/"): text.unicodeScalars.append("/")
+                case UInt8(ascii: "b"): text.unicodeScalars.append("\u{08}")
+                case UInt8(ascii: "f"): text.unicodeScalars.append("\u{0C}")
+                case UInt8(ascii: "n"): text.unicodeScalars.append("\n")
+                case UInt8(ascii: "r"): text.unicodeScalars.append("\r")
+                case UInt8(ascii: "t"): text.unicodeScalars.append("\t")
                 case UInt8(ascii: "u"):
                     var code = try hex4(escape: escape)
                     if (0xD800...0xDBFF).contains(code) {
@@ -312,10 +312,20 @@ struct JSONParser {
                         throw fail("a lone low surrogate", at: escape)
                     }
                     guard let scalar = Unicode.Scalar(code) else { throw fail("not a Unicode scalar", at: escape) }
-                    scalars.append(scalar)
+                    text.unicodeScalars.append(scalar)
                 default:
                     throw fail("an unknown escape", at: escape)
                 }
+                continue
+            }
+            // A run of plain bytes (no quote, backslash or control character) that is
+            // valid UTF-8 is taken whole: it ends only at an ASCII byte, so it holds
+            // whole scalars. Otherwise one scalar at a time, which finds the fault.
+            var end = i + 1
+            while let next = byte(at: end), next != UInt8(ascii: "\""), next != UInt8(ascii: "\\"), next >= 0x20 { end += 1 }
+            if let run = input.getBytes(at: i, count: end - i), checkUTF8(run) == .valid {
+                text += String(decoding: run, as: UTF8.self)
+                i = end
                 continue
             }
             // One UTF-8 scalar, checked strictly.
@@ -335,7 +345,7 @@ struct JSONParser {
             guard case let .scalarValue(scalar) = decoder.decode(&iterator) else {
                 throw fail("bytes that are not UTF-8 inside a string")
             }
-            scalars.append(scalar)
+            text.unicodeScalars.append(scalar)
             i += width
         }
     }

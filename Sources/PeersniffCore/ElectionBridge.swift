@@ -18,7 +18,9 @@ public final class ElectionBridge: FrameConsumer {
         self.port = port
         let diagnosis = DiagnosisEngine(analyzer: analyzer, port: port)
         self.diagnosis = diagnosis
-        analyzer.emit = { [unowned writer, unowned diagnosis] event in
+        // Only the bridge drives the analyzer, and it holds both while it does
+        // (unchecked: no reference counting per event).
+        analyzer.emit = { [unowned(unsafe) writer, unowned(unsafe) diagnosis] event in
             diagnosis.event(event)
             writer.write(event)
         }
@@ -26,8 +28,8 @@ public final class ElectionBridge: FrameConsumer {
 
     public func consume(_ record: FrameRecord) {
         guard let sender = record.endpoints.source.ipv4 else { return }
-        analyzer.observe(record.frame, from: sender, at: record.origin.time, origin: record.origin)
-        diagnosis.frame(record.frame, from: sender, at: record.origin.time, fromDiscoveryPort: record.endpoints.sourcePort == port)
+        let place = analyzer.observe(record.frame, from: sender, at: record.origin.time, origin: record.origin)
+        diagnosis.frame(record.frame, from: sender, place: place, at: record.origin.time, fromDiscoveryPort: record.endpoints.sourcePort == port)
     }
 
     public func consume(_ record: MalformedRecord) {

@@ -21,15 +21,15 @@ final class FileInput {
         self.state = state
     }
 
-    /// Reads until the next packet that passes the filter. Every packet read counts,
-    /// so that numbers are Wireshark's.
-    func advance(summary count: (Int) -> Void, passing: (Timestamp) -> Void) {
+    /// Reads until the next packet that passes the filter. Every packet read counts
+    /// (`read`), so that numbers are Wireshark's. The time of a packet that does not
+    /// pass goes to `clock`.
+    func advance(clock: FrameConsumer?) {
         current = nil
         while error == nil {
             switch handle.next() {
             case let .packet(packet):
                 read += 1
-                count(1)
                 if filter.matches(packet) {
                     current = packet
                     return
@@ -37,7 +37,7 @@ final class FileInput {
                 // Not discovery traffic (or left out by -f), but its time still moves
                 // the clock (deadlines).
                 if let discoveryOnly, discoveryOnly.matches(packet) { leftOut += 1 }
-                passing(packet.time)
+                clock?.clock(packet.time)
             case .end, .timeout:
                 return
             case let .failed(message):
@@ -97,8 +97,8 @@ public struct OfflineReader {
             InputFormat(name: $0.handle.name, linkType: $0.handle.linkType, snapLength: $0.handle.snapLength, precision: $0.handle.precision)
         })
 
-        var read = 0
-        let count: (Int) -> Void = { read += $0 }
+        // Every input's packets read so far.
+        @inline(__always) func read() -> Int { inputs.reduce(0) { $0 + $1.read } }
         // The progress line, when the inputs' sizes are known; checked every 4096 packets.
         let sized = progress != nil && inputs.allSatisfy { $0.handle.fileProgress?.size != nil }
         let total = sized ? inputs.reduce(0) { $0 + ($1.handle.fileProgress?.size ?? 0) } : 0
@@ -106,34 +106,33 @@ public struct OfflineReader {
         @inline(__always) func between() {
             if reopenRequested != 0, ReopenSignal.take() {
                 // The metrics file written now shows the packets read so far.
-                pipeline.setRead(read)
+                pipeline.setRead(read())
                 pipeline.reopen()
             }
             if statusRequested != 0, StatusSignal.take() {
                 progress?.finish()
-                writeStandardError(pipeline.statusLine(read: read))
+                writeStandardError(pipeline.statusLine(read: read()))
             }
             guard sized else { return }
             sinceCheck += 1
             if sinceCheck >= 4096 {
                 sinceCheck = 0
                 let position = inputs.reduce(0) { $0 + ($1.handle.fileProgress?.position ?? 0) }
-                progress?.update(position: position, size: total, packets: read)
+                progress?.update(position: position, size: total, packets: read())
             }
         }
         defer { progress?.finish() }
         let consumer = pipeline.consumer
-        let passing: (Timestamp) -> Void = { consumer?.clock($0) }
         if inputs.count == 1 {
             let input = inputs[0]
             while !pipeline.limitReached {
-                input.advance(summary: count, passing: passing)
+                input.advance(clock: consumer)
                 guard let packet = input.current else { break }
                 pipeline.process(packet, number: input.read, source: input.state)
                 between()
             }
         } else {
-            for input in inputs { input.advance(summary: count, passing: passing) }
+            for input in inputs { input.advance(clock: consumer) }
             while !pipeline.limitReached {
                 // The input whose next packet is earliest; ties go to the earlier file.
                 var next: FileInput? = nil
@@ -143,14 +142,14 @@ public struct OfflineReader {
                 }
                 guard let input = next, let packet = input.current else { break }
                 pipeline.process(packet, number: input.read, source: input.state)
-                input.advance(summary: count, passing: passing)
+                input.advance(clock: consumer)
                 between()
             }
         }
         if !pipeline.limitReached {
             for input in inputs { pipeline.finish(source: input.state) }
         }
-        pipeline.setRead(read)
+        pipeline.setRead(read())
         pipeline.setLeftOutByFilter(inputs.reduce(0) { $0 + $1.leftOut })
         return inputs.compactMap(\.error)
     }

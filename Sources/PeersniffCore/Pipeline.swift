@@ -42,8 +42,9 @@ public final class Pipeline {
     public let writer: RecordWriter
     /// The shared codec, with its memory of the last FULL (a registry repeats its own).
     private let decoder = FrameDecoder()
-    /// The analyzer's seat (held strongly: it holds nothing of the pipeline).
-    public var consumer: FrameConsumer?
+    /// The analyzer's seat (held strongly: it holds nothing of the pipeline). A
+    /// constant, so that calling it per packet costs no reference counting.
+    public let consumer: FrameConsumer?
     public private(set) var summary = Summary()
     /// Records of discovery datagrams so far (for `-c`).
     public private(set) var datagrams = 0
@@ -56,9 +57,10 @@ public final class Pipeline {
     /// that write packets open their files here (and may refuse the inputs).
     public var onInputsOpened: (([InputFormat]) throws(CaptureError) -> Void)?
 
-    public init(options: Options, writer: RecordWriter) {
+    public init(options: Options, writer: RecordWriter, consumer: FrameConsumer? = nil) {
         self.options = options
         self.writer = writer
+        self.consumer = consumer
         if options.dropDuplicates { duplicates = DuplicateWindow() }
     }
 

@@ -56,15 +56,14 @@ final class Session {
         others += dumps as [RecordWriter]
         sideOutputs += dumps as [SideOutput]
         writer = others.isEmpty ? primary : RecordFanout(primary, others)
-        pipeline = Pipeline(options: command.pipelineOptions, writer: writer)
+        election = ElectionBridge(analyzer: analyzer, writer: writer, port: command.input.port)
+        pipeline = Pipeline(options: command.pipelineOptions, writer: writer, consumer: election)
         pipeline.failures = failures
         pipeline.keepsPacketBytes = !dumps.isEmpty
         displayFilter?.start = { [unowned pipeline] in pipeline.summary.firstTime }
         pipeline.onInputsOpened = { formats throws(CaptureError) in
             for dump in dumps { try dump.open(formats) }
         }
-        election = ElectionBridge(analyzer: analyzer, writer: writer, port: command.input.port)
-        pipeline.consumer = election
         liveView?.diagnosis = election.diagnosis
         pipeline.onReopen = { [unowned self] in
             stream.reopen()

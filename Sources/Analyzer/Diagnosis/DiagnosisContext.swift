@@ -69,8 +69,12 @@ final class DiagnosisContext {
 
     func isLegacy(_ ip: IPv4Address) -> Bool {
         guard let i = analyzer.nodes.find(ip) else { return false }
-        return analyzer.nodes.storage[i].framesByType[FrameType.legacy.index] > 0
+        return isLegacy(place: i)
     }
+
+    /// The same for the node at `place`.
+    @inline(__always)
+    func isLegacy(place: Int) -> Bool { analyzer.nodes.storage[place].framesByType[FrameType.legacy.index] > 0 }
 
     /// The last frame the node at `place` sent (without copying the node).
     @inline(__always)
@@ -102,6 +106,11 @@ final class DiagnosisContext {
     /// A registry story involving `ip` lasts at least until `time`.
     func story(_ ip: IPv4Address, until time: Timestamp) {
         guard let p = place(ip) else { return }
+        story(ip, place: p, until: time)
+    }
+
+    /// The same for the node at `place`.
+    func story(_ ip: IPv4Address, place p: Int, until time: Timestamp) {
         let s = storyUntil.slot(p, ip)
         if let current = storyUntil[s], current > time { return }
         storyUntil[s] = time

@@ -122,9 +122,21 @@ public final class DiagnosisEngine {
     /// One decoded frame, after the analyzer has seen it. `fromDiscoveryPort`: the
     /// datagram was sent from the discovery port.
     public func frame(_ frame: FrameView, from sender: IPv4Address, at time: Timestamp, fromDiscoveryPort: Bool) {
+        self.frame(frame, from: sender, place: -1, at: time, fromDiscoveryPort: fromDiscoveryPort)
+    }
+
+    /// The same, with the sender's place as `ElectionAnalyzer.observe` returned it (one
+    /// lookup fewer; checked, since a FULL's listings may have given it away).
+    public func frame(_ frame: FrameView, from sender: IPv4Address, place known: Int, at time: Timestamp, fromDiscoveryPort: Bool) {
         ctx.lastTime = time
         ctx.lastFrame = time
-        guard let place = ctx.place(sender) else { return }
+        let place: Int
+        if known >= 0, ctx.analyzer.nodes.storage[known].ip == sender {
+            place = known
+        } else {
+            guard let found = ctx.place(sender) else { return }
+            place = found
+        }
         // The flood policy: while the cap is reached, a one-off sender's frame is the flood's.
         let floodNoise = ctx.analyzer.isCrowded && ctx.isFloodNoise(sender)
         let h = ctx.heard.slot(place, sender)

@@ -25,6 +25,10 @@ struct FalseOffline {
         /// Its last return, and how long it had been silent before it (ns).
         var lastReturn: Timestamp?
         var silenceBeforeReturn: Int64 = 0
+        /// Shortcuts, checked against what they stand for: the incident this node
+        /// declared (as `declarers` holds it), and the incident it is listed in as accused.
+        var declares: Int32 = -1
+        var listedIn: Int32 = -1
     }
 
     struct Detail {
@@ -76,9 +80,10 @@ struct FalseOffline {
         nodes[s].offlineAt = nil
         guard let at = accused.offlineAt, let by = accused.offlineBy, accused.aliveBefore,
               FirmwareTiming.within(ctx.timing.registryTimeout, time, after: at) else { return false }
-        guard !ctx.isLegacy(ip) else { return true }
+        guard !ctx.isLegacy(place: place) else { return true }
         let answer = time.totalNanoseconds - at.totalNanoseconds
-        if let k = declarers[by] {
+        let declarerPlace = ctx.place(by)
+        if let k = incident(declaredBy: by, place: declarerPlace) {
             let d = Int(ctx.log[k].detail)
             details[d].count += 1
             details[d].latest = max(details[d].latest, at)
@@ -90,13 +95,16 @@ struct FalseOffline {
                 details[d].burst = Burst(count: 1, first: at, last: at)
             }
             if details[d].burst.count > details[d].largestBurst.count { details[d].largestBurst = details[d].burst }
-            if ctx.log[k].ips.count <= FalseOffline.maxAccused, !ctx.log[k].ips.contains(ip) { insertAccused(ip, into: k, ctx) }
+            if nodes[s].listedIn != k, ctx.log[k].ips.count <= FalseOffline.maxAccused {
+                if !ctx.log[k].ips.contains(ip) { insertAccused(ip, into: k, ctx) }
+                nodes[s].listedIn = k
+            }
             ctx.log[k].until = max(ctx.log[k].until ?? time, time)
         } else if declarers.count < FalseOffline.maxDeclarers {
             let burst = Burst(count: 1, first: at, last: at)
             var detail = Detail(declarer: by, count: 1, burst: burst, largestBurst: burst, latest: at, longestAnswer: answer,
                                 sentBefore: accused.lastBeforeOffline.map { at.totalNanoseconds - $0.totalNanoseconds })
-            if let d = ctx.place(by) {
+            if let d = declarerPlace {
                 let declarer = nodes.peek(d, by)
                 if let back = declarer.lastReturn, FirmwareTiming.within(ctx.timing.round, at, after: back) {
                     detail.declarerSilence = declarer.silenceBeforeReturn
@@ -108,13 +116,29 @@ struct FalseOffline {
             if let k {
                 ctx.log[k].until = time
                 declarers[by] = k
+                if let d = declarerPlace { nodes[nodes.slot(d, by)].declares = k }
+                // Opened with the accused listed.
+                nodes[nodes.slot(place, ip)].listedIn = k
             }
         } else {
             ctx.log.countDropped()
         }
-        ctx.story(ip, until: time)
-        ctx.story(by, until: time)
+        ctx.story(ip, place: place, until: time)
+        if let d = declarerPlace { ctx.story(by, place: d, until: time) }
         return true
+    }
+
+    /// The incident `by` declared, if any: through its slot's shortcut, else `declarers`.
+    private mutating func incident(declaredBy by: IPv4Address, place: Int?) -> Int32? {
+        if let place {
+            let s = nodes.slot(place, by)
+            let cached = nodes[s].declares
+            if cached >= 0 { return cached }
+            guard let k = declarers[by] else { return nil }
+            nodes[s].declares = k
+            return k
+        }
+        return declarers[by]
     }
 
     /// The accused in address order after the declarer.
