@@ -101,6 +101,8 @@ public final class ElectionAnalyzer {
     }
     /// FULLs compared by their shared start and end (for tests to see the path taken).
     var comparedByShared: Int { fullComparison.comparedByShared }
+    /// Of those, compared by the decoder's reading of the shared start and end.
+    var comparedByLineage: Int { fullComparison.comparedByLineage }
     /// The pending FULL deadline: the node due to send it, when, and why.
     public private(set) var pending: (expected: IPv4Address, deadline: Timestamp, after: IPv4Address?)?
     /// Conflict episodes: the last conflicting FULL time per pair.
@@ -272,7 +274,7 @@ public final class ElectionAnalyzer {
 
     private func observeFull(_ frame: FrameView, from sender: IPv4Address, at time: Timestamp, origin: PacketOrigin?) {
         // Listings put nodes in L, unless they were declared offline (see `makeListings`).
-        let identical = fullComparison.isIdentical(frame.payload)
+        let identical = fullComparison.isIdentical(frame)
         lastFullWasIdentical = identical
         let changes = makeListings(frame, identical: identical, at: time, origin: origin)
 

@@ -48,8 +48,12 @@ final class FullComparison {
     private(set) var versionAtPrevious = -1
     /// Makes every listing of every FULL, skipping none (the plain rule).
     var listsEveryEntry = false
-    /// FULLs compared by their shared start and end (for tests to see the path taken).
+    /// FULLs compared by their shared start and end (for tests to see the path taken),
+    /// and of those, compared by the decoder's reading of that start and end.
     private(set) var comparedByShared = 0
+    private(set) var comparedByLineage = 0
+    /// The decoder's serial number of the FULL kept as the previous one (0: unknown).
+    private var keptSerial: UInt64 = 0
 
     init() {}
 
@@ -61,10 +65,25 @@ final class FullComparison {
         stamps[index] = version
     }
 
-    /// Whether the FULL is byte for byte the previous one.
-    func isIdentical(_ payload: UnsafeRawBufferPointer) -> Bool {
-        havePrevious && previousFull.count == payload.count
+    /// Whether the FULL is byte for byte the previous one. The decoder's comparison
+    /// stands in for a new one when it compared with the very FULL kept here.
+    func isIdentical(_ frame: FrameView) -> Bool {
+        guard havePrevious else { return false }
+        let payload = frame.payload
+        let lineage = frame.lineage
+        if lineage.serial != 0 && lineage.serial == keptSerial { return true }
+        if comparesWithKept(lineage) {
+            return previousFull.count == payload.count && Int(lineage.prefixEnd) == payload.count
+                && previousFull[1] == payload[1]
+        }
+        return previousFull.count == payload.count
             && previousFull.withUnsafeBytes { memcmp($0.baseAddress!, payload.baseAddress!, payload.count) == 0 }
+    }
+
+    /// The decoder compared the FULL with the one kept here (by serial number).
+    @inline(__always)
+    private func comparesWithKept(_ lineage: FullLineage) -> Bool {
+        lineage.comparedWith != 0 && lineage.comparedWith == keptSerial
     }
 
     /// Nothing changed since the previous FULL: an identical FULL needs no listing.
@@ -86,9 +105,11 @@ final class FullComparison {
         let sorted = !frame.warnings.contains(.fullNotSorted)
         let skipUnchanged = havePrevious && !repeats && !previousWarnings.contains(.fullDuplicateIP)
         previousFull.withUnsafeBytes { old in
+            let lineage = comparesWithKept(frame.lineage) ? frame.lineage : nil
             if skipUnchanged, sorted, !previousWarnings.contains(.fullNotSorted),
-               compareShared(payload, old: old, changes: &changes) {
+               compareShared(payload, old: old, lineage: lineage, changes: &changes) {
                 comparedByShared += 1
+                if lineage != nil { comparedByLineage += 1 }
                 return
             }
             readEntries(payload, into: currentEntries)
@@ -105,6 +126,7 @@ final class FullComparison {
             swap(&previousEntries, &currentEntries)
             havePrevious = true
         }
+        keptSerial = frame.lineage.serial
         previousWarnings = frame.warnings
         versionAtPrevious = version
     }
@@ -114,13 +136,20 @@ final class FullComparison {
     /// firmware's order (their first entry, then ascending addresses, each once), and
     /// the first entry is shared: then the entries in between hold every address one
     /// FULL has and the other has not. False (nothing done) when the first entry differs.
-    private func compareShared(_ payload: UnsafeRawBufferPointer, old: UnsafeRawBufferPointer,
+    private func compareShared(_ payload: UnsafeRawBufferPointer, old: UnsafeRawBufferPointer, lineage: FullLineage?,
                                changes: inout PeerChanges) -> Bool {
         let new = payload.baseAddress!, oldBase = old.baseAddress!
         let newLength = payload.count, oldLength = old.count
-        let shortest = min(newLength, oldLength)
-        let prefixEnd = 2 + commonPrefix(new + 2, oldBase + 2, shortest - 2)
-        let suffixStart = newLength - commonSuffix(new + newLength, oldBase + oldLength, shortest - prefixEnd)
+        let prefixEnd: Int, suffixStart: Int
+        if let lineage {
+            // The decoder read these very bytes against these very old ones.
+            prefixEnd = Int(lineage.prefixEnd)
+            suffixStart = Int(lineage.suffixStart)
+        } else {
+            let shortest = min(newLength, oldLength)
+            prefixEnd = 2 + commonPrefix(new + 2, oldBase + 2, shortest - 2)
+            suffixStart = newLength - commonSuffix(new + newLength, oldBase + oldLength, shortest - prefixEnd)
+        }
         let shift = newLength - oldLength
         let previous = previousEntries.base, current = currentEntries.base
         let oldCount = previousEntries.count

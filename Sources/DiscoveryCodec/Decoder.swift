@@ -59,6 +59,9 @@ public struct FrameView {
     public var warnings: FrameWarnings
     /// The parsed object of a LEGACY frame.
     public let legacy: JSONValue?
+    /// FULL: how the `FrameDecoder` that made this view compared it with the last FULL
+    /// it had accepted (for the analyzer, which would compare the same bytes again).
+    package var lineage = FullLineage()
 
     // The readings below are checked; where bytes are missing they give an empty
     // name, the address 0.0.0.0 or no entries, which a view the decoder made (the
@@ -94,6 +97,27 @@ public struct FrameView {
         case .offline: return .offline(ip: offlineIP)
         case .legacy: return .legacy(legacy ?? .null)
         }
+    }
+}
+
+/// Where a FULL stands among the FULLs a `FrameDecoder` accepted: its serial number
+/// (unique across decoders; 0: not remembered) and the one of the FULL it was compared
+/// with (0: none), and where their bytes agree: from offset 2 up to `prefixEnd`, and
+/// from `suffixStart` to the end (with the old FULL's end). For a repeat of the very
+/// bytes remembered, the serial is the remembered one's.
+package struct FullLineage: Sendable {
+    package var serial: UInt64 = 0
+    package var comparedWith: UInt64 = 0
+    package var prefixEnd: Int32 = 0
+    package var suffixStart: Int32 = 0
+
+    package init() {}
+
+    init(serial: UInt64, comparedWith: UInt64, prefixEnd: Int, suffixStart: Int) {
+        self.serial = serial
+        self.comparedWith = comparedWith
+        self.prefixEnd = Int32(prefixEnd)
+        self.suffixStart = Int32(suffixStart)
     }
 }
 
@@ -209,8 +233,14 @@ func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?, memory
             }
             if repeatedIP { warnings.insert(.fullDuplicateIP) }
         }
-        memory?.accept(payload, entries: count, sender: sender, warnings: warnings)
-        return .frame(FrameView(type: type, payload: payload, warnings: warnings, legacy: nil))
+        var view = FrameView(type: type, payload: payload, warnings: warnings, legacy: nil)
+        if let memory {
+            let comparedWith = memory.serial
+            memory.accept(payload, entries: count, sender: sender, warnings: warnings)
+            view.lineage = FullLineage(serial: memory.serial, comparedWith: comparedWith,
+                                       prefixEnd: shared.prefixEnd, suffixStart: min(shared.suffixStart, length))
+        }
+        return .frame(view)
 
     case .legacy:
         var parser = JSONParser(payload)

@@ -1,3 +1,4 @@
+import Synchronization
 import WireBytes
 #if canImport(Glibc)
 import Glibc
@@ -21,7 +22,9 @@ public final class FrameDecoder {
     /// and remembers it if it is a FULL. The result borrows `payload`.
     public func decode(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?) -> DecodeResult {
         if memory.repeats(payload, sender: sender) {
-            return .frame(FrameView(type: .full, payload: payload, warnings: memory.warnings, legacy: nil))
+            var view = FrameView(type: .full, payload: payload, warnings: memory.warnings, legacy: nil)
+            view.lineage = FullLineage(serial: memory.serial, comparedWith: memory.serial, prefixEnd: payload.count, suffixStart: 2)
+            return .frame(view)
         }
         return decodeFrame(payload, sender: sender, memory: memory)
     }
@@ -52,6 +55,12 @@ final class FullMemory {
     private var next: EntryTable
     /// How often a walk took a shared start, and a shared end (for tests to see).
     private(set) var tookStarts = 0, tookEnds = 0
+    /// The accepted FULL's serial number (0: none yet), and the next one's: each
+    /// memory numbers from its own base, 2^32 apart, so that numbers are unique
+    /// across decoders (`FullLineage`).
+    private(set) var serial: UInt64 = 0
+    private var nextSerial: UInt64
+    private static let bases = Atomic<UInt64>(0)
 
     struct EntryTable {
         var starts: UnsafeMutablePointer<Int32> = .allocate(capacity: 256)
@@ -66,6 +75,7 @@ final class FullMemory {
     }
 
     init() {
+        nextSerial = (FullMemory.bases.wrappingAdd(1, ordering: .relaxed).newValue << 32) + 1
         bytes = .allocate(byteCount: capacity, alignment: 16)
         table = EntryTable()
         next = EntryTable()
@@ -207,5 +217,7 @@ final class FullMemory {
         }
         swap(&table, &next)
         count = entries
+        serial = nextSerial
+        nextSerial += 1
     }
 }

@@ -89,6 +89,45 @@ struct AnalyzerShortcutTests {
         #expect(fast.analyzer.comparedByShared > 40, "most changed FULLs were compared by their shared start and end: \(fast.analyzer.comparedByShared)")
     }
 
+    @Test("the decoder's comparison of a FULL stands in for the analyzer's, and changes nothing",
+          arguments: [11, 12, 13, 14] as [UInt64])
+    func decoderLineage(seed: UInt64) {
+        let steps = scenario(seed: seed, steps: 3_000)
+        let fast = AnalyzerHarness()
+        fast.decoder = FrameDecoder()
+        let plain = AnalyzerHarness()
+        plain.analyzer.listsEveryEntry = true
+        // A FULL now and then reaches the decoder only (a sender beyond the node cap, say):
+        // the decoder's last FULL is then not the analyzer's, and its comparison must not
+        // be taken.
+        var random = SplitMix64(seed: seed)
+        var hidden = 0
+        for step in steps {
+            if case .full = step.frame, random.chance(8) {
+                fast.decodeOnly(step)
+                hidden += 1
+                continue
+            }
+            fast.feed(step)
+            plain.feed(step)
+        }
+        fast.finish(); plain.finish()
+        #expect(hidden > 10)
+        #expect(fast.stamped.count == plain.stamped.count)
+        for (x, y) in zip(fast.stamped, plain.stamped) where x.description != y.description {
+            Issue.record("first difference: \(x) vs \(y)")
+            break
+        }
+        for node in plain.analyzer.nodes.values {
+            let other = fast.analyzer.nodes[node.ip]
+            #expect(other?.name == node.name && other?.live == node.live && other?.declaredOffline == node.declaredOffline
+                    && other?.names == node.names, "node \(node.ip)")
+        }
+        #expect(fast.analyzer.comparedByLineage > 40, "most changed FULLs took the decoder's comparison: \(fast.analyzer.comparedByLineage)")
+        #expect(fast.analyzer.comparedByLineage < fast.analyzer.comparedByShared,
+                "after a FULL the analyzer did not see, the analyzer compared for itself")
+    }
+
     @Test("a FULL whose end matches the previous one's bytes but not its entries is compared entry by entry")
     func sharedEndThatIsNotAnEntry() {
         // The previous FULL's second name ends with the bytes of the new FULL's third

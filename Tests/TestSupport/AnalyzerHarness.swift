@@ -159,6 +159,9 @@ public final class AnalyzerHarness {
     public let diagnosis: DiagnosisEngine
     public private(set) var stamped: [StampedEvent] = []
     public private(set) var packets = 0
+    /// Decodes with a `FrameDecoder`, as the pipeline does (its memory of the last FULL,
+    /// and the lineage it gives each FULL); nil: with `decodeFrame`, which remembers nothing.
+    public var decoder: FrameDecoder?
 
     public init(registryTimeout: Double = 3, conflictWindow: Double = 5, maxNodes: Int = ElectionAnalyzer.defaultMaxNodes) {
         analyzer = ElectionAnalyzer(thresholds: .init(registryTimeout: registryTimeout, conflictWindow: conflictWindow), maxNodes: maxNodes)
@@ -186,7 +189,7 @@ public final class AnalyzerHarness {
         let origin = PacketOrigin(number: packets, time: step.time, file: nil)
         let bytes = step.frame.encoded()
         bytes.withUnsafeBytes { raw in
-            switch decodeFrame(raw, sender: sender) {
+            switch decoder?.decode(raw, sender: sender) ?? decodeFrame(raw, sender: sender) {
             case let .frame(view):
                 analyzer.advance(to: step.time)
                 diagnosis.clock(step.time)
@@ -197,6 +200,14 @@ public final class AnalyzerHarness {
             }
         }
         return Array(stamped[before...])
+    }
+
+    /// Decodes a frame with `decoder` and does not show it to the analyzer (as the
+    /// pipeline does with a FULL from a sender beyond the node cap): the decoder's last
+    /// FULL is then not the analyzer's.
+    public func decodeOnly(_ step: SentFrame) {
+        let bytes = step.frame.encoded()
+        bytes.withUnsafeBytes { raw in _ = decoder?.decode(raw, sender: IPv4Address(step.sender)!) }
     }
 
     public func feed(_ steps: [SentFrame]) {
