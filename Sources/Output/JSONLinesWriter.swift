@@ -268,24 +268,141 @@ public final class JSONLinesWriter: RecordWriter {
 final class PeersJSON {
     private var payload = RawBytes(capacity: 2048)
     private var json = RawBytes(capacity: 8192)
+    private var next = RawBytes(capacity: 8192)
     private var valid = false
+    /// The kept FULL's serial number from its decoder (0: unknown), its entry count, and
+    /// for each entry where it starts in the payload and where its object starts in `json`
+    /// (room for the 255 entries a count byte allows, and the next FULL's).
+    private var serial: UInt64 = 0
+    private var count = 0
+    private var entryStarts = UnsafeMutablePointer<Int32>.allocate(capacity: 256)
+    private var jsonStarts = UnsafeMutablePointer<Int32>.allocate(capacity: 256)
+    private var nextEntryStarts = UnsafeMutablePointer<Int32>.allocate(capacity: 256)
+    private var nextJSONStarts = UnsafeMutablePointer<Int32>.allocate(capacity: 256)
+    /// Arrays made by copying the kept one's shared entries (for tests to see).
+    private(set) var madeFromShared = 0
 
     deinit {
         payload.deallocate()
         json.deallocate()
+        next.deallocate()
+        entryStarts.deallocate(); jsonStarts.deallocate()
+        nextEntryStarts.deallocate(); nextJSONStarts.deallocate()
     }
 
     func write<S: ByteSink>(_ frame: FrameView, to out: inout S) {
         let bytes = frame.payload
-        let same = valid && payload.count == bytes.count
-            && payload.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
+        let lineage = frame.lineage
+        let compared = valid && lineage.comparedWith != 0 && lineage.comparedWith == serial
+        let same: Bool
+        if valid && lineage.serial != 0 && lineage.serial == serial {
+            same = true  // the decoder's repeat of the very bytes kept
+        } else if compared {
+            same = payload.count == bytes.count && Int(lineage.prefixEnd) == bytes.count
+                && payload.withUnsafeBytes { $0[1] } == bytes[1]
+        } else {
+            same = valid && payload.count == bytes.count
+                && payload.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
+        }
         if !same {
-            json.removeAll()
-            JSONLinesWriter.peersArray(frame, to: &json)
+            if compared {
+                makeFromShared(bytes, prefixEnd: Int(lineage.prefixEnd), suffixStart: Int(lineage.suffixStart))
+            } else {
+                makeWhole(bytes)
+            }
+            swap(&json, &next)
+            swap(&entryStarts, &nextEntryStarts)
+            swap(&jsonStarts, &nextJSONStarts)
+            count = Int(bytes[1])
             payload.removeAll()
             payload.append(bytes: bytes)
             valid = true
         }
+        serial = lineage.serial
         json.withUnsafeBytes { out.append(bytes: $0) }
+    }
+
+    /// One entry's object, at `offset` of `bytes` (an entry the codec accepted): its
+    /// start in the payload and in `next` are noted as entry `k`. Returns the next entry's offset.
+    @inline(__always)
+    private func entry(_ bytes: UnsafeRawBufferPointer, at offset: Int, _ k: Int) -> Int {
+        let raw = bytes.baseAddress!
+        let ip = UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+        let length = Int(raw.load(fromByteOffset: offset + 4, as: UInt8.self))
+        if k > 0 { next.append(UInt8(ascii: ",")) }
+        nextEntryStarts[k] = Int32(offset)
+        nextJSONStarts[k] = Int32(next.count)
+        next.append("{\"ip\":")
+        JSONLinesWriter.quoted(IPv4Address(ip), to: &next)
+        next.append(",\"name\":")
+        JSONLinesWriter.name(UnsafeRawBufferPointer(start: raw + offset + 5, count: length), to: &next)
+        next.append(UInt8(ascii: "}"))
+        return offset + 5 + length
+    }
+
+    /// Every entry written afresh.
+    private func makeWhole(_ bytes: UnsafeRawBufferPointer) {
+        next.removeAll()
+        next.append(UInt8(ascii: "["))
+        var offset = 2
+        for k in 0..<Int(bytes[1]) { offset = entry(bytes, at: offset, k) }
+        next.append(UInt8(ascii: "]"))
+    }
+
+    /// The kept FULL's objects for the entries the new FULL shares with it, byte for
+    /// byte, at its start (entries that end by `prefixEnd`) and at its end (from an entry
+    /// at or after `suffixStart` that the kept FULL has too, `shift` bytes away: the
+    /// bytes from there to both ends agree, so do all entries after); the entries in
+    /// between written afresh. The same array `makeWhole` writes (a differential test
+    /// holds it to that).
+    private func makeFromShared(_ bytes: UnsafeRawBufferPointer, prefixEnd: Int, suffixStart: Int) {
+        madeFromShared += 1
+        next.removeAll()
+        let newCount = Int(bytes[1]), oldLength = payload.count
+        let shift = bytes.count - oldLength
+        // The shared start: old entries that end within it.
+        var a = 0
+        while a < count, a < newCount, (a + 1 < count ? Int(entryStarts[a + 1]) : oldLength) <= prefixEnd { a += 1 }
+        json.withUnsafeBytes { oldJSON in
+            writeFromShared(bytes, oldJSON: oldJSON, prefixEnd: prefixEnd, suffixStart: suffixStart, a: a, shift: shift)
+        }
+    }
+
+    private func writeFromShared(_ bytes: UnsafeRawBufferPointer, oldJSON: UnsafeRawBufferPointer, prefixEnd: Int, suffixStart: Int,
+                                 a: Int, shift: Int) {
+        let newCount = Int(bytes[1]), oldLength = payload.count
+        var offset = 2
+        if a > 0 {
+            // "[" and the first `a` objects with their commas, as they were.
+            let end = a < count ? Int(jsonStarts[a]) - 1 : oldJSON.count - 1
+            next.append(bytes: UnsafeRawBufferPointer(rebasing: oldJSON[0..<end]))
+            nextEntryStarts.update(from: entryStarts, count: a)
+            nextJSONStarts.update(from: jsonStarts, count: a)
+            offset = a < count ? Int(entryStarts[a]) : oldLength
+        } else {
+            next.append(UInt8(ascii: "["))
+        }
+        var k = a
+        var old = 0  // the old entry where the shared end may take over
+        while k < newCount {
+            if offset >= suffixStart {
+                while old < count, Int(entryStarts[old]) + shift < offset { old += 1 }
+                if old < count, Int(entryStarts[old]) + shift == offset, count - old == newCount - k {
+                    // From here on, the old objects: copied with their commas, starts moved.
+                    if k > 0 { next.append(UInt8(ascii: ",")) }
+                    let jsonShift = Int32(next.count) - jsonStarts[old]
+                    for j in 0..<(count - old) {
+                        nextEntryStarts[k + j] = entryStarts[old + j] + Int32(shift)
+                        nextJSONStarts[k + j] = jsonStarts[old + j] + jsonShift
+                    }
+                    next.append(bytes: UnsafeRawBufferPointer(rebasing: oldJSON[Int(jsonStarts[old])..<(oldJSON.count - 1)]))
+                    next.append(UInt8(ascii: "]"))
+                    return
+                }
+            }
+            offset = entry(bytes, at: offset, k)
+            k += 1
+        }
+        next.append(UInt8(ascii: "]"))
     }
 }
