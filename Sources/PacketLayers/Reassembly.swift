@@ -97,8 +97,8 @@ public struct FragmentReassembler<Tag> {
                 return .whole(payload: whole.payload, cut: whole.cut)
             }
             guard !isCopy else { return .kept(bytes: 0) }
-            pieces.insert(Piece(offset: arriving.offset, bytes: Array(arriving.bytes), cut: arriving.cut,
-                                declaredLength: arriving.declaredLength), at: place)
+            let piece = Piece(offset: arriving.offset, bytes: Array(arriving.bytes), cut: arriving.cut, declaredLength: arriving.declaredLength)
+            if place == pieces.endIndex { pieces.append(piece) } else { pieces.insert(piece, at: place) }
             storedBytes += arriving.bytes.count
             return .kept(bytes: arriving.bytes.count)
         }
@@ -220,7 +220,7 @@ public struct FragmentReassembler<Tag> {
             case let .kept(bytes):
                 storedBytes += bytes
                 firstSeen = time
-                pending[key] = entry
+                pending[key] = consume entry
             }
         }
         if earliest == nil || firstSeen < earliest! { earliest = firstSeen }
