@@ -13,6 +13,13 @@ public struct FragmentReassembler<Tag> {
         public var destination: IPv4Address
         public var identification: UInt16
         public var protocolNumber: UInt8
+
+        /// The four fields packed into two words: the same equality as the fields one by
+        /// one, and half the calls into the hasher.
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(UInt64(source.value) << 32 | UInt64(destination.value))
+            hasher.combine(UInt32(identification) << 8 | UInt32(protocolNumber))
+        }
     }
 
     struct Piece {
@@ -23,8 +30,19 @@ public struct FragmentReassembler<Tag> {
         var declaredLength: Int
     }
 
+    /// A fragment being added, its bytes still the caller's: they are copied only if
+    /// the datagram is not whole with them.
+    struct Arriving {
+        var offset: Int
+        var bytes: UnsafeRawBufferPointer
+        var cut: Bool
+        var declaredLength: Int
+    }
+
     public struct Pending {
         public let key: Key
+        /// In offset order and, at the same offset, in arrival order (what a stable
+        /// sort by offset of the arrivals gives).
         var pieces: [Piece] = []
         /// Known once the fragment without "more fragments" arrives.
         var totalLength: Int?
@@ -41,7 +59,7 @@ public struct FragmentReassembler<Tag> {
         /// shown of a datagram that never completed.
         public var contiguousPrefix: [UInt8] {
             var prefix: [UInt8] = []
-            for piece in pieces.sorted(by: { $0.offset < $1.offset }) {
+            for piece in pieces {
                 guard piece.offset <= prefix.count else { break }
                 let skip = prefix.count - piece.offset
                 if skip < piece.bytes.count { prefix.append(contentsOf: piece.bytes[skip...]) }
@@ -53,6 +71,95 @@ public struct FragmentReassembler<Tag> {
         /// Bytes of the datagram covered so far, and its length if known.
         public var coveredBytes: Int { pieces.reduce(0) { $0 + $1.declaredLength } }
         public var expectedLength: Int? { totalLength }
+
+        /// What taking a fragment did.
+        enum Taken {
+            /// The datagram is whole; the arriving bytes were not kept.
+            case whole(payload: [UInt8], cut: Bool)
+            /// Still waiting, with this many more captured bytes kept.
+            case kept(bytes: Int)
+        }
+
+        /// Takes one fragment: its tag and time, the total length if it is the last one,
+        /// and a copy of its bytes unless a piece at the same offset holds as many (the
+        /// first copy wins) or the datagram is whole with them.
+        mutating func take(_ arriving: Arriving, isLast: Bool, time: Timestamp, tag: Tag) -> Taken {
+            lastSeen = time
+            tags.append(tag)
+            if isLast {
+                totalLength = arriving.offset + arriving.declaredLength
+            }
+            let isCopy = pieces.contains { $0.offset == arriving.offset && $0.declaredLength >= arriving.declaredLength }
+            // After every piece that does not start later: the place a stable sort gives it.
+            var place = pieces.endIndex
+            while place > 0 && pieces[place - 1].offset > arriving.offset { place -= 1 }
+            if let whole = assemble(isCopy ? nil : arriving, at: place) {
+                return .whole(payload: whole.payload, cut: whole.cut)
+            }
+            guard !isCopy else { return .kept(bytes: 0) }
+            let piece = Piece(offset: arriving.offset, bytes: Array(arriving.bytes), cut: arriving.cut, declaredLength: arriving.declaredLength)
+            if place == pieces.endIndex { pieces.append(piece) } else { pieces.insert(piece, at: place) }
+            storedBytes += arriving.bytes.count
+            return .kept(bytes: arriving.bytes.count)
+        }
+
+        /// The datagram's payload if the pieces, with `arriving` at `place` among them,
+        /// cover it from 0 to its total length. Pieces are laid in offset order; where
+        /// two overlap, the earlier one's bytes stay (the first copy wins, as for
+        /// duplicates).
+        private func assemble(_ arriving: Arriving?, at place: Int) -> (payload: [UInt8], cut: Bool)? {
+            guard let total = totalLength else { return nil }
+            let count = pieces.count + (arriving == nil ? 0 : 1)
+            // The i-th piece in offset order: offset, declared and captured lengths, cut.
+            func shape(_ i: Int) -> (offset: Int, declaredLength: Int, captured: Int, cut: Bool) {
+                if let arriving, i >= place {
+                    if i == place { return (arriving.offset, arriving.declaredLength, arriving.bytes.count, arriving.cut) }
+                    let piece = pieces[i - 1]
+                    return (piece.offset, piece.declaredLength, piece.bytes.count, piece.cut)
+                }
+                let piece = pieces[i]
+                return (piece.offset, piece.declaredLength, piece.bytes.count, piece.cut)
+            }
+            var covered = 0
+            var captured = 0        // bytes [0, captured) are in some piece's captured bytes
+            for i in 0..<count {
+                let piece = shape(i)
+                if piece.offset > covered { return nil }
+                covered = max(covered, piece.offset + piece.declaredLength)
+                if piece.offset <= captured { captured = max(captured, piece.offset + piece.captured) }
+            }
+            guard covered >= total else { return nil }
+            var filled = 0          // bytes [0, filled) hold captured data, in order
+            var cut = false
+            var hole = false        // a cut piece left bytes nobody captured
+            let payload = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+                let out = UnsafeMutableRawBufferPointer(buffer)
+                // Bytes no piece captured read 0; when every byte is captured, all are written below.
+                if captured < total { buffer.initialize(repeating: 0) }
+                for i in 0..<count {
+                    let piece = shape(i)
+                    if piece.cut { cut = true }
+                    let end = min(piece.offset + piece.captured, total)
+                    let from = max(piece.offset, filled)
+                    if piece.offset > filled { hole = true }
+                    guard end > from else { continue }
+                    // Unchecked copy, covered: piece.offset <= from < end <= min(piece.offset + captured, total).
+                    func copy(_ source: UnsafeRawBufferPointer) {
+                        out.baseAddress!.advanced(by: from).copyMemory(
+                            from: source.baseAddress!.advanced(by: from - piece.offset), byteCount: end - from)
+                    }
+                    if let arriving, i >= place {
+                        if i == place { copy(arriving.bytes) } else { pieces[i - 1].bytes.withUnsafeBytes(copy) }
+                    } else {
+                        pieces[i].bytes.withUnsafeBytes(copy)
+                    }
+                    if !hole { filled = end }
+                }
+                // A cut datagram keeps only what was really captured, up to the first hole.
+                initialized = cut ? filled : total
+            }
+            return (payload, cut)
+        }
     }
 
     public enum Outcome {
@@ -88,26 +195,35 @@ public struct FragmentReassembler<Tag> {
                              givenUp: (Pending) -> Void) -> Outcome {
         let key = Key(source: header.source, destination: header.destination,
                       identification: header.identification, protocolNumber: header.protocolNumber)
-        let declared = header.totalLength - header.headerLength
-        var entry = pending.removeValue(forKey: key) ?? Pending(key: key, firstSeen: time, lastSeen: time)
-        storedBytes -= entry.storedBytes
-        entry.lastSeen = time
-        entry.tags.append(tag)
-        if !header.moreFragments {
-            entry.totalLength = header.fragmentOffset + declared
+        let arriving = Arriving(offset: header.fragmentOffset, bytes: payload, cut: cut,
+                                declaredLength: header.totalLength - header.headerLength)
+        let firstSeen: Timestamp
+        if let index = pending.index(forKey: key) {
+            // One lookup: the entry changes where it lies, or leaves whole.
+            switch pending.values[index].take(arriving, isLast: !header.moreFragments, time: time, tag: tag) {
+            case let .whole(payload, wholeCut):
+                let entry = pending.remove(at: index).value
+                storedBytes -= entry.storedBytes
+                if pending.isEmpty { earliest = nil }
+                return .complete(payload: payload, cut: wholeCut, tags: entry.tags)
+            case let .kept(bytes):
+                storedBytes += bytes
+                firstSeen = pending.values[index].firstSeen
+            }
+        } else {
+            var entry = Pending(key: key, firstSeen: time, lastSeen: time)
+            entry.tags.reserveCapacity(2)  // most datagrams come in two fragments
+            switch entry.take(arriving, isLast: !header.moreFragments, time: time, tag: tag) {
+            case let .whole(payload, wholeCut):
+                if pending.isEmpty { earliest = nil }
+                return .complete(payload: payload, cut: wholeCut, tags: entry.tags)
+            case let .kept(bytes):
+                storedBytes += bytes
+                firstSeen = time
+                pending[key] = consume entry
+            }
         }
-        // A duplicate of a piece we hold adds nothing; the first copy wins.
-        if !entry.pieces.contains(where: { $0.offset == header.fragmentOffset && $0.declaredLength >= declared }) {
-            entry.pieces.append(Piece(offset: header.fragmentOffset, bytes: Array(payload), cut: cut, declaredLength: declared))
-            entry.storedBytes += payload.count
-        }
-        if let whole = assemble(entry) {
-            if pending.isEmpty { earliest = nil }
-            return .complete(payload: whole.payload, cut: whole.cut, tags: entry.tags)
-        }
-        storedBytes += entry.storedBytes
-        pending[key] = entry
-        if earliest == nil || entry.firstSeen < earliest! { earliest = entry.firstSeen }
+        if earliest == nil || firstSeen < earliest! { earliest = firstSeen }
         // Stay within bounds: give up the oldest datagrams first.
         while pending.count > maxDatagrams || storedBytes > maxBytes, let oldest = pending.values.min(by: Self.earlier) {
             pending.removeValue(forKey: oldest.key)
@@ -145,46 +261,5 @@ public struct FragmentReassembler<Tag> {
         if a.firstSeen != b.firstSeen { return a.firstSeen < b.firstSeen }
         return (a.key.source, a.key.destination, a.key.identification, a.key.protocolNumber)
             < (b.key.source, b.key.destination, b.key.identification, b.key.protocolNumber)
-    }
-
-    /// The datagram's payload if the pieces cover it from 0 to its total length.
-    /// Pieces are laid in offset order; where two overlap, the earlier one's bytes
-    /// stay (the first copy wins, as for duplicates).
-    private func assemble(_ entry: Pending) -> (payload: [UInt8], cut: Bool)? {
-        guard let total = entry.totalLength else { return nil }
-        let pieces = entry.pieces.sorted { $0.offset < $1.offset }
-        var covered = 0
-        for piece in pieces {
-            if piece.offset > covered { return nil }
-            covered = max(covered, piece.offset + piece.declaredLength)
-        }
-        guard covered >= total else { return nil }
-        var payload = [UInt8](repeating: 0, count: total)
-        var filled = 0          // bytes [0, filled) hold captured data, in order
-        var cut = false
-        var hole = false        // a cut piece left bytes nobody captured
-        payload.withUnsafeMutableBytes { out in
-            for piece in pieces {
-                if piece.cut { cut = true }
-                let end = min(piece.offset + piece.bytes.count, total)
-                let from = max(piece.offset, filled)
-                guard end > from else {
-                    if piece.offset > filled { hole = true }
-                    continue
-                }
-                if piece.offset > filled { hole = true }
-                // Unchecked copy, covered: piece.offset <= from < end <= min(piece.offset + piece.bytes.count, total).
-                piece.bytes.withUnsafeBytes { source in
-                    out.baseAddress!.advanced(by: from).copyMemory(
-                        from: source.baseAddress!.advanced(by: from - piece.offset), byteCount: end - from)
-                }
-                if !hole { filled = end }
-            }
-        }
-        if cut {
-            // Keep only what was really captured, up to the first hole.
-            payload.removeSubrange(filled...)
-        }
-        return (payload, cut)
     }
 }
