@@ -297,12 +297,12 @@ public final class ElectionAnalyzer {
         // Two registries: another sender's FULL less than a window ago, not declared offline since.
         if !recentFullSenders.isEmpty {
             recentFullSenders.removeAll { ip in
-                guard let last = nodes[ip]?.lastFull else { return true }
+                guard let last = lastFull(of: ip) else { return true }
                 return time.totalNanoseconds - last.totalNanoseconds >= windowNanoseconds
             }
         }
         for other in recentFullSenders where other != sender {
-            guard let last = nodes[other]?.lastFull, time.totalNanoseconds - last.totalNanoseconds < windowNanoseconds else { continue }
+            guard let last = lastFull(of: other), time.totalNanoseconds - last.totalNanoseconds < windowNanoseconds else { continue }
             let pair = PairKey(sender, other)
             let previous = conflictEpisodes[pair]
             conflictEpisodes[pair] = time
@@ -480,7 +480,7 @@ public final class ElectionAnalyzer {
     private func scheduleOrCancel(after type: FrameType, from sender: IPv4Address, lowestBefore: IPv4Address?, at time: Timestamp) {
         if let due = pending {
             let cancelled = (type == .full && sender == due.expected) || lowest != due.expected
-                || nodes[due.expected]?.live != true
+                || !isLive(due.expected)
             if cancelled { pending = nil }
         }
         guard let x = lowest, liveCount >= 2 else { return }
@@ -489,6 +489,19 @@ public final class ElectionAnalyzer {
         guard becameLowest || answered else { return }
         if pending?.expected == x { return }
         pending = (x, time.adding(nanoseconds: timeoutNanoseconds), answered ? sender : nil)
+    }
+
+    /// A node's fields read in place (`nodes[ip]` copies the whole node, names and all).
+    @inline(__always)
+    private func lastFull(of ip: IPv4Address) -> Timestamp? {
+        guard let index = nodes.find(ip) else { return nil }
+        return nodes.storage[index].lastFull
+    }
+
+    @inline(__always)
+    private func isLive(_ ip: IPv4Address) -> Bool {
+        guard let index = nodes.find(ip) else { return false }
+        return nodes.storage[index].live
     }
 
     /// The input ended: deadlines it did not reach are dropped.

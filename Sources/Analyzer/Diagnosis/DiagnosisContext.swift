@@ -60,6 +60,17 @@ final class DiagnosisContext {
 
     func node(_ ip: IPv4Address) -> Node? { analyzer.nodes[ip] }
 
+    /// A node's fields read in place (`node(_:)` copies the whole node, names and all).
+    func isLive(_ ip: IPv4Address) -> Bool {
+        guard let i = analyzer.nodes.find(ip) else { return false }
+        return analyzer.nodes.storage[i].live
+    }
+
+    func firstSent(_ ip: IPv4Address) -> Timestamp? {
+        guard let i = analyzer.nodes.find(ip) else { return nil }
+        return analyzer.nodes.storage[i].firstSent
+    }
+
     /// Sent FULL, PING, PONG or OFFLINE: a board, not a desktop client.
     func isBoard(_ ip: IPv4Address) -> Bool {
         guard let counts = node(ip)?.framesByType else { return false }

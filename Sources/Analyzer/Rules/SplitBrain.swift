@@ -55,7 +55,7 @@ struct SplitBrain {
         for j in recent.indices where recent[j].sender != sender
             && time.totalNanoseconds - recent[j].time.totalNanoseconds < ctx.timing.conflictWindow {
             let other = recent[j].sender
-            guard ctx.node(other)?.live == true else { continue }
+            guard ctx.isLive(other) else { continue }
             // One of the two FULLs leaves the other registry out (the other may still list
             // it: a stale entry). When only the other's, older FULL left this sender out
             // and the two converged since, that FULL is the past, not a new split.
@@ -76,7 +76,7 @@ struct SplitBrain {
 
     /// `ip` sent a frame before `time` (a FULL that leaves out a node not heard yet is no split).
     private func heardBefore(_ ip: IPv4Address, _ time: Timestamp, _ ctx: DiagnosisContext) -> Bool {
-        guard let first = ctx.node(ip)?.firstSent else { return false }
+        guard let first = ctx.firstSent(ip) else { return false }
         return first < time
     }
 
