@@ -6,15 +6,22 @@ import Analyzer
 public final class RecordFanout: RecordWriter {
     let primary: RecordWriter
     let others: [RecordWriter]
+    /// The first of the others, and the rest: a frame, the one record of every packet,
+    /// goes to the second writer without a walk over an array.
+    let second: RecordWriter?
+    let rest: [RecordWriter]
 
     public init(_ primary: RecordWriter, _ others: [RecordWriter]) {
         self.primary = primary
         self.others = others
+        second = others.first
+        rest = Array(others.dropFirst())
     }
 
     public func write(_ record: FrameRecord) {
         primary.write(record)
-        for other in others { other.write(record) }
+        second?.write(record)
+        if !rest.isEmpty { for other in rest { other.write(record) } }
     }
 
     public func write(_ record: MalformedRecord) {

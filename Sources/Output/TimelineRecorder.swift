@@ -8,10 +8,9 @@ import WireBytes
 /// the election events to mark. Only numbers and indexes are kept as records pass: no
 /// string is made, formatted or escaped until the page is drawn, once.
 public final class TimelineRecorder: RecordWriter {
-    /// One node's lane.
+    /// One node's lane (its frame count is `frames(lane:)`).
     struct Lane {
         var ip: IPv4Address
-        var frames = 0
         /// Spans declared offline: start, and end when it came back.
         var offline: [(since: Timestamp, until: Timestamp?)] = []
     }
@@ -39,7 +38,11 @@ public final class TimelineRecorder: RecordWriter {
 
     var lanes: [Lane] = []
     /// Counts per lane, bin and frame type (`FrameType.index`): `laneStride` a lane, in one buffer.
-    var counts: [UInt32] = []
+    /// (Raw memory, as are the per-bin flags below and the lanes' frame counts: every
+    /// frame bumps a count, and an array would check its uniqueness at each.)
+    private var counts: UnsafeMutablePointer<UInt32>
+    private var countsCapacity = 0
+    private let laneFrames = UnsafeMutablePointer<Int>.allocate(capacity: maxLanes)
     static let laneStride = binCount * 6
     /// Lanes by address: open addressing over 4096 slots, hashed with one multiplication
     /// (at most 1024 lanes, so probes stay short).
@@ -50,13 +53,21 @@ public final class TimelineRecorder: RecordWriter {
     private var cachedLane = -1
     /// The count of frames of `type` in `bin` of the lane.
     func count(lane: Int, bin: Int, type: Int) -> UInt32 { counts[lane * TimelineRecorder.laneStride + bin * 6 + type] }
+    /// The frames of the lane.
+    func frames(lane: Int) -> Int { laneFrames[lane] }
 
     /// The exact frames of each bin, in time order. A bin not `exactKept` had frames
     /// given up for the budget: it is drawn from its counts (with the exact frames it
     /// still has, from a half that was whole when two bins merged).
     var exact: [[ExactFrame]] = Array(repeating: [], count: binCount)
-    var exactKept = [Bool](repeating: true, count: binCount)
+    private let keptFlags = UnsafeMutablePointer<Bool>.allocate(capacity: binCount)
+    var exactKept: UnsafeBufferPointer<Bool> { UnsafeBufferPointer(start: keptFlags, count: TimelineRecorder.binCount) }
     var exactCount = 0
+    /// `exact[b].count` for each bin, side by side: the scan for the quietest bin reads these.
+    private let exactCounts = UnsafeMutablePointer<Int32>.allocate(capacity: binCount)
+    /// `start` and `last` in nanoseconds (`Int64.min`: none yet), compared at every frame.
+    private var startNanoseconds = Int64.min
+    private var lastNanoseconds = Int64.min
     /// Frames not kept exactly (their bin's exact frames were given up).
     public private(set) var exactDropped = 0
     /// Frames of nodes beyond `maxLanes`: not drawn at all.
@@ -82,8 +93,18 @@ public final class TimelineRecorder: RecordWriter {
     let describer = TextWriter(stream: OutputStream(descriptor: -1), quiet: true)
 
     public init() {
+        counts = .allocate(capacity: 1)
+        keptFlags.initialize(repeating: true, count: TimelineRecorder.binCount)
+        exactCounts.initialize(repeating: 0, count: TimelineRecorder.binCount)
         markers.reserveCapacity(256)
         describer.nameOf = { [unowned self] in self.nameOf($0) }
+    }
+
+    deinit {
+        counts.deallocate()
+        laneFrames.deallocate()
+        keptFlags.deallocate()
+        exactCounts.deallocate()
     }
 
     // MARK: Records
@@ -91,14 +112,15 @@ public final class TimelineRecorder: RecordWriter {
     public func write(_ record: FrameRecord) {
         guard let ip = record.endpoints.source.ipv4 else { return }
         let time = record.origin.time
-        if start == nil { start = time }
-        if last == nil || time > last! { last = time }
+        let now = time.totalNanoseconds
+        if startNanoseconds == .min { start = time; startNanoseconds = now }
+        if lastNanoseconds == .min || now > lastNanoseconds { last = time; lastNanoseconds = now }
         // Beyond `maxLanes` a node's frames are not drawn (the page says how many nodes).
         guard let lane = lane(for: ip) else {
             framesWithoutLane += 1
             return
         }
-        let offset = time.totalNanoseconds - start!.totalNanoseconds
+        let offset = now - startNanoseconds
         var bin = Int(offset / binWidth)
         while bin >= TimelineRecorder.binCount {
             coarsen()
@@ -106,9 +128,9 @@ public final class TimelineRecorder: RecordWriter {
         }
         bin = max(0, bin)
         let type = record.frame.type
-        lanes[lane].frames += 1
+        laneFrames[lane] += 1
         counts[lane * TimelineRecorder.laneStride + bin * 6 + type.index] &+= 1
-        guard exactKept[bin] else {
+        guard keptFlags[bin] else {
             exactDropped += 1
             return
         }
@@ -123,13 +145,19 @@ public final class TimelineRecorder: RecordWriter {
         if exact[bin].capacity == 0 { exact[bin].reserveCapacity(64) }
         exact[bin].append(ExactFrame(nanoseconds: time.totalNanoseconds, number: record.origin.number, other: other,
                                      lane: UInt16(lane), type: UInt8(type.index), file: fileIndex(record.origin.file)))
+        exactCounts[bin] += 1
         exactCount += 1
         if exactCount > TimelineRecorder.exactBudget { giveUpExact(current: bin) }
     }
 
     /// The file's place in `files` plus one (0: one input, or beyond `maxFiles`).
+    @inline(__always)
     private func fileIndex(_ file: String?) -> UInt8 {
         guard let file else { return 0 }
+        return fileIndex(named: file)
+    }
+
+    private func fileIndex(named file: String) -> UInt8 {
         if file == lastFile { return lastFileIndex }
         let index = files.firstIndex(of: file) ?? {
             guard files.count < TimelineRecorder.maxFiles else { return -1 }
@@ -147,20 +175,31 @@ public final class TimelineRecorder: RecordWriter {
     private func giveUpExact(current: Int) {
         while exactCount > TimelineRecorder.exactBudget {
             var quietest = -1
-            for b in 0..<TimelineRecorder.binCount where b != current && !exact[b].isEmpty {
-                if quietest < 0 || exact[b].count < exact[quietest].count { quietest = b }
+            var fewest = Int32.max
+            for b in 0..<TimelineRecorder.binCount where b != current && exactCounts[b] != 0 && exactCounts[b] < fewest {
+                quietest = b
+                fewest = exactCounts[b]
             }
             let b = quietest >= 0 ? quietest : current
+            exactCounts[b] = 0
             exactCount -= exact[b].count
             exactDropped += exact[b].count
             exact[b] = []
-            exactKept[b] = false
+            keptFlags[b] = false
         }
     }
 
     public func write(_ record: MalformedRecord) {}
 
     public func write(_ event: ElectionEvent) {
+        // What tells the story, marked on the page (not every node-seen or peers-changed).
+        switch event.kind {
+        case .registryElected, .registryChanged, .registryConflict, .registryUnexpected, .registrySilent,
+             .nodeDeclaredOffline, .nodeReturned, .nodeRenamed:
+            break
+        default:
+            return
+        }
         switch event.detail {
         case let .nodeDeclaredOffline(ip, _):
             if let lane = lane(for: ip) {
@@ -176,17 +215,12 @@ public final class TimelineRecorder: RecordWriter {
             }
         default: break
         }
-        // A marker for what tells the story: not every node-seen or peers-changed.
-        switch event.kind {
-        case .registryElected, .registryChanged, .registryConflict, .registryUnexpected, .registrySilent,
-             .nodeDeclaredOffline, .nodeReturned, .nodeRenamed:
-            guard markers.count < TimelineRecorder.maxMarkers else {
-                markersDropped += 1
-                return
-            }
-            markers.append(event)
-        default: break
+        // A marker for each of them.
+        guard markers.count < TimelineRecorder.maxMarkers else {
+            markersDropped += 1
+            return
         }
+        markers.append(event)
     }
 
     public func write(_ summary: Summary) {}
@@ -207,7 +241,18 @@ public final class TimelineRecorder: RecordWriter {
         }
         guard lanes.count < TimelineRecorder.maxLanes else { return nil }
         lanes.append(Lane(ip: ip))
-        counts.append(contentsOf: repeatElement(0, count: TimelineRecorder.laneStride))
+        laneFrames[lanes.count - 1] = 0
+        let needed = lanes.count * TimelineRecorder.laneStride
+        if needed > countsCapacity {
+            // Room for twice as many lanes, up to the cap, the counts so far moved over.
+            let capacity = min(max(needed, 2 * countsCapacity), TimelineRecorder.maxLanes * TimelineRecorder.laneStride)
+            let grown = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
+            grown.update(from: counts, count: needed - TimelineRecorder.laneStride)
+            counts.deallocate()
+            counts = grown
+            countsCapacity = capacity
+        }
+        (counts + needed - TimelineRecorder.laneStride).initialize(repeating: 0, count: TimelineRecorder.laneStride)
         slotKeys[slot] = ip.value
         slotLanes[slot] = Int32(lanes.count - 1)
         return lanes.count - 1
@@ -227,24 +272,27 @@ public final class TimelineRecorder: RecordWriter {
     /// exact frames are kept together; the bin is whole only if both were (else it is
     /// drawn from its counts, with the frames that were kept over them).
     func coarsen() {
+        let half = TimelineRecorder.binCount / 2 * 6
         for k in lanes.indices {
-            let base = k * TimelineRecorder.laneStride
+            let lane = counts + k * TimelineRecorder.laneStride
+            // Bin b gets bins 2b and 2b + 1 (read before written: 2b >= b).
             for b in 0..<(TimelineRecorder.binCount / 2) {
-                for t in 0..<6 {
-                    counts[base + b * 6 + t] = counts[base + 2 * b * 6 + t] &+ counts[base + (2 * b + 1) * 6 + t]
-                }
+                let from = lane + 12 * b, to = lane + 6 * b
+                for t in 0..<6 { to[t] = from[t] &+ from[6 + t] }
             }
-            for i in (TimelineRecorder.binCount / 2 * 6)..<TimelineRecorder.laneStride { counts[base + i] = 0 }
+            (lane + half).update(repeating: 0, count: TimelineRecorder.laneStride - half)
         }
         for b in 0..<(TimelineRecorder.binCount / 2) {
             var merged = exact[2 * b]
             merged += exact[2 * b + 1]
             exact[b] = merged
-            exactKept[b] = exactKept[2 * b] && exactKept[2 * b + 1]
+            exactCounts[b] = Int32(merged.count)
+            keptFlags[b] = keptFlags[2 * b] && keptFlags[2 * b + 1]
         }
         for b in (TimelineRecorder.binCount / 2)..<TimelineRecorder.binCount {
             exact[b] = []
-            exactKept[b] = true
+            exactCounts[b] = 0
+            keptFlags[b] = true
         }
         binWidth *= 2
     }
