@@ -104,7 +104,12 @@ public final class ElectionAnalyzer {
     /// Of those, compared by the decoder's reading of the shared start and end.
     var comparedByLineage: Int { fullComparison.comparedByLineage }
     /// The pending FULL deadline: the node due to send it, when, and why.
-    public private(set) var pending: (expected: IPv4Address, deadline: Timestamp, after: IPv4Address?)?
+    public private(set) var pending: (expected: IPv4Address, deadline: Timestamp, after: IPv4Address?)? {
+        didSet { deadlineNanoseconds = pending?.deadline.totalNanoseconds ?? .max }
+    }
+    /// The pending deadline in nanoseconds (`Int64.max`: none): what every packet's
+    /// clock compares with.
+    private var deadlineNanoseconds = Int64.max
     /// Conflict episodes: the last conflicting FULL time per pair.
     private var conflictEpisodes: [PairKey: Timestamp] = [:]
     static let maxConflictEpisodes = 4096
@@ -163,7 +168,12 @@ public final class ElectionAnalyzer {
 
     /// Capture time has reached `now` (a packet's time, or the wall clock live): a
     /// deadline strictly before it has passed. A FULL stamped at the deadline is in time.
+    @inline(__always)
     public func advance(to now: Timestamp) {
+        if now.totalNanoseconds > deadlineNanoseconds { deadlinePassed(now) }
+    }
+
+    private func deadlinePassed(_ now: Timestamp) {
         guard let due = pending, now > due.deadline else { return }
         pending = nil
         send(.registrySilent(expected: due.expected, after: due.after), due.deadline, nil)

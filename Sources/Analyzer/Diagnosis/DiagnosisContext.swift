@@ -22,6 +22,8 @@ final class DiagnosisContext {
     var log = IncidentLog()
     /// The latest capture time seen (live, the wall clock), and the last discovery frame's.
     var lastTime: Timestamp?
+    /// `lastTime` in nanoseconds (`Int64.min`: none), set with it.
+    var lastTimeNanoseconds = Int64.min
     var lastFrame: Timestamp?
 
     // The lowest address in L as the engine last saw it, since when, and why.

@@ -129,6 +129,7 @@ public final class DiagnosisEngine {
     /// lookup fewer; checked, since a FULL's listings may have given it away).
     public func frame(_ frame: FrameView, from sender: IPv4Address, place known: Int, at time: Timestamp, fromDiscoveryPort: Bool) {
         ctx.lastTime = time
+        ctx.lastTimeNanoseconds = time.totalNanoseconds
         ctx.lastFrame = time
         let place: Int
         if known >= 0, ctx.analyzer.nodes.storage[known].ip == sender {
@@ -246,7 +247,11 @@ public final class DiagnosisEngine {
 
     /// Capture time passed (after the analyzer's deadlines).
     public func clock(_ time: Timestamp) {
-        if ctx.lastTime == nil || time > ctx.lastTime! { ctx.lastTime = time }
+        let now = time.totalNanoseconds
+        if now > ctx.lastTimeNanoseconds {
+            ctx.lastTime = time
+            ctx.lastTimeNanoseconds = now
+        }
         lanSilent.clock(time, ctx)
     }
 
