@@ -14,6 +14,22 @@ public enum ElectionEventKind: String, CaseIterable, Sendable {
     case registrySilent = "registry-silent"
     case peersChanged = "peers-changed"
 
+    /// The contract's name, as a static string (what the writers copy as it is).
+    public var staticName: StaticString {
+        switch self {
+        case .nodeSeen: "node-seen"
+        case .nodeRenamed: "node-renamed"
+        case .nodeDeclaredOffline: "node-declared-offline"
+        case .nodeReturned: "node-returned"
+        case .registryElected: "registry-elected"
+        case .registryChanged: "registry-changed"
+        case .registryConflict: "registry-conflict"
+        case .registryUnexpected: "registry-unexpected"
+        case .registrySilent: "registry-silent"
+        case .peersChanged: "peers-changed"
+        }
+    }
+
     /// A dense index 0..<10, in the order of `allCases`.
     public var index: Int {
         switch self {

@@ -7,52 +7,75 @@ extension JSONLinesWriter {
     /// `registry-silent` has no `n` and is stamped at its deadline.
     public func write(_ event: ElectionEvent) {
         guard !quiet, !problemsOnly else { return }
-        openRecord(kind: "event", origin: nil)
-        key("event"); writeJSONString(event.kind.rawValue, to: &stream.buffer)
+        Self.eventRecord(event, observer: observer, stamps: &stamps, to: &stream.buffer)
+        stream.recordEnded()
+    }
+
+    /// The event record, generic over where it goes (one access to the buffer for all
+    /// of it, its appends made in line).
+    static func eventRecord<S: ByteSink>(_ event: ElectionEvent, observer: String?, stamps: inout RFC3339Text, to out: inout S) {
+        openRecord(kind: "event", origin: nil, observer: observer, stamps: &stamps, to: &out)
+        // The contract's names: nothing to escape.
+        key("event", to: &out); out.append(UInt8(ascii: "\"")); out.append(event.kind.staticName); out.append(UInt8(ascii: "\""))
         if let origin = event.origin {
-            key("n"); appendDecimal(UInt64(origin.number), to: &stream.buffer)
-            if let file = origin.file { key("file"); writeJSONString(file, to: &stream.buffer) }
+            key("n", to: &out); appendDecimal(UInt64(origin.number), to: &out)
+            if let file = origin.file { key("file", to: &out); writeJSONString(file, to: &out) }
         }
-        key("ts"); timestamp(event.time)
+        key("ts", to: &out); out.append(UInt8(ascii: "\"")); stamps.write(event.time, to: &out); out.append(UInt8(ascii: "\""))
         switch event.detail {
         case let .nodeSeen(ip, name, via):
-            key("ip"); quotedAddress(ip)
-            if let name { key("name"); nameValue(name) }
-            key("via"); writeJSONString(via.name, to: &stream.buffer)
+            key("ip", to: &out); quoted(ip, to: &out)
+            if let name { key("name", to: &out); nameValue(name, to: &out) }
+            key("via", to: &out); out.append(UInt8(ascii: "\"")); out.append(via.staticName); out.append(UInt8(ascii: "\""))
         case let .nodeRenamed(rename):
-            key("ip"); quotedAddress(rename.ip)
-            key("from"); nameValue(rename.from)
-            key("to"); nameValue(rename.to)
+            key("ip", to: &out); quoted(rename.ip, to: &out)
+            key("from", to: &out); nameValue(rename.from, to: &out)
+            key("to", to: &out); nameValue(rename.to, to: &out)
         case let .nodeDeclaredOffline(ip, by):
-            key("ip"); quotedAddress(ip)
-            key("by"); quotedAddress(by)
+            key("ip", to: &out); quoted(ip, to: &out)
+            key("by", to: &out); quoted(by, to: &out)
         case let .nodeReturned(ip), let .registryElected(ip):
-            key("ip"); quotedAddress(ip)
+            key("ip", to: &out); quoted(ip, to: &out)
         case let .registryChanged(from, to):
-            key("from"); quotedAddress(from)
-            key("to"); quotedAddress(to)
+            key("from", to: &out); quoted(from, to: &out)
+            key("to", to: &out); quoted(to, to: &out)
         case let .registryConflict(ips):
-            key("ips"); addressList(ips)
+            key("ips", to: &out); addressList(ips, to: &out)
         case let .registryUnexpected(ip, expected):
-            key("ip"); quotedAddress(ip)
-            key("expected"); quotedAddress(expected)
+            key("ip", to: &out); quoted(ip, to: &out)
+            key("expected", to: &out); quoted(expected, to: &out)
         case let .registrySilent(expected, after):
-            key("expected"); quotedAddress(expected)
-            if let after { key("after"); quotedAddress(after) }
+            key("expected", to: &out); quoted(expected, to: &out)
+            if let after { key("after", to: &out); quoted(after, to: &out) }
         case let .peersChanged(added, removed, renamed):
-            key("added"); addressList(added)
-            key("removed"); addressList(removed)
-            key("renamed"); stream.buffer.append(UInt8(ascii: "["))
+            key("added", to: &out); addressList(added, to: &out)
+            key("removed", to: &out); addressList(removed, to: &out)
+            key("renamed", to: &out); out.append(UInt8(ascii: "["))
             for (i, rename) in renamed.enumerated() {
-                if i > 0 { stream.buffer.append(UInt8(ascii: ",")) }
-                stream.buffer.append("{\"ip\":"); quotedAddress(rename.ip)
-                stream.buffer.append(",\"from\":"); nameValue(rename.from)
-                stream.buffer.append(",\"to\":"); nameValue(rename.to)
-                stream.buffer.append(UInt8(ascii: "}"))
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append("{\"ip\":"); quoted(rename.ip, to: &out)
+                out.append(",\"from\":"); nameValue(rename.from, to: &out)
+                out.append(",\"to\":"); nameValue(rename.to, to: &out)
+                out.append(UInt8(ascii: "}"))
             }
-            stream.buffer.append(UInt8(ascii: "]"))
+            out.append(UInt8(ascii: "]"))
         }
-        endRecord()
+        out.append("}\n")
+    }
+
+    @inline(__always)
+    static func nameValue<S: ByteSink>(_ name: Name, to out: inout S) {
+        name.bytes.withUnsafeBytes { Self.name($0, to: &out) }
+    }
+
+    @inline(__always)
+    static func addressList<S: ByteSink>(_ ips: [IPv4Address], to out: inout S) {
+        out.append(UInt8(ascii: "["))
+        for (i, ip) in ips.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            quoted(ip, to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
     }
 
     /// `{"kind":"incident","state":"open","id":3,"ts":…,"code":…,"severity":…,"ips":[…],
