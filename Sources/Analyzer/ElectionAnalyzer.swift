@@ -147,6 +147,9 @@ public final class ElectionAnalyzer {
     /// heard of it (its first, and nobody else listed it).
     private var currentSender = IPv4Address(0)
     private var currentSenderIsOneOff = false
+    /// The time of the frame the latest observed frame's sender sent before it (nil:
+    /// its first), for the diagnosis engine, which follows the same frames.
+    public private(set) var previousFromSender: Timestamp?
 
     public init(thresholds: Thresholds = Thresholds(), maxNodes: Int = ElectionAnalyzer.defaultMaxNodes,
                 emit: @escaping (ElectionEvent) -> Void = { _ in }) {
@@ -213,12 +216,8 @@ public final class ElectionAnalyzer {
     }
 
     private func heardFrom(_ index: Int, frame: FrameView, at time: Timestamp, origin: PacketOrigin?) {
-        let ip = nodes.storage[index].ip
-        let isNew = !nodes.storage[index].seen
-        nodes.storage[index].seen = true
-        if nodes.storage[index].firstSent == nil { nodes.storage[index].firstSent = time }
-        nodes.storage[index].lastSent = time
-        nodes.storage[index].framesByType[frame.type.index] += 1
+        let (ip, isNew, declaredOffline, live, previous) = nodes.heard(index, type: frame.type.index, at: time)
+        previousFromSender = previous
         if isNew {
             var name: Name? = nil
             if frame.type == .hello { name = Name(bytes: Array(frame.helloName)) }
@@ -226,13 +225,13 @@ public final class ElectionAnalyzer {
             if frame.type == .full, let first = frame.peers.first(where: { $0.ip == ip }) { name = Name(bytes: Array(first.name)) }
             send(.nodeSeen(ip: ip, name: name, via: frame.type), time, origin)
         }
-        if nodes.storage[index].declaredOffline {
+        if declaredOffline {
             nodes.storage[index].declaredOffline = false
             nodes.storage[index].timesReturned += 1
             fullComparison.nodeChanged(index)
             send(.nodeReturned(ip: ip), time, origin)
         }
-        enterLive(index)
+        if !live { enterLive(index) }
         // The sender's own name, from its HELLO or LEGACY announcement.
         switch frame.type {
         case .hello: learnName(frame.helloName, for: index, at: time, origin: origin)

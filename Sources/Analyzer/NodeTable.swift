@@ -72,6 +72,26 @@ public struct NodeTable: Sendable {
         }
     }
 
+    /// A frame from the node at `index` (a place `find` or `place` gave): it is seen,
+    /// sent at `time`, one more frame of the type counted, in one access to the node.
+    /// Returns its address, whether it was new, declared offline, and live, and the
+    /// time of its frame before this one.
+    @inline(__always)
+    mutating func heard(_ index: Int, type: Int, at time: Timestamp)
+        -> (ip: IPv4Address, isNew: Bool, declaredOffline: Bool, live: Bool, previous: Timestamp?) {
+        storage.withUnsafeMutableBufferPointer { nodes in
+            precondition(index >= 0 && index < nodes.count)
+            let node = nodes.baseAddress! + index
+            let isNew = !node.pointee.seen
+            node.pointee.seen = true
+            if node.pointee.firstSent == nil { node.pointee.firstSent = time }
+            let previous = node.pointee.lastSent
+            node.pointee.lastSent = time
+            node.pointee.framesByType[type] += 1
+            return (node.pointee.ip, isNew, node.pointee.declaredOffline, node.pointee.live, previous)
+        }
+    }
+
     /// The node's place, making a new node if the address is new.
     mutating func place(_ ip: IPv4Address) -> Int {
         var b = bucket(ip.value)

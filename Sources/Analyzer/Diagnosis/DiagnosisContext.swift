@@ -43,10 +43,9 @@ final class DiagnosisContext {
     /// desktop client, a split, a false OFFLINE, an owed FULL): conflicts and
     /// unexpected FULLs within a round of it are explained by it (`Explanations`).
     var storyUntil = NodeSlots<Timestamp?>(nil)
-    /// Each node's frame before the current one, and since when it has been sending
-    /// again after a silence of a round or more.
+    /// Since when each node has been sending again after a silence of a round or more
+    /// (its frame before the current one is the analyzer's `previousFromSender`).
     struct Heard {
-        var previous: Timestamp?
         var backSince: Timestamp?
     }
     var heard = NodeSlots(Heard())

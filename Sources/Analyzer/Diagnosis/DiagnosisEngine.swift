@@ -140,9 +140,8 @@ public final class DiagnosisEngine {
         }
         // The flood policy: while the cap is reached, a one-off sender's frame is the flood's.
         let floodNoise = ctx.analyzer.isCrowded && ctx.isFloodNoise(sender)
-        let h = ctx.heard.slot(place, sender)
-        var heard = ctx.heard[h]
-        let previous = heard.previous
+        // The sender's frame before this one (the analyzer has just seen this one).
+        let previous = ctx.analyzer.previousFromSender
         lanSilent.frame(type: frame.type, at: time, ctx)
         if !floodTold && ctx.analyzer.isCrowded && !ctx.analyzer.flood.isEmpty {
             floodTold = true
@@ -181,11 +180,9 @@ public final class DiagnosisEngine {
             twoRegistries.endOfFrame(at: time, ctx)
         }
         // Back after a silence of a round or more.
-        if previous.map({ time.totalNanoseconds - $0.totalNanoseconds >= ctx.timing.round }) == true {
-            heard.backSince = time
+        if let previous, time.totalNanoseconds - previous.totalNanoseconds >= ctx.timing.round {
+            ctx.heard[ctx.heard.slot(place, sender)].backSince = time
         }
-        heard.previous = time
-        ctx.heard[h] = heard
         ctx.returnedThisFrame = nil
     }
 
