@@ -6,8 +6,8 @@ import Analyzer
 public final class RecordFanout: RecordWriter {
     let primary: RecordWriter
     let others: [RecordWriter]
-    /// The first of the others, and the rest: a frame, the one record of every packet,
-    /// goes to the second writer without a walk over an array.
+    /// The first of the others, and the rest: a record goes to the second writer
+    /// without a walk over an array (a frame is the record of every packet).
     let second: RecordWriter?
     let rest: [RecordWriter]
 
@@ -26,17 +26,20 @@ public final class RecordFanout: RecordWriter {
 
     public func write(_ record: MalformedRecord) {
         primary.write(record)
-        for other in others { other.write(record) }
+        second?.write(record)
+        if !rest.isEmpty { for other in rest { other.write(record) } }
     }
 
     public func write(_ event: ElectionEvent) {
         primary.write(event)
-        for other in others { other.write(event) }
+        second?.write(event)
+        if !rest.isEmpty { for other in rest { other.write(event) } }
     }
 
     public func write(_ incident: IncidentChange) {
         primary.write(incident)
-        for other in others { other.write(incident) }
+        second?.write(incident)
+        if !rest.isEmpty { for other in rest { other.write(incident) } }
     }
 
     /// The summary is the user's: the others end through their own `end`.

@@ -46,8 +46,8 @@ public final class TimelineRecorder: RecordWriter {
     static let laneStride = binCount * 6
     /// Lanes by address: open addressing over 4096 slots, hashed with one multiplication
     /// (at most 1024 lanes, so probes stay short).
-    private var slotKeys = [UInt32](repeating: 0, count: 4096)
-    private var slotLanes = [Int32](repeating: -1, count: 4096)
+    private let slotKeys = UnsafeMutablePointer<UInt32>.allocate(capacity: 4096)
+    private let slotLanes = UnsafeMutablePointer<Int32>.allocate(capacity: 4096)
     /// The last sender's lane (a registry's FULLs and a storm come in runs).
     private var cachedIP: UInt32 = 0
     private var cachedLane = -1
@@ -83,7 +83,13 @@ public final class TimelineRecorder: RecordWriter {
     public private(set) var markersDropped = 0
     /// The first frame's time; bins are `binWidth` nanoseconds from it (doubled as needed).
     var start: Timestamp?
-    var last: Timestamp?
+    /// The latest frame's time (kept as nanoseconds and a precision: a timestamp is
+    /// made when the page asks).
+    var last: Timestamp? {
+        guard lastNanoseconds != .min else { return nil }
+        return Timestamp(seconds: 0, nanoseconds: 0, precision: lastPrecision).adding(nanoseconds: lastNanoseconds)
+    }
+    private var lastPrecision = Timestamp.Precision.nanoseconds
     var binWidth: Int64 = 10_000_000
     /// Names for the markers' and frames' text (asked when the page is drawn).
     public var nameOf: (IPv4Address) -> Name? = { _ in nil }
@@ -95,6 +101,8 @@ public final class TimelineRecorder: RecordWriter {
     public init() {
         counts = .allocate(capacity: 1)
         keptFlags.initialize(repeating: true, count: TimelineRecorder.binCount)
+        slotKeys.initialize(repeating: 0, count: 4096)
+        slotLanes.initialize(repeating: -1, count: 4096)
         exactCounts.initialize(repeating: 0, count: TimelineRecorder.binCount)
         markers.reserveCapacity(256)
         describer.nameOf = { [unowned self] in self.nameOf($0) }
@@ -105,6 +113,8 @@ public final class TimelineRecorder: RecordWriter {
         laneFrames.deallocate()
         keptFlags.deallocate()
         exactCounts.deallocate()
+        slotKeys.deallocate()
+        slotLanes.deallocate()
     }
 
     // MARK: Records
@@ -114,7 +124,7 @@ public final class TimelineRecorder: RecordWriter {
         let time = record.origin.time
         let now = time.totalNanoseconds
         if startNanoseconds == .min { start = time; startNanoseconds = now }
-        if lastNanoseconds == .min || now > lastNanoseconds { last = time; lastNanoseconds = now }
+        if lastNanoseconds == .min || now > lastNanoseconds { lastNanoseconds = now; lastPrecision = time.precision }
         // Beyond `maxLanes` a node's frames are not drawn (the page says how many nodes).
         guard let lane = lane(for: ip) else {
             framesWithoutLane += 1
@@ -141,10 +151,13 @@ public final class TimelineRecorder: RecordWriter {
         case .full: other = record.frame.payload.count > 1 ? UInt32(record.frame.payload[1]) : 0
         default: break
         }
-        // Room for 64 at once (at most 0.9 MB over all the bins), not a doubling every few frames.
-        if exact[bin].capacity == 0 { exact[bin].reserveCapacity(64) }
-        exact[bin].append(ExactFrame(nanoseconds: time.totalNanoseconds, number: record.origin.number, other: other,
-                                     lane: UInt16(lane), type: UInt8(type.index), file: fileIndex(record.origin.file)))
+        let frame = ExactFrame(nanoseconds: now, number: record.origin.number, other: other,
+                               lane: UInt16(lane), type: UInt8(type.index), file: fileIndex(record.origin.file))
+        exact.withUnsafeMutableBufferPointer { bins in
+            // Room for 64 at once (at most 0.9 MB over all the bins), not a doubling every few frames.
+            if bins[bin].capacity == 0 { bins[bin].reserveCapacity(64) }
+            bins[bin].append(frame)
+        }
         exactCounts[bin] += 1
         exactCount += 1
         if exactCount > TimelineRecorder.exactBudget { giveUpExact(current: bin) }
