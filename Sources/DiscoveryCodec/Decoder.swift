@@ -236,7 +236,7 @@ func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?, memory
         var view = FrameView(type: type, payload: payload, warnings: warnings, legacy: nil)
         if let memory {
             let comparedWith = memory.serial
-            memory.accept(payload, entries: count, sender: sender, warnings: warnings)
+            memory.accept(payload, entries: count, sender: sender, warnings: warnings, names: walk.names)
             view.lineage = FullLineage(serial: memory.serial, comparedWith: comparedWith,
                                        prefixEnd: shared.prefixEnd, suffixStart: min(shared.suffixStart, length))
         }

@@ -50,9 +50,12 @@ final class FullMemory {
     private var ordered = false
     private var count = 0
     /// Per entry of the accepted FULL (and of the FULL being decoded): start, address,
-    /// name warnings; and the union of the warnings before and from each entry.
+    /// name warnings.
     private var table: EntryTable
     private var next: EntryTable
+    /// The union of the accepted FULL's name warnings (most FULLs have none: then the
+    /// union over any run of its entries is empty without a look).
+    private var names: UInt16 = 0
     /// How often a walk took a shared start, and a shared end (for tests to see).
     private(set) var tookStarts = 0, tookEnds = 0
     /// The accepted FULL's serial number (0: none yet), and the next one's: each
@@ -66,11 +69,9 @@ final class FullMemory {
         var starts: UnsafeMutablePointer<Int32> = .allocate(capacity: 256)
         var ips: UnsafeMutablePointer<UInt32> = .allocate(capacity: 256)
         var verdicts: UnsafeMutablePointer<UInt16> = .allocate(capacity: 256)
-        var before: UnsafeMutablePointer<UInt16> = .allocate(capacity: 257)
-        var from: UnsafeMutablePointer<UInt16> = .allocate(capacity: 257)
 
         func deallocate() {
-            starts.deallocate(); ips.deallocate(); verdicts.deallocate(); before.deallocate(); from.deallocate()
+            starts.deallocate(); ips.deallocate(); verdicts.deallocate()
         }
     }
 
@@ -138,7 +139,7 @@ final class FullMemory {
         walk.offset = end(of: a - 1)
         walk.first = table.ips[0]
         walk.previous = table.ips[a - 1]
-        walk.names.formUnion(FrameWarnings(rawValue: table.before[a]))
+        walk.names.formUnion(FrameWarnings(rawValue: names(of: 0..<a)))
         shared.tookStart = true
         tookStarts += 1
     }
@@ -154,7 +155,7 @@ final class FullMemory {
         guard j >= 1, j < count, Int(table.starts[j]) == old, newCount - walk.index == count - j else { return false }
         // Where the two meet, the order is checked; beyond, it is the old FULL's.
         walk.order(table.ips[j])
-        walk.names.formUnion(FrameWarnings(rawValue: table.from[j]))
+        walk.names.formUnion(FrameWarnings(rawValue: names(of: j..<count)))
         let taken = count - j
         let shift = Int32(shared.shift)
         for k in 0..<taken {
@@ -167,6 +168,15 @@ final class FullMemory {
         walk.offset = shared.newLength
         tookEnds += 1
         return true
+    }
+
+    /// The union of the name warnings of the accepted FULL's entries in `range`.
+    @inline(__always)
+    private func names(of range: Range<Int>) -> UInt16 {
+        guard names != 0 else { return 0 }
+        var union: UInt16 = 0
+        for k in range { union |= table.verdicts[k] }
+        return union
     }
 
     /// The warnings entry `index`, at `start` up to `end`, earned in the accepted
@@ -192,7 +202,7 @@ final class FullMemory {
     }
 
     /// The FULL being decoded was accepted: it becomes the one remembered.
-    func accept(_ payload: UnsafeRawBufferPointer, entries: Int, sender: IPv4Address?, warnings: FrameWarnings) {
+    func accept(_ payload: UnsafeRawBufferPointer, entries: Int, sender: IPv4Address?, warnings: FrameWarnings, names: FrameWarnings) {
         if payload.count > capacity {
             bytes.deallocate()
             capacity = payload.count
@@ -203,18 +213,7 @@ final class FullMemory {
         self.sender = sender
         self.warnings = warnings
         ordered = warnings.isDisjoint(with: [.fullNotSorted, .fullDuplicateIP])
-        var union: UInt16 = 0
-        for k in 0..<entries {
-            next.before[k] = union
-            union |= next.verdicts[k]
-        }
-        next.before[entries] = union
-        union = 0
-        next.from[entries] = 0
-        for k in stride(from: entries - 1, through: 0, by: -1) {
-            union |= next.verdicts[k]
-            next.from[k] = union
-        }
+        self.names = names.rawValue
         swap(&table, &next)
         count = entries
         serial = nextSerial

@@ -133,8 +133,14 @@ public struct Summary: Sendable {
 
     public mutating func count(_ warnings: FrameWarnings) {
         guard !warnings.isEmpty else { return }
-        for (index, entry) in FrameWarnings.all.enumerated() where warnings.contains(entry.warning) {
-            warningsByCode[index] += 1
+        // `FrameWarnings.all` lists the warnings bit by bit: entry k is bit k.
+        var bits = warnings.rawValue
+        warningsByCode.withUnsafeMutableBufferPointer { counts in
+            while bits != 0 {
+                let k = bits.trailingZeroBitCount
+                if k < counts.count { counts[k] += 1 }
+                bits &= bits - 1
+            }
         }
     }
 }

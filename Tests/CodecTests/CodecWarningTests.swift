@@ -360,6 +360,8 @@ private let realFrames: [RealFrame] = [
             #expect(FrameWarnings.explanation(of: code) != code, "\(code) has a sentence")
         }
         #expect(FrameWarnings.all.map(\.code.description) == table.map(\.1))
+        // Entry k is bit k: the summary counts warnings by their bits.
+        for (k, entry) in FrameWarnings.all.enumerated() { #expect(entry.warning.rawValue == 1 << k, "\(entry.code)") }
         let every = table.reduce(into: FrameWarnings()) { $0.formUnion($1.0) }
         #expect(every.codes == table.map(\.1))
         #expect(FrameWarnings().codes == [])
