@@ -41,10 +41,18 @@ public struct WriteCursor: ByteSink {
 
     @inlinable @inline(__always)
     func decimalWidth(_ number: UInt64) -> Int {
-        var width = 1
-        var probe = number
-        while probe >= 100 { probe /= 100; width += 2 }
-        return probe >= 10 ? width + 1 : width
+        // Compared with powers of ten, not divided: the usual numbers (packet numbers,
+        // ports, octets) in two or three comparisons.
+        if number < 10_000 { return number < 100 ? (number < 10 ? 1 : 2) : (number < 1_000 ? 3 : 4) }
+        if number < 100_000_000 { return number < 1_000_000 ? (number < 100_000 ? 5 : 6) : (number < 10_000_000 ? 7 : 8) }
+        var width = 9
+        var threshold: UInt64 = 1_000_000_000
+        while number >= threshold {
+            width += 1
+            if width == 20 { break }  // UInt64.max has 20 digits; 10^19 is the last power that fits
+            threshold &*= 10
+        }
+        return width
     }
 
     /// Writes the `width` digits of `number` at `at` (not moving it).
