@@ -150,6 +150,8 @@ public final class ElectionAnalyzer {
     /// The time of the frame the latest observed frame's sender sent before it (nil:
     /// its first), for the diagnosis engine, which follows the same frames.
     public private(set) var previousFromSender: Timestamp?
+    /// The place of that sender's node when it was observed.
+    public private(set) var previousFromSenderPlace = -1
 
     public init(thresholds: Thresholds = Thresholds(), maxNodes: Int = ElectionAnalyzer.defaultMaxNodes,
                 emit: @escaping (ElectionEvent) -> Void = { _ in }) {
@@ -218,6 +220,7 @@ public final class ElectionAnalyzer {
     private func heardFrom(_ index: Int, frame: FrameView, at time: Timestamp, origin: PacketOrigin?) {
         let (ip, isNew, declaredOffline, live, previous) = nodes.heard(index, type: frame.type.index, at: time)
         previousFromSender = previous
+        previousFromSenderPlace = index
         if isNew {
             var name: Name? = nil
             if frame.type == .hello { name = Name(bytes: Array(frame.helloName)) }

@@ -140,8 +140,9 @@ public final class DiagnosisEngine {
         }
         // The flood policy: while the cap is reached, a one-off sender's frame is the flood's.
         let floodNoise = ctx.analyzer.isCrowded && ctx.isFloodNoise(sender)
-        // The sender's frame before this one (the analyzer has just seen this one).
-        let previous = ctx.analyzer.previousFromSender
+        // The sender's frame before this one (the analyzer has just seen this one). At
+        // another place than the analyzer saw it at, the node is new there: none.
+        let previous = place == ctx.analyzer.previousFromSenderPlace ? ctx.analyzer.previousFromSender : nil
         lanSilent.frame(type: frame.type, at: time, ctx)
         if !floodTold && ctx.analyzer.isCrowded && !ctx.analyzer.flood.isEmpty {
             floodTold = true
