@@ -21,7 +21,7 @@ extension JSONLinesWriter {
             key("n", to: &out); appendDecimal(UInt64(origin.number), to: &out)
             if let file = origin.file { key("file", to: &out); writeJSONString(file, to: &out) }
         }
-        key("ts", to: &out); out.append(UInt8(ascii: "\"")); stamps.write(event.time, to: &out); out.append(UInt8(ascii: "\""))
+        key("ts", to: &out); timestamp(event.time, stamps: &stamps, to: &out)
         switch event.detail {
         case let .nodeSeen(ip, name, via):
             key("ip", to: &out); quoted(ip, to: &out)
@@ -61,6 +61,14 @@ extension JSONLinesWriter {
             out.append(UInt8(ascii: "]"))
         }
         out.append("}\n")
+    }
+
+    /// A time as a quoted RFC 3339 string.
+    @inline(__always)
+    static func timestamp<S: ByteSink>(_ time: Timestamp, stamps: inout RFC3339Text, to out: inout S) {
+        out.append(UInt8(ascii: "\""))
+        stamps.write(time, to: &out)
+        out.append(UInt8(ascii: "\""))
     }
 
     @inline(__always)
@@ -110,24 +118,11 @@ extension JSONLinesWriter {
         key("text"); writeJSONString(diagnosis.message.jsonText, to: &stream.buffer)
     }
 
-    func timestamp(_ time: Timestamp) {
-        stream.buffer.append(UInt8(ascii: "\""))
-        stamps.write(time, to: &stream.buffer)
-        stream.buffer.append(UInt8(ascii: "\""))
-    }
+    func timestamp(_ time: Timestamp) { Self.timestamp(time, stamps: &stamps, to: &stream.buffer) }
 
-    func nameValue(_ name: Name) {
-        name.bytes.withUnsafeBytes { self.name($0) }
-    }
+    func nameValue(_ name: Name) { Self.nameValue(name, to: &stream.buffer) }
 
-    func addressList(_ ips: [IPv4Address]) {
-        stream.buffer.append(UInt8(ascii: "["))
-        for (i, ip) in ips.enumerated() {
-            if i > 0 { stream.buffer.append(UInt8(ascii: ",")) }
-            quotedAddress(ip)
-        }
-        stream.buffer.append(UInt8(ascii: "]"))
-    }
+    func addressList(_ ips: [IPv4Address]) { Self.addressList(ips, to: &stream.buffer) }
 
     /// The analyzer's members of the summary record.
     func writeElection(_ report: ElectionReport) {

@@ -65,9 +65,7 @@ public final class JSONLinesWriter: RecordWriter {
         if let observer { key("observer", to: &out); writeJSONString(observer, to: &out) }
         if let origin {
             key("n", to: &out); appendDecimal(UInt64(origin.number), to: &out)
-            key("ts", to: &out); out.append(UInt8(ascii: "\""))
-            stamps.write(origin.time, to: &out)
-            out.append(UInt8(ascii: "\""))
+            key("ts", to: &out); timestamp(origin.time, stamps: &stamps, to: &out)
             if let file = origin.file { key("file", to: &out); writeJSONString(file, to: &out) }
         }
     }
@@ -292,21 +290,11 @@ final class PeersJSON {
 
     func write<S: ByteSink>(_ frame: FrameView, to out: inout S) {
         let bytes = frame.payload
-        let lineage = frame.lineage
-        let compared = valid && lineage.comparedWith != 0 && lineage.comparedWith == serial
-        let same: Bool
-        if valid && lineage.serial != 0 && lineage.serial == serial {
-            same = true  // the decoder's repeat of the very bytes kept
-        } else if compared {
-            same = payload.count == bytes.count && Int(lineage.prefixEnd) == bytes.count
-                && payload.withUnsafeBytes { $0[1] } == bytes[1]
-        } else {
-            same = valid && payload.count == bytes.count
-                && payload.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
-        }
+        let shared = valid ? frame.lineage(comparedWith: serial) : nil
+        let same = valid && payload.withUnsafeBytes { frame.isSameFull(as: $0, serial: serial) }
         if !same {
-            if compared {
-                makeFromShared(bytes, prefixEnd: Int(lineage.prefixEnd), suffixStart: Int(lineage.suffixStart))
+            if let shared {
+                makeFromShared(bytes, prefixEnd: Int(shared.prefixEnd), suffixStart: Int(shared.suffixStart))
             } else {
                 makeWhole(bytes)
             }
@@ -318,7 +306,7 @@ final class PeersJSON {
             payload.append(bytes: bytes)
             valid = true
         }
-        serial = lineage.serial
+        serial = frame.lineage.serial
         json.withUnsafeBytes { out.append(bytes: $0) }
     }
 
@@ -358,19 +346,15 @@ final class PeersJSON {
     private func makeFromShared(_ bytes: UnsafeRawBufferPointer, prefixEnd: Int, suffixStart: Int) {
         madeFromShared += 1
         next.removeAll()
+        json.withUnsafeBytes { writeFromShared(bytes, oldJSON: $0, prefixEnd: prefixEnd, suffixStart: suffixStart) }
+    }
+
+    private func writeFromShared(_ bytes: UnsafeRawBufferPointer, oldJSON: UnsafeRawBufferPointer, prefixEnd: Int, suffixStart: Int) {
         let newCount = Int(bytes[1]), oldLength = payload.count
         let shift = bytes.count - oldLength
         // The shared start: old entries that end within it.
         var a = 0
         while a < count, a < newCount, (a + 1 < count ? Int(entryStarts[a + 1]) : oldLength) <= prefixEnd { a += 1 }
-        json.withUnsafeBytes { oldJSON in
-            writeFromShared(bytes, oldJSON: oldJSON, prefixEnd: prefixEnd, suffixStart: suffixStart, a: a, shift: shift)
-        }
-    }
-
-    private func writeFromShared(_ bytes: UnsafeRawBufferPointer, oldJSON: UnsafeRawBufferPointer, prefixEnd: Int, suffixStart: Int,
-                                 a: Int, shift: Int) {
-        let newCount = Int(bytes[1]), oldLength = payload.count
         var offset = 2
         if a > 0 {
             // "[" and the first `a` objects with their commas, as they were.

@@ -5,7 +5,6 @@ import Analyzer
 /// one: the plain run (`-q`, text, `--json`) calls its one writer directly.
 public final class RecordFanout: RecordWriter {
     let primary: RecordWriter
-    let others: [RecordWriter]
     /// The first of the others, and the rest: a record goes to the second writer
     /// without a walk over an array (a frame is the record of every packet).
     let second: RecordWriter?
@@ -13,7 +12,6 @@ public final class RecordFanout: RecordWriter {
 
     public init(_ primary: RecordWriter, _ others: [RecordWriter]) {
         self.primary = primary
-        self.others = others
         second = others.first
         rest = Array(others.dropFirst())
     }
@@ -47,6 +45,7 @@ public final class RecordFanout: RecordWriter {
 
     public func flush() {
         primary.flush()
-        for other in others { other.flush() }
+        second?.flush()
+        for other in rest { other.flush() }
     }
 }
