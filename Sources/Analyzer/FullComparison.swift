@@ -30,8 +30,9 @@ struct PeerChanges {
 /// `listsEveryEntry` turns every shortcut of the listings off: the plain rule the
 /// differential tests hold the shortcuts against.
 final class FullComparison {
-    /// The previous FULL's payload (one buffer, reused).
-    private var previousFull: [UInt8] = []
+    /// The previous FULL's payload (one buffer in raw memory, reused: reading it takes
+    /// no reference).
+    private var previousFull = RawBytes(capacity: 2048)
     private(set) var havePrevious = false
     /// The previous FULL's entries in wire order, and a scratch buffer for the current one's.
     private(set) var previousEntries = EntryBuffer()
@@ -57,6 +58,8 @@ final class FullComparison {
 
     init() {}
 
+    deinit { previousFull.deallocate() }
+
     /// The node at `index` changed in a way that makes its next listing matter.
     @inline(__always)
     func nodeChanged(_ index: Int) {
@@ -65,25 +68,10 @@ final class FullComparison {
         stamps[index] = version
     }
 
-    /// Whether the FULL is byte for byte the previous one. The decoder's comparison
-    /// stands in for a new one when it compared with the very FULL kept here.
+    /// Whether the FULL is byte for byte the previous one (the decoder's comparison
+    /// stands in when it compared with the very FULL kept here).
     func isIdentical(_ frame: FrameView) -> Bool {
-        guard havePrevious else { return false }
-        let payload = frame.payload
-        let lineage = frame.lineage
-        if lineage.serial != 0 && lineage.serial == keptSerial { return true }
-        if comparesWithKept(lineage) {
-            return previousFull.count == payload.count && Int(lineage.prefixEnd) == payload.count
-                && previousFull[1] == payload[1]
-        }
-        return previousFull.count == payload.count
-            && previousFull.withUnsafeBytes { memcmp($0.baseAddress!, payload.baseAddress!, payload.count) == 0 }
-    }
-
-    /// The decoder compared the FULL with the one kept here (by serial number).
-    @inline(__always)
-    private func comparesWithKept(_ lineage: FullLineage) -> Bool {
-        lineage.comparedWith != 0 && lineage.comparedWith == keptSerial
+        havePrevious && previousFull.withUnsafeBytes { frame.isSameFull(as: $0, serial: keptSerial) }
     }
 
     /// Nothing changed since the previous FULL: an identical FULL needs no listing.
@@ -105,7 +93,7 @@ final class FullComparison {
         let sorted = !frame.warnings.contains(.fullNotSorted)
         let skipUnchanged = havePrevious && !repeats && !previousWarnings.contains(.fullDuplicateIP)
         previousFull.withUnsafeBytes { old in
-            let lineage = comparesWithKept(frame.lineage) ? frame.lineage : nil
+            let lineage = frame.lineage(comparedWith: keptSerial)
             if skipUnchanged, sorted, !previousWarnings.contains(.fullNotSorted),
                compareShared(payload, old: old, lineage: lineage, changes: &changes) {
                 comparedByShared += 1
@@ -121,8 +109,8 @@ final class FullComparison {
     /// Keeps this FULL as the previous one: its bytes and its entries (buffers reused).
     func keep(_ frame: FrameView, identical: Bool) {
         if !identical {
-            previousFull.removeAll(keepingCapacity: true)
-            previousFull.append(contentsOf: frame.payload)
+            previousFull.removeAll()
+            previousFull.append(bytes: frame.payload)
             swap(&previousEntries, &currentEntries)
             havePrevious = true
         }

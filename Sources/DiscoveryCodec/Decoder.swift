@@ -61,7 +61,7 @@ public struct FrameView {
     public let legacy: JSONValue?
     /// FULL: how the `FrameDecoder` that made this view compared it with the last FULL
     /// it had accepted (for the analyzer, which would compare the same bytes again).
-    package var lineage = FullLineage()
+    @usableFromInline package var lineage = FullLineage()
 
     // The readings below are checked; where bytes are missing they give an empty
     // name, the address 0.0.0.0 or no entries, which a view the decoder made (the
@@ -105,11 +105,12 @@ public struct FrameView {
 /// with (0: none), and where their bytes agree: from offset 2 up to `prefixEnd`, and
 /// from `suffixStart` to the end (with the old FULL's end). For a repeat of the very
 /// bytes remembered, the serial is the remembered one's.
+@usableFromInline
 package struct FullLineage: Sendable {
-    package var serial: UInt64 = 0
-    package var comparedWith: UInt64 = 0
-    package var prefixEnd: Int32 = 0
-    package var suffixStart: Int32 = 0
+    @usableFromInline package var serial: UInt64 = 0
+    @usableFromInline package var comparedWith: UInt64 = 0
+    @usableFromInline package var prefixEnd: Int32 = 0
+    @usableFromInline package var suffixStart: Int32 = 0
 
     package init() {}
 

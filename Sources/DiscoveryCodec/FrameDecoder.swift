@@ -30,6 +30,29 @@ public final class FrameDecoder {
     }
 }
 
+extension FrameView {
+    /// The decoder's comparison of this FULL, if it compared it with the FULL whose
+    /// serial number is `kept` (0: unknown): what a reader that kept that very FULL
+    /// may take instead of comparing the same bytes again.
+    @inlinable
+    package func lineage(comparedWith kept: UInt64) -> FullLineage? {
+        kept != 0 && lineage.comparedWith == kept ? lineage : nil
+    }
+
+    /// Whether this FULL is byte for byte `keptBytes`, the FULL whose serial number is
+    /// `kept` (0: unknown): by the decoder's word when it repeated that very FULL or
+    /// compared this one with it, else by the bytes.
+    @inlinable
+    package func isSameFull(as keptBytes: UnsafeRawBufferPointer, serial kept: UInt64) -> Bool {
+        if kept != 0 && lineage.serial == kept { return true }
+        guard keptBytes.count == payload.count else { return false }
+        if let shared = lineage(comparedWith: kept) {
+            return Int(shared.prefixEnd) == payload.count && keptBytes[1] == payload[1]
+        }
+        return payload.isEmpty || memcmp(keptBytes.baseAddress!, payload.baseAddress!, payload.count) == 0
+    }
+}
+
 /// The last FULL a decoder accepted: its bytes, sender and warnings, and for each
 /// entry where it started, its address and the warnings its name earned.
 ///
