@@ -511,7 +511,7 @@ public final class ElectionAnalyzer {
     }
 
     @inline(__always)
-    private func isLive(_ ip: IPv4Address) -> Bool {
+    func isLive(_ ip: IPv4Address) -> Bool {
         guard let index = nodes.find(ip) else { return false }
         return nodes.storage[index].live
     }

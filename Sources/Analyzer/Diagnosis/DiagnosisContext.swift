@@ -62,10 +62,7 @@ final class DiagnosisContext {
     func node(_ ip: IPv4Address) -> Node? { analyzer.nodes[ip] }
 
     /// A node's fields read in place (`node(_:)` copies the whole node, names and all).
-    func isLive(_ ip: IPv4Address) -> Bool {
-        guard let i = analyzer.nodes.find(ip) else { return false }
-        return analyzer.nodes.storage[i].live
-    }
+    func isLive(_ ip: IPv4Address) -> Bool { analyzer.isLive(ip) }
 
     func firstSent(_ ip: IPv4Address) -> Timestamp? {
         guard let i = analyzer.nodes.find(ip) else { return nil }
