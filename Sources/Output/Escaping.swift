@@ -87,6 +87,10 @@ func isInvisibleOrControl(_ scalar: UInt32) -> Bool {
     case 0x80...0x9F, 0x2028, 0x2029: return true
     // Common letters and symbols below U+0600 hold no format character but U+00AD.
     case 0xA0..<0x600: return scalar == 0xAD
+    // Ranges without a control, format or separator character, where names' dashes,
+    // quotes and stars, CJK and the emoji are (held to the Unicode data by a test
+    // that asks the standard library of every scalar in them): no lookup.
+    case 0x2010..<0x2028, 0x2030..<0x2060, 0x2070..<0xFEFF, 0x1F000...0x1FFFF: return false
     default:
         guard let value = Unicode.Scalar(scalar) else { return false }
         switch value.properties.generalCategory {

@@ -38,7 +38,16 @@ public enum HTMLPage {
     /// nil: three times the node's usual gap).
     public static func render(recorder: TimelineRecorder, summary: Summary, source: String, live: Bool, written: Timestamp? = nil,
                               quietAfter: Double? = nil) -> String {
+        String(decoding: renderBytes(recorder: recorder, summary: summary, source: source, live: live, written: written,
+                                     quietAfter: quietAfter), as: UTF8.self)
+    }
+
+    /// The page as UTF-8 bytes, as it is written to its file (no String made of it).
+    public static func renderBytes(recorder: TimelineRecorder, summary: Summary, source: String, live: Bool, written: Timestamp? = nil,
+                                   quietAfter: Double? = nil) -> [UInt8] {
         var page = Page()
+        // About what the page takes: its frame ticks, a kilobyte each, and the rest.
+        page.bytes.reserveCapacity(1 << 20 + 1024 * recorder.exactCount)
         var l = Layout(recorder: recorder, summary: summary)
         l.quietAfter = quietAfter
         head(&page, l, source: source, live: live, written: written)
@@ -46,7 +55,7 @@ public enum HTMLPage {
         timeline(&page, l, live: live, written: written)
         tables(&page, l)
         page.add("</section><script>\(raw: script)</script></body></html>\n")
-        return page.text
+        return page.bytes
     }
 
     /// One piece of the registry band: a reign (the sender of FULLs), or a span where
@@ -498,46 +507,82 @@ public enum HTMLPage {
     }
 
     /// The frames kept exactly: one tick each, with its packet number, clock time and
-    /// one line of text on hover. The strings are made here, once.
+    /// one line of text on hover. The text is written straight into the page; each
+    /// address's escaped name is made once.
     static func frames(_ page: inout Page, _ l: Layout) {
         let all = l.recorder.exactFrames
         guard !all.isEmpty else { return }
         // Each lane's address and name, escaped once.
-        var laneText: [Int: String] = [:]
+        var laneText: [Int: [UInt8]] = [:]
         var laneY: [Int: Double] = [:]
         for index in l.drawn {
             let ip = l.recorder.lanes[index].ip
             guard let row = l.laneRow[ip.value] else { continue }
-            laneText[index] = escape(l.nameOf(ip))
+            var text: [UInt8] = []
+            escape(l.nameOf(ip), into: &text)
+            laneText[index] = text
             laneY[index] = Double(row) * laneHeight + 2
         }
+        // The other end of a PING, PONG or OFFLINE, escaped once per address.
+        var otherText: [UInt32: [UInt8]] = [:]
+        var fileText: [Int: [UInt8]] = [:]
         var byType = [[Int]](repeating: [], count: 6)
         for (k, frame) in all.enumerated() where laneY[Int(frame.lane)] != nil { byType[Int(frame.type)].append(k) }
-        var clock: [UInt8] = []
+        var out = page.bytes
+        page.bytes = []
         for type in FrameType.allCases {
             guard !byType[type.index].isEmpty else { continue }
-            page.add("<g class=\"fr t-\(type.name)\(raw: l.shows(type) == false ? " dim" : "")\">")
+            out.append(contentsOf: HTML("<g class=\"fr t-\(type.name)\(raw: l.shows(type) == false ? " dim" : "")\">").bytes)
             for k in byType[type.index] {
                 let frame = all[k]
                 let lane = Int(frame.lane)
                 let time = Timestamp(seconds: frame.nanoseconds / 1_000_000_000, nanoseconds: Int32(frame.nanoseconds % 1_000_000_000),
                                      precision: l.start.precision)
-                let x = l.x(time)
-                clock.removeAll(keepingCapacity: true)
-                time.writeTimeOfDay(to: &clock)
-                var line = "#\(frame.number)"
-                if frame.file > 0, Int(frame.file) <= l.recorder.files.count { line += " [" + escape(l.recorder.files[Int(frame.file) - 1]) + "]" }
-                line += " " + String(decoding: clock, as: UTF8.self) + " " + type.name + " " + laneText[lane]!
+                // <path d="M{x} {y}v3.4"><title>#{n} [{file}] {clock} {TYPE} {lane}…</title></path>
+                out.append(contentsOf: "<path d=\"M".utf8)
+                fmt4(l.x(time)).write(to: &out)
+                out.append(UInt8(ascii: " "))
+                fmt(laneY[lane]! + Double(type.index) * 4).write(to: &out)
+                out.append(contentsOf: "v3.4\"><title>#".utf8)
+                out.append(decimal: UInt64(frame.number))
+                if frame.file > 0, Int(frame.file) <= l.recorder.files.count {
+                    let file = Int(frame.file)
+                    if fileText[file] == nil {
+                        var text: [UInt8] = []
+                        escape(l.recorder.files[file - 1], into: &text)
+                        fileText[file] = text
+                    }
+                    out.append(contentsOf: " [".utf8)
+                    out.append(contentsOf: fileText[file]!)
+                    out.append(UInt8(ascii: "]"))
+                }
+                out.append(UInt8(ascii: " "))
+                time.writeTimeOfDay(to: &out)
+                out.append(UInt8(ascii: " "))
+                out.append(contentsOf: type.name.utf8)
+                out.append(UInt8(ascii: " "))
+                out.append(contentsOf: laneText[lane]!)
                 switch type {
-                case .ping, .pong: line += " → " + escape(l.nameOf(IPv4Address(frame.other)))
-                case .offline: line += " says " + escape(l.nameOf(IPv4Address(frame.other))) + " is offline"
-                case .full: line += ": \(frame.other) peer\(frame.other == 1 ? "" : "s")"
+                case .ping, .pong, .offline:
+                    if otherText[frame.other] == nil {
+                        var text: [UInt8] = []
+                        escape(l.nameOf(IPv4Address(frame.other)), into: &text)
+                        otherText[frame.other] = text
+                    }
+                    out.append(contentsOf: (type == .offline ? " says " : " → ").utf8)
+                    out.append(contentsOf: otherText[frame.other]!)
+                    if type == .offline { out.append(contentsOf: " is offline".utf8) }
+                case .full:
+                    out.append(contentsOf: ": ".utf8)
+                    out.append(decimal: UInt64(frame.other))
+                    out.append(contentsOf: (frame.other == 1 ? " peer" : " peers").utf8)
                 default: break
                 }
-                page.add("<path d=\"M\(fmt4(x)) \(fmt(laneY[lane]! + Double(type.index) * 4))v3.4\"><title>\(raw: line)</title></path>")
+                out.append(contentsOf: "</title></path>".utf8)
             }
-            page.add("</g>")
+            out.append(contentsOf: "</g>".utf8)
         }
+        page.bytes = out
     }
 
     /// Election events as marks of their own (shapes, not ticks), over the band or their node's lane.
@@ -636,8 +681,8 @@ public enum HTMLPage {
 
     /// The page being written: only HTML goes in (`HTML` escapes what it interpolates).
     struct Page {
-        var text = ""
-        mutating func add(_ piece: HTML) { text += piece.text }
+        var bytes: [UInt8] = []
+        mutating func add(_ piece: HTML) { bytes.append(contentsOf: piece.bytes) }
     }
 
     /// Text from the network for HTML text or a quoted attribute: controls and
@@ -645,23 +690,37 @@ public enum HTMLPage {
     /// `& < > " '` as entities, so that `</script>`, `<!--` and attribute break-outs
     /// are inert text.
     public static func escape(_ text: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + 8)
+        escape(text, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The same, appended to `out` as UTF-8.
+    static func escape(_ text: String, into out: inout [UInt8]) {
         // Controls and non-ASCII go through the terminal's escaping first (rare: names).
         var plain = true
         for byte in text.utf8 where byte < 0x20 || byte >= 0x7F { plain = false; break }
-        let source = plain ? text : terminalSafe(text, quoting: false)
-        var out: [UInt8] = []
-        out.reserveCapacity(source.utf8.count + 8)
-        for byte in source.utf8 {
-            switch byte {
-            case UInt8(ascii: "&"): out += Array("&amp;".utf8)
-            case UInt8(ascii: "<"): out += Array("&lt;".utf8)
-            case UInt8(ascii: ">"): out += Array("&gt;".utf8)
-            case UInt8(ascii: "\""): out += Array("&quot;".utf8)
-            case UInt8(ascii: "'"): out += Array("&#39;".utf8)
-            default: out.append(byte)
+        var source = plain ? text : terminalSafe(text, quoting: false)
+        source.withUTF8 { bytes in
+            // Runs that need no entity are copied whole.
+            var run = 0
+            for i in bytes.indices {
+                let entity: StaticString
+                switch bytes[i] {
+                case UInt8(ascii: "&"): entity = "&amp;"
+                case UInt8(ascii: "<"): entity = "&lt;"
+                case UInt8(ascii: ">"): entity = "&gt;"
+                case UInt8(ascii: "\""): entity = "&quot;"
+                case UInt8(ascii: "'"): entity = "&#39;"
+                default: continue
+                }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i]))
+                out.append(contentsOf: UnsafeBufferPointer(start: entity.utf8Start, count: entity.utf8CodeUnitCount))
+                run = i + 1
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// `HH:MM:SS.mmm` (UTC).
@@ -709,21 +768,49 @@ public enum HTMLPage {
         "left:\(fmt4(x0 / width * 100))%;width:\(fmt4(max(0, x1 - x0) / width * 100))%"
     }
 
-    static func fmt(_ v: Double) -> String {
-        let r = (v * 10).rounded() / 10
-        return r == r.rounded() ? String(Int(r)) : String(r)
-    }
+    /// One decimal at most (a lane's place, a height).
+    static func fmt(_ v: Double) -> Fixed { Fixed(value: v, decimals: 1) }
 
     /// Four decimals, no exponent (a frame's place: a millionth of the chart).
-    static func fmt4(_ v: Double) -> String {
-        let scaled = Int64((v * 10_000).rounded())
-        let sign = scaled < 0 ? "-" : ""
-        let magnitude = abs(scaled)
-        var fraction = String(magnitude % 10_000)
-        if fraction == "0" { return sign + String(magnitude / 10_000) }
-        while fraction.count < 4 { fraction = "0" + fraction }
-        while fraction.hasSuffix("0") { fraction.removeLast() }
-        return sign + String(magnitude / 10_000) + "." + fraction
+    static func fmt4(_ v: Double) -> Fixed { Fixed(value: v, decimals: 4) }
+
+    /// A number for the page with one decimal (`fmt`: a whole number without one) or up
+    /// to four (`fmt4`: no trailing zeros, no exponent), written straight into the page.
+    struct Fixed: CustomStringConvertible {
+        let value: Double
+        let decimals: Int
+
+        var description: String {
+            var out: [UInt8] = []
+            write(to: &out)
+            return String(decoding: out, as: UTF8.self)
+        }
+
+        func write(to out: inout [UInt8]) {
+            if decimals == 1 {
+                let r = (value * 10).rounded() / 10
+                if r == r.rounded() {
+                    let whole = Int(r)
+                    if whole < 0 { out.append(UInt8(ascii: "-")) }
+                    out.append(decimal: UInt64(whole.magnitude))
+                } else {
+                    out.append(contentsOf: String(r).utf8)
+                }
+                return
+            }
+            let scaled = Int64((value * 10_000).rounded())
+            if scaled < 0 { out.append(UInt8(ascii: "-")) }
+            let magnitude = scaled.magnitude
+            out.append(decimal: magnitude / 10_000)
+            var fraction = magnitude % 10_000
+            guard fraction != 0 else { return }
+            out.append(UInt8(ascii: "."))
+            var digits = 4
+            while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
+            var pad = digits - (fraction < 10 ? 1 : fraction < 100 ? 2 : fraction < 1000 ? 3 : 4)
+            while pad > 0 { out.append(UInt8(ascii: "0")); pad -= 1 }
+            out.append(decimal: fraction)
+        }
     }
 
     /// The registries' colours: a fixed qualitative palette (Tableau 10 without its

@@ -11,19 +11,26 @@ import Glibc
 /// `*.prom` glob takes it) and is created new (O_EXCL, O_NOFOLLOW): a link planted in
 /// the folder is never followed. Returns errno and the cause in words on failure.
 public func replaceFile(_ path: PathName, with text: String) -> (code: Int32, cause: String)? {
+    var copy = text
+    return copy.withUTF8 { replaceFile(path, with: UnsafeRawBufferPointer($0)) }
+}
+
+/// The same, for bytes (a page made as UTF-8).
+public func replaceFile(_ path: PathName, with bytes: [UInt8]) -> (code: Int32, cause: String)? {
+    bytes.withUnsafeBytes { replaceFile(path, with: $0) }
+}
+
+func replaceFile(_ path: PathName, with bytes: UnsafeRawBufferPointer) -> (code: Int32, cause: String)? {
     if let refused = refuseNonRegular(path) { return refused }
     let created = createTemporary(beside: path)
     guard let temporary = created.path else { return created.failure }
     let fd = created.fd
-    var copy = text
     var failure: Int32? = nil
-    copy.withUTF8 { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 { if errno == EINTR { continue }; failure = errno; return }
-            offset += n
-        }
+    var offset = 0
+    while offset < bytes.count {
+        let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+        if n < 0 { if errno == EINTR { continue }; failure = errno; break }
+        offset += n
     }
     if close(fd) != 0, failure == nil { failure = errno }
     if let failure {

@@ -206,7 +206,7 @@ public final class Pipeline {
     /// `declaredUDPLength`: what the IP header says the UDP datagram's length is (for
     /// a cut inside the UDP header, where the UDP length field may be gone).
     private func handleDatagram(source: IPv4Address, destination: IPv4Address, udp bytes: UnsafeRawBufferPointer, ipCut: Bool,
-                                origin: PacketOrigin, packets: WirePackets, identification: UInt16, input: Int,
+                                origin: consuming PacketOrigin, packets: consuming WirePackets, identification: UInt16, input: Int,
                                 declaredUDPLength: Int = 0) {
         switch parseUDP(bytes, ipCut: ipCut) {
         case .invalid:
@@ -257,7 +257,9 @@ public final class Pipeline {
                 datagrams += 1
                 summary.framesByType[view.type.index] += 1
                 if !view.warnings.isEmpty { summary.count(view.warnings) }
-                let record = FrameRecord(origin: origin, endpoints: endpoints, frame: view, packets: packets)
+                // The record takes the origin, the frame and the packets over (no copy of
+                // their references and none destroyed twice).
+                let record = FrameRecord(origin: consume origin, endpoints: endpoints, frame: consume view, packets: consume packets)
                 writer.write(record)
                 consumer?.consume(record)
             case let .malformed(malformation):

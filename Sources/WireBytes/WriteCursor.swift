@@ -17,7 +17,7 @@ public struct WriteCursor: ByteSink {
     public mutating func append(bytes: UnsafeRawBufferPointer) {
         let n = bytes.count
         guard n > 0 else { return }
-        UnsafeMutableRawPointer(at).copyMemory(from: bytes.baseAddress!, byteCount: n)
+        copyBytes(to: at, from: bytes.baseAddress!, count: n)
         at += n
     }
 

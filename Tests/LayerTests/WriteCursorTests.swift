@@ -13,6 +13,31 @@ struct WriteCursorTests {
         return out.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
     }
 
+    @Test("a copy of every length from 0 to 40 bytes, at every offset, writes those bytes and no others")
+    func copiesOfEveryLength() {
+        let source: [UInt8] = (0..<64).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        for length in 0...40 {
+            for offset in 0..<8 {
+                var target = [UInt8](repeating: 0xEE, count: 64)
+                source.withUnsafeBytes { from in
+                    target.withUnsafeMutableBytes { to in
+                        copyBytes(to: to.baseAddress! + offset, from: from.baseAddress! + 3, count: length)
+                    }
+                }
+                let expected = [UInt8](repeating: 0xEE, count: offset) + source[3..<(3 + length)]
+                    + [UInt8](repeating: 0xEE, count: 64 - offset - length)
+                #expect(target == expected, "\(length) bytes at offset \(offset)")
+            }
+            // Through both sinks, appended after a byte so the copy is unaligned.
+            let bytes = Array(source[0..<length])
+            var raw = RawBytes(capacity: 8)
+            defer { raw.deallocate() }
+            raw.append(UInt8(ascii: "x"))
+            bytes.withUnsafeBytes { raw.append(bytes: $0) }
+            raw.withUnsafeBytes { #expect(Array($0) == [UInt8(ascii: "x")] + bytes) }
+        }
+    }
+
     @Test("every octet in every position of an address reads as the standard library writes it")
     func everyOctet() {
         for octet in 0...255 {
