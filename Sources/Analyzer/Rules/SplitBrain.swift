@@ -50,7 +50,10 @@ struct SplitBrain {
     init() { open.reserveCapacity(8) }
 
     mutating func full(_ frame: FrameView, from sender: IPv4Address, at time: Timestamp, _ ctx: DiagnosisContext) {
-        let entries = ctx.analyzer.fullComparison.previousEntries
+        // The FULL's entries as the analyzer holds them, read in place (the analyzer keeps
+        // them while the engine reads them: no reference to count).
+        unowned(unsafe) let buffer = ctx.analyzer.fullComparison.previousEntries
+        let entries = UnsafeBufferPointer(start: buffer.base, count: buffer.count)
         if !open.isEmpty { followOpen(entries, from: sender, at: time, ctx) }
         for j in recent.indices where recent[j].sender != sender
             && time.totalNanoseconds - recent[j].time.totalNanoseconds < ctx.timing.conflictWindow {
@@ -117,7 +120,7 @@ struct SplitBrain {
     }
 
     /// Open merges with this sender: converged when its FULL lists every other registry.
-    private mutating func followOpen(_ entries: EntryBuffer, from sender: IPv4Address, at time: Timestamp, _ ctx: DiagnosisContext) {
+    private mutating func followOpen(_ entries: UnsafeBufferPointer<FullEntry>, from sender: IPv4Address, at time: Timestamp, _ ctx: DiagnosisContext) {
         for k in open where ctx.log[k].ips.contains(sender) {
             let d = Int(ctx.log[k].detail)
             if ctx.log[k].ips.allSatisfy({ $0 == sender || lists(entries, $0) }) {
@@ -134,8 +137,11 @@ struct SplitBrain {
 
     /// Keeps this FULL's addresses as the sender's latest (a repeat of the sender's own
     /// previous FULL changes only the time).
-    private mutating func keep(_ entries: EntryBuffer, from sender: IPv4Address, at time: Timestamp, _ ctx: DiagnosisContext) {
-        if let j = recent.firstIndex(where: { $0.sender == sender }) {
+    private mutating func keep(_ entries: UnsafeBufferPointer<FullEntry>, from sender: IPv4Address, at time: Timestamp, _ ctx: DiagnosisContext) {
+        // Looked for by index (a search with a closure holds a reference to the array).
+        var found: Int?
+        for j in 0..<recent.count where recent[j].sender == sender { found = j; break }
+        if let j = found {
             let repeated = ctx.analyzer.lastFullWasIdentical && lastSender == sender
             recent[j].time = time
             if !repeated { keepListing(entries, at: j) }
@@ -154,18 +160,18 @@ struct SplitBrain {
         lastSender = sender
     }
 
-    private mutating func keepListing(_ entries: EntryBuffer, at j: Int) {
+    private mutating func keepListing(_ entries: UnsafeBufferPointer<FullEntry>, at j: Int) {
         let n = entries.count
         if recent[j].storage.count < n { recent[j].storage.append(contentsOf: repeatElement(0, count: n - recent[j].storage.count)) }
-        let base = entries.base
+        let base = entries
         recent[j].storage.withUnsafeMutableBufferPointer { buffer in
             for k in 0..<n { buffer[k] = base[k].ip }
         }
         recent[j].count = n
     }
 
-    private func lists(_ entries: EntryBuffer, _ ip: IPv4Address) -> Bool {
-        for k in 0..<entries.count where entries.base[k].ip == ip.value { return true }
+    private func lists(_ entries: UnsafeBufferPointer<FullEntry>, _ ip: IPv4Address) -> Bool {
+        for entry in entries where entry.ip == ip.value { return true }
         return false
     }
 
