@@ -60,10 +60,23 @@ public func appendDecimal<Sink: ByteSink>(_ number: UInt64, to out: inout Sink) 
 @inlinable
 public func appendDecimal<Sink: ByteSink>(_ number: UInt64, width: Int, to out: inout Sink) {
     // Zero-pad, then the digits (a number wider than `width` is written whole).
-    var digits = 1
-    var probe = number
-    while probe >= 10 { probe /= 10; digits += 1 }
-    var pad = width - digits
+    var pad = width - decimalDigitCount(number)
     while pad > 0 { out.append(UInt8(ascii: "0")); pad -= 1 }
     out.append(decimal: number)
+}
+
+/// How many decimal digits `number` has, found by comparisons with powers of ten (not
+/// divisions): the usual numbers (packet numbers, ports, octets) in two or three.
+@inlinable @inline(__always)
+public func decimalDigitCount(_ number: UInt64) -> Int {
+    if number < 10_000 { return number < 100 ? (number < 10 ? 1 : 2) : (number < 1_000 ? 3 : 4) }
+    if number < 100_000_000 { return number < 1_000_000 ? (number < 100_000 ? 5 : 6) : (number < 10_000_000 ? 7 : 8) }
+    var width = 9
+    var threshold: UInt64 = 1_000_000_000
+    while number >= threshold {
+        width += 1
+        if width == 20 { break }  // UInt64.max has 20 digits; 10^19 is the last power that fits
+        threshold &*= 10
+    }
+    return width
 }

@@ -40,28 +40,29 @@ public struct WriteCursor: ByteSink {
     }
 
     @inlinable @inline(__always)
-    func decimalWidth(_ number: UInt64) -> Int {
-        // Compared with powers of ten, not divided: the usual numbers (packet numbers,
-        // ports, octets) in two or three comparisons.
-        if number < 10_000 { return number < 100 ? (number < 10 ? 1 : 2) : (number < 1_000 ? 3 : 4) }
-        if number < 100_000_000 { return number < 1_000_000 ? (number < 100_000 ? 5 : 6) : (number < 10_000_000 ? 7 : 8) }
-        var width = 9
-        var threshold: UInt64 = 1_000_000_000
-        while number >= threshold {
-            width += 1
-            if width == 20 { break }  // UInt64.max has 20 digits; 10^19 is the last power that fits
-            threshold &*= 10
-        }
-        return width
-    }
+    func decimalWidth(_ number: UInt64) -> Int { decimalDigitCount(number) }
 
     /// Writes the `width` digits of `number` at `at` (not moving it).
     @inlinable @inline(__always)
     func writeDigits(_ number: UInt64, width: Int) {
         let pairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
         let table = UnsafeRawPointer(pairs.utf8Start)
-        var n = number
         var end = width
+        if number <= UInt64(UInt32.max) {
+            // The usual numbers (packet numbers, ports, octets, lengths) in 32 bits: a
+            // cheaper division by 100.
+            var n = UInt32(truncatingIfNeeded: number)
+            while end >= 2 {
+                let quotient = n / 100
+                let pair = Int(n &- quotient &* 100)
+                n = quotient
+                UnsafeMutableRawPointer(at + end - 2).storeBytes(of: table.loadUnaligned(fromByteOffset: 2 * pair, as: UInt16.self), as: UInt16.self)
+                end -= 2
+            }
+            if end == 1 { at.pointee = 0x30 &+ UInt8(truncatingIfNeeded: n) }
+            return
+        }
+        var n = number
         while end >= 2 {
             let pair = Int(n % 100)
             n /= 100

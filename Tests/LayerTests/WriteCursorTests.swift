@@ -55,7 +55,10 @@ struct WriteCursorTests {
 
     @Test("decimals at every digit-count boundary, and zero-padded widths")
     func decimals() {
-        var numbers: [UInt64] = [0, 1, 9, UInt64.max, UInt64.max - 1]
+        // The 32-bit path's edge too, and a spread of numbers between the powers.
+        var numbers: [UInt64] = [0, 1, 9, UInt64.max, UInt64.max - 1, UInt64(UInt32.max), UInt64(UInt32.max) + 1, UInt64(UInt32.max) - 1]
+        var generator = SystemRandomNumberGenerator()
+        for bits in 1...64 { numbers.append(UInt64.random(in: 0...(UInt64.max >> (64 - bits)), using: &generator)) }
         var power: UInt64 = 10
         while true {
             numbers += [power - 1, power, power + 1]
