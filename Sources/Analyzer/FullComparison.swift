@@ -89,7 +89,11 @@ final class FullComparison {
     /// made again, so no node is carried over).
     func compare(_ frame: FrameView, repeats: Bool) -> PeerChanges {
         let payload = frame.payload
-        var changes = PeerChanges()
+        // The lists of the last comparison, emptied: their memory is used again when the
+        // event that carried them is gone (a kept event keeps its own).
+        changes.added.removeAll(keepingCapacity: true)
+        changes.removed.removeAll(keepingCapacity: true)
+        changes.renamed.removeAll(keepingCapacity: true)
         let sorted = !frame.warnings.contains(.fullNotSorted)
         let skipUnchanged = havePrevious && !repeats && !previousWarnings.contains(.fullDuplicateIP)
         previousFull.withUnsafeBytes { old in
@@ -105,6 +109,9 @@ final class FullComparison {
         }
         return changes
     }
+
+    /// What the last `compare` found (its lists reused from comparison to comparison).
+    private var changes = PeerChanges()
 
     /// Keeps this FULL as the previous one: its bytes and its entries (buffers reused).
     func keep(_ frame: FrameView, identical: Bool) {
