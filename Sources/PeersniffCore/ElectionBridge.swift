@@ -18,11 +18,20 @@ public final class ElectionBridge: FrameConsumer {
         self.port = port
         let diagnosis = DiagnosisEngine(analyzer: analyzer, port: port)
         self.diagnosis = diagnosis
-        // Only the bridge drives the analyzer, and it holds both while it does
-        // (unchecked: no reference counting per event).
-        analyzer.emit = { [unowned(unsafe) writer, unowned(unsafe) diagnosis] event in
-            diagnosis.event(event)
-            writer.write(event)
+        // Only the bridge drives the analyzer, and it holds both while it does:
+        // borrowed, with no reference counting per event (an `unowned(unsafe)` capture
+        // would still be retained for each call).
+        analyzer.emit = Self.emitter(engine: diagnosis, writer: writer)
+    }
+
+    /// The analyzer's events to the engine, then to the writer (the writer's own type
+    /// opened, so that it too is borrowed without a reference count).
+    private static func emitter<W: RecordWriter>(engine: DiagnosisEngine, writer: W) -> (ElectionEvent) -> Void {
+        let engine = Unmanaged.passUnretained(engine)
+        let output = Unmanaged.passUnretained(writer)
+        return { event in
+            engine._withUnsafeGuaranteedRef { $0.event(event) }
+            output._withUnsafeGuaranteedRef { $0.write(event) }
         }
     }
 
