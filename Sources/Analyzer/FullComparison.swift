@@ -91,9 +91,9 @@ final class FullComparison {
         let payload = frame.payload
         // The lists of the last comparison, emptied: their memory is used again when the
         // event that carried them is gone (a kept event keeps its own).
-        changes.added.removeAll(keepingCapacity: true)
-        changes.removed.removeAll(keepingCapacity: true)
-        changes.renamed.removeAll(keepingCapacity: true)
+        if !changes.added.isEmpty { changes.added.removeAll(keepingCapacity: true) }
+        if !changes.removed.isEmpty { changes.removed.removeAll(keepingCapacity: true) }
+        if !changes.renamed.isEmpty { changes.renamed.removeAll(keepingCapacity: true) }
         let sorted = !frame.warnings.contains(.fullNotSorted)
         let skipUnchanged = havePrevious && !repeats && !previousWarnings.contains(.fullDuplicateIP)
         previousFull.withUnsafeBytes { old in

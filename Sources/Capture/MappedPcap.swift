@@ -12,26 +12,22 @@ import Glibc
 /// record that is not (cut short, too long, the end of what was mapped), libpcap
 /// takes over at that very record, so that what follows and every message are
 /// libpcap's own.
+@usableFromInline
 struct MappedRecords {
-    private let base: UnsafeRawPointer
-    private let size: Int
-    private var offset = 24
-    private let swapped: Bool
+    @usableFromInline let base: UnsafeRawPointer
+    @usableFromInline let size: Int
+    @usableFromInline var offset = 24
+    @usableFromInline let swapped: Bool
     /// Microsecond files hold microseconds: scaled to nanoseconds as libpcap does.
-    private let fractionScale: Int64
-    private let snapshot: Int
-    private let precision: Timestamp.Precision
+    @usableFromInline let fractionScale: Int64
+    @usableFromInline let snapshot: Int
+    @usableFromInline let precision: Timestamp.Precision
     /// The pages before this offset were handed back: read pages of a mapped file count
     /// in the process's memory until then, and a 3 GB capture would hold 3 GB.
-    private var released = 0
+    @usableFromInline var released = 0
     /// Pages are handed back 1 MiB at a time.
-    private static let releaseStep = 1 << 20
+    @usableFromInline static let releaseStep = 1 << 20
 
-    enum Step {
-        case packet(CapturedPacket)
-        /// libpcap reads on from this offset.
-        case handOver(Int)
-    }
 
     /// Maps `file` if it is a classic pcap file this reader reads as libpcap does.
     /// `snapshot` is libpcap's (`pcap_snapshot`): the header's, made sane.
@@ -76,8 +72,11 @@ struct MappedRecords {
     /// Where the next record starts.
     var position: Int { offset }
 
-    mutating func next() -> Step {
-        guard offset + 16 <= size else { return .handOver(offset) }
+    /// The next record, or nil where libpcap is to read on (from `offset`). In line in
+    /// the reading loop of the caller (no result wrapped and unwrapped per record).
+    @inlinable @inline(__always)
+    mutating func next() -> CapturedPacket? {
+        guard offset + 16 <= size else { return nil }
         var seconds = base.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
         var fraction = base.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)
         var captured = base.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self)
@@ -89,7 +88,7 @@ struct MappedRecords {
             original = original.byteSwapped
         }
         let length = Int(captured)
-        guard length <= snapshot, offset + 16 + length <= size else { return .handOver(offset) }
+        guard length <= snapshot, offset + 16 + length <= size else { return nil }
         // libpcap reads both time fields as signed 32-bit numbers in a file of this
         // machine's byte order, and as unsigned ones when it swaps them: as libpcap 1.10
         // was seen to (a record with 0xF0000000 seconds), and as the differential test
@@ -100,13 +99,17 @@ struct MappedRecords {
         let packet = CapturedPacket(time: time, capturedLength: length, originalLength: Int(original),
                                     bytes: UnsafeRawBufferPointer(start: base + offset + 16, count: length))
         // Every page before this record's is done with (what is kept is copied).
-        if offset - released >= MappedRecords.releaseStep {
-            let upTo = offset & ~(Int(getpagesize()) - 1)
-            madvise(UnsafeMutableRawPointer(mutating: base + released), upTo - released, MADV_DONTNEED)
-            released = upTo
-        }
+        if offset - released >= MappedRecords.releaseStep { release() }
         offset += 16 + length
-        return .packet(packet)
+        return packet
+    }
+
+    /// Hands back the pages before the current record's.
+    @usableFromInline
+    mutating func release() {
+        let upTo = offset & ~(Int(getpagesize()) - 1)
+        madvise(UnsafeMutableRawPointer(mutating: base + released), upTo - released, MADV_DONTNEED)
+        released = upTo
     }
 
     func unmap() { munmap(UnsafeMutableRawPointer(mutating: base), size) }

@@ -51,7 +51,7 @@ public final class PcapHandle {
     public let name: String
     public let precision: Timestamp.Precision
     /// A classic pcap file read in place, until libpcap takes over (MappedPcap.swift).
-    private var mapped: MappedRecords?
+    @usableFromInline var mapped: MappedRecords?
 
     init(pointer: OpaquePointer, name: String, precision: Timestamp.Precision) {
         self.pointer = pointer
@@ -152,18 +152,21 @@ public final class PcapHandle {
 
     public var lastError: String { String(cString: pcap_geterr(pointer)) }
 
-    /// The next packet.
+    /// The next packet: a record read in place in line, anything else out of line.
+    @inlinable @inline(__always)
     public func next() -> ReadResult {
-        if mapped != nil {
-            switch mapped!.next() {
-            case let .packet(packet):
-                return .packet(packet)
-            case let .handOver(offset):
-                // libpcap reads on from the record the mapping stopped at.
-                mapped?.unmap()
-                mapped = nil
-                if let file = pcap_file(pointer) { fseek(file, offset, SEEK_SET) }
-            }
+        if mapped != nil, let packet = mapped!.next() { return .packet(packet) }
+        return nextThroughLibpcap()
+    }
+
+    /// The next packet through libpcap (from the record the mapping stopped at, if it did).
+    @usableFromInline
+    func nextThroughLibpcap() -> ReadResult {
+        if let stopped = mapped {
+            // libpcap reads on from the record the mapping stopped at.
+            stopped.unmap()
+            mapped = nil
+            if let file = pcap_file(pointer) { fseek(file, stopped.offset, SEEK_SET) }
         }
         var header: UnsafeMutablePointer<pcap_pkthdr>? = nil
         var data: UnsafePointer<UInt8>? = nil
@@ -188,6 +191,7 @@ public final class PcapHandle {
 /// A record's time as libpcap hands it over (asked for nanoseconds), made sane: a
 /// corrupt file's fraction can hold any 32-bit value, so whole seconds in it are
 /// carried over, and the result stays within years 1970 to 9999.
+@inlinable @inline(__always)
 func captureTime(seconds: Int64, nanoseconds: Int64, precision: Timestamp.Precision) -> Timestamp {
     var s = seconds
     var ns = nanoseconds

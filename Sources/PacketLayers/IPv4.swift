@@ -13,6 +13,19 @@ public struct IPv4Header: Sendable {
     public var totalLength: Int
 
     public var isFragment: Bool { moreFragments || fragmentOffset != 0 }
+
+    @inlinable
+    init(source: IPv4Address, destination: IPv4Address, protocolNumber: UInt8, identification: UInt16, moreFragments: Bool,
+         fragmentOffset: Int, headerLength: Int, totalLength: Int) {
+        self.source = source
+        self.destination = destination
+        self.protocolNumber = protocolNumber
+        self.identification = identification
+        self.moreFragments = moreFragments
+        self.fragmentOffset = fragmentOffset
+        self.headerLength = headerLength
+        self.totalLength = totalLength
+    }
 }
 
 public enum IPv4Packet {
@@ -26,6 +39,7 @@ public enum IPv4Packet {
 /// Reads an IPv4 header and bounds its payload by the total length (dropping
 /// Ethernet padding) and by what was captured. The fixed 20 bytes are checked once
 /// and read together; options are skipped by the header length.
+@inlinable @inline(__always)
 public func parseIPv4(_ bytes: UnsafeRawBufferPointer) -> IPv4Packet {
     var reader = ByteReader(bytes)
     guard let (versionAndLength, _, totalLength, identification, flagsAndOffset, _, protocolNumber, _, source, destination)

@@ -39,6 +39,7 @@ public enum NetworkLayer {
 
 /// Finds the network layer inside a captured frame, in place. Every read is checked:
 /// a link header cut short is `.other`.
+@inlinable @inline(__always)
 public func networkLayer(of frame: UnsafeRawBufferPointer, link: LinkType) -> NetworkLayer {
     var reader = ByteReader(frame)
     switch link {
@@ -82,6 +83,7 @@ public func networkLayer(of frame: UnsafeRawBufferPointer, link: LinkType) -> Ne
 }
 
 /// The network layer an EtherType names, `rest` being the bytes after the link header.
+@inlinable
 func classify(etherType: UInt16, _ rest: UnsafeRawBufferPointer) -> NetworkLayer {
     switch etherType {
     case 0x0800: return .ipv4(rest)

@@ -7,6 +7,14 @@ public struct UDPHeader: Sendable {
     /// The length field: header plus payload.
     public var length: Int
     public var checksum: UInt16
+
+    @inlinable
+    init(sourcePort: UInt16, destinationPort: UInt16, length: Int, checksum: UInt16) {
+        self.sourcePort = sourcePort
+        self.destinationPort = destinationPort
+        self.length = length
+        self.checksum = checksum
+    }
 }
 
 public enum UDPDatagram {
@@ -19,6 +27,7 @@ public enum UDPDatagram {
 
 /// Reads a UDP header from an IP payload, its 8 bytes checked once. `ipCut` says
 /// the IP layer was already cut by the snap length.
+@inlinable @inline(__always)
 public func parseUDP(_ bytes: UnsafeRawBufferPointer, ipCut: Bool) -> UDPDatagram {
     var reader = ByteReader(bytes)
     guard let (sourcePort, destinationPort, length, checksum) = reader.readMultipleIntegers(as: (UInt16, UInt16, UInt16, UInt16).self) else {
@@ -49,6 +58,7 @@ public enum ChecksumVerdict: Sendable, Equatable {
 }
 
 /// Verifies the checksum of a whole UDP datagram (header and payload, as captured in full).
+@inlinable @inline(__always)
 public func verifyUDPChecksum(source: IPv4Address, destination: IPv4Address, udp: UnsafeRawBufferPointer, field: UInt16) -> ChecksumVerdict {
     if field == 0 { return .absent }
     var pseudo: UInt32 = 0
@@ -70,6 +80,7 @@ public func verifyUDPChecksum(source: IPv4Address, destination: IPv4Address, udp
     return .bad(expected: expected)
 }
 
+@inlinable
 func fold(_ value: UInt32) -> UInt32 {
     var v = value
     while v > 0xFFFF { v = (v & 0xFFFF) &+ (v >> 16) }
