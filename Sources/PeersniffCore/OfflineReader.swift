@@ -24,27 +24,31 @@ final class FileInput {
     /// Reads until the next packet that passes the filter. Every packet read counts
     /// (`read`), so that numbers are Wireshark's. The time of a packet that does not
     /// pass goes to `clock`.
-    func advance(clock: FrameConsumer?) {
-        current = nil
+    func advance(clock: ElectionBridge?) {
+        current = nextMatching(clock: clock)
+    }
+
+    /// The next packet that passes the filter (nil at the end or at an error), handed
+    /// straight to the caller: the single input's reading loop keeps none.
+    @inline(__always)
+    func nextMatching(clock: ElectionBridge?) -> CapturedPacket? {
         while error == nil {
             switch handle.next() {
             case let .packet(packet):
                 read += 1
-                if filter.matches(packet) {
-                    current = packet
-                    return
-                }
+                if filter.matches(packet) { return packet }
                 // Not discovery traffic (or left out by -f), but its time still moves
                 // the clock (deadlines).
                 if let discoveryOnly, discoveryOnly.matches(packet) { leftOut += 1 }
                 clock?.clock(packet.time)
             case .end, .timeout:
-                return
+                return nil
             case let .failed(message):
                 let where_ = handle.name == "-" ? "standard input" : handle.name
                 error = "\(where_): packet \(read + 1): \(message)"
             }
         }
+        return nil
     }
 }
 
@@ -126,8 +130,7 @@ public struct OfflineReader {
         if inputs.count == 1 {
             let input = inputs[0]
             while !pipeline.limitReached {
-                input.advance(clock: consumer)
-                guard let packet = input.current else { break }
+                guard let packet = input.nextMatching(clock: consumer) else { break }
                 pipeline.process(packet, number: input.read, source: input.state)
                 between()
             }

@@ -43,8 +43,9 @@ public final class Pipeline {
     /// The shared codec, with its memory of the last FULL (a registry repeats its own).
     private let decoder = FrameDecoder()
     /// The analyzer's seat (held strongly: it holds nothing of the pipeline). A
-    /// constant, so that calling it per packet costs no reference counting.
-    public let consumer: FrameConsumer?
+    /// constant of its own class, so that calling it per packet costs no reference
+    /// counting and no dynamic dispatch.
+    public let consumer: ElectionBridge?
     public private(set) var summary = Summary()
     /// Records of discovery datagrams so far (for `-c`).
     public private(set) var datagrams = 0
@@ -57,7 +58,7 @@ public final class Pipeline {
     /// that write packets open their files here (and may refuse the inputs).
     public var onInputsOpened: (([InputFormat]) throws(CaptureError) -> Void)?
 
-    public init(options: Options, writer: RecordWriter, consumer: FrameConsumer? = nil) {
+    public init(options: Options, writer: RecordWriter, consumer: ElectionBridge? = nil) {
         self.options = options
         self.writer = writer
         self.consumer = consumer
