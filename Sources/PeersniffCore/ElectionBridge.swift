@@ -6,7 +6,7 @@ import WireBytes
 /// Feeds decoded frames to the election analyzer, its events to the writer and to
 /// the diagnosis engine, the frames to the engine after the analyzer, and the
 /// incidents the engine opens and closes to the writer as they happen.
-public final class ElectionBridge: FrameConsumer {
+public final class ElectionBridge {
     public let analyzer: ElectionAnalyzer
     public let diagnosis: DiagnosisEngine
     let writer: RecordWriter

@@ -21,20 +21,6 @@ public struct InputFormat: Sendable {
     }
 }
 
-/// Receives every decoded frame with its time: the analyzer's seat. Tests and the
-/// analyzer implement it; the pipeline does not know what it does.
-public protocol FrameConsumer: AnyObject {
-    func consume(_ record: FrameRecord)
-    /// A packet with time `time` was read (deadlines may pass), whether or not it held a frame.
-    func clock(_ time: Timestamp)
-    /// A datagram on the discovery port that did not decode.
-    func consume(_ record: MalformedRecord)
-}
-
-extension FrameConsumer {
-    public func consume(_ record: MalformedRecord) {}
-}
-
 /// One packet's way: link layer → IPv4 (+ reassembly) → UDP → codec → records.
 /// The same pipeline serves files and live interfaces; it is handed packets.
 public final class Pipeline {
