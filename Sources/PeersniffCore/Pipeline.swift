@@ -100,6 +100,8 @@ public final class Pipeline {
     public final class SourceState {
         public let link: LinkType
         public let label: String?
+        /// The label as every origin of this input names it.
+        let fileName: FileName?
         /// Its place among the inputs (0 for the first -r, or live).
         public let index: Int
         public internal(set) var number = 0
@@ -108,6 +110,7 @@ public final class Pipeline {
         public init(link: LinkType, label: String?, index: Int = 0) {
             self.link = link
             self.label = label
+            fileName = label.map(FileName.init)
             self.index = index
         }
     }
@@ -118,7 +121,7 @@ public final class Pipeline {
         source.number = number
         if summary.firstTime == nil { summary.firstTime = packet.time }
         summary.lastTime = packet.time
-        let origin = PacketOrigin(number: number, time: packet.time, file: source.label)
+        let origin = PacketOrigin(number: number, time: packet.time, file: source.fileName)
         // Deadlines before this packet's time pass before its frames are seen.
         consumer?.clock(packet.time)
         if !source.reassembler.isEmpty {
