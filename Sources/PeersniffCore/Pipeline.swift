@@ -121,7 +121,7 @@ public final class Pipeline {
         source.number = number
         if summary.firstTime == nil { summary.firstTime = packet.time }
         summary.lastTime = packet.time
-        let origin = PacketOrigin(number: number, time: packet.time, file: source.fileName)
+        let origin = PacketOrigin(number: number, time: packet.time, fileName: source.fileName)
         // Deadlines before this packet's time pass before its frames are seen.
         consumer?.clock(packet.time)
         if !source.reassembler.isEmpty {

@@ -25,7 +25,7 @@ public struct PacketOrigin: Sendable {
 
     /// The same, with a name made once for the input it reads (no lookup per packet).
     @inlinable
-    public init(number: Int, time: Timestamp, file: FileName?) {
+    public init(number: Int, time: Timestamp, fileName file: FileName?) {
         self.number = number
         self.time = time
         fileNumber = file?.number ?? 0
