@@ -152,7 +152,7 @@ public final class TimelineRecorder: RecordWriter {
         default: break
         }
         let frame = ExactFrame(nanoseconds: now, number: record.origin.number, other: other,
-                               lane: UInt16(lane), type: UInt8(type.index), file: fileIndex(record.origin.file))
+                               lane: UInt16(lane), type: UInt8(type.index), file: fileIndex(record.origin))
         exact.withUnsafeMutableBufferPointer { bins in
             // Room for 64 at once (at most 0.9 MB over all the bins), not a doubling every few frames.
             if bins[bin].capacity == 0 { bins[bin].reserveCapacity(64) }
@@ -165,8 +165,8 @@ public final class TimelineRecorder: RecordWriter {
 
     /// The file's place in `files` plus one (0: one input, or beyond `maxFiles`).
     @inline(__always)
-    private func fileIndex(_ file: String?) -> UInt8 {
-        guard let file else { return 0 }
+    private func fileIndex(_ origin: PacketOrigin) -> UInt8 {
+        guard origin.hasFile, let file = origin.file else { return 0 }
         return fileIndex(named: file)
     }
 

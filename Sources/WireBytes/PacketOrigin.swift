@@ -12,8 +12,12 @@ public struct PacketOrigin: Sendable {
     /// The file's name, as `FileName` keeps it (0: none).
     @usableFromInline var fileNumber: UInt32
 
+    /// Whether a file is named (no lookup of the name).
+    @inlinable
+    public var hasFile: Bool { fileNumber != 0 }
+
     public var file: String? {
-        get { fileNumber == 0 ? nil : FileName.names.withLock { $0[Int(fileNumber) - 1] } }
+        @inlinable get { fileNumber == 0 ? nil : FileName.name(of: fileNumber) }
         set { fileNumber = newValue.map { FileName($0).number } ?? 0 }
     }
 
@@ -48,5 +52,8 @@ public struct FileName: Sendable, Equatable {
         }
     }
 
-    public var name: String { FileName.names.withLock { $0[Int(number) - 1] } }
+    public var name: String { FileName.name(of: number) }
+
+    @usableFromInline
+    static func name(of number: UInt32) -> String { names.withLock { $0[Int(number) - 1] } }
 }
