@@ -42,13 +42,13 @@ extension TextWriter {
             start = prefix(origin)
         } else {
             start = stream.buffer.count
-            event.time.writeTimeOfDay(to: &stream.buffer)
+            stream.buffer.write(reserving: 32) { event.time.writeTimeOfDay(to: &$0) }
             stream.buffer.append(" (deadline) ")
         }
-        stream.buffer.append(string: style.event)
+        if colored { stream.buffer.append(string: style.event) }
         stream.buffer.append("▶ ")
-        stream.buffer.append(string: event.kind.rawValue)
-        stream.buffer.append(string: style.reset)
+        stream.buffer.append(event.kind.staticName)
+        if colored { stream.buffer.append(string: style.reset) }
         stream.buffer.append(UInt8(ascii: " "))
         // Every part that came from the network is escaped on the way.
         writeDescription(event, to: &stream.buffer)
@@ -115,7 +115,7 @@ extension TextWriter {
             ip.write(to: &out)
             if let name { out.append(" "); writeQuoted(name, to: &out) }
             out.append(via == .full ? " (first FULL listing or frame)" : " (first ")
-            if via != .full { out.append(string: via.name); out.append(")") }
+            if via != .full { out.append(via.staticName); out.append(")") }
         case let .nodeRenamed(rename):
             rename.ip.write(to: &out)
             out.append(" ")
@@ -327,7 +327,7 @@ extension TextWriter {
         endFold()
         let d = incident.diagnosis
         let start = stream.buffer.count
-        incident.time.writeTimeOfDay(to: &stream.buffer)
+        stream.buffer.write(reserving: 32) { incident.time.writeTimeOfDay(to: &$0) }
         stream.buffer.append(UInt8(ascii: " "))
         let colour: String
         switch d.severity {

@@ -12,7 +12,10 @@ import WireBytes
 public final class TextWriter: RecordWriter {
     let stream: OutputStream
     let quiet: Bool
-    public var style: TextStyle
+    public var style: TextStyle { didSet { colored = style.colors } }
+    /// Whether the style has colours: without, the per-line writers do not read its
+    /// strings (each read costs a reference count).
+    private(set) var colored: Bool
     /// The window's width (read once at the start) and `-v`. A constant: reading it
     /// costs no exclusivity check per line.
     public let layout: TextLayout
@@ -30,6 +33,7 @@ public final class TextWriter: RecordWriter {
         self.quiet = quiet
         self.eventsOnly = eventsOnly
         self.style = style
+        colored = style.colors
         self.layout = layout
     }
 
@@ -55,7 +59,8 @@ public final class TextWriter: RecordWriter {
             stream.buffer.append(0x0A)
         }
         let start = stream.buffer.count
-        origin.time.writeTimeOfDay(to: &stream.buffer)
+        // The clock in place: one capacity check for its 15 or 18 bytes.
+        stream.buffer.write(reserving: 32) { origin.time.writeTimeOfDay(to: &$0) }
         stream.buffer.append(" #")
         appendDecimal(UInt64(origin.number), to: &stream.buffer)
         if let file = origin.file {
@@ -104,9 +109,9 @@ public final class TextWriter: RecordWriter {
         var start = prefix(record.origin)
         endpoints(record.endpoints)
         let frame = record.frame
-        stream.buffer.append(string: style.bold)
-        stream.buffer.append(string: frame.type.name)
-        stream.buffer.append(string: style.reset)
+        if colored { stream.buffer.append(string: style.bold) }
+        stream.buffer.append(frame.type.staticName)
+        if colored { stream.buffer.append(string: style.reset) }
         switch frame.type {
         case .hello:
             stream.buffer.append(UInt8(ascii: " "))
@@ -114,7 +119,7 @@ public final class TextWriter: RecordWriter {
         case .full:
             stream.buffer.append(UInt8(ascii: " "))
             appendDecimal(UInt64(frame.peers.count), to: &stream.buffer)
-            stream.buffer.append(string: (frame.peers.count == 1 ? " peer" : " peers"))
+            stream.buffer.append(frame.peers.count == 1 ? " peer" : " peers")
             if layout.verbose, let columns = layout.columns {
                 start = writeEveryPeer(frame, lineStart: start, columns: columns)
             } else {
@@ -139,13 +144,13 @@ public final class TextWriter: RecordWriter {
             } else {
                 stream.buffer.append("  ")
             }
-            stream.buffer.append(string: style.warning)
+            if colored { stream.buffer.append(string: style.warning) }
             stream.buffer.append("warning:")
             for entry in FrameWarnings.all where frame.warnings.contains(entry.warning) {
                 stream.buffer.append(UInt8(ascii: " "))
                 stream.buffer.append(entry.code)
             }
-            stream.buffer.append(string: style.reset)
+            if colored { stream.buffer.append(string: style.reset) }
         }
         endLine(start)
     }
@@ -180,7 +185,7 @@ public final class TextWriter: RecordWriter {
         for p in frame.peers {
             if shown == limit { break }
             let mark = stream.buffer.count
-            stream.buffer.append(string: (shown == 0 ? ": " : ", "))
+            stream.buffer.append(shown == 0 ? ": " : ", ")
             peer(p)
             if let columns = layout.columns {
                 let w = stream.buffer.columns(from: mark)
@@ -206,13 +211,13 @@ public final class TextWriter: RecordWriter {
         var index = 0
         for p in frame.peers {
             let mark = stream.buffer.count
-            stream.buffer.append(string: (index == 0 ? ": " : ", "))
+            stream.buffer.append(index == 0 ? ": " : ", ")
             peer(p)
             let w = stream.buffer.columns(from: mark)
             // A comma follows every peer but the last.
             if width + w + (index + 1 < total ? 1 : 0) > columns, width > TextLayout.continuation.count {
                 stream.buffer.shorten(to: mark)
-                stream.buffer.append(string: (index == 0 ? ":" : ","))
+                stream.buffer.append(index == 0 ? ":" : ",")
                 stream.buffer.append(0x0A)
                 lineStart = stream.buffer.count
                 stream.buffer.append(string: TextLayout.continuation)
@@ -332,6 +337,9 @@ public struct TextStyle: Sendable {
     public var event: String
     public var reverse: String
     public var reset: String
+
+    /// Whether any of its strings is not empty.
+    public var colors: Bool { ![bold, dim, warning, error, event, reverse, reset].allSatisfy(\.isEmpty) }
 
     public static let plain = TextStyle(bold: "", dim: "", warning: "", error: "", event: "", reverse: "", reset: "")
     public static let ansi = TextStyle(bold: "\u{1B}[1m", dim: "\u{1B}[2m", warning: "\u{1B}[33m",

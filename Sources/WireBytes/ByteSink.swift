@@ -8,6 +8,8 @@ public protocol ByteSink {
     mutating func append(decimal number: UInt64)
     /// An IPv4 address's dotted-quad text.
     mutating func append(ipv4 value: UInt32)
+    /// Exactly `width` decimal digits, zero-padded (a wider number is written whole).
+    mutating func append(decimal number: UInt64, width: Int)
 }
 
 extension ByteSink {
@@ -16,10 +18,24 @@ extension ByteSink {
         append(bytes: UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
+    /// A String's UTF-8, read in place when the String holds it contiguously (a
+    /// native String: no copy, no reference counting), else through a copy.
     @inlinable
     public mutating func append(string text: String) {
-        var copy = text
-        copy.withUTF8 { append(bytes: UnsafeRawBufferPointer($0)) }
+        // Often empty: a style's colour with colours off.
+        guard !text.isEmpty else { return }
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { append(bytes: UnsafeRawBufferPointer($0)) }
+        if done == nil {
+            var copy = text
+            copy.withUTF8 { append(bytes: UnsafeRawBufferPointer($0)) }
+        }
+    }
+
+    @inlinable
+    public mutating func append(decimal number: UInt64, width: Int) {
+        var pad = width - decimalDigitCount(number)
+        while pad > 0 { append(UInt8(ascii: "0")); pad -= 1 }
+        append(decimal: number)
     }
 
     @inlinable
@@ -93,6 +109,12 @@ public struct RawBytes: ByteSink {
     @inlinable
     public mutating func append(decimal number: UInt64) {
         write(reserving: 20) { $0.append(decimal: number) }
+    }
+
+    /// Zero-padded digits written in place: one capacity check for all of them.
+    @inlinable
+    public mutating func append(decimal number: UInt64, width: Int) {
+        write(reserving: 20 + max(0, width)) { $0.append(decimal: number, width: width) }
     }
 
     /// Dotted-quad text written in place: one capacity check for the whole address.

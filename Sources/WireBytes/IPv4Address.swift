@@ -60,9 +60,7 @@ public func appendDecimal<Sink: ByteSink>(_ number: UInt64, to out: inout Sink) 
 @inlinable
 public func appendDecimal<Sink: ByteSink>(_ number: UInt64, width: Int, to out: inout Sink) {
     // Zero-pad, then the digits (a number wider than `width` is written whole).
-    var pad = width - decimalDigitCount(number)
-    while pad > 0 { out.append(UInt8(ascii: "0")); pad -= 1 }
-    out.append(decimal: number)
+    out.append(decimal: number, width: width)
 }
 
 /// How many decimal digits `number` has, found by comparisons with powers of ten (not

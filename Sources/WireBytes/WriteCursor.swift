@@ -32,6 +32,12 @@ public struct WriteCursor: ByteSink {
     /// Exactly `width` digits, zero-padded (a wider number is written whole).
     @inlinable
     public mutating func append(decimal number: UInt64, width: Int) {
+        if width == 2 && number < 100 {
+            // A clock's hours, minutes or seconds: one pair from the table.
+            writeDigits(number, width: 2)
+            at += 2
+            return
+        }
         let digits = decimalWidth(number)
         var pad = width - digits
         while pad > 0 { at.pointee = 0x30; at += 1; pad -= 1 }
