@@ -17,9 +17,6 @@ struct HTML: ExpressibleByStringInterpolation {
 
     init(stringInterpolation: Interpolation) { bytes = stringInterpolation.bytes }
 
-    /// Markup already made as bytes (`raw:` for bytes).
-    init(markup: [UInt8]) { bytes = markup }
-
     struct Interpolation: StringInterpolationProtocol {
         var bytes: [UInt8] = []
         init(literalCapacity: Int, interpolationCount: Int) { bytes.reserveCapacity(literalCapacity + 16 * interpolationCount) }
@@ -31,8 +28,6 @@ struct HTML: ExpressibleByStringInterpolation {
         mutating func appendInterpolation(text value: String) { HTMLPage.escape(value, into: &bytes) }
         /// Markup made elsewhere (the page's own style and script, a message rendered for HTML).
         mutating func appendInterpolation(raw markup: String) { bytes.append(contentsOf: markup.utf8) }
-        /// Markup made elsewhere, as bytes.
-        mutating func appendInterpolation(raw markup: [UInt8]) { bytes.append(contentsOf: markup) }
         mutating func appendInterpolation(_ piece: HTML) { bytes.append(contentsOf: piece.bytes) }
         mutating func appendInterpolation<N: BinaryInteger>(_ number: N) {
             if let value = Int64(exactly: number) {
