@@ -166,7 +166,7 @@ public final class TimelineRecorder: RecordWriter {
     /// The file's place in `files` plus one (0: one input, or beyond `maxFiles`).
     @inline(__always)
     private func fileIndex(_ origin: PacketOrigin) -> UInt8 {
-        guard origin.hasFile, let file = origin.file else { return 0 }
+        guard let file = origin.file else { return 0 }  // no lookup when it names none
         return fileIndex(named: file)
     }
 

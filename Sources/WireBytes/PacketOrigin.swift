@@ -12,10 +12,6 @@ public struct PacketOrigin: Sendable {
     /// The file's name, as `FileName` keeps it (0: none).
     @usableFromInline var fileNumber: UInt32
 
-    /// Whether a file is named (no lookup of the name).
-    @inlinable
-    public var hasFile: Bool { fileNumber != 0 }
-
     public var file: String? {
         @inlinable get { fileNumber == 0 ? nil : FileName.name(of: fileNumber) }
         set { fileNumber = newValue.map { FileName($0).number } ?? 0 }

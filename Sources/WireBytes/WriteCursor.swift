@@ -24,7 +24,7 @@ public struct WriteCursor: ByteSink {
     /// The digits, two at a time from a table of "00" to "99". Writes up to 20 bytes.
     @inlinable
     public mutating func append(decimal number: UInt64) {
-        let width = decimalWidth(number)
+        let width = decimalDigitCount(number)
         writeDigits(number, width: width)
         at += width
     }
@@ -38,15 +38,12 @@ public struct WriteCursor: ByteSink {
             at += 2
             return
         }
-        let digits = decimalWidth(number)
+        let digits = decimalDigitCount(number)
         var pad = width - digits
         while pad > 0 { at.pointee = 0x30; at += 1; pad -= 1 }
         writeDigits(number, width: digits)
         at += digits
     }
-
-    @inlinable @inline(__always)
-    func decimalWidth(_ number: UInt64) -> Int { decimalDigitCount(number) }
 
     /// Writes the `width` digits of `number` at `at` (not moving it).
     @inlinable @inline(__always)
