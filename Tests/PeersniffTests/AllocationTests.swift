@@ -105,6 +105,11 @@ enum Valgrind {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(path))
         process.arguments = options + ["\(output)=\(file.path)", binary] + arguments
+        // Hashing seeded the same in every run: a dictionary's collisions, and so the
+        // calls they make, are then the same from run to run, and two runs compare.
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWIFT_DETERMINISTIC_HASHING"] = "1"
+        process.environment = environment
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
