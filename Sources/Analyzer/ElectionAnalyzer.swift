@@ -307,11 +307,10 @@ public final class ElectionAnalyzer {
         lastFullTime = time
 
         // Two registries: another sender's FULL less than a window ago, not declared offline since.
-        if !recentFullSenders.isEmpty {
-            recentFullSenders.removeAll { ip in
-                guard let last = lastFull(of: ip) else { return true }
-                return time.totalNanoseconds - last.totalNanoseconds >= windowNanoseconds
-            }
+        // (Looked for before removing: most FULLs find none, and removing asks for the
+        // array's storage to itself.)
+        if recentFullSenders.contains(where: { isPastWindow($0, at: time) }) {
+            recentFullSenders.removeAll { isPastWindow($0, at: time) }
         }
         for other in recentFullSenders where other != sender {
             guard let last = lastFull(of: other), time.totalNanoseconds - last.totalNanoseconds < windowNanoseconds else { continue }
@@ -347,6 +346,14 @@ public final class ElectionAnalyzer {
         // peers-changed against the previous FULL, whoever sent it.
         if let changes { send(.peersChanged(added: changes.added, removed: changes.removed, renamed: changes.renamed), time, origin) }
         fullComparison.keep(frame, identical: identical)
+    }
+
+    /// A recent FULL sender whose last FULL is a window or more before `time`, or that
+    /// was declared offline since.
+    @inline(__always)
+    private func isPastWindow(_ ip: IPv4Address, at time: Timestamp) -> Bool {
+        guard let last = lastFull(of: ip) else { return true }
+        return time.totalNanoseconds - last.totalNanoseconds >= windowNanoseconds
     }
 
     /// One listing: the node is seen, known by this name, and in L unless declared offline.

@@ -45,18 +45,13 @@ public final class ElectionBridge {
         diagnosis.malformed(from: record.endpoints.source.ipv4, at: record.origin.time)
     }
 
+    /// Capture time reached `time`: the analyzer's deadlines, then the engine's clock
+    /// (the engine drives both, its analyzer being this one), then the incidents
+    /// opened or closed by now, to the writer: asked at every packet's clock (before it
+    /// is read, so what a frame opened is told at the next packet or tick) and live at
+    /// every tick; one comparison when not due.
     public func clock(_ time: Timestamp) {
-        analyzer.advance(to: time)
-        diagnosis.clock(time)
-        incidents(at: time)
-    }
-
-    /// The incidents opened or closed by now, to the writer: asked at every packet's
-    /// clock (before it is read, so what a frame opened is told at the next packet or
-    /// tick) and live at every tick; one comparison when not due.
-    @inline(__always)
-    func incidents(at time: Timestamp) {
-        guard diagnosis.pollDue(time) else { return }
+        guard diagnosis.advance(to: time) else { return }
         let changes = diagnosis.pollIncidents(now: time)
         if !changes.isEmpty { for change in changes { writer.write(change) } }
     }

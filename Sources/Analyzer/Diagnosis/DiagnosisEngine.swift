@@ -244,6 +244,7 @@ public final class DiagnosisEngine {
     }
 
     /// Capture time passed (after the analyzer's deadlines).
+    @inline(__always)
     public func clock(_ time: Timestamp) {
         let now = time.totalNanoseconds
         if now > ctx.lastTimeNanoseconds {
@@ -251,6 +252,16 @@ public final class DiagnosisEngine {
             ctx.lastTimeNanoseconds = now
         }
         lanSilent.clock(time, ctx)
+    }
+
+    /// Capture time reached `time`, for the analyzer this engine follows and then for
+    /// the engine: the analyzer's deadlines pass first, then the engine's clock. True
+    /// when the incident stream may look again (`pollDue`). One call a packet where
+    /// three were.
+    public func advance(to time: Timestamp) -> Bool {
+        ctx.analyzer.advance(to: time)
+        clock(time)
+        return pollDue(time)
     }
 
     /// The last discovery frame's capture time.
