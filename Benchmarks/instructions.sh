@@ -28,7 +28,10 @@ mkdir -p "$out"
 if [ -n "$ref" ]; then
     tree="$out/tree-$(git -C "$root" rev-parse --short "$ref")"
     [ -d "$tree" ] || git -C "$root" worktree add --detach "$tree" "$ref" >/dev/null
-    (cd "$tree" && PATH="/opt/swift/usr/bin:$PATH" swift build -c release --product peersniff >/dev/null)
+    # Built as that tree builds its release (its scripts/release-flags.sh, if it has one).
+    release_flags=()
+    [ -f "$tree/scripts/release-flags.sh" ] && source "$tree/scripts/release-flags.sh"
+    (cd "$tree" && PATH="/opt/swift/usr/bin:$PATH" swift build -c release --product peersniff "${release_flags[@]+"${release_flags[@]}"}" >/dev/null)
     peersniff="$(cd "$tree" && PATH="/opt/swift/usr/bin:$PATH" swift build -c release --show-bin-path)/peersniff"
 fi
 source "$here/tools.sh"

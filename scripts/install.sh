@@ -176,6 +176,8 @@ need_package libpcap-dev
 if $setcap_wanted; then need_package libcap2-bin; fi
 
 read -r -a build_flags <<< "${PEERSNIFF_BUILD_FLAGS:-}"
+source scripts/release-flags.sh
+build_flags=("${release_flags[@]}" "${build_flags[@]+"${build_flags[@]}"}")
 echo "building: swift build -c release --product peersniff${build_flags[*]+ ${build_flags[*]}}"
 swift build -c release --product peersniff "${build_flags[@]+"${build_flags[@]}"}"
 binary="$(swift build -c release --show-bin-path "${build_flags[@]+"${build_flags[@]}"}")/peersniff"

@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 bash scripts/setup.sh
-swift build -c release --product peersniff >&2
+source scripts/release-flags.sh
+swift build -c release --product peersniff "${release_flags[@]}" >&2
 exec "$(swift build -c release --show-bin-path)/peersniff" "$@"

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 bash scripts/setup.sh
-swift build -c release --product peersniff
+source scripts/release-flags.sh
+swift build -c release --product peersniff "${release_flags[@]}"
 # The allocation guard and the instruction budget measure the optimised binary, as shipped.
 export PEERSNIFF_ALLOC_BINARY="$(swift build -c release --show-bin-path)/peersniff"
 swift build --build-tests
