@@ -288,7 +288,7 @@ public final class ElectionAnalyzer {
         // Listings put nodes in L, unless they were declared offline (see `makeListings`).
         let identical = fullComparison.isIdentical(frame)
         lastFullWasIdentical = identical
-        let changes = makeListings(frame, identical: identical, at: time, origin: origin)
+        let changed = makeListings(frame, identical: identical, at: time, origin: origin)
 
         // The registry is the sender of the latest FULL.
         if let current = registry {
@@ -312,8 +312,10 @@ public final class ElectionAnalyzer {
         if recentFullSenders.contains(where: { isPastWindow($0, at: time) }) {
             recentFullSenders.removeAll { isPastWindow($0, at: time) }
         }
-        for other in recentFullSenders where other != sender {
-            guard let last = lastFull(of: other), time.totalNanoseconds - last.totalNanoseconds < windowNanoseconds else { continue }
+        // By index: iterating the array would hold a reference to it for the loop.
+        for k in recentFullSenders.indices {
+            let other = recentFullSenders[k]
+            guard other != sender, let last = lastFull(of: other), time.totalNanoseconds - last.totalNanoseconds < windowNanoseconds else { continue }
             let pair = PairKey(sender, other)
             let previous = conflictEpisodes[pair]
             conflictEpisodes[pair] = time
@@ -344,7 +346,10 @@ public final class ElectionAnalyzer {
         }
 
         // peers-changed against the previous FULL, whoever sent it.
-        if let changes { send(.peersChanged(added: changes.added, removed: changes.removed, renamed: changes.renamed), time, origin) }
+        if changed {
+            send(.peersChanged(added: fullComparison.changes.added, removed: fullComparison.changes.removed,
+                               renamed: fullComparison.changes.renamed), time, origin)
+        }
         fullComparison.keep(frame, identical: identical)
     }
 
@@ -376,25 +381,27 @@ public final class ElectionAnalyzer {
     }
 
     /// Makes the FULL's listings, in wire order, and compares its entries with the
-    /// previous FULL's (the `peers-changed` to report, nil when nothing changed).
-    /// `FullComparison` says which listings are already made; the rest are made here.
-    private func makeListings(_ frame: FrameView, identical: Bool, at time: Timestamp, origin: PacketOrigin?) -> PeerChanges? {
+    /// previous FULL's: true when there is a `peers-changed` to report (the comparison's
+    /// `changes`). `FullComparison` says which listings are already made; the rest are
+    /// made here.
+    private func makeListings(_ frame: FrameView, identical: Bool, at time: Timestamp, origin: PacketOrigin?) -> Bool {
         let repeats = frame.warnings.contains(.fullDuplicateIP) || listsEveryEntry
         if identical {
             // The same entries at the same offsets: the previous FULL's entries (and
             // their nodes) stand; only nodes changed since are listed again.
             // (A FULL that lists an address twice under two names renames it each time.)
-            guard !fullComparison.unchangedSincePrevious || repeats else { return nil }
+            guard !fullComparison.unchangedSincePrevious || repeats else { return false }
             if repeats {
                 for peer in frame.peers { _ = list(peer.ip, name: peer.name, at: time, origin: origin) }
             } else {
                 listChanged(fullComparison.previousEntries, payload: frame.payload, at: time, origin: origin)
             }
-            return nil
+            return false
         }
         let hadPrevious = fullComparison.havePrevious
-        let changes = fullComparison.compare(frame, repeats: repeats)
-        let entries = fullComparison.currentEntries
+        let changed = fullComparison.compare(frame, repeats: repeats)
+        // The comparison keeps its buffer while the listings are made: read without a reference.
+        unowned(unsafe) let entries = fullComparison.currentEntries
         if repeats {
             // Every listing in wire order, repeats included (the last name stands).
             for peer in frame.peers { _ = list(peer.ip, name: peer.name, at: time, origin: origin) }
@@ -405,8 +412,7 @@ public final class ElectionAnalyzer {
             listChanged(entries, payload: frame.payload, at: time, origin: origin)
         }
         // A reordering alone is no change of the peer list.
-        guard hadPrevious, !changes.isEmpty else { return nil }
-        return changes
+        return hadPrevious && changed
     }
 
     /// Makes, in wire order, the listings of entries without a node (new or renamed)

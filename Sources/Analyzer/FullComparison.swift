@@ -85,9 +85,10 @@ final class FullComparison {
     }
 
     /// Compares a FULL that is not byte for byte the previous one, filling
-    /// `currentEntries`. `repeats`: the FULL lists an address twice (every listing is
-    /// made again, so no node is carried over).
-    func compare(_ frame: FrameView, repeats: Bool) -> PeerChanges {
+    /// `currentEntries` and `changes`. `repeats`: the FULL lists an address twice
+    /// (every listing is made again, so no node is carried over). Returns whether the
+    /// peer list changed (the lists are read in place, with no copy to count).
+    func compare(_ frame: FrameView, repeats: Bool) -> Bool {
         let payload = frame.payload
         // The lists of the last comparison, emptied: their memory is used again when the
         // event that carried them is gone (a kept event keeps its own).
@@ -107,11 +108,11 @@ final class FullComparison {
             readEntries(payload, into: currentEntries)
             compareAll(payload, old: havePrevious ? old : nil, keepNodes: skipUnchanged, changes: &changes)
         }
-        return changes
+        return !changes.isEmpty
     }
 
     /// What the last `compare` found (its lists reused from comparison to comparison).
-    private var changes = PeerChanges()
+    private(set) var changes = PeerChanges()
 
     /// Keeps this FULL as the previous one: its bytes and its entries (buffers reused).
     func keep(_ frame: FrameView, identical: Bool) {
