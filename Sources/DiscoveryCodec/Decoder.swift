@@ -194,10 +194,12 @@ func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?, memory
         // first, then ascending addresses, each once). Entries the FULL shares with
         // the last one a `FrameDecoder` accepted are taken as they were (`FullMemory`).
         var walk = FullWalk()
+        // (The memory is used through `?` and `!`, never bound: a binding holds a
+        // reference, counted up and down for each FULL.)
         var shared = memory?.sharedRegions(with: payload) ?? .none
-        if let memory { memory.takeSharedStart(count: count, &shared, &walk) }
+        memory?.takeSharedStart(count: count, &shared, &walk)
         while walk.index < count {
-            if let memory, memory.takeSharedEnd(count: count, &shared, &walk) { break }
+            if memory?.takeSharedEnd(count: count, &shared, &walk) == true { break }
             let index = walk.index, offset = walk.offset
             let left = length - offset
             // The walk may have taken entries whole: read on from where it stands.
@@ -235,10 +237,10 @@ func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?, memory
             if repeatedIP { warnings.insert(.fullDuplicateIP) }
         }
         var view = FrameView(type: type, payload: payload, warnings: warnings, legacy: nil)
-        if let memory {
-            let comparedWith = memory.serial
-            memory.accept(payload, entries: count, sender: sender, warnings: warnings, names: walk.names)
-            view.lineage = FullLineage(serial: memory.serial, comparedWith: comparedWith,
+        if memory != nil {
+            let comparedWith = memory!.serial
+            memory!.accept(payload, entries: count, sender: sender, warnings: warnings, names: walk.names)
+            view.lineage = FullLineage(serial: memory!.serial, comparedWith: comparedWith,
                                        prefixEnd: shared.prefixEnd, suffixStart: min(shared.suffixStart, length))
         }
         return .frame(view)
