@@ -107,6 +107,8 @@ public final class JSONLinesWriter: RecordWriter {
         key("dport", to: &out); appendDecimal(UInt64(e.destinationPort), to: &out)
     }
 
+    public var takesFrames: Bool { !quiet && !eventsOnly }
+
     public func write(_ record: FrameRecord) {
         guard !quiet, !eventsOnly, !problemsOnly || !record.frame.warnings.isEmpty else { return }
         let frame = record.frame

@@ -16,6 +16,10 @@ public final class RecordFanout: RecordWriter {
         rest = Array(others.dropFirst())
     }
 
+    public var takesFrames: Bool {
+        primary.takesFrames || second?.takesFrames == true || rest.contains { $0.takesFrames }
+    }
+
     public func write(_ record: FrameRecord) {
         primary.write(record)
         second?.write(record)

@@ -156,8 +156,13 @@ public protocol RecordWriter: AnyObject {
     func write(_ incident: IncidentChange)
     /// Pushes out what is buffered (live capture calls this after each batch).
     func flush()
+    /// Whether `write(_: FrameRecord)` can do anything at all: false for a writer that
+    /// drops every frame record (`-q`, `--events`), so that the pipeline need not hand
+    /// it one per packet. Fixed for the writer's life; true unless a writer says so.
+    var takesFrames: Bool { get }
 }
 
 extension RecordWriter {
     public func write(_ incident: IncidentChange) {}
+    public var takesFrames: Bool { true }
 }

@@ -104,6 +104,8 @@ public final class TextWriter: RecordWriter {
         stream.buffer.append(UInt8(ascii: "\""))
     }
 
+    public var takesFrames: Bool { !quiet && !eventsOnly }
+
     public func write(_ record: FrameRecord) {
         guard !quiet, !eventsOnly else { return }
         var start = prefix(record.origin)

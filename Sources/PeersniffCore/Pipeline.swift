@@ -44,9 +44,14 @@ public final class Pipeline {
     /// that write packets open their files here (and may refuse the inputs).
     public var onInputsOpened: (([InputFormat]) throws(CaptureError) -> Void)?
 
+    /// The writer does something with frame records (not `-q` or `--events` alone):
+    /// asked once, so that a quiet run makes no call per packet.
+    private let writerTakesFrames: Bool
+
     public init(options: Options, writer: RecordWriter, consumer: ElectionBridge? = nil) {
         self.options = options
         self.writer = writer
+        writerTakesFrames = writer.takesFrames
         self.consumer = consumer
         if options.dropDuplicates { duplicates = DuplicateWindow() }
     }
@@ -250,7 +255,7 @@ public final class Pipeline {
                 // The record takes the origin, the frame and the packets over (no copy of
                 // their references and none destroyed twice).
                 let record = FrameRecord(origin: consume origin, endpoints: endpoints, frame: consume view, packets: consume packets)
-                writer.write(record)
+                if writerTakesFrames { writer.write(record) }
                 consumer?.consume(record)
             case let .malformed(malformation):
                 malformed(malformation, origin: origin, endpoints: endpoints, payload: payload, packets: packets)
