@@ -101,37 +101,40 @@ public func onesComplementSum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
     }
     var a: UInt64 = 0, b: UInt64 = 0
     var i = 0
-    // Every load below is covered by the loop's count check.
-    while i + 64 <= n {
+    // Every load below is covered by the loop's count check. The arithmetic wraps
+    // (`&+`, `&>>`): `i` stays within `n`, and the tail's shift within 8 to 56 bits, so
+    // no overflow or shift-width check is needed (most datagrams are a few bytes: a
+    // PING's checks cost as much as its sum).
+    while i &+ 64 <= n {
         add(&a, base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-        add(&b, base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))
-        add(&a, base.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))
-        add(&b, base.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))
-        add(&a, base.loadUnaligned(fromByteOffset: i + 32, as: UInt64.self))
-        add(&b, base.loadUnaligned(fromByteOffset: i + 40, as: UInt64.self))
-        add(&a, base.loadUnaligned(fromByteOffset: i + 48, as: UInt64.self))
-        add(&b, base.loadUnaligned(fromByteOffset: i + 56, as: UInt64.self))
-        i += 64
+        add(&b, base.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self))
+        add(&a, base.loadUnaligned(fromByteOffset: i &+ 16, as: UInt64.self))
+        add(&b, base.loadUnaligned(fromByteOffset: i &+ 24, as: UInt64.self))
+        add(&a, base.loadUnaligned(fromByteOffset: i &+ 32, as: UInt64.self))
+        add(&b, base.loadUnaligned(fromByteOffset: i &+ 40, as: UInt64.self))
+        add(&a, base.loadUnaligned(fromByteOffset: i &+ 48, as: UInt64.self))
+        add(&b, base.loadUnaligned(fromByteOffset: i &+ 56, as: UInt64.self))
+        i &+= 64
     }
-    while i + 8 <= n {
+    while i &+ 8 <= n {
         add(&a, base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-        i += 8
+        i &+= 8
     }
     // The last 1 to 7 bytes, as a word zero-padded on the right in memory order: read
     // as the datagram's last 8 bytes (the bytes before them are counted already and
     // shifted out) when it has 8, else byte by byte.
-    let left = n - i
+    let left = n &- i
     if left > 0 {
         var tail: UInt64 = 0
         if n >= 8 {
-            let last = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
-            tail = last >> UInt64(8 * (8 - left))
+            let last = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self))
+            tail = last &>> UInt64(truncatingIfNeeded: 8 &* (8 &- left))
         } else {
             var shift: UInt64 = 0
             while i < n {
-                tail |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << shift
-                shift += 8
-                i += 1
+                tail |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) &<< shift
+                shift &+= 8
+                i &+= 1
             }
         }
         add(&a, tail)
