@@ -85,7 +85,8 @@ public struct Summary: Sendable {
     public var packetsRead = 0
     /// Packets that belong to discovery datagrams (fragments included).
     public var packetsMatched = 0
-    public var framesByType = [Int](repeating: 0, count: FrameType.allCases.count)
+    /// Six counters in place (no array: counting a frame asks for no storage to itself).
+    public var framesByType = FrameCounts()
     public var malformedByReason = [Int](repeating: 0, count: MalformationReason.allCases.count)
     public var warningsByCode = [Int](repeating: 0, count: FrameWarnings.all.count)
     public var checksumsValid = 0
@@ -121,7 +122,7 @@ public struct Summary: Sendable {
 
     public init() {}
 
-    public var frames: Int { framesByType.reduce(0, +) }
+    public var frames: Int { framesByType.total }
 
     /// `-f` left discovery traffic out: the analysis saw part of the LAN.
     public var filterWarning: String? {
