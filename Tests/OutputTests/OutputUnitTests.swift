@@ -94,6 +94,40 @@ struct OutputUnitTests {
         #expect(text.hasSuffix("\n"))
     }
 
+    @Test("A writer that says it takes no frame records (-q, --events) writes nothing for one; one that takes them writes it; a fan-out takes them if any of its writers does")
+    func takesFrames() throws {
+        // A PING, as the pipeline hands it over.
+        let payload: [UInt8] = [0x03]
+        try payload.withUnsafeBytes { raw in
+            guard case let .frame(view) = decodeFrame(raw, sender: IPv4Address(Self.a)) else { throw CancellationError() }
+            let record = FrameRecord(origin: PacketOrigin(number: 1, time: Timestamp(seconds: 1_800_000_000, nanoseconds: 0), file: nil),
+                                     endpoints: Endpoints(source: .v4(IPv4Address(Self.a)!), destination: .v4(IPv4Address(Self.b)!),
+                                                          sourcePort: 37020, destinationPort: 37020),
+                                     frame: view)
+            let writers: [(String, (Output.OutputStream) -> RecordWriter)] = [
+                ("text", { TextWriter(stream: $0) }),
+                ("text -q", { TextWriter(stream: $0, quiet: true) }),
+                ("text --events", { TextWriter(stream: $0, eventsOnly: true) }),
+                ("--json", { JSONLinesWriter(stream: $0) }),
+                ("--json -q", { JSONLinesWriter(stream: $0, quiet: true) }),
+                ("--json --events", { JSONLinesWriter(stream: $0, eventsOnly: true) }),
+            ]
+            for (label, make) in writers {
+                var takes = true
+                let text = try Self.written { stream in
+                    let writer = make(stream)
+                    takes = writer.takesFrames
+                    writer.write(record)
+                }
+                #expect(takes == !text.isEmpty, "\(label): says it takes frames: \(takes), wrote \(text.utf8.count) bytes")
+                #expect(takes == !(label.hasSuffix("-q") || label.hasSuffix("--events")), "\(label)")
+            }
+            let quiet = TextWriter(stream: Output.OutputStream(descriptor: -1), quiet: true)
+            #expect(!RecordFanout(quiet, [TextWriter(stream: Output.OutputStream(descriptor: -1), quiet: true)]).takesFrames)
+            #expect(RecordFanout(quiet, [TimelineRecorder()]).takesFrames, "the page's recorder takes every frame")
+        }
+    }
+
     @Test("The text summary: What happened names each diagnosis; the node table counts each node's frames as sent")
     func textSummary() throws {
         let (run, summary) = Self.story()
