@@ -178,6 +178,7 @@ public final class ElectionAnalyzer {
         if now.totalNanoseconds > deadlineNanoseconds { deadlinePassed(now) }
     }
 
+    @inline(never)
     private func deadlinePassed(_ now: Timestamp) {
         guard let due = pending, now > due.deadline else { return }
         pending = nil

@@ -50,8 +50,14 @@ public final class ElectionBridge {
     /// opened or closed by now, to the writer: asked at every packet's clock (before it
     /// is read, so what a frame opened is told at the next packet or tick) and live at
     /// every tick; one comparison when not due.
+    @inline(__always)
     public func clock(_ time: Timestamp) {
         guard diagnosis.advance(to: time) else { return }
+        pollIncidents(time)
+    }
+
+    @inline(never)
+    private func pollIncidents(_ time: Timestamp) {
         let changes = diagnosis.pollIncidents(now: time)
         if !changes.isEmpty { for change in changes { writer.write(change) } }
     }

@@ -54,6 +54,7 @@ struct LanSilent {
         open(ctx)
     }
 
+    @inline(never)
     private mutating func open(_ ctx: DiagnosisContext) {
         guard incident == nil, lastLivenessAt != .min, lastFrameAt - lastLivenessAt <= round, ctx.analyzer.liveCount > 0, let since = ctx.lastFrame else { return }
         incident = ctx.log.open(.lanSilent, lastHeard(ctx), since: since, detail: 0, isOpen: true)
