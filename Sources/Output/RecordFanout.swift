@@ -9,9 +9,13 @@ public final class RecordFanout: RecordWriter {
     /// without a walk over an array (a frame is the record of every packet).
     let second: RecordWriter?
     let rest: [RecordWriter]
+    /// The primary writer takes frame records (asked once: `-q` with the page takes
+    /// none, and is not called for each).
+    let primaryTakesFrames: Bool
 
     public init(_ primary: RecordWriter, _ others: [RecordWriter]) {
         self.primary = primary
+        primaryTakesFrames = primary.takesFrames
         second = others.first
         rest = Array(others.dropFirst())
     }
@@ -21,7 +25,7 @@ public final class RecordFanout: RecordWriter {
     }
 
     public func write(_ record: FrameRecord) {
-        primary.write(record)
+        if primaryTakesFrames { primary.write(record) }
         second?.write(record)
         if !rest.isEmpty { for other in rest { other.write(record) } }
     }
