@@ -5,8 +5,10 @@ import PackageDescription
 // capture (libpcap) → link layer → IPv4 (+ reassembly) → UDP → codec → analyzer → output.
 // Release builds skip the dynamic exclusivity checks on the per-packet targets (the
 // static checks stay; debug builds and the tests keep the dynamic ones). They halve
-// the cost of the output and the analyzer. Benchmark from a clean release build:
-// an incremental one after changes to @inlinable code was seen to mix stale objects.
+// the cost of the output and the analyzer. Release builds add link-time optimisation
+// (scripts/release-flags.sh: a command-line flag, so the scripts that build release
+// pass it). Benchmark from a clean release build: an incremental one after changes to
+// @inlinable code or a public type's layout was seen to mix stale objects.
 //
 // These are unsafe flags, which SwiftPM refuses in a package used by version, so they
 // stay off the targets of the DiscoveryCodec library (DiscoveryCodec, WireBytes): its
