@@ -76,8 +76,15 @@ public final class ElectionAnalyzer {
     public let thresholds: Thresholds
     private let timeoutNanoseconds: Int64
     private let windowNanoseconds: Int64
-    /// Receives every event as it happens.
+    /// Receives every event as it happens (unless a `sink` is set).
     public var emit: (ElectionEvent) -> Void
+    /// Receives every event as it happens instead of `emit`, called borrowed: a closure
+    /// kept in a property is retained and released for each call, a sink is not. Kept
+    /// here for as long as it is set.
+    public var sink: ElectionEventSink? {
+        didSet { sinkReference = sink.map { Unmanaged.passUnretained($0) } }
+    }
+    private var sinkReference: Unmanaged<ElectionEventSink>?
 
     public private(set) var nodes = NodeTable()
     /// The lowest address in L, and how many nodes L holds.
@@ -166,7 +173,11 @@ public final class ElectionAnalyzer {
     private func send(_ detail: ElectionEvent.Detail, _ time: Timestamp, _ origin: PacketOrigin?) {
         let event = ElectionEvent(time: time, origin: origin, detail: detail)
         eventCounts[event.kind.index] += 1
-        emit(event)
+        if let sinkReference {
+            sinkReference._withUnsafeGuaranteedRef { $0.receive(event) }
+        } else {
+            emit(event)
+        }
     }
 
     // MARK: Time

@@ -91,3 +91,13 @@ public struct ElectionEvent: Sendable {
         }
     }
 }
+
+/// Where an analyzer's events go when they should reach their receiver without a
+/// reference count per event (`ElectionAnalyzer.sink`): a class, so that the analyzer
+/// can call it borrowed. Subclass it and override `receive`.
+open class ElectionEventSink {
+    public init() {}
+
+    /// One event, as it happens.
+    open func receive(_ event: ElectionEvent) {}
+}

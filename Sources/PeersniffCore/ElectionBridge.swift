@@ -19,20 +19,15 @@ public final class ElectionBridge {
         let diagnosis = DiagnosisEngine(analyzer: analyzer, port: port)
         self.diagnosis = diagnosis
         // Only the bridge drives the analyzer, and it holds both while it does:
-        // borrowed, with no reference counting per event (an `unowned(unsafe)` capture
-        // would still be retained for each call).
-        analyzer.emit = Self.emitter(engine: diagnosis, writer: writer)
+        // borrowed, with no reference counting per event (a closure kept by the
+        // analyzer would be retained and released for each call).
+        analyzer.sink = Self.relay(engine: diagnosis, writer: writer)
     }
 
     /// The analyzer's events to the engine, then to the writer (the writer's own type
     /// opened, so that it too is borrowed without a reference count).
-    private static func emitter<W: RecordWriter>(engine: DiagnosisEngine, writer: W) -> (ElectionEvent) -> Void {
-        let engine = Unmanaged.passUnretained(engine)
-        let output = Unmanaged.passUnretained(writer)
-        return { event in
-            engine._withUnsafeGuaranteedRef { $0.event(event) }
-            output._withUnsafeGuaranteedRef { $0.write(event) }
-        }
+    private static func relay<W: RecordWriter>(engine: DiagnosisEngine, writer: W) -> ElectionEventSink {
+        EventRelay(engine: engine, writer: writer)
     }
 
     public func consume(_ record: FrameRecord) {
@@ -72,5 +67,22 @@ public final class ElectionBridge {
 
     public func report() -> ElectionReport {
         analyzer.report(diagnoses: diagnosis)
+    }
+}
+
+/// The analyzer's events to the engine, then to the writer, both borrowed: the bridge
+/// that makes the relay holds them for as long as the analyzer runs.
+private final class EventRelay<W: RecordWriter>: ElectionEventSink {
+    let engine: Unmanaged<DiagnosisEngine>
+    let writer: Unmanaged<W>
+
+    init(engine: DiagnosisEngine, writer: W) {
+        self.engine = Unmanaged.passUnretained(engine)
+        self.writer = Unmanaged.passUnretained(writer)
+    }
+
+    override func receive(_ event: ElectionEvent) {
+        engine._withUnsafeGuaranteedRef { $0.event(event) }
+        writer._withUnsafeGuaranteedRef { $0.write(event) }
     }
 }

@@ -763,3 +763,34 @@ struct DesktopClientScenario {
         #expect(run.events(.peersChanged) == [.peersChanged(added: [client], removed: [], renamed: [])])
     }
 }
+
+// MARK: - Where events go
+
+@Suite("Events to a sink")
+struct EventSinkTests {
+    final class Collector: ElectionEventSink {
+        var events: [TimelineEvent] = []
+        override func receive(_ event: ElectionEvent) { events.append(TimelineEvent(event.detail)) }
+    }
+
+    /// A story with every kind of change: elections, a takeover, OFFLINE and return,
+    /// a rename, peers added and removed.
+    static let story = [
+        at(0, b, .hello("b")), at(0.5, b, .full((b, "b"))), at(1, c, .hello("c")), at(1.5, b, .full((b, "b"), (c, "c"))),
+        at(2, a, .hello("a")), at(2.5, b, .full((b, "b"), (a, "a"), (c, "c"))), at(6, a, .full((a, "a"), (b, "b"), (c, "c"))),
+        at(8, a, .offline(c)), at(8.1, a, .full((a, "a"), (b, "b"))), at(9, c, .hello("c2")), at(9.1, a, .full((a, "a"), (b, "b"), (c, "c2"))),
+    ]
+
+    @Test("an analyzer with a sink hands it every event emit would have had, in the same order, and calls emit no more")
+    func sinkGetsWhatEmitGets() {
+        let plain = AnalyzerHarness(Self.story)
+        let run = AnalyzerHarness()
+        let collector = Collector()
+        run.analyzer.sink = collector
+        run.feed(Self.story)
+        run.finish()
+        #expect(!plain.stamped.isEmpty)
+        #expect(collector.events == plain.stamped.map(\.event))
+        #expect(run.stamped.isEmpty, "emit was called though a sink is set: \(run.stamped)")
+    }
+}
