@@ -32,8 +32,15 @@ public final class ElectionBridge {
 
     public func consume(_ record: FrameRecord) {
         guard let sender = record.endpoints.source.ipv4 else { return }
-        let place = analyzer.observe(record.frame, from: sender, at: record.origin.time, origin: record.origin)
-        diagnosis.frame(record.frame, from: sender, place: place, at: record.origin.time, fromDiscoveryPort: record.endpoints.sourcePort == port)
+        consume(record.frame, from: sender, sourcePort: record.endpoints.sourcePort, origin: record.origin)
+    }
+
+    /// A frame from `sender`'s UDP port `sourcePort`, without a record (when nothing
+    /// writes frames).
+    @inline(__always)
+    public func consume(_ frame: FrameView, from sender: IPv4Address, sourcePort: UInt16, origin: PacketOrigin) {
+        let place = analyzer.observe(frame, from: sender, at: origin.time, origin: origin)
+        diagnosis.frame(frame, from: sender, place: place, at: origin.time, fromDiscoveryPort: sourcePort == port)
     }
 
     public func consume(_ record: MalformedRecord) {

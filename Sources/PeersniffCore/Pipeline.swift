@@ -252,10 +252,15 @@ public final class Pipeline {
                 datagrams += 1
                 summary.framesByType[view.type.index] += 1
                 if !view.warnings.isEmpty { summary.count(view.warnings) }
+                guard writerTakesFrames else {
+                    // Nothing writes the frame (-q, --events): no record is made for it.
+                    consumer?.consume(view, from: source, sourcePort: header.sourcePort, origin: origin)
+                    return
+                }
                 // The record takes the origin, the frame and the packets over (no copy of
                 // their references and none destroyed twice).
                 let record = FrameRecord(origin: consume origin, endpoints: endpoints, frame: consume view, packets: consume packets)
-                if writerTakesFrames { writer.write(record) }
+                writer.write(record)
                 consumer?.consume(record)
             case let .malformed(malformation):
                 malformed(malformation, origin: origin, endpoints: endpoints, payload: payload, packets: packets)
