@@ -53,9 +53,8 @@ command -v python3 >/dev/null || { log "live-rate.sh: needs python3 (reads the J
 scratch_args=()
 [ -n "$scratch" ] && scratch_args=(--scratch-path "$scratch")
 # peersniff's release flags (scripts/release-flags.sh): what is timed is what is installed.
-release_flags=()
-[ -f "$root/scripts/release-flags.sh" ] && source "$root/scripts/release-flags.sh"
-scratch_args+=("${release_flags[@]+"${release_flags[@]}"}")
+source "$root/scripts/release-flags.sh"
+scratch_args+=("${release_flags[@]}")
 if [ -z "$peersniff" ] || [ -z "$sender" ]; then
     if [ "$build" = 1 ]; then
         log "building peersniff and peersniff-test-sender (release)"

@@ -66,13 +66,12 @@ peersniff_note=""
 baseline_bin="$out/bin/baseline"
 
 # peersniff's release flags (scripts/release-flags.sh): what is timed is what is installed.
-release_flags=()
-[ -f "$root/scripts/release-flags.sh" ] && source "$root/scripts/release-flags.sh"
+source "$root/scripts/release-flags.sh"
 swift_peersniff() {
     if [ -n "$scratch" ]; then
-        swift "$@" -c release --package-path "$root" --scratch-path "$scratch" "${release_flags[@]+"${release_flags[@]}"}"
+        swift "$@" -c release --package-path "$root" --scratch-path "$scratch" "${release_flags[@]}"
     else
-        swift "$@" -c release --package-path "$root" "${release_flags[@]+"${release_flags[@]}"}"
+        swift "$@" -c release --package-path "$root" "${release_flags[@]}"
     fi
 }
 

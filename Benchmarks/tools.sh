@@ -4,9 +4,8 @@ export PATH="/opt/swift/usr/bin:$PATH"
 mkdir -p "$out"
 if [ -z "$peersniff" ]; then
     # peersniff's release flags (scripts/release-flags.sh): what is timed is what is installed.
-    release_flags=()
-    [ -f "$root/scripts/release-flags.sh" ] && source "$root/scripts/release-flags.sh"
-    (cd "$root" && swift build -c release --product peersniff "${release_flags[@]+"${release_flags[@]}"}" >/dev/null) || exit 1
+    source "$root/scripts/release-flags.sh"
+    (cd "$root" && swift build -c release --product peersniff "${release_flags[@]}" >/dev/null) || exit 1
     peersniff="$(cd "$root" && swift build -c release --show-bin-path)/peersniff"
 fi
 (cd "$here/Generator" && swift build -c release >/dev/null) || exit 1

@@ -21,7 +21,7 @@ public final class RecordFanout: RecordWriter {
     }
 
     public var takesFrames: Bool {
-        primary.takesFrames || second?.takesFrames == true || rest.contains { $0.takesFrames }
+        primaryTakesFrames || second?.takesFrames == true || rest.contains { $0.takesFrames }
     }
 
     public func write(_ record: FrameRecord) {
