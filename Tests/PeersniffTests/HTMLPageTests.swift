@@ -61,8 +61,25 @@ struct HTMLPageTests {
             lastReign = reign
         }
         #expect(drawn == reigns, "\(name): reigns drawn \(drawn), summary \(reigns)")
-        let diagnoses = (summary["diagnoses"] as? [[String: Any]] ?? []).count
-        for k in 0..<diagnoses { #expect(dom.text.contains("id=\"inc-\(k)\""), "\(name): diagnosis \(k) has no place on the timeline") }
+        let diagnoses = summary["diagnoses"] as? [[String: Any]] ?? []
+        for (k, diagnosis) in diagnoses.enumerated() {
+            // One group an incident: its words once, as the group's hover title, and a shape
+            // on each lane it names (the first, the node at fault, outlined), or one across all.
+            let pieces = dom.text.components(separatedBy: "<g id=\"inc-\(k)\" class=\"incident ")
+            guard pieces.count == 2 else {
+                Issue.record("\(name): diagnosis \(k) has \(pieces.count - 1) places on the timeline, not one")
+                continue
+            }
+            let group = pieces[1].components(separatedBy: "</g>")[0]
+            let code = diagnosis["code"] as? String ?? "?"
+            let ips = (diagnosis["ips"] as? [String] ?? []).filter(nodes.contains)
+            let titles = group.components(separatedBy: "<title>").dropFirst()
+            #expect(titles.count == 1, "\(name): diagnosis \(k) titled \(titles.count) times")
+            #expect(titles.first?.components(separatedBy: "</title>")[0].contains(" \(code): ") == true, "\(name): diagnosis \(k)'s title")
+            #expect(group.components(separatedBy: "<rect").count - 1 == max(1, ips.count), "\(name): diagnosis \(k) on \(ips)")
+            let firstAtFault = (diagnosis["ips"] as? [String])?.first.map(nodes.contains) ?? false
+            #expect(group.components(separatedBy: "class=\"at-fault\"").count - 1 == (firstAtFault ? 1 : 0), "\(name): diagnosis \(k)'s node at fault")
+        }
 
         let shot = Self.shots.appendingPathComponent("\(name).png").path
         try Chromium.screenshot(page, to: shot)
