@@ -12,22 +12,23 @@ public final class RecordFanout: RecordWriter {
     /// The primary writer takes frame records (asked once: `-q` with the page takes
     /// none, and is not called for each).
     let primaryTakesFrames: Bool
+    /// The others that take frame records (the pcap dumps; not the page's recorder,
+    /// which the pipeline hands frames directly), asked once.
+    let framed: [RecordWriter]
 
     public init(_ primary: RecordWriter, _ others: [RecordWriter]) {
         self.primary = primary
         primaryTakesFrames = primary.takesFrames
         second = others.first
         rest = Array(others.dropFirst())
+        framed = others.filter(\.takesFrames)
     }
 
-    public var takesFrames: Bool {
-        primaryTakesFrames || second?.takesFrames == true || rest.contains { $0.takesFrames }
-    }
+    public var takesFrames: Bool { primaryTakesFrames || !framed.isEmpty }
 
     public func write(_ record: FrameRecord) {
         if primaryTakesFrames { primary.write(record) }
-        second?.write(record)
-        if !rest.isEmpty { for other in rest { other.write(record) } }
+        if !framed.isEmpty { for other in framed { other.write(record) } }
     }
 
     public func write(_ record: MalformedRecord) {

@@ -56,14 +56,21 @@ public final class TimelineRecorder: RecordWriter {
     /// The frames of the lane.
     func frames(lane: Int) -> Int { laneFrames[lane] }
 
-    /// The exact frames of each bin, in time order. A bin not `exactKept` had frames
-    /// given up for the budget: it is drawn from its counts (with the exact frames it
-    /// still has, from a half that was whole when two bins merged).
-    var exact: [[ExactFrame]] = Array(repeating: [], count: binCount)
+    /// The exact frames of each bin, in time order (`exactCounts` of them, in room for
+    /// `exactRoom`; raw memory, not an array of arrays: an append checked two arrays'
+    /// uniqueness). A bin not `exactKept` had frames given up for the budget: it is
+    /// drawn from its counts (with the exact frames it still has, from a half that was
+    /// whole when two bins merged).
+    private let exactBins = UnsafeMutablePointer<UnsafeMutablePointer<ExactFrame>?>.allocate(capacity: binCount)
+    private let exactRoom = UnsafeMutablePointer<Int32>.allocate(capacity: binCount)
+    /// The memory of frames given up, for the next bin that needs room (the largest
+    /// given up so far, and `spareRoom` frames of it).
+    private var spare: UnsafeMutablePointer<ExactFrame>?
+    private var spareRoom = 0
     private let keptFlags = UnsafeMutablePointer<Bool>.allocate(capacity: binCount)
     var exactKept: UnsafeBufferPointer<Bool> { UnsafeBufferPointer(start: keptFlags, count: TimelineRecorder.binCount) }
     var exactCount = 0
-    /// `exact[b].count` for each bin, side by side: the scan for the quietest bin reads these.
+    /// The exact frames kept in each bin, side by side: the scan for the quietest bin reads these.
     private let exactCounts = UnsafeMutablePointer<Int32>.allocate(capacity: binCount)
     /// `start` and `last` in nanoseconds (`Int64.min`: none yet), compared at every frame.
     private var startNanoseconds = Int64.min
@@ -91,6 +98,11 @@ public final class TimelineRecorder: RecordWriter {
     }
     private var lastPrecision = Timestamp.Precision.nanoseconds
     var binWidth: Int64 = 10_000_000
+    /// The bin the last frame fell in, and its span of offsets [low, high): the frames
+    /// that follow fall in it too, mostly, and need no division (empty after `coarsen`).
+    private var cachedBin = 0
+    private var cachedBinLow: Int64 = 0
+    private var cachedBinHigh: Int64 = -1
     /// Names for the markers' and frames' text (asked when the page is drawn).
     public var nameOf: (IPv4Address) -> Name? = { _ in nil }
     /// What the user asked to see (`--node`, `--type`, `--since`, `--until`): the page
@@ -104,6 +116,8 @@ public final class TimelineRecorder: RecordWriter {
         slotKeys.initialize(repeating: 0, count: 4096)
         slotLanes.initialize(repeating: -1, count: 4096)
         exactCounts.initialize(repeating: 0, count: TimelineRecorder.binCount)
+        exactBins.initialize(repeating: nil, count: TimelineRecorder.binCount)
+        exactRoom.initialize(repeating: 0, count: TimelineRecorder.binCount)
         markers.reserveCapacity(256)
         describer.nameOf = { [unowned self] in self.nameOf($0) }
     }
@@ -113,54 +127,113 @@ public final class TimelineRecorder: RecordWriter {
         laneFrames.deallocate()
         keptFlags.deallocate()
         exactCounts.deallocate()
+        for b in 0..<TimelineRecorder.binCount { exactBins[b]?.deallocate() }
+        exactBins.deallocate()
+        spare?.deallocate()
+        exactRoom.deallocate()
         slotKeys.deallocate()
         slotLanes.deallocate()
     }
 
     // MARK: Records
 
-    public func write(_ record: FrameRecord) {
-        guard let ip = record.endpoints.source.ipv4 else { return }
-        let time = record.origin.time
+    /// Frames come through `frame(_:from:to:origin:)`, which the pipeline calls for
+    /// each one with no record made: the recorder takes no frame records.
+    public var takesFrames: Bool { false }
+    public func write(_ record: FrameRecord) {}
+
+    /// A frame, as the pipeline decoded it: counted in its sender's lane and time bin,
+    /// and kept exactly while the budget allows. Integer work only, on raw memory.
+    public func frame(_ view: FrameView, from source: IPv4Address, to destination: IPv4Address, origin: PacketOrigin) {
+        let time = origin.time
         let now = time.totalNanoseconds
         if startNanoseconds == .min { start = time; startNanoseconds = now }
-        if lastNanoseconds == .min || now > lastNanoseconds { lastNanoseconds = now; lastPrecision = time.precision }
+        if now > lastNanoseconds { lastNanoseconds = now; lastPrecision = time.precision }
         // Beyond `maxLanes` a node's frames are not drawn (the page says how many nodes).
-        guard let lane = lane(for: ip) else {
-            framesWithoutLane += 1
+        guard let lane = lane(for: source) else {
+            framesWithoutLane &+= 1
             return
         }
-        let offset = now - startNanoseconds
+        let offset = now &- startNanoseconds
+        let bin = offset >= cachedBinLow && offset < cachedBinHigh ? cachedBin : locateBin(offset)
+        let type = view.type
+        laneFrames[lane] &+= 1
+        counts[lane &* TimelineRecorder.laneStride &+ bin &* 6 &+ type.index] &+= 1
+        guard keptFlags[bin] else {
+            exactDropped &+= 1
+            return
+        }
+        var other: UInt32 = 0
+        switch type {
+        case .ping, .pong: other = destination.value
+        case .offline: other = view.offlineIP.value
+        case .full: other = view.payload.count > 1 ? UInt32(view.payload[1]) : 0
+        default: break
+        }
+        let kept = Int(exactCounts[bin])
+        if kept == Int(exactRoom[bin]) { growExact(bin) }
+        (exactBins[bin].unsafelyUnwrapped + kept).initialize(to: ExactFrame(
+            nanoseconds: now, number: origin.number, other: other, lane: UInt16(truncatingIfNeeded: lane),
+            type: UInt8(truncatingIfNeeded: type.index), file: fileIndex(origin)))
+        exactCounts[bin] = Int32(truncatingIfNeeded: kept &+ 1)
+        exactCount &+= 1
+        if exactCount > TimelineRecorder.exactBudget { giveUpExact(current: bin) }
+    }
+
+    /// The bin of a frame `offset` nanoseconds after the first, coarsening until it fits
+    /// (a frame before the first, from another input, goes in the first bin); remembered
+    /// with its span for the frames that follow.
+    @inline(never)
+    private func locateBin(_ offset: Int64) -> Int {
         var bin = Int(offset / binWidth)
         while bin >= TimelineRecorder.binCount {
             coarsen()
             bin = Int(offset / binWidth)
         }
-        bin = max(0, bin)
-        let type = record.frame.type
-        laneFrames[lane] += 1
-        counts[lane * TimelineRecorder.laneStride + bin * 6 + type.index] &+= 1
-        guard keptFlags[bin] else {
-            exactDropped += 1
-            return
+        guard offset >= 0 else { return 0 }
+        cachedBin = bin
+        cachedBinLow = Int64(bin) * binWidth
+        cachedBinHigh = cachedBinLow + binWidth
+        return bin
+    }
+
+    /// Room for more exact frames in the bin: 64 at first (at most 0.9 MB over all the
+    /// bins), then twice as many; or the room of a bin given up, if larger.
+    @inline(never)
+    private func growExact(_ bin: Int) {
+        let kept = Int(exactCounts[bin])
+        var room = max(64, 2 * Int(exactRoom[bin]))
+        let grown: UnsafeMutablePointer<ExactFrame>
+        if let spare, spareRoom >= room {
+            (grown, room) = (spare, spareRoom)
+            self.spare = nil
+        } else {
+            grown = .allocate(capacity: room)
         }
-        var other: UInt32 = 0
-        switch type {
-        case .ping, .pong: other = record.endpoints.destination.ipv4?.value ?? 0
-        case .offline: other = record.frame.offlineIP.value
-        case .full: other = record.frame.payload.count > 1 ? UInt32(record.frame.payload[1]) : 0
-        default: break
+        if let old = exactBins[bin] {
+            grown.moveInitialize(from: old, count: kept)
+            keepOrFree(old, room: Int(exactRoom[bin]))
         }
-        let frame = ExactFrame(nanoseconds: now, number: record.origin.number, other: other,
-                               lane: UInt16(lane), type: UInt8(type.index), file: fileIndex(record.origin))
-        exact.withUnsafeMutableBufferPointer { bins in
-            // Room for 64 at once (at most 0.9 MB over all the bins), not a doubling every few frames.
-            if bins[bin].capacity == 0 { bins[bin].reserveCapacity(64) }
-            bins[bin].append(frame)
+        exactBins[bin] = grown
+        exactRoom[bin] = Int32(room)
+    }
+
+    /// The bin's exact frames given up (its memory kept as the spare if it is the
+    /// largest given up so far, else freed).
+    private func clearExact(_ bin: Int) {
+        if let frames = exactBins[bin] { keepOrFree(frames, room: Int(exactRoom[bin])) }
+        exactBins[bin] = nil
+        exactRoom[bin] = 0
+        exactCounts[bin] = 0
+    }
+
+    private func keepOrFree(_ frames: UnsafeMutablePointer<ExactFrame>, room: Int) {
+        if room > spareRoom || spare == nil {
+            spare?.deallocate()
+            (spare, spareRoom) = (frames, room)
+        } else {
+            frames.deallocate()
         }
-        exactCounts[bin] += 1
-        exactCount += 1
-        if exactCount > TimelineRecorder.exactBudget { giveUpExact(current: bin) }
     }
 
     /// The file's place in `files` plus one (0: one input, or beyond `maxFiles`).
@@ -184,22 +257,32 @@ public final class TimelineRecorder: RecordWriter {
 
     /// Over the budget: the exact frames of the quietest bin but the current one are
     /// given up (the busiest spans keep theirs, where counts would hide the most); the
-    /// current bin's only when it is the last one left.
+    /// current bin's only when it is the last one left. Of bins as quiet, the first.
+    @inline(never)
     private func giveUpExact(current: Int) {
         while exactCount > TimelineRecorder.exactBudget {
-            var quietest = -1
-            var fewest = Int32.max
-            for b in 0..<TimelineRecorder.binCount where b != current && exactCounts[b] != 0 && exactCounts[b] < fewest {
-                quietest = b
-                fewest = exactCounts[b]
-            }
-            let b = quietest >= 0 ? quietest : current
-            exactCounts[b] = 0
-            exactCount -= exact[b].count
-            exactDropped += exact[b].count
-            exact[b] = []
+            let b = quietestBin(but: current) ?? current
+            exactCount -= Int(exactCounts[b])
+            exactDropped += Int(exactCounts[b])
+            clearExact(b)
             keptFlags[b] = false
         }
+    }
+
+    /// The first of the bins with the fewest exact frames (but at least one), `current`
+    /// left out; nil if no other bin has any. The fewest is found in a loop the compiler
+    /// vectorises (a count less one, unsigned: an empty bin reads as the largest), then
+    /// the first bin with it: once per bin given up, over all the bins.
+    func quietestBin(but current: Int) -> Int? {
+        let currentCount = exactCounts[current]
+        exactCounts[current] = 0  // out of the running while the others are read
+        var fewest = UInt32.max
+        for b in 0..<TimelineRecorder.binCount { fewest = min(fewest, UInt32(bitPattern: exactCounts[b]) &- 1) }
+        exactCounts[current] = currentCount
+        guard fewest != .max else { return nil }
+        let least = Int32(bitPattern: fewest &+ 1)
+        for b in 0..<TimelineRecorder.binCount where exactCounts[b] == least && b != current { return b }
+        return nil
     }
 
     public func write(_ record: MalformedRecord) {}
@@ -295,26 +378,47 @@ public final class TimelineRecorder: RecordWriter {
             }
             (lane + half).update(repeating: 0, count: TimelineRecorder.laneStride - half)
         }
+        // Bin b's exact frames are 2b's then 2b + 1's: taken before the two are cleared
+        // (b itself is one of them only for b = 0), set after.
         for b in 0..<(TimelineRecorder.binCount / 2) {
-            var merged = exact[2 * b]
-            merged += exact[2 * b + 1]
-            exact[b] = merged
-            exactCounts[b] = Int32(merged.count)
-            keptFlags[b] = keptFlags[2 * b] && keptFlags[2 * b + 1]
+            let first = 2 * b, second = 2 * b + 1
+            let n1 = Int(exactCounts[first]), n2 = Int(exactCounts[second])
+            var merged: UnsafeMutablePointer<ExactFrame>?
+            var room: Int32 = 0
+            if n2 == 0 {
+                (merged, room) = (exactBins[first], exactRoom[first])
+                exactBins[first] = nil
+            } else if n1 == 0 {
+                (merged, room) = (exactBins[second], exactRoom[second])
+                exactBins[second] = nil
+            } else {
+                let both = UnsafeMutablePointer<ExactFrame>.allocate(capacity: n1 + n2)
+                both.initialize(from: exactBins[first].unsafelyUnwrapped, count: n1)
+                (both + n1).initialize(from: exactBins[second].unsafelyUnwrapped, count: n2)
+                (merged, room) = (both, Int32(n1 + n2))
+            }
+            let kept = keptFlags[first] && keptFlags[second]
+            clearExact(first)
+            clearExact(second)
+            exactBins[b] = merged
+            exactRoom[b] = room
+            exactCounts[b] = Int32(n1 + n2)
+            keptFlags[b] = kept
         }
         for b in (TimelineRecorder.binCount / 2)..<TimelineRecorder.binCount {
-            exact[b] = []
-            exactCounts[b] = 0
             keptFlags[b] = true
         }
         binWidth *= 2
+        cachedBinHigh = -1
     }
 
     /// The exact frames kept, in time order.
     var exactFrames: [ExactFrame] {
         var all: [ExactFrame] = []
         all.reserveCapacity(exactCount)
-        for b in 0..<TimelineRecorder.binCount { all += exact[b] }
+        for b in 0..<TimelineRecorder.binCount where exactCounts[b] > 0 {
+            all += UnsafeBufferPointer(start: exactBins[b], count: Int(exactCounts[b]))
+        }
         return all
     }
 }

@@ -32,6 +32,10 @@ public final class Pipeline {
     /// constant of its own class, so that calling it per packet costs no reference
     /// counting and no dynamic dispatch.
     public let consumer: ElectionBridge?
+    /// The page's recorder (`--html`), handed each frame here, after the writer and
+    /// before the analyzer (as a writer beside the user's it was), with no record made
+    /// for it: it takes the election events as a writer.
+    public var pageRecorder: TimelineRecorder?
     public private(set) var summary = Summary()
     /// Records of discovery datagrams so far (for `-c`).
     public private(set) var datagrams = 0
@@ -254,6 +258,7 @@ public final class Pipeline {
                 if !view.warnings.isEmpty { summary.count(view.warnings) }
                 guard writerTakesFrames else {
                     // Nothing writes the frame (-q, --events): no record is made for it.
+                    pageRecorder?.frame(view, from: source, to: destination, origin: origin)
                     consumer?.consume(view, from: source, sourcePort: header.sourcePort, origin: origin)
                     return
                 }
@@ -261,6 +266,7 @@ public final class Pipeline {
                 // their references and none destroyed twice).
                 let record = FrameRecord(origin: consume origin, endpoints: endpoints, frame: consume view, packets: consume packets)
                 writer.write(record)
+                pageRecorder?.frame(record.frame, from: source, to: destination, origin: record.origin)
                 consumer?.consume(record)
             case let .malformed(malformation):
                 malformed(malformation, origin: origin, endpoints: endpoints, payload: payload, packets: packets)

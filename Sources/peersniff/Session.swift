@@ -40,8 +40,10 @@ final class Session {
         var others: [RecordWriter] = []
         let source = command.input.source
         if let view = liveView { sideOutputs.append(LiveViewOutput(view)) }
+        var pageRecorder: TimelineRecorder?
         if let html = output.html {
             let recorder = TimelineRecorder()
+            pageRecorder = recorder
             recorder.filter = command.display.filter
             recorder.nameOf = { [analyzer] in analyzer.nodes[$0]?.name }
             others.append(recorder)
@@ -59,6 +61,7 @@ final class Session {
         election = ElectionBridge(analyzer: analyzer, writer: writer, port: command.input.port)
         pipeline = Pipeline(options: command.pipelineOptions, writer: writer, consumer: election)
         pipeline.failures = failures
+        pipeline.pageRecorder = pageRecorder
         pipeline.keepsPacketBytes = !dumps.isEmpty
         displayFilter?.start = { [unowned pipeline] in pipeline.summary.firstTime }
         pipeline.onInputsOpened = { formats throws(CaptureError) in

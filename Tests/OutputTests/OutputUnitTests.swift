@@ -124,7 +124,66 @@ struct OutputUnitTests {
             }
             let quiet = TextWriter(stream: Output.OutputStream(descriptor: -1), quiet: true)
             #expect(!RecordFanout(quiet, [TextWriter(stream: Output.OutputStream(descriptor: -1), quiet: true)]).takesFrames)
-            #expect(RecordFanout(quiet, [TimelineRecorder()]).takesFrames, "the page's recorder takes every frame")
+            // The page's recorder is handed frames by the pipeline, not records: with it
+            // beside -q no record is made; a writer beside it that takes them still gets them.
+            #expect(!TimelineRecorder().takesFrames)
+            #expect(!RecordFanout(quiet, [TimelineRecorder()]).takesFrames, "the page's recorder takes no frame records")
+            let beside = try Self.written { stream in
+                let fanout = RecordFanout(quiet, [TimelineRecorder(), TextWriter(stream: stream)])
+                #expect(fanout.takesFrames)
+                fanout.write(record)
+            }
+            #expect(!beside.isEmpty, "the text writer beside the recorder wrote the frame")
+        }
+    }
+
+    @Test("The page's recorder keeps exact frames within its budget, giving up the quietest other bin first (the first of equals), as a plain model of the rule does")
+    func exactBudget() throws {
+        // PINGs from one board, in bursts of uneven size into the 10 ms bins of the
+        // first 6 s (no coarsening): bin b gets 5 + (b / 3 * 37) % 41 frames (equals side by side).
+        let payload: [UInt8] = [0x03]
+        try payload.withUnsafeBytes { raw in
+            guard case let .frame(view) = decodeFrame(raw, sender: IPv4Address(Self.a)) else { throw CancellationError() }
+            let recorder = TimelineRecorder()
+            let budget = TimelineRecorder.exactBudget
+            var modelCounts = [Int](repeating: 0, count: TimelineRecorder.binCount)
+            var modelKept = [Bool](repeating: true, count: TimelineRecorder.binCount)
+            var modelTotal = 0, modelDropped = 0, number = 0
+            var firstDifference: Int?
+            for bin in 0..<TimelineRecorder.binCount {
+                let burst = 5 + (bin / 3 * 37) % 41
+                for k in 0..<burst {
+                    number += 1
+                    let time = Timestamp(seconds: 1_800_000_000, nanoseconds: 0).adding(nanoseconds: Int64(bin) * 10_000_000 + Int64(k) * 1000)
+                    recorder.frame(view, from: IPv4Address(Self.a)!, to: IPv4Address(Self.b)!,
+                                   origin: PacketOrigin(number: number, time: time, file: nil))
+                    // The rule, plainly: keep it if its bin still keeps; over the budget,
+                    // drop the other bin with the fewest (the first of equals), else this one.
+                    guard modelKept[bin] else { modelDropped += 1; continue }
+                    modelCounts[bin] += 1
+                    modelTotal += 1
+                    while modelTotal > budget {
+                        let others = modelCounts.indices.filter { $0 != bin && modelCounts[$0] > 0 }
+                        let victim = others.min { modelCounts[$0] < modelCounts[$1] } ?? bin
+                        modelTotal -= modelCounts[victim]
+                        modelDropped += modelCounts[victim]
+                        modelCounts[victim] = 0
+                        modelKept[victim] = false
+                    }
+                }
+                // After every burst, not only at the end (the order of giving up shows in between).
+                if Array(recorder.exactKept) != modelKept || recorder.exactDropped != modelDropped { firstDifference = firstDifference ?? bin }
+            }
+            #expect(firstDifference == nil, "the recorder and the model differ after bin \(firstDifference ?? -1)")
+            #expect(number > budget + 2_000)
+            #expect(Array(recorder.exactKept) == modelKept)
+            #expect(recorder.exactFrames.count == modelTotal)
+            #expect(recorder.exactDropped == modelDropped)
+            #expect(recorder.exactFrames.count + recorder.exactDropped == number)
+            // The frames kept are those of the kept bins, in time order, each as it came.
+            let kept = recorder.exactFrames
+            #expect(zip(kept, kept.dropFirst()).allSatisfy { $0.nanoseconds < $1.nanoseconds })
+            #expect(kept.allSatisfy { $0.type == UInt8(FrameType.ping.index) && $0.other == IPv4Address(Self.b)!.value })
         }
     }
 
