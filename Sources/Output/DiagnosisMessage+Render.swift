@@ -18,14 +18,40 @@ extension DiagnosisMessage {
     /// In JSON's `text`: as on a terminal (the JSON writer then escapes the string).
     public var jsonText: String { terminalText }
 
-    /// In HTML: everything escaped; `markup` wraps each name in `<span class="name">`
-    /// (not inside a `<title>`, which holds text only).
-    public func htmlText(markup: Bool) -> String {
-        rendered(name: { name in
-            var out: [UInt8] = []
-            name.bytes.withUnsafeBytes { appendTerminalSafe($0, to: &out, quoting: true) }
-            let escaped = HTMLPage.escape(String(decoding: out, as: UTF8.self))
-            return markup ? "<span class=\"name\">" + escaped + "</span>" : escaped
-        }, prose: { HTMLPage.escape($0) })
+    /// In HTML, written into the page's bytes: everything escaped; `markup` wraps each
+    /// name in `<span class="name">` (not inside a `<title>`, which holds text only). No
+    /// String is made for a part, and each name is escaped once a page (`names`: a
+    /// false-offline names fifty).
+    func writeHTML(into out: inout [UInt8], markup: Bool, names: inout [Name: [UInt8]]) {
+        for part in parts {
+            switch part {
+            case let .prose(text): HTMLPage.escape(text, into: &out)
+            case let .node(ip, name):
+                out.append(ipv4: ip.value)
+                guard let name else { continue }
+                out.append(contentsOf: " &quot;".utf8)
+                if markup { out.append(contentsOf: "<span class=\"name\">".utf8) }
+                if let escaped = names[name] {
+                    out.append(contentsOf: escaped)
+                } else {
+                    let escaped = DiagnosisMessage.htmlName(name)
+                    names[name] = escaped
+                    out.append(contentsOf: escaped)
+                }
+                if markup { out.append(contentsOf: "</span>".utf8) }
+                out.append(contentsOf: "&quot;".utf8)
+            case let .time(time): HTMLPage.escape(clockText(time), into: &out)
+            case let .span(seconds): HTMLPage.escape(formatSpan(seconds), into: &out)
+            }
+        }
+    }
+
+    /// A name for HTML: terminal-safe and quoted (`"` and `\` escaped), then escaped for HTML.
+    static func htmlName(_ name: Name) -> [UInt8] {
+        var safe: [UInt8] = []
+        name.bytes.withUnsafeBytes { appendTerminalSafe($0, to: &safe, quoting: true) }
+        var escaped: [UInt8] = []
+        HTMLPage.escape(String(decoding: safe, as: UTF8.self), into: &escaped)
+        return escaped
     }
 }

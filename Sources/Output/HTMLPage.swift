@@ -237,9 +237,12 @@ public enum HTMLPage {
             page.add("<p>Nothing wrong seen: no diagnosis.</p>")
         } else {
             page.add("<ol class=\"diagnoses\">")
+            var names: [Name: [UInt8]] = [:]
             for (k, d) in l.diagnoses.prefix(maxDiagnoses).enumerated() {
                 let until = d.until.map { clockMilli($0) } ?? "the end"
-                page.add("<li class=\"sev-\(d.severity.rawValue)\"><a href=\"#inc-\(k)\" data-from=\"\(epoch(d.since))\" data-to=\"\(epoch(d.until ?? l.end))\"><span class=\"sev\">\(d.severity.rawValue)</span> \(clockMilli(d.since)) → \(until) <b>\(d.code.rawValue)</b></a> \(text: d.ips.map(\.description).joined(separator: ", "))<p>\(raw: d.message.htmlText(markup: true))</p></li>")
+                page.add("<li class=\"sev-\(d.severity.rawValue)\"><a href=\"#inc-\(k)\" data-from=\"\(epoch(d.since))\" data-to=\"\(epoch(d.until ?? l.end))\"><span class=\"sev\">\(d.severity.rawValue)</span> \(clockMilli(d.since)) → \(until) <b>\(d.code.rawValue)</b></a> \(text: d.ips.map(\.description).joined(separator: ", "))<p>")
+                d.message.writeHTML(into: &page.bytes, markup: true, names: &names)
+                page.add("</p></li>")
             }
             page.add("</ol>")
             if l.diagnoses.count > maxDiagnoses {
@@ -437,10 +440,13 @@ public enum HTMLPage {
     /// drew them 49 times: 7 of the 11.6 MB of the benchmark's page).
     static func incidents(_ page: inout Page, _ l: Layout) {
         page.add("<g id=\"incidents\">")
+        var names: [Name: [UInt8]] = [:]
         for (k, d) in l.diagnoses.prefix(maxDiagnoses).enumerated() {
             let x0 = l.x(d.since), x1 = l.x(d.until ?? l.end)
             let rows = d.ips.enumerated().compactMap { place, ip in l.laneRow[ip.value].map { (place, $0) } }
-            page.add("<g id=\"inc-\(k)\" class=\"incident sev-\(d.severity.rawValue)\(raw: rows.isEmpty ? " all" : "")\" data-code=\"\(d.code.rawValue)\"><title>\(clockMilli(d.since)) \(text: d.code.rawValue): \(raw: d.message.htmlText(markup: false))</title>")
+            page.add("<g id=\"inc-\(k)\" class=\"incident sev-\(d.severity.rawValue)\(raw: rows.isEmpty ? " all" : "")\" data-code=\"\(d.code.rawValue)\"><title>\(clockMilli(d.since)) \(text: d.code.rawValue): ")
+            d.message.writeHTML(into: &page.bytes, markup: false, names: &names)
+            page.add("</title>")
             for (place, row) in rows {
                 let y = Double(row) * laneHeight
                 page.add("<rect \(raw: place == 0 ? "class=\"at-fault\" " : "")x=\"\(fmt4(x0))\" y=\"\(fmt(y + 0.5))\" width=\"\(fmt4(max(0.3, x1 - x0)))\" height=\"\(fmt(laneHeight - 2))\"/>")

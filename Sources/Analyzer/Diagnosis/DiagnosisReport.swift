@@ -261,7 +261,7 @@ func approximately(_ count: Int) -> String {
 }
 
 /// `HH:MM:SS.ff`, the time of day to a hundredth of a second (UTC).
-func clockText(_ time: Timestamp) -> String {
+package func clockText(_ time: Timestamp) -> String {
     var out: [UInt8] = []
     time.writeTimeOfDay(to: &out)
     return String(decoding: out.prefix(11), as: UTF8.self)
