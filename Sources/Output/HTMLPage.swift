@@ -535,8 +535,9 @@ public enum HTMLPage {
         var fileText: [Int: [UInt8]] = [:]
         var byType = [[Int]](repeating: [], count: 6)
         for (k, frame) in all.enumerated() where laneY[Int(frame.lane)] != nil { byType[Int(frame.type)].append(k) }
-        var out = page.bytes
-        page.bytes = []
+        // Written into raw memory (an append is a bounds check and a copy), then into the page.
+        var out = RawBytes(capacity: 160 * all.count)
+        defer { out.deallocate() }
         for type in FrameType.allCases {
             guard !byType[type.index].isEmpty else { continue }
             out.append(contentsOf: HTML("<g class=\"fr t-\(type.name)\(raw: l.shows(type) == false ? " dim" : "")\">").bytes)
@@ -546,11 +547,11 @@ public enum HTMLPage {
                 let time = Timestamp(seconds: frame.nanoseconds / 1_000_000_000, nanoseconds: Int32(frame.nanoseconds % 1_000_000_000),
                                      precision: l.start.precision)
                 // <path d="M{x} {y}v3.4"><title>#{n} [{file}] {clock} {TYPE} {lane}…</title></path>
-                out.append(contentsOf: "<path d=\"M".utf8)
+                out.append("<path d=\"M")
                 fmt4(l.x(time)).write(to: &out)
                 out.append(UInt8(ascii: " "))
                 fmt(laneY[lane]! + Double(type.index) * 4).write(to: &out)
-                out.append(contentsOf: "v3.4\"><title>#".utf8)
+                out.append("v3.4\"><title>#")
                 out.append(decimal: UInt64(frame.number))
                 if frame.file > 0, Int(frame.file) <= l.recorder.files.count {
                     let file = Int(frame.file)
@@ -559,14 +560,14 @@ public enum HTMLPage {
                         escape(l.recorder.files[file - 1], into: &text)
                         fileText[file] = text
                     }
-                    out.append(contentsOf: " [".utf8)
+                    out.append(" [")
                     out.append(contentsOf: fileText[file]!)
                     out.append(UInt8(ascii: "]"))
                 }
                 out.append(UInt8(ascii: " "))
                 time.writeTimeOfDay(to: &out)
                 out.append(UInt8(ascii: " "))
-                out.append(contentsOf: type.name.utf8)
+                out.append(string: type.name)
                 out.append(UInt8(ascii: " "))
                 out.append(contentsOf: laneText[lane]!)
                 switch type {
@@ -576,20 +577,20 @@ public enum HTMLPage {
                         escape(l.nameOf(IPv4Address(frame.other)), into: &text)
                         otherText[frame.other] = text
                     }
-                    out.append(contentsOf: (type == .offline ? " says " : " → ").utf8)
+                    out.append(type == .offline ? " says " : " → ")
                     out.append(contentsOf: otherText[frame.other]!)
-                    if type == .offline { out.append(contentsOf: " is offline".utf8) }
+                    if type == .offline { out.append(" is offline") }
                 case .full:
-                    out.append(contentsOf: ": ".utf8)
+                    out.append(": ")
                     out.append(decimal: UInt64(frame.other))
-                    out.append(contentsOf: (frame.other == 1 ? " peer" : " peers").utf8)
+                    out.append(frame.other == 1 ? " peer" : " peers")
                 default: break
                 }
-                out.append(contentsOf: "</title></path>".utf8)
+                out.append("</title></path>")
             }
-            out.append(contentsOf: "</g>".utf8)
+            out.append("</g>")
         }
-        page.bytes = out
+        out.withUnsafeBytes { page.bytes.append(contentsOf: $0) }
     }
 
     /// Election events as marks of their own (shapes, not ticks), over the band or their node's lane.
@@ -793,7 +794,7 @@ public enum HTMLPage {
             return String(decoding: out, as: UTF8.self)
         }
 
-        func write(to out: inout [UInt8]) {
+        func write<Sink: ByteSink>(to out: inout Sink) {
             if decimals == 1 {
                 let r = (value * 10).rounded() / 10
                 if r == r.rounded() {
@@ -801,7 +802,7 @@ public enum HTMLPage {
                     if whole < 0 { out.append(UInt8(ascii: "-")) }
                     out.append(decimal: UInt64(whole.magnitude))
                 } else {
-                    out.append(contentsOf: String(r).utf8)
+                    out.append(string: String(r))
                 }
                 return
             }
