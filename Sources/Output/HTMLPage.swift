@@ -735,11 +735,7 @@ public enum HTMLPage {
     static func clockMilli(_ t: Timestamp) -> String { millisecondClock(t) }
 
     /// `HH:MM:SS.ffffff` (UTC), with the capture's precision, as the text output.
-    static func clockMicro(_ t: Timestamp) -> String {
-        var out: [UInt8] = []
-        t.writeTimeOfDay(to: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func clockMicro(_ t: Timestamp) -> String { t.timeOfDayText() }
 
     /// `YYYY-MM-DD` (UTC).
     static func date(_ t: Timestamp) -> String {

@@ -311,11 +311,7 @@ func firstSentence(_ message: DiagnosisMessage) -> DiagnosisMessage {
 }
 
 /// `HH:MM:SS.mmm` (UTC): the live view's and the page's time of day.
-func millisecondClock(_ t: Timestamp) -> String {
-    var out: [UInt8] = []
-    t.writeTimeOfDay(to: &out)
-    return String(decoding: out.prefix(12), as: UTF8.self)
-}
+func millisecondClock(_ t: Timestamp) -> String { t.timeOfDayText(limit: 12) }
 
 /// The rows and columns of the terminal on `descriptor` (80×24 if it cannot say).
 func terminalSize(of descriptor: Int32 = 1) -> (rows: Int, columns: Int) {

@@ -287,11 +287,7 @@ extension TextWriter {
         return lines
     }
 
-    func timeOfDay(_ time: Timestamp) -> String {
-        var out: [UInt8] = []
-        time.writeTimeOfDay(to: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
+    func timeOfDay(_ time: Timestamp) -> String { time.timeOfDayText() }
 }
 
 /// Words to lines of at most `width` terminal columns (a longer word stands alone).

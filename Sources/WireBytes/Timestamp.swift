@@ -111,6 +111,18 @@ public struct Timestamp: Hashable, Comparable, Sendable {
         writeFraction(to: &out)
     }
 
+    /// `HH:MM:SS.ffffff` (UTC) as a String, at most its first `limit` bytes: written in
+    /// place on the stack (at most 19 bytes), one String made of them, no array.
+    public func timeOfDayText(limit: Int = 32) -> String {
+        var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        return Swift.withUnsafeMutableBytes(of: &scratch) { raw in
+            let start = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var cursor = WriteCursor(start)
+            writeTimeOfDay(to: &cursor)
+            return String(decoding: UnsafeBufferPointer(start: start, count: min(limit, cursor.at - start)), as: UTF8.self)
+        }
+    }
+
     public var rfc3339: String {
         var out: [UInt8] = []
         writeRFC3339(to: &out)

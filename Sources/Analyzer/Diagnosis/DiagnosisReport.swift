@@ -261,11 +261,7 @@ func approximately(_ count: Int) -> String {
 }
 
 /// `HH:MM:SS.ff`, the time of day to a hundredth of a second (UTC).
-package func clockText(_ time: Timestamp) -> String {
-    var out: [UInt8] = []
-    time.writeTimeOfDay(to: &out)
-    return String(decoding: out.prefix(11), as: UTF8.self)
-}
+package func clockText(_ time: Timestamp) -> String { time.timeOfDayText(limit: 11) }
 
 /// "1 ms", "86 ms", "1.8 s", "12 s", "2 min 5 s".
 public func formatSpan(_ seconds: Double) -> String {
