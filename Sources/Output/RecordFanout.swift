@@ -1,12 +1,14 @@
 import Analyzer
 
 /// Hands every record to the output the user reads and to the outputs beside it (the
-/// page's recorder, the pcap dumps), in that order. Built only when there is more than
-/// one: the plain run (`-q`, text, `--json`) calls its one writer directly.
+/// page's recorder, the pcap dumps), in that order; frame records only to those that
+/// take them (not the page's recorder: the pipeline hands it frames itself). Built
+/// only when there is more than one: the plain run (`-q`, text, `--json`) calls its
+/// one writer directly.
 public final class RecordFanout: RecordWriter {
     let primary: RecordWriter
-    /// The first of the others, and the rest: a record goes to the second writer
-    /// without a walk over an array (a frame is the record of every packet).
+    /// The first of the others, and the rest: an event goes to the second writer (the
+    /// page's recorder, when there is a page) without a walk over an array.
     let second: RecordWriter?
     let rest: [RecordWriter]
     /// The primary writer takes frame records (asked once: `-q` with the page takes

@@ -2,11 +2,13 @@ import Analyzer
 import DiscoveryCodec
 import WireBytes
 
-/// What the page (`--html`) needs of the records as they pass, in bounded memory
-/// and O(1) work per packet (amortised): each node's frames counted into time bins by
-/// type, its offline spans, the exact frames of the busiest spans up to a budget, and
-/// the election events to mark. Only numbers and indexes are kept as records pass: no
-/// string is made, formatted or escaped until the page is drawn, once.
+/// What the page (`--html`) needs of the frames and events as they pass, in bounded
+/// memory and O(1) work per packet (amortised): each node's frames counted into time
+/// bins by type, its offline spans, the exact frames of the busiest spans up to a
+/// budget, and the election events to mark. Frames come from the pipeline
+/// (`frame(_:from:to:origin:)`), events as a writer's. Only numbers and indexes are
+/// kept as they pass: no string is made, formatted or escaped until the page is drawn,
+/// once.
 public final class TimelineRecorder: RecordWriter {
     /// One node's lane (its frame count is `frames(lane:)`).
     struct Lane {
@@ -63,8 +65,9 @@ public final class TimelineRecorder: RecordWriter {
     /// whole when two bins merged).
     private let exactBins = UnsafeMutablePointer<UnsafeMutablePointer<ExactFrame>?>.allocate(capacity: binCount)
     private let exactRoom = UnsafeMutablePointer<Int32>.allocate(capacity: binCount)
-    /// The memory of frames given up, for the next bin that needs room (the largest
-    /// given up so far, and `spareRoom` frames of it).
+    /// Memory for exact frames no bin uses any more (a bin's given up, outgrown or
+    /// merged into another), the largest so far (`spareRoom` frames), for the next bin
+    /// that needs room.
     private var spare: UnsafeMutablePointer<ExactFrame>?
     private var spareRoom = 0
     private let keptFlags = UnsafeMutablePointer<Bool>.allocate(capacity: binCount)
@@ -198,7 +201,7 @@ public final class TimelineRecorder: RecordWriter {
     }
 
     /// Room for more exact frames in the bin: 64 at first (at most 0.9 MB over all the
-    /// bins), then twice as many; or the room of a bin given up, if larger.
+    /// bins), then twice as many; or the spare, if it holds at least as many.
     @inline(never)
     private func growExact(_ bin: Int) {
         let kept = Int(exactCounts[bin])

@@ -32,9 +32,10 @@ public final class Pipeline {
     /// constant of its own class, so that calling it per packet costs no reference
     /// counting and no dynamic dispatch.
     public let consumer: ElectionBridge?
-    /// The page's recorder (`--html`), handed each frame here, after the writer and
-    /// before the analyzer (as a writer beside the user's it was), with no record made
-    /// for it: it takes the election events as a writer.
+    /// The page's recorder (`--html`), handed each frame here, after the writer (and
+    /// the pcap dumps beside it) and before the analyzer, with no record made for it:
+    /// it takes the election events as a writer. Set it whenever the recorder is one
+    /// of the writers: it takes no frame records.
     public var pageRecorder: TimelineRecorder?
     public private(set) var summary = Summary()
     /// Records of discovery datagrams so far (for `-c`).

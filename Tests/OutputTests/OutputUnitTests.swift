@@ -187,6 +187,71 @@ struct OutputUnitTests {
         }
     }
 
+    @Test("Over a long capture the recorder's bins coarsen, merging two bins' exact frames in time order; frames from before the first go in the first bin; a plain model of bins, merges and the budget agrees after every burst")
+    func exactCoarsening() throws {
+        let payload: [UInt8] = [0x03]
+        try payload.withUnsafeBytes { raw in
+            guard case let .frame(view) = decodeFrame(raw, sender: IPv4Address(Self.a)) else { throw CancellationError() }
+            let recorder = TimelineRecorder()
+            let (binCount, budget) = (TimelineRecorder.binCount, TimelineRecorder.exactBudget)
+            // The model: each bin's frame numbers, whether it still keeps, the bins' width.
+            var bins = [[Int]](repeating: [], count: binCount)
+            var kept = [Bool](repeating: true, count: binCount)
+            var width: Int64 = 10_000_000
+            var total = 0, dropped = 0, number = 0
+            let start: Int64 = 1_800_000_000 * 1_000_000_000
+            let senders = [Self.a, Self.b, "10.37.0.77"].map { IPv4Address($0)! }
+            var random: UInt64 = 0x2545_F491_4F6C_DD1D
+            func next(_ bound: Int) -> Int {
+                random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Int((random >> 33) % UInt64(bound))
+            }
+            func feed(_ nanoseconds: Int64) {
+                number += 1
+                let time = Timestamp(seconds: 0, nanoseconds: 0).adding(nanoseconds: nanoseconds)
+                recorder.frame(view, from: senders[number % 3], to: IPv4Address(Self.b)!, origin: PacketOrigin(number: number, time: time, file: nil))
+                // Its bin, the bins coarsened (two merged into one, first then second) until it fits.
+                let offset = nanoseconds - start
+                while offset >= 0 && offset / width >= Int64(binCount) {
+                    for b in 0..<binCount / 2 {
+                        bins[b] = bins[2 * b] + bins[2 * b + 1]
+                        kept[b] = kept[2 * b] && kept[2 * b + 1]
+                    }
+                    for b in binCount / 2..<binCount { bins[b] = []; kept[b] = true }
+                    width *= 2
+                }
+                let bin = offset < 0 ? 0 : Int(offset / width)
+                guard kept[bin] else { dropped += 1; return }
+                bins[bin].append(number)
+                total += 1
+                while total > budget {
+                    let victim = bins.indices.filter { $0 != bin && !bins[$0].isEmpty }.min { bins[$0].count < bins[$1].count } ?? bin
+                    total -= bins[victim].count
+                    dropped += bins[victim].count
+                    bins[victim] = []
+                    kept[victim] = false
+                }
+            }
+            // 300 bursts of 20 to 150 frames a millisecond apart, 60 to 200 ms between
+            // bursts (about 40 s: three coarsenings); now and then one from half a second
+            // before the first frame (a second input's).
+            var now = start
+            var firstDifference: Int?
+            for burst in 0..<300 {
+                for _ in 0..<(20 + next(131)) { feed(now); now += 1_000_000 }
+                if burst % 37 == 36 { feed(start - 500_000_000) }
+                now += Int64(60 + next(141)) * 1_000_000
+                let same = Array(recorder.exactKept) == kept && recorder.binWidth == width && recorder.exactDropped == dropped
+                    && recorder.exactFrames.map(\.number) == bins.flatMap { $0 }
+                if !same { firstDifference = firstDifference ?? burst }
+            }
+            #expect(firstDifference == nil, "the recorder and the model differ after burst \(firstDifference ?? -1)")
+            #expect(width >= 80_000_000, "the bins coarsened three times at least (width \(width))")
+            #expect(number > 2 * budget && dropped > 0)
+            #expect(recorder.exactFrames.count + recorder.exactDropped == number)
+        }
+    }
+
     @Test("The text summary: What happened names each diagnosis; the node table counts each node's frames as sent")
     func textSummary() throws {
         let (run, summary) = Self.story()
