@@ -237,11 +237,10 @@ public enum HTMLPage {
             page.add("<p>Nothing wrong seen: no diagnosis.</p>")
         } else {
             page.add("<ol class=\"diagnoses\">")
-            var names: [Name: [UInt8]] = [:]
             for (k, d) in l.diagnoses.prefix(maxDiagnoses).enumerated() {
                 let until = d.until.map { clockMilli($0) } ?? "the end"
                 page.add("<li class=\"sev-\(d.severity.rawValue)\"><a href=\"#inc-\(k)\" data-from=\"\(epoch(d.since))\" data-to=\"\(epoch(d.until ?? l.end))\"><span class=\"sev\">\(d.severity.rawValue)</span> \(clockMilli(d.since)) → \(until) <b>\(d.code.rawValue)</b></a> \(text: d.ips.map(\.description).joined(separator: ", "))<p>")
-                d.message.writeHTML(into: &page.bytes, markup: true, names: &names)
+                page.add(d.message, markup: true)
                 page.add("</p></li>")
             }
             page.add("</ol>")
@@ -440,12 +439,11 @@ public enum HTMLPage {
     /// drew them 49 times: 7 of the 11.6 MB of the benchmark's page).
     static func incidents(_ page: inout Page, _ l: Layout) {
         page.add("<g id=\"incidents\">")
-        var names: [Name: [UInt8]] = [:]
         for (k, d) in l.diagnoses.prefix(maxDiagnoses).enumerated() {
             let x0 = l.x(d.since), x1 = l.x(d.until ?? l.end)
             let rows = d.ips.enumerated().compactMap { place, ip in l.laneRow[ip.value].map { (place, $0) } }
             page.add("<g id=\"inc-\(k)\" class=\"incident sev-\(d.severity.rawValue)\(raw: rows.isEmpty ? " all" : "")\" data-code=\"\(d.code.rawValue)\"><title>\(clockMilli(d.since)) \(text: d.code.rawValue): ")
-            d.message.writeHTML(into: &page.bytes, markup: false, names: &names)
+            page.add(d.message, markup: false)
             page.add("</title>")
             for (place, row) in rows {
                 let y = Double(row) * laneHeight
@@ -690,7 +688,13 @@ public enum HTMLPage {
     /// The page being written: only HTML goes in (`HTML` escapes what it interpolates).
     struct Page {
         var bytes: [UInt8] = []
+        /// Each node name a diagnosis quotes, escaped once a page.
+        var escapedNames: [Name: [UInt8]] = [:]
         mutating func add(_ piece: HTML) { bytes.append(contentsOf: piece.bytes) }
+        /// A diagnosis's words (`markup`: each name in its span).
+        mutating func add(_ message: DiagnosisMessage, markup: Bool) {
+            message.writeHTML(into: &bytes, markup: markup, names: &escapedNames)
+        }
     }
 
     /// Text from the network for HTML text or a quoted attribute: controls and

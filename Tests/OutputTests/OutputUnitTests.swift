@@ -42,6 +42,15 @@ struct OutputUnitTests {
     }
 
     /// What a writer wrote to a file.
+    /// A PING from `a`, decoded as the pipeline hands it over (its bytes live while `body` runs).
+    static func withPing(_ body: (FrameView) throws -> Void) throws {
+        let payload: [UInt8] = [0x03]
+        try payload.withUnsafeBytes { raw in
+            guard case let .frame(view) = decodeFrame(raw, sender: IPv4Address(Self.a)) else { throw CancellationError() }
+            try body(view)
+        }
+    }
+
     static func written(_ body: (Output.OutputStream) -> Void) throws -> String {
         let folder = Paths.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -96,10 +105,7 @@ struct OutputUnitTests {
 
     @Test("A writer that says it takes no frame records (-q, --events) writes nothing for one; one that takes them writes it; a fan-out takes them if any of its writers does")
     func takesFrames() throws {
-        // A PING, as the pipeline hands it over.
-        let payload: [UInt8] = [0x03]
-        try payload.withUnsafeBytes { raw in
-            guard case let .frame(view) = decodeFrame(raw, sender: IPv4Address(Self.a)) else { throw CancellationError() }
+        try Self.withPing { view in
             let record = FrameRecord(origin: PacketOrigin(number: 1, time: Timestamp(seconds: 1_800_000_000, nanoseconds: 0), file: nil),
                                      endpoints: Endpoints(source: .v4(IPv4Address(Self.a)!), destination: .v4(IPv4Address(Self.b)!),
                                                           sourcePort: 37020, destinationPort: 37020),
@@ -141,9 +147,7 @@ struct OutputUnitTests {
     func exactBudget() throws {
         // PINGs from one board, in bursts of uneven size into the 10 ms bins of the
         // first 6 s (no coarsening): bin b gets 5 + (b / 3 * 37) % 41 frames (equals side by side).
-        let payload: [UInt8] = [0x03]
-        try payload.withUnsafeBytes { raw in
-            guard case let .frame(view) = decodeFrame(raw, sender: IPv4Address(Self.a)) else { throw CancellationError() }
+        try Self.withPing { view in
             let recorder = TimelineRecorder()
             let budget = TimelineRecorder.exactBudget
             var modelCounts = [Int](repeating: 0, count: TimelineRecorder.binCount)
@@ -189,9 +193,7 @@ struct OutputUnitTests {
 
     @Test("Over a long capture the recorder's bins coarsen, merging two bins' exact frames in time order; frames from before the first go in the first bin; a plain model of bins, merges and the budget agrees after every burst")
     func exactCoarsening() throws {
-        let payload: [UInt8] = [0x03]
-        try payload.withUnsafeBytes { raw in
-            guard case let .frame(view) = decodeFrame(raw, sender: IPv4Address(Self.a)) else { throw CancellationError() }
+        try Self.withPing { view in
             let recorder = TimelineRecorder()
             let (binCount, budget) = (TimelineRecorder.binCount, TimelineRecorder.exactBudget)
             // The model: each bin's frame numbers, whether it still keeps, the bins' width.
