@@ -1,3 +1,4 @@
+import CChecksum
 import WireBytes
 
 /// A UDP header (RFC 768), read in place.
@@ -87,65 +88,10 @@ func fold(_ value: UInt32) -> UInt32 {
     return v
 }
 
-/// The 16-bit ones' complement sum of `bytes` (RFC 1071), folded to 16 bits.
-/// Summed as 64-bit words in the machine's byte order with the carry added back at
-/// once (an add and an add-with-carry a word), in two accumulators, 64 bytes a round,
-/// then folded and swapped once at the end (the sum is byte-order independent, RFC
-/// 1071 section 2(B)).
+/// The 16-bit ones' complement sum of `bytes` (RFC 1071), folded to 16 bits, in
+/// network byte order. Summed in C (`CChecksum`): one add-with-carry an 8-byte word,
+/// where the same loop in Swift took an add and an add-with-carry.
+@inline(__always)
 public func onesComplementSum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-    let n = bytes.count
-    guard n > 0, let base = bytes.baseAddress else { return 0 }
-    @inline(__always) func add(_ sum: inout UInt64, _ word: UInt64) {
-        let (partial, carry) = sum.addingReportingOverflow(word)
-        sum = partial &+ (carry ? 1 : 0)
-    }
-    var a: UInt64 = 0, b: UInt64 = 0
-    var i = 0
-    // Every load below is covered by the loop's count check. The arithmetic wraps
-    // (`&+`, `&>>`): `i` stays within `n`, and the tail's shift within 8 to 56 bits, so
-    // no overflow or shift-width check is needed (most datagrams are a few bytes: a
-    // PING's checks cost as much as its sum).
-    while i &+ 64 <= n {
-        add(&a, base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-        add(&b, base.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self))
-        add(&a, base.loadUnaligned(fromByteOffset: i &+ 16, as: UInt64.self))
-        add(&b, base.loadUnaligned(fromByteOffset: i &+ 24, as: UInt64.self))
-        add(&a, base.loadUnaligned(fromByteOffset: i &+ 32, as: UInt64.self))
-        add(&b, base.loadUnaligned(fromByteOffset: i &+ 40, as: UInt64.self))
-        add(&a, base.loadUnaligned(fromByteOffset: i &+ 48, as: UInt64.self))
-        add(&b, base.loadUnaligned(fromByteOffset: i &+ 56, as: UInt64.self))
-        i &+= 64
-    }
-    while i &+ 8 <= n {
-        add(&a, base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-        i &+= 8
-    }
-    // The last 1 to 7 bytes, as a word zero-padded on the right in memory order: read
-    // as the datagram's last 8 bytes (the bytes before them are counted already and
-    // shifted out) when it has 8, else byte by byte.
-    let left = n &- i
-    if left > 0 {
-        var tail: UInt64 = 0
-        if n >= 8 {
-            let last = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self))
-            tail = last &>> UInt64(truncatingIfNeeded: 8 &* (8 &- left))
-        } else {
-            var shift: UInt64 = 0
-            while i < n {
-                tail |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) &<< shift
-                shift &+= 8
-                i &+= 1
-            }
-        }
-        add(&a, tail)
-    }
-    add(&a, b)
-    // Fold 64 → 16 bits in machine order, then into network order.
-    var sum = (a & 0xFFFF_FFFF) &+ (a >> 32)
-    sum = (sum & 0xFFFF_FFFF) &+ (sum >> 32)
-    var folded = UInt32(truncatingIfNeeded: sum)
-    folded = (folded & 0xFFFF) &+ (folded >> 16)
-    folded = (folded & 0xFFFF) &+ (folded >> 16)
-    let host = UInt16(truncatingIfNeeded: folded)
-    return UInt32(UInt16(bigEndian: host))
+    peersniff_ones_complement_sum(bytes.baseAddress, bytes.count)
 }

@@ -246,9 +246,19 @@ struct PacketLayerTests {
         }
         // Bytes that carry out of every word (all ones, and nearly): the carries added back.
         for fill in [[UInt8(0xFF)], [0xFF, 0xFE], [0xFE, 0xFF, 0xFF], [0x80]] {
-            for length in Array(0...80) + [1_500, 65_535] {
+            for length in Array(0...300) + [1_500, 65_535] {
                 let bytes = (0..<length).map { fill[$0 % fill.count] }
                 #expect(bytes.withUnsafeBytes { fold(onesComplementSum($0)) } == UInt32(~PacketBuilder.checksum(bytes)), "\(fill) × \(length)")
+            }
+        }
+        // Any start in memory: the words are read unaligned (a datagram starts wherever
+        // its headers end), every block size (128, 64, 32, 8 bytes and the tail) at each.
+        let backing = (0..<400).map { _ in byte() }
+        for start in 0..<8 {
+            for length in 0...(backing.count - 8) {
+                let slice = Array(backing[start..<(start + length)])
+                let sum = backing.withUnsafeBytes { fold(onesComplementSum(UnsafeRawBufferPointer(rebasing: $0[start..<(start + length)]))) }
+                #expect(sum == UInt32(~PacketBuilder.checksum(slice)), "start \(start), length \(length)")
             }
         }
     }
