@@ -68,14 +68,22 @@ public struct FragmentReassembler<Tag> {
             return prefix
         }
         public var fragmentCount: Int { tags.count }
+
+        /// The tags, moved out (the list handed on without a copy of its reference).
+        mutating func takeTags() -> [Tag] {
+            var taken: [Tag] = []
+            swap(&taken, &tags)
+            return taken
+        }
         /// Bytes of the datagram covered so far, and its length if known.
         public var coveredBytes: Int { pieces.reduce(0) { $0 + $1.declaredLength } }
         public var expectedLength: Int? { totalLength }
 
         /// What taking a fragment did.
         enum Taken {
-            /// The datagram is whole; the arriving bytes were not kept.
-            case whole(payload: [UInt8], cut: Bool)
+            /// The datagram is whole, laid out in the assembly buffer (`count` bytes); the
+            /// arriving bytes were not kept.
+            case whole(count: Int, cut: Bool)
             /// Still waiting, with this many more captured bytes kept.
             case kept(bytes: Int)
         }
@@ -83,7 +91,8 @@ public struct FragmentReassembler<Tag> {
         /// Takes one fragment: its tag and time, the total length if it is the last one,
         /// and a copy of its bytes unless a piece at the same offset holds as many (the
         /// first copy wins) or the datagram is whole with them.
-        mutating func take(_ arriving: Arriving, isLast: Bool, time: Timestamp, tag: Tag) -> Taken {
+        mutating func take(_ arriving: Arriving, isLast: Bool, time: Timestamp, tag: Tag,
+                           into assembly: AssemblyBuffer, spares: inout [[UInt8]]) -> Taken {
             lastSeen = time
             tags.append(tag)
             if isLast {
@@ -93,21 +102,25 @@ public struct FragmentReassembler<Tag> {
             // After every piece that does not start later: the place a stable sort gives it.
             var place = pieces.endIndex
             while place > 0 && pieces[place - 1].offset > arriving.offset { place -= 1 }
-            if let whole = assemble(isCopy ? nil : arriving, at: place) {
-                return .whole(payload: whole.payload, cut: whole.cut)
+            if let whole = assemble(isCopy ? nil : arriving, at: place, into: assembly) {
+                return .whole(count: whole.count, cut: whole.cut)
             }
             guard !isCopy else { return .kept(bytes: 0) }
-            let piece = Piece(offset: arriving.offset, bytes: Array(arriving.bytes), cut: arriving.cut, declaredLength: arriving.declaredLength)
+            // The copy in memory of a datagram completed before, if there is one.
+            var bytes = spares.popLast() ?? []
+            bytes.append(contentsOf: arriving.bytes.assumingMemoryBound(to: UInt8.self))
+            let piece = Piece(offset: arriving.offset, bytes: bytes, cut: arriving.cut, declaredLength: arriving.declaredLength)
             if place == pieces.endIndex { pieces.append(piece) } else { pieces.insert(piece, at: place) }
             storedBytes += arriving.bytes.count
             return .kept(bytes: arriving.bytes.count)
         }
 
-        /// The datagram's payload if the pieces, with `arriving` at `place` among them,
-        /// cover it from 0 to its total length. Pieces are laid in offset order; where
+        /// The datagram's payload, laid out in `assembly`, if the pieces, with `arriving`
+        /// at `place` among them, cover it from 0 to its total length: its length (up to
+        /// the first byte not captured, if cut). Pieces are laid in offset order; where
         /// two overlap, the earlier one's bytes stay (the first copy wins, as for
         /// duplicates).
-        private func assemble(_ arriving: Arriving?, at place: Int) -> (payload: [UInt8], cut: Bool)? {
+        private func assemble(_ arriving: Arriving?, at place: Int, into assembly: AssemblyBuffer) -> (count: Int, cut: Bool)? {
             guard let total = totalLength else { return nil }
             let count = pieces.count + (arriving == nil ? 0 : 1)
             // The i-th piece in offset order: offset, declared and captured lengths, cut.
@@ -132,10 +145,10 @@ public struct FragmentReassembler<Tag> {
             var filled = 0          // bytes [0, filled) hold captured data, in order
             var cut = false
             var hole = false        // a cut piece left bytes nobody captured
-            let payload = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
-                let out = UnsafeMutableRawBufferPointer(buffer)
+            let out = assembly.reserve(total)
+            do {
                 // Bytes no piece captured read 0; when every byte is captured, all are written below.
-                if captured < total { buffer.initialize(repeating: 0) }
+                if captured < total { out.initializeMemory(as: UInt8.self, repeating: 0) }
                 for i in 0..<count {
                     let piece = shape(i)
                     if piece.cut { cut = true }
@@ -145,7 +158,7 @@ public struct FragmentReassembler<Tag> {
                     guard end > from else { continue }
                     // Unchecked copy, covered: piece.offset <= from < end <= min(piece.offset + captured, total).
                     func copy(_ source: UnsafeRawBufferPointer) {
-                        out.baseAddress!.advanced(by: from).copyMemory(
+                        (out.baseAddress! + from).copyMemory(
                             from: source.baseAddress!.advanced(by: from - piece.offset), byteCount: end - from)
                     }
                     if let arriving, i >= place {
@@ -155,10 +168,9 @@ public struct FragmentReassembler<Tag> {
                     }
                     if !hole { filled = end }
                 }
-                // A cut datagram keeps only what was really captured, up to the first hole.
-                initialized = cut ? filled : total
             }
-            return (payload, cut)
+            // A cut datagram keeps only what was really captured, up to the first hole.
+            return (cut ? filled : total, cut)
         }
     }
 
@@ -166,8 +178,9 @@ public struct FragmentReassembler<Tag> {
         /// More fragments are needed.
         case pending
         /// The datagram is whole: the IP payload, whether any fragment was cut by the
-        /// snap length, and the tags of every fragment in arrival order.
-        case complete(payload: [UInt8], cut: Bool, tags: [Tag])
+        /// snap length, and the tags of every fragment in arrival order. The payload lies
+        /// in the reassembler's memory, reused: read it before the next call.
+        case complete(payload: UnsafeRawBufferPointer, cut: Bool, tags: [Tag])
     }
 
     public let timeoutNanoseconds: Int64
@@ -178,6 +191,14 @@ public struct FragmentReassembler<Tag> {
     private(set) var pending: [Key: Pending] = [:]
     private var storedBytes = 0
     private var earliest: Timestamp? = nil
+    /// Where whole datagrams are laid out, one after the other (a class: its memory is
+    /// freed with the last reassembler that holds it).
+    private let assembly = AssemblyBuffer()
+    /// The memory of completed datagrams, for the next ones: their piece lists and the
+    /// copies of their fragments, emptied (a handful, each of a few kilobytes at most:
+    /// reassembly costs no allocation but the tags' list).
+    private var spareBytes: [[UInt8]] = []
+    private var sparePieces: [[Piece]] = []
 
     /// Linux keeps fragments 30 s (`ipfrag_time`) and bounds their memory; so do we.
     public init(timeoutSeconds: Double = 30, maxDatagrams: Int = 1024, maxBytes: Int = 16 << 20) {
@@ -234,6 +255,23 @@ public struct FragmentReassembler<Tag> {
         return .pending
     }
 
+    /// Keeps the memory of a completed datagram's pieces for the next ones, taken out
+    /// of it (each buffer moved, not shared, so that it is emptied in place): at most 8
+    /// lists and 16 copies, none over 4 KiB (a FULL's first fragment is 1,480 bytes).
+    private mutating func recycle(_ entry: inout Pending) {
+        var pieces: [Piece] = []
+        swap(&pieces, &entry.pieces)
+        for k in pieces.indices where spareBytes.count < 16 && pieces[k].bytes.capacity <= 4096 {
+            var bytes: [UInt8] = []
+            swap(&bytes, &pieces[k].bytes)
+            bytes.removeAll(keepingCapacity: true)
+            spareBytes.append(bytes)
+        }
+        guard sparePieces.count < 8, pieces.capacity <= 64 else { return }
+        pieces.removeAll(keepingCapacity: true)
+        sparePieces.append(pieces)
+    }
+
     /// Gives up every datagram older than the timeout at `now`.
     public mutating func expire(now: Timestamp, givenUp: (Pending) -> Void) {
         guard let first = earliest, now.totalNanoseconds - first.totalNanoseconds > timeoutNanoseconds else { return }
@@ -261,5 +299,33 @@ public struct FragmentReassembler<Tag> {
         if a.firstSeen != b.firstSeen { return a.firstSeen < b.firstSeen }
         return (a.key.source, a.key.destination, a.key.identification, a.key.protocolNumber)
             < (b.key.source, b.key.destination, b.key.identification, b.key.protocolNumber)
+    }
+}
+
+/// Raw memory where the reassembler lays out whole datagrams, grown as needed.
+final class AssemblyBuffer {
+    private var base: UnsafeMutableRawPointer
+    private var capacity: Int
+
+    init() {
+        capacity = 2048
+        base = .allocate(byteCount: capacity, alignment: 16)
+    }
+
+    deinit { base.deallocate() }
+
+    /// Room for `count` bytes (what was there is not kept).
+    func reserve(_ count: Int) -> UnsafeMutableRawBufferPointer {
+        if count > capacity {
+            base.deallocate()
+            capacity = max(count, 2 * capacity)
+            base = .allocate(byteCount: capacity, alignment: 16)
+        }
+        return UnsafeMutableRawBufferPointer(start: base, count: count)
+    }
+
+    /// The first `count` bytes, as laid out.
+    func bytes(_ count: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base, count: count)
     }
 }

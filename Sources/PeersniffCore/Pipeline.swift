@@ -149,11 +149,10 @@ public final class Pipeline {
                                      copy: keepsPacketBytes ? Array(packet.bytes) : nil)
                 let outcome = source.reassembler.add(header, payload: payload, cut: cut, time: packet.time, tag: tag) { giveUp($0) }
                 if case let .complete(whole, wholeCut, tags) = outcome {
+                    // The datagram lies in the reassembler's memory until its next fragment.
                     summary.datagramsReassembled += 1
-                    whole.withUnsafeBytes { datagram in
-                        handleDatagram(source: header.source, destination: header.destination, udp: datagram, ipCut: wholeCut,
-                                       origin: origin, packets: .fragments(tags), identification: header.identification, input: source.index)
-                    }
+                    handleDatagram(source: header.source, destination: header.destination, udp: whole, ipCut: wholeCut,
+                                   origin: origin, packets: .fragments(tags), identification: header.identification, input: source.index)
                 }
             } else {
                 handleDatagram(source: header.source, destination: header.destination, udp: payload, ipCut: cut,

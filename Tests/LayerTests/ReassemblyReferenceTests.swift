@@ -283,7 +283,7 @@ struct ReassemblyReferenceTests {
                     switch reassembler.add(fragment.header, payload: payload, cut: fragment.cut, time: time, tag: tag,
                                            givenUp: { actual.givenUp.append(GivenUp($0)) }) {
                     case .pending: return .pending
-                    case let .complete(payload, cut, tags): return .complete(payload: payload, cut: cut, tags: tags)
+                    case let .complete(payload, cut, tags): return .complete(payload: Array(payload), cut: cut, tags: tags)
                     }
                 }
                 expected.outcome = reference.add(fragment, time: time, tag: tag) { expected.givenUp.append(GivenUp($0)) }

@@ -34,7 +34,7 @@ extension FragmentReassembler<Int> {
         fragment.payload.withUnsafeBytes { payload in
             switch add(fragment.header, payload: payload, cut: fragment.cut, time: Timestamp(seconds), tag: tag, givenUp: givenUp) {
             case .pending: return .pending
-            case let .complete(payload, cut, tags): return .complete(payload: payload, cut: cut, tags: tags)
+            case let .complete(payload, cut, tags): return .complete(payload: Array(payload), cut: cut, tags: tags)
             }
         }
     }

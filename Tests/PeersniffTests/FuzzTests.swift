@@ -218,7 +218,7 @@ struct FuzzTests {
                         }
                         if case let .complete(datagram, _, tags) = outcome {
                             takeBack(tags, fragment)
-                            completed = datagram
+                            completed = Array(datagram)
                         }
                     }
                     report.check(reassembler.pendingCount <= reassembler.maxDatagrams,
