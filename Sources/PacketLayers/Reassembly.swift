@@ -221,23 +221,28 @@ public struct FragmentReassembler<Tag> {
         let firstSeen: Timestamp
         if let index = pending.index(forKey: key) {
             // One lookup: the entry changes where it lies, or leaves whole.
-            switch pending.values[index].take(arriving, isLast: !header.moreFragments, time: time, tag: tag) {
-            case let .whole(payload, wholeCut):
-                let entry = pending.remove(at: index).value
+            switch pending.values[index].take(arriving, isLast: !header.moreFragments, time: time, tag: tag,
+                                              into: assembly, spares: &spareBytes) {
+            case let .whole(count, wholeCut):
+                var entry = pending.remove(at: index).value
                 storedBytes -= entry.storedBytes
                 if pending.isEmpty { earliest = nil }
-                return .complete(payload: payload, cut: wholeCut, tags: entry.tags)
+                recycle(&entry)
+                return .complete(payload: assembly.bytes(count), cut: wholeCut, tags: entry.takeTags())
             case let .kept(bytes):
                 storedBytes += bytes
                 firstSeen = pending.values[index].firstSeen
             }
         } else {
-            var entry = Pending(key: key, firstSeen: time, lastSeen: time)
+            // The piece list of a datagram completed before, if there is one.
+            var entry = Pending(key: key, pieces: sparePieces.popLast() ?? [], firstSeen: time, lastSeen: time)
             entry.tags.reserveCapacity(2)  // most datagrams come in two fragments
-            switch entry.take(arriving, isLast: !header.moreFragments, time: time, tag: tag) {
-            case let .whole(payload, wholeCut):
+            switch entry.take(arriving, isLast: !header.moreFragments, time: time, tag: tag,
+                              into: assembly, spares: &spareBytes) {
+            case let .whole(count, wholeCut):
+                // (Whole with its first fragment: not seen from a real sender; nothing recycled.)
                 if pending.isEmpty { earliest = nil }
-                return .complete(payload: payload, cut: wholeCut, tags: entry.tags)
+                return .complete(payload: assembly.bytes(count), cut: wholeCut, tags: entry.tags)
             case let .kept(bytes):
                 storedBytes += bytes
                 firstSeen = time
