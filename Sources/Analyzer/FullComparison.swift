@@ -151,8 +151,12 @@ final class FullComparison {
         let oldCount = previousEntries.count
 
         // The shared start: old entries that end within it.
-        var a = 0
-        while a < oldCount, Int(previous[a].nameOffset + previous[a].nameLength) <= prefixEnd { a += 1 }
+        // (Entries end further on one after the other: found by halving, not by walking.)
+        var a = 0, above = oldCount
+        while a < above {
+            let middle = (a + above) / 2
+            if Int(previous[middle].nameOffset + previous[middle].nameLength) <= prefixEnd { a = middle + 1 } else { above = middle }
+        }
         guard a >= 1 else { return false }
         current.update(from: previous, count: a)
 
@@ -164,7 +168,16 @@ final class FullComparison {
         var aligned = false
         while offset < newLength {
             if offset >= suffixStart {
-                while oldSuffix < oldCount, Int(previous[oldSuffix].nameOffset) - 5 + shift < offset { oldSuffix += 1 }
+                // The first old entry starting, `shift` bytes away, at or after `offset`:
+                // the next one as the walk moves on, found by halving the first time.
+                if oldSuffix < oldCount, Int(previous[oldSuffix].nameOffset) - 5 + shift < offset {
+                    var above = oldCount
+                    oldSuffix += 1
+                    while oldSuffix < above {
+                        let middle = (oldSuffix + above) / 2
+                        if Int(previous[middle].nameOffset) - 5 + shift < offset { oldSuffix = middle + 1 } else { above = middle }
+                    }
+                }
                 if oldSuffix < oldCount, Int(previous[oldSuffix].nameOffset) - 5 + shift == offset { aligned = true; break }
             }
             let length = Int(new.load(fromByteOffset: offset + 4, as: UInt8.self))

@@ -152,8 +152,13 @@ final class FullMemory {
     /// the firmware's order and the new one lists at least as many.
     func takeSharedStart(count newCount: Int, _ shared: inout SharedRegions, _ walk: inout FullWalk) {
         guard ordered, count > 0 else { return }
-        var a = 0
-        while a < count, end(of: a) <= shared.prefixEnd { a += 1 }
+        // The first entry that ends past the shared start (ends grow with the entries:
+        // found by halving, not by walking).
+        var a = 0, above = count
+        while a < above {
+            let middle = (a + above) / 2
+            if end(of: middle) <= shared.prefixEnd { a = middle + 1 } else { above = middle }
+        }
         guard a >= 1, a <= newCount else { return }
         next.starts.update(from: table.starts, count: a)
         next.ips.update(from: table.ips, count: a)
@@ -173,7 +178,7 @@ final class FullMemory {
     func takeSharedEnd(count newCount: Int, _ shared: inout SharedRegions, _ walk: inout FullWalk) -> Bool {
         guard shared.tookStart, walk.offset >= shared.suffixStart else { return false }
         let old = walk.offset - shared.shift
-        while shared.oldEntry < count, Int(table.starts[shared.oldEntry]) < old { shared.oldEntry += 1 }
+        shared.oldEntry = firstEntry(from: shared.oldEntry, startingAtOrAfter: old)
         let j = shared.oldEntry
         guard j >= 1, j < count, Int(table.starts[j]) == old, newCount - walk.index == count - j else { return false }
         // Where the two meet, the order is checked; beyond, it is the old FULL's.
@@ -191,6 +196,20 @@ final class FullMemory {
         walk.offset = shared.newLength
         tookEnds += 1
         return true
+    }
+
+    /// The first old entry from `from` on that starts at or after `offset` (`count` if
+    /// none): the next one when the walk moves on by an entry, else found by halving
+    /// (starts grow with the entries).
+    @inline(__always)
+    private func firstEntry(from: Int, startingAtOrAfter offset: Int) -> Int {
+        if from >= count || Int(table.starts[from]) >= offset { return from }
+        var low = from + 1, above = count
+        while low < above {
+            let middle = (low + above) / 2
+            if Int(table.starts[middle]) < offset { low = middle + 1 } else { above = middle }
+        }
+        return low
     }
 
     /// The union of the name warnings of the accepted FULL's entries in `range`.
@@ -211,7 +230,7 @@ final class FullMemory {
         }
         guard start >= shared.suffixStart else { return nil }
         let old = start - shared.shift
-        while shared.oldEntry < count, Int(table.starts[shared.oldEntry]) < old { shared.oldEntry += 1 }
+        shared.oldEntry = firstEntry(from: shared.oldEntry, startingAtOrAfter: old)
         guard shared.oldEntry < count, Int(table.starts[shared.oldEntry]) == old else { return nil }
         return FrameWarnings(rawValue: table.verdicts[shared.oldEntry])
     }
