@@ -188,11 +188,14 @@ final class FullComparison {
         }
         let middleEnd = count
         if aligned {
+            // Wrapping: an old entry's offset plus the shift is a new entry's, within the
+            // payload (no check to trap on, so the loop is a plain copy and an add).
+            let delta = UInt32(truncatingIfNeeded: shift)
             for k in oldSuffix..<oldCount {
                 var entry = previous[k]
-                entry.nameOffset = UInt32(Int(entry.nameOffset) + shift)
+                entry.nameOffset = entry.nameOffset &+ delta
                 current[count] = entry
-                count += 1
+                count &+= 1
             }
         } else {
             oldSuffix = oldCount

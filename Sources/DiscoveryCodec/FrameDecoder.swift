@@ -186,9 +186,10 @@ final class FullMemory {
         walk.names.formUnion(FrameWarnings(rawValue: names(of: j..<count)))
         let taken = count - j
         let shift = Int32(shared.shift)
-        for k in 0..<taken {
-            next.starts[walk.index + k] = table.starts[j + k] + shift
-        }
+        // Wrapping: an old start plus the shift is a new start, within the payload (no
+        // check to trap on, so the loop is vectorised).
+        let from = table.starts + j, to = next.starts + walk.index
+        for k in 0..<taken { to[k] = from[k] &+ shift }
         (next.ips + walk.index).update(from: table.ips + j, count: taken)
         (next.verdicts + walk.index).update(from: table.verdicts + j, count: taken)
         walk.previous = table.ips[count - 1]
