@@ -431,11 +431,12 @@ public final class ElectionAnalyzer {
     /// and of nodes changed since the previous FULL.
     private func listChanged(_ entries: EntryBuffer, payload: UnsafeRawBufferPointer, at time: Timestamp, origin: PacketOrigin?) {
         let base = entries.base
-        for k in 0..<entries.count {
+        var k = fullComparison.nextNeedingListing(entries, from: 0)
+        while k < entries.count {
             let entry = base[k]
-            guard fullComparison.needsListing(entry) else { continue }
             let name = UnsafeRawBufferPointer(start: payload.baseAddress! + Int(entry.nameOffset), count: Int(entry.nameLength))
             base[k].node = Int32(list(IPv4Address(entry.ip), name: name, at: time, origin: origin))
+            k = fullComparison.nextNeedingListing(entries, from: k + 1)
         }
     }
 

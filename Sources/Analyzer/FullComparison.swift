@@ -25,7 +25,7 @@ struct PeerChanges {
 /// - listing stamps: every change that makes a listing matter again (a rename, an
 ///   OFFLINE, a return, a node leaving or entering L) bumps `version` and stamps the
 ///   node; an entry the previous FULL held too, for a node unchanged since, is a
-///   listing already made and is skipped (`needsListing`).
+///   listing already made and is skipped (`nextNeedingListing`).
 ///
 /// `listsEveryEntry` turns every shortcut of the listings off: the plain rule the
 /// differential tests hold the shortcuts against.
@@ -77,11 +77,24 @@ final class FullComparison {
     /// Nothing changed since the previous FULL: an identical FULL needs no listing.
     var unchangedSincePrevious: Bool { version == versionAtPrevious }
 
-    /// Whether the entry's listing must be made again: a new or renamed entry, or a
-    /// node changed since the previous FULL.
-    @inline(__always)
-    func needsListing(_ entry: FullEntry) -> Bool {
-        entry.node < 0 || listsEveryEntry || stamps[Int(entry.node)] > versionAtPrevious
+    /// The first entry from `start` on whose listing must be made again, `entries.count`
+    /// if none: a new or renamed entry, or a node changed since the previous FULL. The
+    /// stamps and the version are read once, in place, for the scan (most entries of a
+    /// FULL are listings already made).
+    func nextNeedingListing(_ entries: EntryBuffer, from start: Int) -> Int {
+        let base = entries.base, count = entries.count
+        guard !listsEveryEntry else { return start }
+        let version = versionAtPrevious
+        return stamps.withUnsafeBufferPointer { stamps in
+            var k = start
+            while k < count {
+                let node = Int(base[k].node)
+                // (A node beyond the stamps has the stamp 0, as `nodeChanged` fills them.)
+                if node < 0 || (node < stamps.count ? stamps[node] : 0) > version { return k }
+                k &+= 1
+            }
+            return count
+        }
     }
 
     /// Compares a FULL that is not byte for byte the previous one, filling
