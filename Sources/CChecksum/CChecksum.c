@@ -19,51 +19,53 @@ static inline uint64_t load64(const unsigned char *p) {
 
 uint32_t peersniff_ones_complement_sum(const void *bytes, size_t n) {
     const unsigned char *p = bytes;
-    if (n == 0 || p == NULL) return 0;
     unsigned long long sum = 0, carries = 0, c;
     size_t i = 0;
-    for (; i + 128 <= n; i += 128) {
-        c = 0;
-        ADD(0); ADD(8); ADD(16); ADD(24); ADD(32); ADD(40); ADD(48); ADD(56);
-        ADD(64); ADD(72); ADD(80); ADD(88); ADD(96); ADD(104); ADD(112); ADD(120);
-        carries += c;
-    }
-    if (i + 64 <= n) {
-        c = 0;
-        ADD(0); ADD(8); ADD(16); ADD(24); ADD(32); ADD(40); ADD(48); ADD(56);
-        carries += c;
-        i += 64;
-    }
-    if (i + 32 <= n) {
-        c = 0;
-        ADD(0); ADD(8); ADD(16); ADD(24);
-        carries += c;
-        i += 32;
-    }
-    for (; i + 8 <= n; i += 8) {
-        c = 0;
-        ADD(0);
-        carries += c;
-    }
-    // The last 1 to 7 bytes, as a word zero-padded on the right in memory order: the
-    // datagram's last 8 bytes shifted (the bytes before them are summed already) when
-    // it has 8, else byte by byte.
-    size_t left = n - i;
-    if (left > 0) {
-        uint64_t tail = 0;
-        if (n >= 8) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            tail = load64(p + n - 8) >> (8 * (8 - left));
-#else
-            tail = load64(p + n - 8) << (8 * (8 - left));
-#endif
-        } else {
-            unsigned char last[8] = {0};
-            memcpy(last, p + i, left);
-            tail = load64(last);
+    if (n < 8) {
+        // A few bytes, as a word zero-padded on the right in memory order.
+        unsigned char word[8] = {0};
+        for (; i < n; i++) word[i] = p[i];
+        sum = load64(word);
+    } else {
+        // Most datagrams are a few bytes (a PING's is 9): the blocks only when there
+        // are some.
+        if (n >= 32) {
+            for (; i + 128 <= n; i += 128) {
+                c = 0;
+                ADD(0); ADD(8); ADD(16); ADD(24); ADD(32); ADD(40); ADD(48); ADD(56);
+                ADD(64); ADD(72); ADD(80); ADD(88); ADD(96); ADD(104); ADD(112); ADD(120);
+                carries += c;
+            }
+            if (i + 64 <= n) {
+                c = 0;
+                ADD(0); ADD(8); ADD(16); ADD(24); ADD(32); ADD(40); ADD(48); ADD(56);
+                carries += c;
+                i += 64;
+            }
+            if (i + 32 <= n) {
+                c = 0;
+                ADD(0); ADD(8); ADD(16); ADD(24);
+                carries += c;
+                i += 32;
+            }
         }
-        sum = __builtin_addcll(sum, tail, 0, &c);
-        carries += c;
+        for (; i + 8 <= n; i += 8) {
+            c = 0;
+            ADD(0);
+            carries += c;
+        }
+        // The last 1 to 7 bytes, as a word zero-padded on the right in memory order:
+        // the datagram's last 8 bytes shifted (the bytes before them are summed already).
+        size_t left = n - i;
+        if (left > 0) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            uint64_t tail = load64(p + n - 8) >> (8 * (8 - left));
+#else
+            uint64_t tail = load64(p + n - 8) << (8 * (8 - left));
+#endif
+            sum = __builtin_addcll(sum, tail, 0, &c);
+            carries += c;
+        }
     }
     // The carries back in (at most n / 8, so this add carries out at most once, and
     // then the sum is small).

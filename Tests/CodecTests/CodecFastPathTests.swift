@@ -109,6 +109,32 @@ struct CodecFastPathTests {
         guard case let .frame(view) = full.withUnsafeBytes({ decoder.decode($0, sender: b) }) else { Issue.record("no frame"); return }
         #expect(view.warnings.contains(.fullSenderNotFirst))
     }
+
+    @Test("the decoder's short frames in line (PING, PONG, OFFLINE): every payload of 1 to 6 bytes decodes as decodeFrame decodes it")
+    func shortFramesMatchDecodeFrame() {
+        let decoder = FrameDecoder()
+        var state: UInt64 = 0x5EED
+        func byte() -> UInt8 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+        // Every type byte at every length from 1 to 6, the rest seeded.
+        for length in 1...6 {
+            for first in 0...255 {
+                let bytes = [UInt8(first)] + (1..<length).map { _ in byte() }
+                let fresh = bytes.withUnsafeBytes { decodeFrame($0, sender: IPv4Address(0x0A00_0001)) }
+                let decoded = bytes.withUnsafeBytes { decoder.decode($0, sender: IPv4Address(0x0A00_0001)) }
+                switch (fresh, decoded) {
+                case let (.frame(x), .frame(y)):
+                    #expect(x.type == y.type && x.warnings == y.warnings && x.payload.count == y.payload.count, "\(bytes)")
+                case let (.malformed(x), .malformed(y)):
+                    #expect(x == y, "\(bytes)")
+                default:
+                    Issue.record("\(bytes): \(fresh) vs \(decoded)")
+                }
+            }
+        }
+    }
 }
 
 @Suite("The decoder's memory of the last FULL against memoryless decoding")
