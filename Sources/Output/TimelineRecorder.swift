@@ -327,6 +327,9 @@ public final class TimelineRecorder: RecordWriter {
 
     /// The node's lane, made when there is room (a lane of a node that sent one frame
     /// gives way to a new node once all are taken).
+    /// The lookup is in line in `frame` (a node that has a lane, nearly every frame);
+    /// making a lane is not.
+    @inline(__always)
     func lane(for ip: IPv4Address) -> Int? {
         if ip.value == cachedIP, cachedLane >= 0 { return cachedLane }
         var slot = Int((ip.value &* 0x9E37_79B1) >> 20)
@@ -338,6 +341,12 @@ public final class TimelineRecorder: RecordWriter {
             }
             slot = (slot + 1) & 4095
         }
+        return newLane(for: ip, at: slot)
+    }
+
+    /// A lane for a node that has none, at its free slot, if there is room.
+    @inline(never)
+    private func newLane(for ip: IPv4Address, at slot: Int) -> Int? {
         guard lanes.count < TimelineRecorder.maxLanes else { return nil }
         lanes.append(Lane(ip: ip))
         laneFrames[lanes.count - 1] = 0

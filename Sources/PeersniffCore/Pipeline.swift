@@ -36,7 +36,12 @@ public final class Pipeline {
     /// the pcap dumps beside it) and before the analyzer, with no record made for it:
     /// it takes the election events as a writer. Set it whenever the recorder is one
     /// of the writers: it takes no frame records.
-    public var pageRecorder: TimelineRecorder?
+    public var pageRecorder: TimelineRecorder? {
+        didSet { recorder = pageRecorder.map { Unmanaged.passUnretained($0) } }
+    }
+    /// The same, borrowed for each frame (`pageRecorder` holds it): no reference counted
+    /// up and down per frame.
+    private var recorder: Unmanaged<TimelineRecorder>?
     public private(set) var summary = Summary()
     /// Records of discovery datagrams so far (for `-c`).
     public private(set) var datagrams = 0
@@ -258,7 +263,7 @@ public final class Pipeline {
                 if !view.warnings.isEmpty { summary.count(view.warnings) }
                 guard writerTakesFrames else {
                     // Nothing writes the frame (-q, --events): no record is made for it.
-                    pageRecorder?.frame(view, from: source, to: destination, origin: origin)
+                    recorder?._withUnsafeGuaranteedRef { $0.frame(view, from: source, to: destination, origin: origin) }
                     consumer?.consume(view, from: source, sourcePort: header.sourcePort, origin: origin)
                     return
                 }
@@ -266,7 +271,7 @@ public final class Pipeline {
                 // their references and none destroyed twice).
                 let record = FrameRecord(origin: consume origin, endpoints: endpoints, frame: consume view, packets: consume packets)
                 writer.write(record)
-                pageRecorder?.frame(record.frame, from: source, to: destination, origin: record.origin)
+                recorder?._withUnsafeGuaranteedRef { $0.frame(record.frame, from: source, to: destination, origin: record.origin) }
                 consumer?.consume(record)
             case let .malformed(malformation):
                 malformed(malformation, origin: origin, endpoints: endpoints, payload: payload, packets: packets)
