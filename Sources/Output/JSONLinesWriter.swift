@@ -108,6 +108,7 @@ public final class JSONLinesWriter: RecordWriter {
     }
 
     public var takesFrames: Bool { !quiet && !eventsOnly }
+    public var takesEvents: Bool { !quiet && !problemsOnly }
 
     public func write(_ record: FrameRecord) {
         guard !quiet, !eventsOnly, !problemsOnly || !record.frame.warnings.isEmpty else { return }

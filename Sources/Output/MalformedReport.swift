@@ -57,6 +57,7 @@ public final class MalformedReportWriter: RecordWriter {
 
     public func flush() { stream.flush() }
     public func write(_ event: ElectionEvent) {}
+    public var takesEvents: Bool { false }
 
     public func write(_ record: FrameRecord) {
         let frame = record.frame

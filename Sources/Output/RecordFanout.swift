@@ -24,9 +24,12 @@ public final class RecordFanout: RecordWriter {
         second = others.first
         rest = Array(others.dropFirst())
         framed = others.filter(\.takesFrames)
+        takesEvents = primary.takesEvents || others.contains { $0.takesEvents }
     }
 
     public var takesFrames: Bool { primaryTakesFrames || !framed.isEmpty }
+    /// Any of them takes events (asked once).
+    public let takesEvents: Bool
 
     public func write(_ record: FrameRecord) {
         if primaryTakesFrames { primary.write(record) }

@@ -161,9 +161,14 @@ public protocol RecordWriter: AnyObject {
     /// drops every frame record (`-q`, `--events`), so that the pipeline need not hand
     /// it one per packet. Fixed for the writer's life; true unless a writer says so.
     var takesFrames: Bool { get }
+    /// Whether `write(_: ElectionEvent)` can do anything at all: false for a writer that
+    /// drops every event (`-q`), so that the analyzer's events go to the diagnosis
+    /// engine alone. Fixed for the writer's life; true unless a writer says so.
+    var takesEvents: Bool { get }
 }
 
 extension RecordWriter {
     public func write(_ incident: IncidentChange) {}
     public var takesFrames: Bool { true }
+    public var takesEvents: Bool { true }
 }

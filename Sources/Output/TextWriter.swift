@@ -105,6 +105,7 @@ public final class TextWriter: RecordWriter {
     }
 
     public var takesFrames: Bool { !quiet && !eventsOnly }
+    public var takesEvents: Bool { !quiet }
 
     public func write(_ record: FrameRecord) {
         guard !quiet, !eventsOnly else { return }

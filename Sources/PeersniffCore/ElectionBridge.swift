@@ -25,9 +25,10 @@ public final class ElectionBridge {
     }
 
     /// The analyzer's events to the engine, then to the writer (the writer's own type
-    /// opened, so that it too is borrowed without a reference count).
+    /// opened, so that it too is borrowed without a reference count); to the engine
+    /// alone when the writer takes no events (`-q`).
     private static func relay<W: RecordWriter>(engine: DiagnosisEngine, writer: W) -> ElectionEventSink {
-        EventRelay(engine: engine, writer: writer)
+        writer.takesEvents ? EventRelay(engine: engine, writer: writer) : EngineRelay(engine: engine)
     }
 
     public func consume(_ record: FrameRecord) {
@@ -91,5 +92,18 @@ private final class EventRelay<W: RecordWriter>: ElectionEventSink {
     override func receive(_ event: ElectionEvent) {
         engine._withUnsafeGuaranteedRef { $0.event(event) }
         writer._withUnsafeGuaranteedRef { $0.write(event) }
+    }
+}
+
+/// The analyzer's events to the engine alone, borrowed (a writer that takes none).
+private final class EngineRelay: ElectionEventSink {
+    let engine: Unmanaged<DiagnosisEngine>
+
+    init(engine: DiagnosisEngine) {
+        self.engine = Unmanaged.passUnretained(engine)
+    }
+
+    override func receive(_ event: ElectionEvent) {
+        engine._withUnsafeGuaranteedRef { $0.event(event) }
     }
 }

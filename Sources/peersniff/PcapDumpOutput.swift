@@ -49,6 +49,7 @@ final class PcapDumpOutput: RecordWriter, SideOutput {
 
     func write(_ record: MalformedRecord) { dump(record.packets) }
     func write(_ event: ElectionEvent) {}
+    var takesEvents: Bool { false }
     func write(_ summary: Summary) {}
     func flush() { dumper?.flush() }
 

@@ -143,6 +143,39 @@ struct OutputUnitTests {
         }
     }
 
+    @Test("A writer that says it takes no events (-q, --json --problems) writes nothing for any; one that takes them writes one; a fan-out takes them if any of its writers does")
+    func takesEvents() throws {
+        let origin = PacketOrigin(number: 1, time: Timestamp(seconds: 1_800_000_000, nanoseconds: 0), file: nil)
+        let events = [
+            ElectionEvent(time: origin.time, origin: origin, detail: .registryElected(ip: IPv4Address(Self.a)!)),
+            ElectionEvent(time: origin.time, origin: origin, detail: .nodeDeclaredOffline(ip: IPv4Address(Self.b)!, by: IPv4Address(Self.a)!)),
+            ElectionEvent(time: origin.time, origin: origin, detail: .peersChanged(added: [IPv4Address(Self.b)!], removed: [], renamed: [])),
+        ]
+        let writers: [(String, Bool, (Output.OutputStream) -> RecordWriter)] = [
+            ("text", true, { TextWriter(stream: $0) }),
+            ("text -q", false, { TextWriter(stream: $0, quiet: true) }),
+            ("text --events", true, { TextWriter(stream: $0, eventsOnly: true) }),
+            ("--json", true, { JSONLinesWriter(stream: $0) }),
+            ("--json -q", false, { JSONLinesWriter(stream: $0, quiet: true) }),
+            ("--json --events", true, { JSONLinesWriter(stream: $0, eventsOnly: true) }),
+            ("--json --problems", false, { JSONLinesWriter(stream: $0, problemsOnly: true) }),
+        ]
+        for (label, expected, make) in writers {
+            var takes = true
+            let text = try Self.written { stream in
+                let writer = make(stream)
+                takes = writer.takesEvents
+                for event in events { writer.write(event) }
+                writer.flush()
+            }
+            #expect(takes == !text.isEmpty, "\(label): says it takes events: \(takes), wrote \(text.utf8.count) bytes")
+            #expect(takes == expected, "\(label)")
+        }
+        let quiet = TextWriter(stream: Output.OutputStream(descriptor: -1), quiet: true)
+        #expect(!RecordFanout(quiet, [TextWriter(stream: Output.OutputStream(descriptor: -1), quiet: true)]).takesEvents)
+        #expect(RecordFanout(quiet, [TimelineRecorder()]).takesEvents, "the page's recorder marks events")
+    }
+
     @Test("The page's recorder keeps exact frames within its budget, giving up the quietest other bin first (the first of equals), as a plain model of the rule does")
     func exactBudget() throws {
         // PINGs from one board, in bursts of uneven size into the 10 ms bins of the
