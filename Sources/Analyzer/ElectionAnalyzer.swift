@@ -406,7 +406,8 @@ public final class ElectionAnalyzer {
             if repeats {
                 for peer in frame.peers { _ = list(peer.ip, name: peer.name, at: time, origin: origin) }
             } else {
-                listChanged(fullComparison.previousEntries, payload: frame.payload, at: time, origin: origin)
+                unowned(unsafe) let previous = fullComparison.previousEntries
+                listChanged(previous.base, count: previous.count, payload: frame.payload, at: time, origin: origin)
             }
             return false
         }
@@ -421,7 +422,7 @@ public final class ElectionAnalyzer {
                 entries.base[k].node = nodes.find(IPv4Address(entries.base[k].ip)).map { Int32($0) } ?? -1
             }
         } else {
-            listChanged(entries, payload: frame.payload, at: time, origin: origin)
+            listChanged(entries.base, count: entries.count, payload: frame.payload, at: time, origin: origin)
         }
         // A reordering alone is no change of the peer list.
         return hadPrevious && changed
@@ -429,14 +430,16 @@ public final class ElectionAnalyzer {
 
     /// Makes, in wire order, the listings of entries without a node (new or renamed)
     /// and of nodes changed since the previous FULL.
-    private func listChanged(_ entries: EntryBuffer, payload: UnsafeRawBufferPointer, at time: Timestamp, origin: PacketOrigin?) {
-        let base = entries.base
-        var k = fullComparison.nextNeedingListing(entries, from: 0)
-        while k < entries.count {
+    /// (The entries in place, the comparison's buffer that holds them kept by it: no
+    /// reference to count while the listings are made.)
+    private func listChanged(_ base: UnsafeMutablePointer<FullEntry>, count: Int, payload: UnsafeRawBufferPointer,
+                             at time: Timestamp, origin: PacketOrigin?) {
+        var k = fullComparison.nextNeedingListing(base, count: count, from: 0)
+        while k < count {
             let entry = base[k]
             let name = UnsafeRawBufferPointer(start: payload.baseAddress! + Int(entry.nameOffset), count: Int(entry.nameLength))
             base[k].node = Int32(list(IPv4Address(entry.ip), name: name, at: time, origin: origin))
-            k = fullComparison.nextNeedingListing(entries, from: k + 1)
+            k = fullComparison.nextNeedingListing(base, count: count, from: k + 1)
         }
     }
 

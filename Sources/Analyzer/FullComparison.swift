@@ -81,8 +81,7 @@ final class FullComparison {
     /// if none: a new or renamed entry, or a node changed since the previous FULL. The
     /// stamps and the version are read once, in place, for the scan (most entries of a
     /// FULL are listings already made).
-    func nextNeedingListing(_ entries: EntryBuffer, from start: Int) -> Int {
-        let base = entries.base, count = entries.count
+    func nextNeedingListing(_ base: UnsafeMutablePointer<FullEntry>, count: Int, from start: Int) -> Int {
         guard !listsEveryEntry else { return start }
         let version = versionAtPrevious
         return stamps.withUnsafeBufferPointer { stamps in
@@ -204,12 +203,23 @@ final class FullComparison {
             // Wrapping: an old entry's offset plus the shift is a new entry's, within the
             // payload (no check to trap on, so the loop is a plain copy and an add).
             let delta = UInt32(truncatingIfNeeded: shift)
-            for k in oldSuffix..<oldCount {
-                var entry = previous[k]
-                entry.nameOffset = entry.nameOffset &+ delta
-                current[count] = entry
-                count &+= 1
+            let taken = oldCount - oldSuffix
+            if MemoryLayout<FullEntry>.stride == 16, MemoryLayout<FullEntry>.offset(of: \FullEntry.nameOffset) == 4 {
+                // An entry is four 32-bit words, the offset the second: one vector add each.
+                let add = SIMD4<UInt32>(0, delta, 0, 0)
+                let from = UnsafeRawPointer(previous + oldSuffix), to = UnsafeMutableRawPointer(current + count)
+                for k in 0..<taken {
+                    let entry = from.loadUnaligned(fromByteOffset: k &* 16, as: SIMD4<UInt32>.self)
+                    to.storeBytes(of: entry &+ add, toByteOffset: k &* 16, as: SIMD4<UInt32>.self)
+                }
+            } else {
+                for k in 0..<taken {
+                    var entry = previous[oldSuffix &+ k]
+                    entry.nameOffset = entry.nameOffset &+ delta
+                    current[count &+ k] = entry
+                }
             }
+            count &+= taken
         } else {
             oldSuffix = oldCount
         }
