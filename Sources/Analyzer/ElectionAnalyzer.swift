@@ -116,7 +116,7 @@ public final class ElectionAnalyzer {
     }
     /// The pending deadline in nanoseconds (`Int64.max`: none): what every packet's
     /// clock compares with.
-    private var deadlineNanoseconds = Int64.max
+    @usableFromInline private(set) var deadlineNanoseconds = Int64.max
     /// Conflict episodes: the last conflicting FULL time per pair.
     private var conflictEpisodes: [PairKey: Timestamp] = [:]
     static let maxConflictEpisodes = 4096
@@ -184,13 +184,14 @@ public final class ElectionAnalyzer {
 
     /// Capture time has reached `now` (a packet's time, or the wall clock live): a
     /// deadline strictly before it has passed. A FULL stamped at the deadline is in time.
-    @inline(__always)
+    @inlinable
     public func advance(to now: Timestamp) {
         if now.totalNanoseconds > deadlineNanoseconds { deadlinePassed(now) }
     }
 
     @inline(never)
-    private func deadlinePassed(_ now: Timestamp) {
+    @usableFromInline
+    func deadlinePassed(_ now: Timestamp) {
         guard let due = pending, now > due.deadline else { return }
         pending = nil
         send(.registrySilent(expected: due.expected, after: due.after), due.deadline, nil)

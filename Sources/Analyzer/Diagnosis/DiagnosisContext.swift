@@ -14,16 +14,17 @@ enum LowestCause: Equatable {
 /// incident log, and the few facts the engine follows for all rules (the lowest
 /// node and why, the acting registry, each node's registry story, each node's frame
 /// before the current one). Rules never change the analyzer.
+@usableFromInline
 final class DiagnosisContext {
-    let analyzer: ElectionAnalyzer
+    @usableFromInline let analyzer: ElectionAnalyzer
     let timing: FirmwareTiming
     /// The discovery port: a HELLO sent *from* it comes from a desktop client.
     let port: UInt16
     var log = IncidentLog()
     /// The latest capture time seen (live, the wall clock), and the last discovery frame's.
-    var lastTime: Timestamp?
+    @usableFromInline var lastTime: Timestamp?
     /// `lastTime` in nanoseconds (`Int64.min`: none), set with it.
-    var lastTimeNanoseconds = Int64.min
+    @usableFromInline var lastTimeNanoseconds = Int64.min
     var lastFrame: Timestamp?
 
     // The lowest address in L as the engine last saw it, since when, and why.

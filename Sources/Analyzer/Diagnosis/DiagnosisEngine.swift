@@ -13,7 +13,7 @@ import WireBytes
 /// applied here, where each input comes in (an OFFLINE, an owed FULL, a frame), and
 /// once more to what is reported; what explains what is `Explanations`.
 public final class DiagnosisEngine {
-    let ctx: DiagnosisContext
+    @usableFromInline let ctx: DiagnosisContext
 
     var owedFull = OwedFull()
     var failover = RegistryFailover()
@@ -27,17 +27,18 @@ public final class DiagnosisEngine {
     var malformedFrames = MalformedFrames()
     var restarted = NodeRestarted()
     var oneOff = OneOffSender()
-    var lanSilent: LanSilent
+    @usableFromInline var lanSilent: LanSilent
     var mismatch = ThresholdsMismatch()
     var stream = IncidentStream()
     /// The address flood began (the stream looks again once).
     var floodTold = false
     /// The stream looks again no sooner than this (capture time, ns).
-    var nextPoll = Int64.min
+    @usableFromInline var nextPoll = Int64.min
 
     /// Whether the incident stream may look again at `now` (one comparison: the
     /// caller asks at every packet).
     @inline(__always)
+    @inlinable
     public func pollDue(_ now: Timestamp) -> Bool { now.totalNanoseconds >= nextPoll }
     let nodeLost = NodeLost()
     let addressFlood = AddressFloodRule()
@@ -244,7 +245,7 @@ public final class DiagnosisEngine {
     }
 
     /// Capture time passed (after the analyzer's deadlines).
-    @inline(__always)
+    @inlinable
     public func clock(_ time: Timestamp) {
         let now = time.totalNanoseconds
         if now > ctx.lastTimeNanoseconds {
@@ -259,7 +260,7 @@ public final class DiagnosisEngine {
     /// when the incident stream may look again (`pollDue`). One call a packet where
     /// three were. (In line: with link-time optimisation the bridge takes it whole, its
     /// rare paths left out of line.)
-    @inline(__always)
+    @inlinable
     public func advance(to time: Timestamp) -> Bool {
         ctx.analyzer.advance(to: time)
         clock(time)

@@ -16,6 +16,7 @@ import WireBytes
 /// otherwise be told as: FULLs owed and never sent, a registry lost, nodes lost
 /// (`Explanations`). Rates elsewhere are taken over the span of the traffic, not of
 /// the silence.
+@usableFromInline
 struct LanSilent {
     /// Rounds without a frame before the LAN is silent.
     static let rounds: Int64 = 2
@@ -23,9 +24,9 @@ struct LanSilent {
 
     /// The last discovery frame and the last PING or PONG (ns of capture time), two
     /// rounds and one round (ns), and the incident while it lasts.
-    var lastFrameAt = Int64.min
+    @usableFromInline var lastFrameAt = Int64.min
     var lastLivenessAt = Int64.min
-    let twoRounds: Int64
+    @usableFromInline let twoRounds: Int64
     let round: Int64
     var incident: Int32?
 
@@ -49,13 +50,14 @@ struct LanSilent {
     /// Capture time (or, live, the wall clock) reached `now`: two rounds without a
     /// frame, where the observer saw the liveness rounds up to the last one, open it.
     @inline(__always)
+    @inlinable
     mutating func clock(_ now: Timestamp, _ ctx: DiagnosisContext) {
         guard now.totalNanoseconds &- lastFrameAt >= twoRounds, lastFrameAt != .min else { return }
         open(ctx)
     }
 
-    @inline(never)
-    private mutating func open(_ ctx: DiagnosisContext) {
+    @inline(never) @usableFromInline
+    mutating func open(_ ctx: DiagnosisContext) {
         guard incident == nil, lastLivenessAt != .min, lastFrameAt - lastLivenessAt <= round, ctx.analyzer.liveCount > 0, let since = ctx.lastFrame else { return }
         incident = ctx.log.open(.lanSilent, lastHeard(ctx), since: since, detail: 0, isOpen: true)
     }
