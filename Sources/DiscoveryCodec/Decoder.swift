@@ -63,6 +63,14 @@ public struct FrameView {
     /// it had accepted (for the analyzer, which would compare the same bytes again).
     @usableFromInline package var lineage = FullLineage()
 
+    @usableFromInline
+    init(type: FrameType, payload: UnsafeRawBufferPointer, warnings: FrameWarnings, legacy: JSONValue?) {
+        self.type = type
+        self.payload = payload
+        self.warnings = warnings
+        self.legacy = legacy
+    }
+
     // The readings below are checked; where bytes are missing they give an empty
     // name, the address 0.0.0.0 or no entries, which a view the decoder made (the
     // only kind there is) never does: it checked these bytes before.

@@ -20,14 +20,21 @@ public final class FrameDecoder {
 
     /// Decodes one UDP payload as `decodeFrame(_:sender:)` does, to the same result,
     /// and remembers it if it is a FULL. The result borrows `payload`.
+    @inlinable @inline(__always)
     public func decode(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?) -> DecodeResult {
         // PING, PONG and OFFLINE of their one right length, most of a LAN's frames: what
-        // `decodeFrame` makes of them, made in line (no name to check, no warning a
-        // frame of a few bytes can earn).
+        // `decodeFrame` makes of them, made in line in the caller (no name to check, no
+        // warning a frame of a few bytes can earn).
         if payload.count == 1 || payload.count == 5, let type = FrameType(rawValue: payload.load(as: UInt8.self)),
            payload.count == 1 ? (type == .ping || type == .pong) : type == .offline {
             return .frame(FrameView(type: type, payload: payload, warnings: [], legacy: nil))
         }
+        return decodeOther(payload, sender: sender)
+    }
+
+    /// Every other payload: a repeated FULL by one comparison, the rest by `decodeFrame`.
+    @usableFromInline @inline(never)
+    func decodeOther(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?) -> DecodeResult {
         if memory.repeats(payload, sender: sender) {
             var view = FrameView(type: .full, payload: payload, warnings: memory.warnings, legacy: nil)
             view.lineage = FullLineage(serial: memory.serial, comparedWith: memory.serial, prefixEnd: payload.count, suffixStart: 2)
