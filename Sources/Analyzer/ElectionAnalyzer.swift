@@ -462,8 +462,15 @@ public final class ElectionAnalyzer {
     /// from and listed by another node) that is neither the lowest nor the registry,
     /// so that a flood of spoofed addresses churns through the table while the boards
     /// stay. -1: no such place, the address is counted in `flood`, not kept.
+    @inline(__always)
     func admit(_ ip: IPv4Address, at time: Timestamp) -> Int {
         if let index = nodes.find(ip) { return index }
+        return admitNew(ip, at: time)
+    }
+
+    /// A new address (out of line: nearly every frame is from a node already known).
+    @inline(never)
+    private func admitNew(_ ip: IPv4Address, at time: Timestamp) -> Int {
         if nodes.count < maxNodes {
             let index = nodes.place(ip)
             nodes.storage[index].introducedBy = currentSender
