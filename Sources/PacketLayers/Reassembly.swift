@@ -7,6 +7,10 @@ import WireBytes
 ///
 /// `Tag` is what the caller keeps about each fragment's packet (its number, its
 /// time, a copy of it for a dump file); the layer knows nothing of that.
+///
+/// Keep one reassembler per input and do not copy it: a copy shares the memory whole
+/// datagrams are laid out in, so a payload one lent would be overwritten by the
+/// other's next completed datagram.
 public struct FragmentReassembler<Tag> {
     public struct Key: Hashable, Sendable {
         public var source: IPv4Address

@@ -127,6 +127,7 @@ struct CodecFastPathTests {
                 switch (fresh, decoded) {
                 case let (.frame(x), .frame(y)):
                     #expect(x.type == y.type && x.warnings == y.warnings && x.payload.count == y.payload.count, "\(bytes)")
+                    #expect(x.legacy == y.legacy && x.lineage.serial == y.lineage.serial, "\(bytes)")
                 case let (.malformed(x), .malformed(y)):
                     #expect(x == y, "\(bytes)")
                 default:
@@ -134,6 +135,16 @@ struct CodecFastPathTests {
                 }
             }
         }
+        // Between two of a registry's FULLs, short frames leave the decoder's memory of
+        // the first as it was: the second is still known as its repeat.
+        let a = IPv4Address(0x0A00_0001)
+        let full = Frame.full(peers: [Peer(ip: a, name: Name("A")), Peer(ip: IPv4Address(0x0A00_0002), name: Name("B"))]).encoded()
+        guard case let .frame(first) = full.withUnsafeBytes({ decoder.decode($0, sender: a) }) else { Issue.record("no FULL"); return }
+        for short in [Frame.ping.encoded(), Frame.pong.encoded(), Frame.offline(ip: IPv4Address(0x0A00_0002)).encoded()] {
+            _ = short.withUnsafeBytes { decoder.decode($0, sender: IPv4Address(0x0A00_0003)) }
+        }
+        guard case let .frame(again) = full.withUnsafeBytes({ decoder.decode($0, sender: a) }) else { Issue.record("no FULL"); return }
+        #expect(first.lineage.serial != 0 && again.lineage.serial == first.lineage.serial, "the repeat was not recognised")
     }
 }
 

@@ -174,6 +174,15 @@ struct OutputUnitTests {
         let quiet = TextWriter(stream: Output.OutputStream(descriptor: -1), quiet: true)
         #expect(!RecordFanout(quiet, [TextWriter(stream: Output.OutputStream(descriptor: -1), quiet: true)]).takesEvents)
         #expect(RecordFanout(quiet, [TimelineRecorder()]).takesEvents, "the page's recorder marks events")
+        // The malformed report writes no event; the display filter counts the events it
+        // shows and hides, so it takes them whatever its next writer says.
+        let report = try Self.written { stream in
+            let writer = MalformedReportWriter(stream: stream)
+            #expect(!writer.takesEvents)
+            for event in events { writer.write(event) }
+        }
+        #expect(report.isEmpty, "the malformed report wrote \(report.utf8.count) bytes for events")
+        #expect(DisplayFilterWriter(DisplayFilter(), next: quiet).takesEvents)
     }
 
     @Test("The page's recorder keeps exact frames within its budget, giving up the quietest other bin first (the first of equals), as a plain model of the rule does")
