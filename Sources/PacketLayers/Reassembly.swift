@@ -109,7 +109,13 @@ public struct FragmentReassembler<Tag> {
             if let whole = assemble(isCopy ? nil : arriving, at: place, into: assembly) {
                 return .whole(count: whole.count, cut: whole.cut)
             }
-            guard !isCopy else { return .kept(bytes: 0) }
+            // A copy keeps no bytes here, but its tag is kept and may hold its packet (a
+            // dump file's copy): its bytes count against the bound all the same, so that
+            // a fragment sent again and again cannot grow memory past it.
+            guard !isCopy else {
+                storedBytes += arriving.bytes.count
+                return .kept(bytes: arriving.bytes.count)
+            }
             // The copy in memory of a datagram completed before, if there is one.
             var bytes = spares.popLast() ?? []
             bytes.append(contentsOf: arriving.bytes.assumingMemoryBound(to: UInt8.self))

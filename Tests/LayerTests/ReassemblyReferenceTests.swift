@@ -89,6 +89,8 @@ struct ReassemblyReferenceTests {
             var key: Key
             /// The fragments kept, in arrival order.
             var kept: [Fragment] = []
+            /// The captured bytes of the copies not kept (they count against the bound).
+            var copies = 0
             var tags: [Int] = []
             var total: Int?
             var firstSeen: Timestamp
@@ -155,15 +157,18 @@ struct ReassemblyReferenceTests {
             datagrams[index].lastSeen = time
             datagrams[index].tags.append(tag)
             if fragment.last { datagrams[index].total = fragment.offset + fragment.declared }
-            // A copy of a fragment kept (same offset, no longer) adds nothing.
+            // A copy of a fragment kept (same offset, no longer) adds nothing but its bytes
+            // to the count against the bound (its tag may hold its packet).
             if !datagrams[index].kept.contains(where: { $0.offset == fragment.offset && $0.declared >= fragment.declared }) {
                 datagrams[index].kept.append(fragment)
+            } else {
+                datagrams[index].copies += fragment.bytes.count
             }
             if let whole = datagrams[index].whole {
                 let done = datagrams.remove(at: index)
                 return .complete(payload: whole.payload, cut: whole.cut, tags: done.tags)
             }
-            while datagrams.count > maxDatagrams || datagrams.reduce(0, { $0 + $1.kept.reduce(0) { $0 + $1.bytes.count } }) > maxBytes {
+            while datagrams.count > maxDatagrams || datagrams.reduce(0, { $0 + $1.copies + $1.kept.reduce(0) { $0 + $1.bytes.count } }) > maxBytes {
                 let oldest = datagrams.indices.min { Self.earlier(datagrams[$0], datagrams[$1]) }!
                 gaveUpForRoom += 1
                 givenUp(datagrams.remove(at: oldest))

@@ -88,6 +88,21 @@ struct ReassemblyTests {
         #expect(reassembler.isEmpty)
     }
 
+    @Test("A fragment sent again and again counts against the memory bound: the datagram is given up for room, its tags do not grow without end")
+    func repeatsAreBounded() {
+        var reassembler = FragmentReassembler<Int>(timeoutSeconds: 30, maxDatagrams: 16, maxBytes: 4_000)
+        let first = FragmentInput(PacketBuilder.ipv4(src: "10.0.0.1", dst: "10.0.0.2", payload: [UInt8](repeating: 0xAA, count: 400),
+                                                     id: 9, moreFragments: true, fragmentOffset: 0))
+        var givenUp: [Int] = []
+        for k in 1...100 {
+            #expect(reassembler.add(first, at: Double(k) / 100, tag: k) { givenUp.append($0.fragmentCount) } == .pending)
+        }
+        // 400 bytes a copy: the eleventh passes 4,000, and the datagram is given up; so on.
+        #expect(reassembler.gaveUpForRoom == givenUp.count && givenUp.count >= 9, "\(givenUp)")
+        #expect(givenUp.allSatisfy { $0 <= 11 }, "a datagram kept \(givenUp.max() ?? 0) copies")
+        #expect(reassembler.pendingCount <= 1)
+    }
+
     @Test("Overlapping fragments: the first copy of each byte wins")
     func overlap() {
         let a = PacketBuilder.ipv4(src: "10.0.0.1", dst: "10.0.0.2", payload: [UInt8](repeating: 0xAA, count: 16), id: 7, moreFragments: true, fragmentOffset: 0)
