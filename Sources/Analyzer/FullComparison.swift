@@ -163,12 +163,7 @@ final class FullComparison {
         let oldCount = previousEntries.count
 
         // The shared start: old entries that end within it.
-        // (Entries end further on one after the other: found by halving, not by walking.)
-        var a = 0, above = oldCount
-        while a < above {
-            let middle = (a + above) / 2
-            if Int(previous[middle].nameOffset + previous[middle].nameLength) <= prefixEnd { a = middle + 1 } else { above = middle }
-        }
+        let a = partitionPoint(0..<oldCount) { Int(previous[$0].nameOffset + previous[$0].nameLength) <= prefixEnd }
         guard a >= 1 else { return false }
         current.update(from: previous, count: a)
 
@@ -183,12 +178,7 @@ final class FullComparison {
                 // The first old entry starting, `shift` bytes away, at or after `offset`:
                 // the next one as the walk moves on, found by halving the first time.
                 if oldSuffix < oldCount, Int(previous[oldSuffix].nameOffset) - 5 + shift < offset {
-                    var above = oldCount
-                    oldSuffix += 1
-                    while oldSuffix < above {
-                        let middle = (oldSuffix + above) / 2
-                        if Int(previous[middle].nameOffset) - 5 + shift < offset { oldSuffix = middle + 1 } else { above = middle }
-                    }
+                    oldSuffix = partitionPoint((oldSuffix + 1)..<oldCount) { Int(previous[$0].nameOffset) - 5 + shift < offset }
                 }
                 if oldSuffix < oldCount, Int(previous[oldSuffix].nameOffset) - 5 + shift == offset { aligned = true; break }
             }

@@ -166,13 +166,8 @@ final class FullMemory {
     /// the firmware's order and the new one lists at least as many.
     func takeSharedStart(count newCount: Int, _ shared: inout SharedRegions, _ walk: inout FullWalk) {
         guard ordered, count > 0 else { return }
-        // The first entry that ends past the shared start (ends grow with the entries:
-        // found by halving, not by walking).
-        var a = 0, above = count
-        while a < above {
-            let middle = (a + above) / 2
-            if end(of: middle) <= shared.prefixEnd { a = middle + 1 } else { above = middle }
-        }
+        // The first entry that ends past the shared start.
+        let a = partitionPoint(0..<count) { end(of: $0) <= shared.prefixEnd }
         guard a >= 1, a <= newCount else { return }
         next.starts.update(from: table.starts, count: a)
         next.ips.update(from: table.ips, count: a)
@@ -214,17 +209,11 @@ final class FullMemory {
     }
 
     /// The first old entry from `from` on that starts at or after `offset` (`count` if
-    /// none): the next one when the walk moves on by an entry, else found by halving
-    /// (starts grow with the entries).
+    /// none): the next one when the walk moves on by an entry, else found by halving.
     @inline(__always)
     private func firstEntry(from: Int, startingAtOrAfter offset: Int) -> Int {
         if from >= count || Int(table.starts[from]) >= offset { return from }
-        var low = from + 1, above = count
-        while low < above {
-            let middle = (low + above) / 2
-            if Int(table.starts[middle]) < offset { low = middle + 1 } else { above = middle }
-        }
-        return low
+        return partitionPoint((from + 1)..<count) { Int(table.starts[$0]) < offset }
     }
 
     /// The union of the name warnings of the accepted FULL's entries in `range`.

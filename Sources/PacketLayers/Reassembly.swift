@@ -156,28 +156,26 @@ public struct FragmentReassembler<Tag> {
             var cut = false
             var hole = false        // a cut piece left bytes nobody captured
             let out = assembly.reserve(total)
-            do {
-                // Bytes no piece captured read 0; when every byte is captured, all are written below.
-                if captured < total { out.initializeMemory(as: UInt8.self, repeating: 0) }
-                for i in 0..<count {
-                    let piece = shape(i)
-                    if piece.cut { cut = true }
-                    let end = min(piece.offset + piece.captured, total)
-                    let from = max(piece.offset, filled)
-                    if piece.offset > filled { hole = true }
-                    guard end > from else { continue }
-                    // Unchecked copy, covered: piece.offset <= from < end <= min(piece.offset + captured, total).
-                    func copy(_ source: UnsafeRawBufferPointer) {
-                        (out.baseAddress! + from).copyMemory(
-                            from: source.baseAddress!.advanced(by: from - piece.offset), byteCount: end - from)
-                    }
-                    if let arriving, i >= place {
-                        if i == place { copy(arriving.bytes) } else { pieces[i - 1].bytes.withUnsafeBytes(copy) }
-                    } else {
-                        pieces[i].bytes.withUnsafeBytes(copy)
-                    }
-                    if !hole { filled = end }
+            // Bytes no piece captured read 0; when every byte is captured, all are written below.
+            if captured < total { out.initializeMemory(as: UInt8.self, repeating: 0) }
+            for i in 0..<count {
+                let piece = shape(i)
+                if piece.cut { cut = true }
+                let end = min(piece.offset + piece.captured, total)
+                let from = max(piece.offset, filled)
+                if piece.offset > filled { hole = true }
+                guard end > from else { continue }
+                // Unchecked copy, covered: piece.offset <= from < end <= min(piece.offset + captured, total).
+                func copy(_ source: UnsafeRawBufferPointer) {
+                    (out.baseAddress! + from).copyMemory(
+                        from: source.baseAddress!.advanced(by: from - piece.offset), byteCount: end - from)
                 }
+                if let arriving, i >= place {
+                    if i == place { copy(arriving.bytes) } else { pieces[i - 1].bytes.withUnsafeBytes(copy) }
+                } else {
+                    pieces[i].bytes.withUnsafeBytes(copy)
+                }
+                if !hole { filled = end }
             }
             // A cut datagram keeps only what was really captured, up to the first hole.
             return (cut ? filled : total, cut)
@@ -201,8 +199,8 @@ public struct FragmentReassembler<Tag> {
     private(set) var pending: [Key: Pending] = [:]
     private var storedBytes = 0
     private var earliest: Timestamp? = nil
-    /// Where whole datagrams are laid out, one after the other (a class: its memory is
-    /// freed with the last reassembler that holds it).
+    /// Where a whole datagram is laid out, the same memory for each in turn (a class:
+    /// its memory is freed with the last reassembler that holds it).
     private let assembly = AssemblyBuffer()
     /// The memory of completed datagrams, for the next ones: their piece lists and the
     /// copies of their fragments, emptied (a handful, each of a few kilobytes at most:

@@ -78,25 +78,10 @@ public final class ElectionBridge {
     }
 }
 
-/// The analyzer's events to the engine, then to the writer, both borrowed: the bridge
-/// that makes the relay holds them for as long as the analyzer runs.
-private final class EventRelay<W: RecordWriter>: ElectionEventSink {
-    let engine: Unmanaged<DiagnosisEngine>
-    let writer: Unmanaged<W>
-
-    init(engine: DiagnosisEngine, writer: W) {
-        self.engine = Unmanaged.passUnretained(engine)
-        self.writer = Unmanaged.passUnretained(writer)
-    }
-
-    override func receive(_ event: ElectionEvent) {
-        engine._withUnsafeGuaranteedRef { $0.event(event) }
-        writer._withUnsafeGuaranteedRef { $0.write(event) }
-    }
-}
-
-/// The analyzer's events to the engine alone, borrowed (a writer that takes none).
-private final class EngineRelay: ElectionEventSink {
+/// The analyzer's events to the engine, borrowed (a writer that takes none gets this
+/// relay alone): the bridge that makes the relay holds the engine for as long as the
+/// analyzer runs.
+private class EngineRelay: ElectionEventSink {
     let engine: Unmanaged<DiagnosisEngine>
 
     init(engine: DiagnosisEngine) {
@@ -105,5 +90,20 @@ private final class EngineRelay: ElectionEventSink {
 
     override func receive(_ event: ElectionEvent) {
         engine._withUnsafeGuaranteedRef { $0.event(event) }
+    }
+}
+
+/// The analyzer's events to the engine, then to the writer, both borrowed.
+private final class EventRelay<W: RecordWriter>: EngineRelay {
+    let writer: Unmanaged<W>
+
+    init(engine: DiagnosisEngine, writer: W) {
+        self.writer = Unmanaged.passUnretained(writer)
+        super.init(engine: engine)
+    }
+
+    override func receive(_ event: ElectionEvent) {
+        super.receive(event)
+        writer._withUnsafeGuaranteedRef { $0.write(event) }
     }
 }

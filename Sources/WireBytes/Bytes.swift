@@ -58,6 +58,19 @@ public func bytesFromHex(_ text: some StringProtocol) -> [UInt8]? {
     return high == nil ? out : nil
 }
 
+/// The first index of `range` where `isBefore` no longer holds (`range.upperBound` if
+/// it always does), found by halving: `isBefore` must hold on a start of the range and
+/// nowhere after it, as for offsets that grow along a FULL's entries.
+@inlinable @inline(__always)
+public func partitionPoint(_ range: Range<Int>, _ isBefore: (Int) -> Bool) -> Int {
+    var low = range.lowerBound, above = range.upperBound
+    while low < above {
+        let middle = (low + above) / 2
+        if isBefore(middle) { low = middle + 1 } else { above = middle }
+    }
+    return low
+}
+
 /// How many bytes `a` and `b` share from their start, up to `limit`: 64 bytes a
 /// round as four 16-byte vectors while they agree (compared a lane of 32 bits at a
 /// time, one mask for the round), then 32 bytes, then the word where they part.
