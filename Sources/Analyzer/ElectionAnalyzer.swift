@@ -86,7 +86,8 @@ public final class ElectionAnalyzer {
     }
     private var sinkReference: Unmanaged<ElectionEventSink>?
 
-    public private(set) var nodes = NodeTable()
+    /// The nodes (the analyzer's own table, changed as frames come: read it, do not keep it).
+    public let nodes = NodeTable()
     /// The lowest address in L, and how many nodes L holds.
     public private(set) var lowest: IPv4Address?
     public private(set) var liveCount = 0

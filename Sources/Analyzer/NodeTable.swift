@@ -34,26 +34,45 @@ public struct FrameCounts: Sendable, Equatable {
     public var total: Int { hello + full + ping + pong + offline + legacy }
 }
 
-/// The analyzer's nodes: an array, and an open-addressing index from address to
-/// place in it, hashed with one multiplication (the per-frame lookups are the
-/// analyzer's hot path; memory grows with the number of addresses only).
-public struct NodeTable: Sendable {
-    var storage: [Node] = []
+/// The analyzer's nodes: one block of memory of its own, and an open-addressing index
+/// from address to place in it, hashed with one multiplication (the per-frame lookups
+/// are the analyzer's hot path; memory grows with the number of addresses only).
+///
+/// A class, not an array: the analyzer changes a node on nearly every frame, and an
+/// array in a property would check its buffer is not shared before each change. What
+/// `ElectionAnalyzer.nodes` gives is the analyzer's own table, not a copy: read it, do
+/// not keep it past the next frame (`values` is a copy).
+public final class NodeTable {
+    /// The nodes, in the order first met, in place.
+    private var base: UnsafeMutablePointer<Node>
+    public private(set) var count = 0
+    private var capacity: Int
     private var keys: [UInt32] = []
     private var slots: [Int32] = []
     private var mask = 0
     private var shift: UInt32 = 32
 
-    public init() { resize(to: 64) }
+    public init() {
+        capacity = 64
+        base = .allocate(capacity: capacity)
+        resize(to: 64)
+    }
 
-    public var count: Int { storage.count }
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
 
-    /// Every node, in the order first met.
-    public var values: [Node] { storage }
+    /// The nodes in place, each read or changed where it lies (places are checked). A
+    /// new node may move them: take this again after `place`.
+    var storage: Nodes { Nodes(base: base, count: count) }
+
+    /// Every node, in the order first met (a copy).
+    public var values: [Node] { Array(storage) }
 
     public subscript(ip: IPv4Address) -> Node? {
         guard let index = find(ip) else { return nil }
-        return storage[index]
+        return base[index]
     }
 
     @inline(__always)
@@ -77,23 +96,21 @@ public struct NodeTable: Sendable {
     /// Returns its address, whether it was new, declared offline, and live, and the
     /// time of its frame before this one.
     @inline(__always)
-    mutating func heard(_ index: Int, type: Int, at time: Timestamp)
+    func heard(_ index: Int, type: Int, at time: Timestamp)
         -> (ip: IPv4Address, isNew: Bool, declaredOffline: Bool, live: Bool, previous: Timestamp?) {
-        storage.withUnsafeMutableBufferPointer { nodes in
-            precondition(index >= 0 && index < nodes.count)
-            let node = nodes.baseAddress! + index
-            let isNew = !node.pointee.seen
-            node.pointee.seen = true
-            if node.pointee.firstSent == nil { node.pointee.firstSent = time }
-            let previous = node.pointee.lastSent
-            node.pointee.lastSent = time
-            node.pointee.framesByType[type] += 1
-            return (node.pointee.ip, isNew, node.pointee.declaredOffline, node.pointee.live, previous)
-        }
+        precondition(UInt(bitPattern: index) < UInt(count))
+        let node = base + index
+        let isNew = !node.pointee.seen
+        node.pointee.seen = true
+        if node.pointee.firstSent == nil { node.pointee.firstSent = time }
+        let previous = node.pointee.lastSent
+        node.pointee.lastSent = time
+        node.pointee.framesByType[type] += 1
+        return (node.pointee.ip, isNew, node.pointee.declaredOffline, node.pointee.live, previous)
     }
 
     /// The node's place, making a new node if the address is new.
-    mutating func place(_ ip: IPv4Address) -> Int {
+    func place(_ ip: IPv4Address) -> Int {
         var b = bucket(ip.value)
         while true {
             let slot = slots[b]
@@ -101,17 +118,25 @@ public struct NodeTable: Sendable {
             if keys[b] == ip.value { return Int(slot) }
             b = (b + 1) & mask
         }
-        let index = storage.count
-        storage.append(Node(ip: ip))
+        if count == capacity {
+            let larger = UnsafeMutablePointer<Node>.allocate(capacity: capacity * 2)
+            larger.moveInitialize(from: base, count: count)
+            base.deallocate()
+            base = larger
+            capacity *= 2
+        }
+        let index = count
+        (base + index).initialize(to: Node(ip: ip))
+        count += 1
         keys[b] = ip.value
         slots[b] = Int32(index)
-        if storage.count * 2 > slots.count { resize(to: slots.count * 2) }
+        if count * 2 > slots.count { resize(to: slots.count * 2) }
         return index
     }
 
     /// Gives the node at `index` to `ip`, a new address: the old address is forgotten
     /// (the node cap's eviction). The place keeps its index.
-    mutating func reuse(_ index: Int, for ip: IPv4Address) {
+    func reuse(_ index: Int, for ip: IPv4Address) {
         // Linear probing: delete the old key by shifting back the run after it.
         var hole = bucket(storage[index].ip.value)
         while slots[hole] != Int32(index) { hole = (hole + 1) & mask }
@@ -135,16 +160,37 @@ public struct NodeTable: Sendable {
         slots[b] = Int32(index)
     }
 
-    private mutating func resize(to capacity: Int) {
+    private func resize(to capacity: Int) {
         keys = [UInt32](repeating: 0, count: capacity)
         slots = [Int32](repeating: -1, count: capacity)
         mask = capacity - 1
         shift = UInt32(32 - capacity.trailingZeroBitCount)
-        for (index, node) in storage.enumerated() {
-            var b = bucket(node.ip.value)
+        for index in 0..<count {
+            var b = bucket(base[index].ip.value)
             while slots[b] >= 0 { b = (b + 1) & mask }
-            keys[b] = node.ip.value
+            keys[b] = base[index].ip.value
             slots[b] = Int32(index)
+        }
+    }
+}
+
+/// A `NodeTable`'s nodes where they lie: read and changed in place, each place checked
+/// against the count (a wrong place stops the program rather than touch other memory).
+struct Nodes: RandomAccessCollection {
+    let base: UnsafeMutablePointer<Node>
+    let count: Int
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+
+    subscript(index: Int) -> Node {
+        @inline(__always) unsafeAddress {
+            precondition(UInt(bitPattern: index) < UInt(count), "node place out of range")
+            return UnsafePointer(base + index)
+        }
+        @inline(__always) nonmutating unsafeMutableAddress {
+            precondition(UInt(bitPattern: index) < UInt(count), "node place out of range")
+            return base + index
         }
     }
 }
