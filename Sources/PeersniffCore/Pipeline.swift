@@ -153,7 +153,7 @@ public final class Pipeline {
                 fragment(header, payload: payload, cut: cut, packet: packet, origin: origin, source: source)
             } else {
                 handleDatagram(source: header.source, destination: header.destination, udp: payload, ipCut: cut,
-                               origin: origin, packets: .packet(time: packet.time, originalLength: packet.originalLength, bytes: packet.bytes),
+                               origin: origin, packets: OnePacket(time: packet.time, originalLength: packet.originalLength, bytes: packet.bytes),
                                identification: header.identification, input: source.index,
                                declaredUDPLength: header.totalLength - header.headerLength)
             }
@@ -177,7 +177,7 @@ public final class Pipeline {
             // The datagram lies in the reassembler's memory until its next fragment.
             summary.datagramsReassembled += 1
             handleDatagram(source: header.source, destination: header.destination, udp: whole, ipCut: wholeCut,
-                           origin: origin, packets: .fragments(tags), identification: header.identification, input: source.index)
+                           origin: origin, packets: Fragments(tags: tags), identification: header.identification, input: source.index)
         }
     }
 
@@ -223,23 +223,28 @@ public final class Pipeline {
     }
 
     /// `declaredUDPLength`: what the IP header says the UDP datagram's length is (for
-    /// a cut inside the UDP header, where the UDP length field may be gone).
-    private func handleDatagram(source: IPv4Address, destination: IPv4Address, udp bytes: UnsafeRawBufferPointer, ipCut: Bool,
-                                origin: consuming PacketOrigin, packets: consuming WirePackets, identification: UInt16, input: Int,
-                                declaredUDPLength: Int = 0) {
+    /// a cut inside the UDP header, where the UDP length field may be gone). Made once
+    /// for a datagram in one packet and once for one reassembled from fragments: the
+    /// first holds nothing to count or destroy, and its `WirePackets` is made only for a
+    /// record that takes it.
+    private func handleDatagram<Packets: DatagramPackets>(
+        source: IPv4Address, destination: IPv4Address, udp bytes: UnsafeRawBufferPointer, ipCut: Bool,
+        origin: consuming PacketOrigin, packets: consuming Packets, identification: UInt16, input: Int,
+        declaredUDPLength: Int = 0
+    ) {
         switch parseUDP(bytes, ipCut: ipCut) {
         case .invalid:
             return
         case let .portsOnly(sourcePort, destinationPort):
             guard sourcePort == options.port || destinationPort == options.port else { return }
-            matched(packets)
+            summary.packetsMatched += packets.count
             let endpoints = Endpoints(source: .v4(source), destination: .v4(destination), sourcePort: sourcePort, destinationPort: destinationPort)
             malformed(.truncatedCapture, offset: 0, length: max(0, declaredUDPLength - 8),
                       detail: "the capture's snap length cut the packet inside the UDP header; the payload cannot be judged",
-                      origin: origin, endpoints: endpoints, payload: UnsafeRawBufferPointer(start: nil, count: 0), packets: packets)
+                      origin: origin, endpoints: endpoints, payload: UnsafeRawBufferPointer(start: nil, count: 0), packets: packets.wire)
         case let .datagram(header, payload, cut):
             guard header.sourcePort == options.port || header.destinationPort == options.port else { return }
-            matched(packets)
+            summary.packetsMatched += packets.count
             if duplicates != nil,
                duplicates!.isDuplicate(source: source, identification: identification, udp: UnsafeRawBufferPointer(rebasing: bytes[0..<min(header.length, bytes.count)]),
                                        time: origin.time, input: input) {
@@ -252,7 +257,7 @@ public final class Pipeline {
             if cut {
                 malformed(.truncatedCapture, offset: payload.count, length: declared,
                           detail: "the capture's snap length kept \(payload.count) of the payload's \(declared) bytes; the rest cannot be judged",
-                          origin: origin, endpoints: endpoints, payload: payload, packets: packets)
+                          origin: origin, endpoints: endpoints, payload: payload, packets: packets.wire)
                 return
             }
             if options.verifyChecksums {
@@ -264,7 +269,7 @@ public final class Pipeline {
                 case let .bad(expected):
                     malformed(.badUDPChecksum, offset: 0, length: declared,
                               detail: "UDP checksum 0x\(hex16(header.checksum)) does not match the datagram (0x\(hex16(expected)) expected); not decoded",
-                              origin: origin, endpoints: endpoints, payload: payload, packets: packets)
+                              origin: origin, endpoints: endpoints, payload: payload, packets: packets.wire)
                     return
                 }
             } else {
@@ -272,7 +277,7 @@ public final class Pipeline {
             }
             switch decoder.decode(payload, sender: source) {
             case var .frame(view):
-                if case .fragments = packets { view.warnings.insert(.fragmented) }
+                if Packets.areFragments { view.warnings.insert(.fragmented) }
                 datagrams += 1
                 summary.framesByType[view.type.index] += 1
                 if !view.warnings.isEmpty { summary.count(view.warnings) }
@@ -282,14 +287,14 @@ public final class Pipeline {
                     consumer?.consume(view, from: source, sourcePort: header.sourcePort, origin: origin)
                     return
                 }
-                // The record takes the origin, the frame and the packets over (no copy of
-                // their references and none destroyed twice).
-                let record = FrameRecord(origin: consume origin, endpoints: endpoints, frame: consume view, packets: consume packets)
+                // The record takes the origin and the frame over (no copy of their references
+                // and none destroyed twice).
+                let record = FrameRecord(origin: consume origin, endpoints: endpoints, frame: consume view, packets: packets.wire)
                 writer.write(record)
                 recorder?._withUnsafeGuaranteedRef { $0.frame(record.frame, from: source, to: destination, origin: record.origin) }
                 consumer?.consume(record)
             case let .malformed(malformation):
-                malformed(malformation, origin: origin, endpoints: endpoints, payload: payload, packets: packets)
+                malformed(malformation, origin: origin, endpoints: endpoints, payload: payload, packets: packets.wire)
             }
         }
     }
@@ -342,4 +347,35 @@ func hex16(_ value: UInt16) -> String {
     var out: [UInt8] = []
     for shift in [12, 8, 4, 0] { out.append(hexDigit(UInt8(value >> UInt16(shift) & 0xF))) }
     return String(decoding: out, as: UTF8.self)
+}
+
+/// The packets behind a datagram, as `handleDatagram` is given them: one packet, or
+/// the fragments of a reassembled datagram. `wire` is what a record carries.
+protocol DatagramPackets {
+    /// The datagram came in fragments.
+    static var areFragments: Bool { get }
+    /// How many packets.
+    var count: Int { get }
+    /// The packets, for a record.
+    var wire: WirePackets { get }
+}
+
+/// A datagram in one packet, borrowed: nothing to count or destroy.
+struct OnePacket: DatagramPackets {
+    let time: Timestamp
+    let originalLength: Int
+    let bytes: UnsafeRawBufferPointer
+
+    static var areFragments: Bool { false }
+    var count: Int { 1 }
+    var wire: WirePackets { .packet(time: time, originalLength: originalLength, bytes: bytes) }
+}
+
+/// A datagram reassembled from fragments: their tags.
+struct Fragments: DatagramPackets {
+    let tags: [KeptPacket]
+
+    static var areFragments: Bool { true }
+    var count: Int { tags.count }
+    var wire: WirePackets { .fragments(tags) }
 }
