@@ -82,9 +82,14 @@ public final class ElectionAnalyzer {
     /// kept in a property is retained and released for each call, a sink is not. Kept
     /// here for as long as it is set.
     public var sink: ElectionEventSink? {
-        didSet { sinkReference = sink.map { Unmanaged.passUnretained($0) } }
+        didSet {
+            sinkReference = sink.map { Unmanaged.passUnretained($0) }
+            peersChangedTaken = sink?.takesPeersChanged ?? true
+        }
     }
     private var sinkReference: Unmanaged<ElectionEventSink>?
+    /// Whoever receives the events takes `peers-changed` (else it is only counted).
+    private var peersChangedTaken = true
 
     /// The nodes (the analyzer's own table, changed as frames come: read it, do not keep it).
     public let nodes = NodeTable()
@@ -361,8 +366,12 @@ public final class ElectionAnalyzer {
 
         // peers-changed against the previous FULL, whoever sent it.
         if changed {
-            send(.peersChanged(added: fullComparison.changes.added, removed: fullComparison.changes.removed,
-                               renamed: fullComparison.changes.renamed), time, origin)
+            if peersChangedTaken {
+                send(.peersChanged(added: fullComparison.changes.added, removed: fullComparison.changes.removed,
+                                   renamed: fullComparison.changes.renamed), time, origin)
+            } else {
+                eventCounts[ElectionEventKind.peersChanged.index] += 1
+            }
         }
         fullComparison.keep(frame, identical: identical)
     }

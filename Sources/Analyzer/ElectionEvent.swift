@@ -96,7 +96,14 @@ public struct ElectionEvent: Sendable {
 /// reference count per event (`ElectionAnalyzer.sink`): a class, so that the analyzer
 /// can call it borrowed. Subclass it and override `receive`.
 open class ElectionEventSink {
-    public init() {}
+    /// The sink does something with `peers-changed` (its lists of addresses): false for
+    /// a receiver that ignores them, so that the analyzer counts the event without
+    /// making it (a changed FULL would else make three lists' references for nothing).
+    public let takesPeersChanged: Bool
+
+    public init(takesPeersChanged: Bool = true) {
+        self.takesPeersChanged = takesPeersChanged
+    }
 
     /// One event, as it happens.
     open func receive(_ event: ElectionEvent) {}

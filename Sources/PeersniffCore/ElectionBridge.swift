@@ -80,12 +80,14 @@ public final class ElectionBridge {
 
 /// The analyzer's events to the engine, borrowed (a writer that takes none gets this
 /// relay alone): the bridge that makes the relay holds the engine for as long as the
-/// analyzer runs.
+/// analyzer runs. The engine has no rule that follows `peers-changed`: alone, the relay
+/// does not take it.
 private class EngineRelay: ElectionEventSink {
     let engine: Unmanaged<DiagnosisEngine>
 
-    init(engine: DiagnosisEngine) {
+    init(engine: DiagnosisEngine, takesPeersChanged: Bool = false) {
         self.engine = Unmanaged.passUnretained(engine)
+        super.init(takesPeersChanged: takesPeersChanged)
     }
 
     override func receive(_ event: ElectionEvent) {
@@ -99,7 +101,7 @@ private final class EventRelay<W: RecordWriter>: EngineRelay {
 
     init(engine: DiagnosisEngine, writer: W) {
         self.writer = Unmanaged.passUnretained(writer)
-        super.init(engine: engine)
+        super.init(engine: engine, takesPeersChanged: true)
     }
 
     override func receive(_ event: ElectionEvent) {

@@ -793,4 +793,19 @@ struct EventSinkTests {
         #expect(collector.events == plain.stamped.map(\.event))
         #expect(run.stamped.isEmpty, "emit was called though a sink is set: \(run.stamped)")
     }
+
+    @Test("a sink that does not take peers-changed gets every other event, in order, and the event is still counted")
+    func sinkWithoutPeersChanged() throws {
+        let plain = AnalyzerHarness(Self.story)
+        let run = AnalyzerHarness()
+        let collector = Collector(takesPeersChanged: false)
+        run.analyzer.sink = collector
+        run.feed(Self.story)
+        run.finish()
+        let peersChanged = plain.stamped.filter { if case .peersChanged = $0.event { true } else { false } }
+        try #require(peersChanged.count >= 3, "the story changes the peer list")
+        #expect(collector.events == plain.stamped.map(\.event).filter { if case .peersChanged = $0 { false } else { true } })
+        #expect(run.analyzer.eventCounts == plain.analyzer.eventCounts)
+        #expect(run.analyzer.eventCounts[ElectionEventKind.peersChanged.index] == peersChanged.count)
+    }
 }

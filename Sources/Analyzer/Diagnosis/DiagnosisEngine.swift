@@ -72,6 +72,9 @@ public final class DiagnosisEngine {
         case let .registryUnexpected(ip, expected):
             twoRegistries.unexpected(ip, expected: expected)
         default:
+            // No rule follows `peers-changed`: the bridge's relay to the engine alone does
+            // not take it (`ElectionEventSink.takesPeersChanged`). A rule that does must
+            // make that relay take it.
             break
         }
     }
