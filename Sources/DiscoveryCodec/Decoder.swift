@@ -164,7 +164,7 @@ func decodeFrame(_ payload: UnsafeRawBufferPointer, sender: IPv4Address?, memory
     var reader = ByteReader(payload)
     guard let typeByte = reader.readInteger(as: UInt8.self) else { return malformed(.empty, 0, "the payload is empty") }
     var warnings: FrameWarnings = length > FirmwareLimits.receiveBuffer ? .exceedsReceiveBuffer : []
-    guard let type = FrameType(rawValue: typeByte) else {
+    guard let type = FrameType.of(typeByte) else {
         return malformed(.unknownType, 0, "type byte 0x\(hex(typeByte)) is not HELLO, FULL, PING, PONG, OFFLINE (1 to 5) or JSON '{'")
     }
 

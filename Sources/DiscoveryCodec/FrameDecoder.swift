@@ -25,7 +25,7 @@ public final class FrameDecoder {
         // PING, PONG and OFFLINE of their one right length, most of a LAN's frames: what
         // `decodeFrame` makes of them, made in line in the caller (no name to check, no
         // warning a frame of a few bytes can earn).
-        if payload.count == 1 || payload.count == 5, let type = FrameType(rawValue: payload.load(as: UInt8.self)),
+        if payload.count == 1 || payload.count == 5, let type = FrameType.of(payload.load(as: UInt8.self)),
            payload.count == 1 ? (type == .ping || type == .pong) : type == .offline {
             return .frame(FrameView(type: type, payload: payload, warnings: [], legacy: nil))
         }

@@ -13,6 +13,21 @@ public enum FrameType: UInt8, Sendable, CaseIterable {
     /// Old firmware's JSON announcement: the payload starts with `{`.
     case legacy = 0x7B
 
+    /// The type a payload's first byte names, as `init(rawValue:)` reads it, in line
+    /// (the synthesised initialiser is a call on every frame).
+    @inlinable @inline(__always)
+    public static func of(_ byte: UInt8) -> FrameType? {
+        switch byte {
+        case 0x01: .hello
+        case 0x02: .full
+        case 0x03: .ping
+        case 0x04: .pong
+        case 0x05: .offline
+        case 0x7B: .legacy
+        default: nil
+        }
+    }
+
     /// The name CONTRACT.md uses in `frame` records.
     public var name: String { staticName.description }
 

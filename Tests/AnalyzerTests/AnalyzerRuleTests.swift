@@ -806,6 +806,10 @@ struct EventSinkTests {
         try #require(peersChanged.count >= 3, "the story changes the peer list")
         #expect(collector.events == plain.stamped.map(\.event).filter { if case .peersChanged = $0 { false } else { true } })
         #expect(run.analyzer.eventCounts == plain.analyzer.eventCounts)
+        #expect(run.analyzer.eventCounts.count == ElectionEventKind.allCases.count, "a counter for every kind")
+        for kind in ElectionEventKind.allCases {
+            #expect(run.analyzer.eventCount(kind) == plain.stamped.filter { $0.event.kind == kind }.count, "\(kind)")
+        }
         #expect(run.analyzer.eventCounts[ElectionEventKind.peersChanged.index] == peersChanged.count)
     }
 }

@@ -83,6 +83,23 @@ struct OutputUnitTests {
         #expect(rows.first?.contains("data-ip=\"\(Self.a)\"") == true && rows.last?.contains("data-ip=\"\(Self.b)\"") == true)
     }
 
+    @Test("A summary counts each warning of FrameWarnings.all in its own counter, every warning has one, and the counters read back as they were set")
+    func summaryWarningCounters() {
+        #expect(Summary().warningsByCode == [Int](repeating: 0, count: FrameWarnings.all.count))
+        for (k, entry) in FrameWarnings.all.enumerated() {
+            var summary = Summary()
+            summary.count(entry.warning)
+            summary.count(entry.warning.union(.fragmented))
+            var expected = [Int](repeating: 0, count: FrameWarnings.all.count)
+            expected[k] += 2
+            if entry.warning != .fragmented { expected[FrameWarnings.all.firstIndex { $0.warning == .fragmented }!] += 1 }
+            #expect(summary.warningsByCode == expected, "\(entry.code)")
+        }
+        var set = Summary()
+        set.warningsByCode = Array(1...FrameWarnings.all.count)
+        #expect(set.warningsByCode == Array(1...FrameWarnings.all.count))
+    }
+
     @Test("The metrics: frames by type as the story sent them, the registry, the diagnoses by code")
     func metrics() throws {
         let (run, summary) = Self.story()
