@@ -1,37 +1,31 @@
 import DiscoveryCodec
 import WireBytes
 
-/// Frames sent, by type: six counters in place, no heap.
+/// Frames sent, by type: six counters in place, no heap. A tuple of Ints, laid out as
+/// an array of them: a type's counter is found by its index, with no switch.
 public struct FrameCounts: Sendable, Equatable {
-    var hello = 0, full = 0, ping = 0, pong = 0, offline = 0, legacy = 0
+    private var counts = (0, 0, 0, 0, 0, 0)
 
     public init() {}
 
     /// By `FrameType.index`.
     public subscript(index: Int) -> Int {
-        get {
-            switch index {
-            case 0: hello
-            case 1: full
-            case 2: ping
-            case 3: pong
-            case 4: offline
-            default: legacy
-            }
+        @inline(__always) get {
+            precondition(UInt(bitPattern: index) < 6, "frame type index out of range")
+            return withUnsafeBytes(of: counts) { $0.load(fromByteOffset: index &* MemoryLayout<Int>.stride, as: Int.self) }
         }
-        set {
-            switch index {
-            case 0: hello = newValue
-            case 1: full = newValue
-            case 2: ping = newValue
-            case 3: pong = newValue
-            case 4: offline = newValue
-            default: legacy = newValue
-            }
+        @inline(__always) set {
+            precondition(UInt(bitPattern: index) < 6, "frame type index out of range")
+            withUnsafeMutableBytes(of: &counts) { $0.storeBytes(of: newValue, toByteOffset: index &* MemoryLayout<Int>.stride, as: Int.self) }
         }
     }
 
-    public var total: Int { hello + full + ping + pong + offline + legacy }
+    public var total: Int { counts.0 + counts.1 + counts.2 + counts.3 + counts.4 + counts.5 }
+
+    public static func == (a: FrameCounts, b: FrameCounts) -> Bool {
+        a.counts.0 == b.counts.0 && a.counts.1 == b.counts.1 && a.counts.2 == b.counts.2
+            && a.counts.3 == b.counts.3 && a.counts.4 == b.counts.4 && a.counts.5 == b.counts.5
+    }
 }
 
 /// The analyzer's nodes: one block of memory of its own, and an open-addressing index

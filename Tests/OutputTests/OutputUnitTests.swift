@@ -83,6 +83,22 @@ struct OutputUnitTests {
         #expect(rows.first?.contains("data-ip=\"\(Self.a)\"") == true && rows.last?.contains("data-ip=\"\(Self.b)\"") == true)
     }
 
+    @Test("Frame counts: each frame type its own counter, by its index, the total their sum, equal only when every counter is")
+    func frameCounters() {
+        var counts = FrameCounts()
+        for type in FrameType.allCases { for _ in 0..<(type.index + 1) * 3 { counts[type.index] += 1 } }
+        for type in FrameType.allCases { #expect(counts[type.index] == (type.index + 1) * 3, "\(type)") }
+        #expect(counts.total == FrameType.allCases.map { ($0.index + 1) * 3 }.reduce(0, +))
+        #expect(Set(FrameType.allCases.map(\.index)) == Set(0..<6), "six counters, one a type")
+        for type in FrameType.allCases {
+            var other = counts
+            other[type.index] += 1
+            #expect(other != counts, "\(type)")
+            other[type.index] -= 1
+            #expect(other == counts)
+        }
+    }
+
     @Test("A summary counts each warning of FrameWarnings.all in its own counter, every warning has one, and the counters read back as they were set")
     func summaryWarningCounters() {
         #expect(Summary().warningsByCode == [Int](repeating: 0, count: FrameWarnings.all.count))
