@@ -20,6 +20,14 @@ public struct FrameCounts: Sendable, Equatable {
         }
     }
 
+    /// One more frame of the type at `index`, counted where the counter lies (the
+    /// subscript's read and write would copy the six counters out and back).
+    @inline(__always)
+    public mutating func add(_ index: Int) {
+        precondition(UInt(bitPattern: index) < 6, "frame type index out of range")
+        withUnsafeMutableBytes(of: &counts) { $0.assumingMemoryBound(to: Int.self)[index] += 1 }
+    }
+
     public var total: Int { counts.0 + counts.1 + counts.2 + counts.3 + counts.4 + counts.5 }
 
     public static func == (a: FrameCounts, b: FrameCounts) -> Bool {
@@ -99,7 +107,7 @@ public final class NodeTable {
         if node.pointee.firstSent == nil { node.pointee.firstSent = time }
         let previous = node.pointee.lastSent
         node.pointee.lastSent = time
-        node.pointee.framesByType[type] += 1
+        node.pointee.framesByType.add(type)
         return (node.pointee.ip, isNew, node.pointee.declaredOffline, node.pointee.live, previous)
     }
 

@@ -279,7 +279,7 @@ public final class Pipeline {
             case var .frame(view):
                 if Packets.areFragments { view.warnings.insert(.fragmented) }
                 datagrams += 1
-                summary.framesByType[view.type.index] += 1
+                summary.framesByType.add(view.type.index)
                 if !view.warnings.isEmpty { summary.count(view.warnings) }
                 guard writerTakesFrames else {
                     // Nothing writes the frame (-q, --events): no record is made for it.
