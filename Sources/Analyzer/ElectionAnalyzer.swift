@@ -124,6 +124,10 @@ public final class ElectionAnalyzer {
     }
     /// FULLs compared by their shared start and end (for tests to see the path taken).
     var comparedByShared: Int { fullComparison.comparedByShared }
+    /// FULLs whose listings were found through the log of nodes changed since the previous one.
+    var listedByLog: Int { fullComparison.listedByLog }
+    /// FULLs whose listing by the log gave way to the scan when the table filled up.
+    private(set) var logGaveWay = 0
     /// Of those, compared by the decoder's reading of the shared start and end.
     var comparedByLineage: Int { fullComparison.comparedByLineage }
     /// The pending FULL deadline: the node due to send it, when, and why.
@@ -428,7 +432,10 @@ public final class ElectionAnalyzer {
                 for peer in frame.peers { _ = list(peer.ip, name: peer.name, at: time, origin: origin) }
             } else {
                 unowned(unsafe) let previous = fullComparison.previousEntries
-                listChanged(previous.base, count: previous.count, payload: frame.payload, at: time, origin: origin)
+                // The same entries as the previous FULL's, which all have their nodes.
+                fullComparison.reuseEntries()
+                listChanged(previous.base, count: previous.count, payload: frame.payload,
+                            sorted: !frame.warnings.contains(.fullNotSorted), at: time, origin: origin)
             }
             return false
         }
@@ -443,7 +450,8 @@ public final class ElectionAnalyzer {
                 entries.base[k].node = nodes.find(IPv4Address(entries.base[k].ip)).map { Int32($0) } ?? -1
             }
         } else {
-            listChanged(entries.base, count: entries.count, payload: frame.payload, at: time, origin: origin)
+            listChanged(entries.base, count: entries.count, payload: frame.payload,
+                        sorted: !frame.warnings.contains(.fullNotSorted), at: time, origin: origin)
         }
         // A reordering alone is no change of the peer list.
         return hadPrevious && changed
@@ -453,14 +461,33 @@ public final class ElectionAnalyzer {
     /// and of nodes changed since the previous FULL.
     /// (The entries in place, the comparison's buffer that holds them kept by it: no
     /// reference to count while the listings are made.)
+    /// When the entries are in the firmware's order and the table is not crowded, the
+    /// entries to list are found from the nodes changed since the previous FULL (a few)
+    /// instead of by looking at every entry (`FullComparison.nextByLog`).
     private func listChanged(_ base: UnsafeMutablePointer<FullEntry>, count: Int, payload: UnsafeRawBufferPointer,
-                             at time: Timestamp, origin: PacketOrigin?) {
-        var k = fullComparison.nextNeedingListing(base, count: count, from: 0)
-        while k < count {
+                             sorted: Bool, at time: Timestamp, origin: PacketOrigin?) {
+        @inline(__always) func listing(_ k: Int) {
             let entry = base[k]
             let name = UnsafeRawBufferPointer(start: payload.baseAddress! + Int(entry.nameOffset), count: Int(entry.nameLength))
             base[k].node = Int32(list(IPv4Address(entry.ip), name: name, at: time, origin: origin))
-            k = fullComparison.nextNeedingListing(base, count: count, from: k + 1)
+        }
+        let nodes = self.nodes
+        var byLog = fullComparison.canFindByLog(sorted: sorted, crowded: isCrowded)
+        if byLog { fullComparison.beginListingByLog() }
+        // (Each listing may change nodes, and the log with them: the next entry is found
+        // again after each.)
+        var k = byLog ? fullComparison.nextByLog(base, count: count, after: -1) { nodes.storage[$0].ip.value }
+                      : fullComparison.nextNeedingListing(base, count: count, from: 0)
+        while k < count {
+            listing(k)
+            // A listing that filled the table: from now on a new address may take the
+            // place of another, whose entries the log cannot find. The plain scan goes on.
+            if byLog && isCrowded {
+                byLog = false
+                logGaveWay += 1
+            }
+            k = byLog ? fullComparison.nextByLog(base, count: count, after: k) { nodes.storage[$0].ip.value }
+                      : fullComparison.nextNeedingListing(base, count: count, from: k + 1)
         }
     }
 

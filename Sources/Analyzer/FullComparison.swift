@@ -58,14 +58,110 @@ final class FullComparison {
 
     init() {}
 
-    deinit { previousFull.deallocate() }
+    deinit {
+        previousFull.deallocate()
+        changedLog.deallocate()
+        pending.deallocate()
+    }
+
+    /// The nodes changed since the previous FULL was kept, each once, in the order they
+    /// first changed, at most `maxChangedLog`: beyond, `changedLogOverflowed`.
+    private let changedLog = UnsafeMutablePointer<Int32>.allocate(capacity: FullComparison.maxChangedLog)
+    private var changedLogCount = 0
+    private var changedLogOverflowed = false
+    /// While a FULL is listed by the log: the log's nodes looked up so far, and the
+    /// places of their entries not listed yet.
+    private var logLookedUp = 0
+    private let pending = UnsafeMutablePointer<Int>.allocate(capacity: FullComparison.maxChangedLog)
+    private var pendingCount = 0
+    static let maxChangedLog = 32
+    /// The entries compared last that may have no node (new or renamed entries: those
+    /// between the shared start and end), when they are known to be only these; nil when
+    /// the entries were compared one by one (any may lack a node).
+    private(set) var unlistedRange: Range<Int>? = 0..<0
+    /// FULLs whose listings were found through the change log (for tests to see the path taken).
+    private(set) var listedByLog = 0
+    /// Finds the listings through the change log where it can (tests turn it off to hold
+    /// it against the scan alone).
+    var findsByLog = true
 
     /// The node at `index` changed in a way that makes its next listing matter.
     @inline(__always)
     func nodeChanged(_ index: Int) {
         version &+= 1
         if index >= stamps.count { stamps.append(contentsOf: repeatElement(0, count: index + 1 - stamps.count)) }
+        // Logged at its first change since the previous FULL.
+        if stamps[index] <= versionAtPrevious {
+            if changedLogCount < FullComparison.maxChangedLog {
+                changedLog[changedLogCount] = Int32(truncatingIfNeeded: index)
+                changedLogCount &+= 1
+            } else {
+                changedLogOverflowed = true
+            }
+        }
         stamps[index] = version
+    }
+
+    /// The next entry after `after` (-1: from the first) whose listing must be made
+    /// again, found without looking at every entry: an entry without a node among
+    /// `unlistedRange`, or the entry of a node changed since the previous FULL (the
+    /// change log, each node's entry found once by halving: the entries after the first
+    /// are in ascending address order). The same entry `nextNeedingListing` finds, when
+    /// `canFindByLog` holds; `count` if none. Start with `beginListingByLog`.
+    func nextByLog(_ base: UnsafeMutablePointer<FullEntry>, count: Int, after: Int, address: (Int) -> UInt32) -> Int {
+        // Nodes logged since the last look (a listing may change nodes).
+        while logLookedUp < changedLogCount {
+            let node = changedLog[logLookedUp]
+            logLookedUp &+= 1
+            let ip = address(Int(node))
+            var k = 0
+            if count == 0 || base[0].ip != ip {
+                k = partitionPoint(1..<max(count, 1)) { base[$0].ip < ip }
+                guard k < count, base[k].ip == ip else { continue }
+            }
+            // An entry already passed is not looked at again, as the scan would not.
+            if k > after && base[k].node == node {
+                pending[pendingCount] = k
+                pendingCount &+= 1
+            }
+        }
+        var next = count
+        var at = -1
+        for p in 0..<pendingCount where pending[p] > after && pending[p] < next {
+            next = pending[p]
+            at = p
+        }
+        if let range = unlistedRange {
+            var k = max(range.lowerBound, after + 1)
+            while k < range.upperBound && k < next {
+                if base[k].node < 0 { return k }
+                k += 1
+            }
+        }
+        if at >= 0 {
+            pendingCount &-= 1
+            pending[at] = pending[pendingCount]
+        }
+        return next
+    }
+
+    /// A FULL is about to be listed by the log.
+    func beginListingByLog() {
+        logLookedUp = 0
+        pendingCount = 0
+        listedByLog += 1
+    }
+
+    /// The FULL about to be listed is the previous one byte for byte: its entries are
+    /// the previous entries, every one with its node.
+    func reuseEntries() { unlistedRange = 0..<0 }
+
+    /// Whether `nextByLog` may stand in for the scan: the entries are in the firmware's
+    /// order (their first, then ascending addresses, each once), every entry outside
+    /// `unlistedRange` has a node, no node's place was given to another address
+    /// (`crowded`: the node cap may have), and the log holds every change.
+    func canFindByLog(sorted: Bool, crowded: Bool) -> Bool {
+        findsByLog && !listsEveryEntry && sorted && !crowded && !changedLogOverflowed && unlistedRange != nil
     }
 
     /// Whether the FULL is byte for byte the previous one (the decoder's comparison
@@ -117,6 +213,7 @@ final class FullComparison {
                 if lineage != nil { comparedByLineage += 1 }
                 return
             }
+            unlistedRange = nil
             readEntries(payload, into: currentEntries)
             compareAll(payload, old: havePrevious ? old : nil, keepNodes: skipUnchanged, changes: &changes)
         }
@@ -137,6 +234,8 @@ final class FullComparison {
         keptSerial = frame.lineage.serial
         previousWarnings = frame.warnings
         versionAtPrevious = version
+        changedLogCount = 0
+        changedLogOverflowed = false
     }
 
     /// Fills `currentEntries` from the entries the two FULLs share at their start and
@@ -189,6 +288,7 @@ final class FullComparison {
             offset += 5 + length
         }
         let middleEnd = count
+        unlistedRange = a..<middleEnd
         if aligned {
             // Wrapping: an old entry's offset plus the shift is a new entry's, within the
             // payload (no check to trap on, so the loop is a plain copy and an add).
