@@ -99,7 +99,16 @@ public final class ElectionAnalyzer {
     /// The sender of the latest FULL, and that FULL's capture time.
     public private(set) var registry: IPv4Address?
     public private(set) var lastFullTime: Timestamp?
-    public private(set) var history: [Reign] = []
+    public var history: [Reign] {
+        guard !reigns.isEmpty else { return [] }
+        var history = reigns
+        history[history.count - 1].fulls = latestReignFulls
+        return history
+    }
+    /// The reigns, the latest's FULLs counted apart (`latestReignFulls`): counting one
+    /// more in the array would ask for its storage to itself on every FULL.
+    private(set) var reigns: [Reign] = []
+    private var latestReignFulls = 0
     /// Reigns dropped from the front of `history` to bound memory.
     public private(set) var historyDropped = 0
     static let maxHistory = 1000
@@ -327,10 +336,11 @@ public final class ElectionAnalyzer {
         if let current = registry {
             if current != sender {
                 send(.registryChanged(from: current, to: sender), time, origin)
-                history[history.count - 1].until = time
+                reigns[reigns.count - 1].until = time
+                reigns[reigns.count - 1].fulls = latestReignFulls
                 appendReign(Reign(ip: sender, since: time, until: nil, fulls: 1))
             } else {
-                history[history.count - 1].fulls += 1
+                latestReignFulls += 1
             }
         } else {
             send(.registryElected(ip: sender), time, origin)
@@ -556,14 +566,15 @@ public final class ElectionAnalyzer {
     public var confirmedRegistry: IPv4Address? {
         guard let registry else { return nil }
         if nodes[registry]?.isConfirmed == true { return registry }
-        for reign in history.reversed() where nodes[reign.ip]?.isConfirmed == true { return reign.ip }
+        for reign in reigns.reversed() where nodes[reign.ip]?.isConfirmed == true { return reign.ip }
         return nil
     }
 
     private func appendReign(_ reign: Reign) {
-        history.append(reign)
-        if history.count > ElectionAnalyzer.maxHistory {
-            history.removeFirst(history.count - ElectionAnalyzer.maxHistory / 2)
+        reigns.append(reign)
+        latestReignFulls = reign.fulls
+        if reigns.count > ElectionAnalyzer.maxHistory {
+            reigns.removeFirst(reigns.count - ElectionAnalyzer.maxHistory / 2)
             historyDropped += ElectionAnalyzer.maxHistory / 2
         }
     }

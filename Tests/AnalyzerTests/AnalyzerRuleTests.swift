@@ -764,6 +764,28 @@ struct DesktopClientScenario {
     }
 }
 
+// MARK: - The registry history
+
+@Suite("The registry history")
+struct RegistryHistoryTests {
+    @Test("each reign counts the FULLs its registry sent until the next registry's first, read while the capture runs and at its end")
+    func reignsCountTheirFulls() {
+        let a = "10.0.0.1", b = "10.0.0.2"
+        func full(_ from: String, _ t: Double) -> SentFrame { at(t, from, .full((a, "a"), (b, "b"))) }
+        let run = AnalyzerHarness()
+        run.feed([at(0, a, .hello("a")), at(0.1, b, .hello("b")), full(a, 1), full(a, 2), full(a, 3)])
+        #expect(run.analyzer.history.map(\.fulls) == [3], "read while a reign lasts")
+        run.feed([full(b, 4), full(b, 5), full(a, 6)])
+        #expect(run.analyzer.history.map(\.fulls) == [3, 2, 1])
+        run.feed([full(a, 7), full(a, 8), full(a, 9), full(a, 10)])
+        run.finish()
+        let history = run.analyzer.history
+        #expect(history.map(\.fulls) == [3, 2, 5])
+        #expect(history.map(\.ip.description) == [a, b, a])
+        #expect(history.map(\.until) == [Timestamp(4), Timestamp(6), nil])
+    }
+}
+
 // MARK: - Where events go
 
 @Suite("Events to a sink")

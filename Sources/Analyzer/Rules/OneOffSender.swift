@@ -49,7 +49,7 @@ struct OneOffSender {
         var ips = Array(stray.prefix(16).map(\.ip))
         // Whether the boards plainly ignored them: the registry before them sent FULLs after.
         if let registry = last.registryBefore {
-            if ctx.analyzer.history.contains(where: { $0.ip == registry && $0.since > last.at }) {
+            if ctx.analyzer.reigns.contains(where: { $0.ip == registry && $0.since > last.at }) {
                 text += " The boards ignored \(prose: stray.count == 1 ? "it" : "them"): \(ctx.label(registry)) went on as registry."
             } else {
                 text += " \(ctx.label(registry)), the registry before, sent no FULL after, up to the end of the capture."
