@@ -19,16 +19,27 @@ struct SplitBrain {
     struct Snapshot {
         var sender: IPv4Address
         var time: Timestamp
-        /// The addresses its FULL listed: the first `count` of `storage` (kept, not
-        /// reallocated, from one FULL to the next).
-        var storage: [UInt32]
-        var count = 0
+        /// The entries its FULL listed (kept, not reallocated, from one FULL to the next).
+        let listing = Listing()
 
         func lists(_ ip: IPv4Address) -> Bool {
-            storage.withUnsafeBufferPointer { buffer in
-                for k in 0..<count where buffer[k] == ip.value { return true }
-                return false
-            }
+            for k in 0..<listing.count where listing.entries[k].ip == ip.value { return true }
+            return false
+        }
+    }
+
+    /// A FULL's entries, copied whole (one copy of memory: the addresses alone would be
+    /// gathered one by one), in memory of their own (changed without asking for it).
+    final class Listing {
+        let entries = UnsafeMutablePointer<FullEntry>.allocate(capacity: 256)
+        var count = 0
+
+        deinit { entries.deallocate() }
+
+        func keep(_ from: UnsafeBufferPointer<FullEntry>) {
+            let n = min(from.count, 256)
+            if n > 0 { entries.update(from: from.baseAddress!, count: n) }
+            count = n
         }
     }
 
@@ -144,30 +155,20 @@ struct SplitBrain {
         if let j = found {
             let repeated = ctx.analyzer.lastFullWasIdentical && lastSender == sender
             recent[j].time = time
-            if !repeated { keepListing(entries, at: j) }
+            if !repeated { recent[j].listing.keep(entries) }
         } else {
             let j: Int
             if recent.count < SplitBrain.snapshots {
-                recent.append(Snapshot(sender: sender, time: time, storage: Array(repeating: 0, count: 256)))
+                recent.append(Snapshot(sender: sender, time: time))
                 j = recent.count - 1
             } else {
                 j = recent.indices.min { recent[$0].time < recent[$1].time }!
             }
             recent[j].sender = sender
             recent[j].time = time
-            keepListing(entries, at: j)
+            recent[j].listing.keep(entries)
         }
         lastSender = sender
-    }
-
-    private mutating func keepListing(_ entries: UnsafeBufferPointer<FullEntry>, at j: Int) {
-        let n = entries.count
-        if recent[j].storage.count < n { recent[j].storage.append(contentsOf: repeatElement(0, count: n - recent[j].storage.count)) }
-        let base = entries
-        recent[j].storage.withUnsafeMutableBufferPointer { buffer in
-            for k in 0..<n { buffer[k] = base[k].ip }
-        }
-        recent[j].count = n
     }
 
     private func lists(_ entries: UnsafeBufferPointer<FullEntry>, _ ip: IPv4Address) -> Bool {
