@@ -25,11 +25,14 @@ public final class RecordFanout: RecordWriter {
         rest = Array(others.dropFirst())
         framed = others.filter(\.takesFrames)
         takesEvents = primary.takesEvents || others.contains { $0.takesEvents }
+        takesPeersChanged = primary.takesPeersChanged || others.contains { $0.takesPeersChanged }
     }
 
     public var takesFrames: Bool { primaryTakesFrames || !framed.isEmpty }
     /// Any of them takes events (asked once).
     public let takesEvents: Bool
+    /// Any of them takes `peers-changed` (asked once).
+    public let takesPeersChanged: Bool
 
     public func write(_ record: FrameRecord) {
         if primaryTakesFrames { primary.write(record) }

@@ -179,10 +179,16 @@ public protocol RecordWriter: AnyObject {
     /// drops every event (`-q`), so that the analyzer's events go to the diagnosis
     /// engine alone. Fixed for the writer's life; true unless a writer says so.
     var takesEvents: Bool { get }
+    /// Whether `write(_: ElectionEvent)` does anything with `peers-changed`: false for a
+    /// writer that drops it (the page's recorder), so that the analyzer need not make
+    /// the event for a changed FULL when no writer takes it. Fixed for the writer's
+    /// life; `takesEvents` unless a writer says so.
+    var takesPeersChanged: Bool { get }
 }
 
 extension RecordWriter {
     public func write(_ incident: IncidentChange) {}
     public var takesFrames: Bool { true }
     public var takesEvents: Bool { true }
+    public var takesPeersChanged: Bool { takesEvents }
 }

@@ -143,6 +143,8 @@ public final class TimelineRecorder: RecordWriter {
     /// Frames come through `frame(_:from:to:origin:)`, which the pipeline calls for
     /// each one with no record made: the recorder takes no frame records.
     public var takesFrames: Bool { false }
+    /// The page marks what tells the story, not each change of a FULL's list (`write(_:)`).
+    public var takesPeersChanged: Bool { false }
     public func write(_ record: FrameRecord) {}
 
     /// A frame, as the pipeline decoded it: counted in its sender's lane and time bin,

@@ -95,13 +95,14 @@ private class EngineRelay: ElectionEventSink {
     }
 }
 
-/// The analyzer's events to the engine, then to the writer, both borrowed.
+/// The analyzer's events to the engine, then to the writer, both borrowed; `peers-changed`
+/// only if the writer takes it (the engine has no use for it).
 private final class EventRelay<W: RecordWriter>: EngineRelay {
     let writer: Unmanaged<W>
 
     init(engine: DiagnosisEngine, writer: W) {
         self.writer = Unmanaged.passUnretained(writer)
-        super.init(engine: engine, takesPeersChanged: true)
+        super.init(engine: engine, takesPeersChanged: writer.takesPeersChanged)
     }
 
     override func receive(_ event: ElectionEvent) {

@@ -203,7 +203,26 @@ struct OutputUnitTests {
             }
             #expect(takes == !text.isEmpty, "\(label): says it takes events: \(takes), wrote \(text.utf8.count) bytes")
             #expect(takes == expected, "\(label)")
+            // peers-changed alone: what it writes for it, as it says.
+            var takesPeers = true
+            let peers = try Self.written { stream in
+                let writer = make(stream)
+                takesPeers = writer.takesPeersChanged
+                writer.write(events[2])
+                writer.flush()
+            }
+            #expect(takesPeers == !peers.isEmpty, "\(label): says it takes peers-changed: \(takesPeers), wrote \(peers.utf8.count) bytes")
         }
+        // The page marks what tells the story, not a FULL's changed list: the recorder
+        // takes events but not peers-changed, and one beside -q makes the relay leave it out.
+        let recorder = TimelineRecorder()
+        #expect(recorder.takesEvents && !recorder.takesPeersChanged)
+        recorder.write(events[2])
+        #expect(recorder.lanes.isEmpty, "peers-changed left no mark on the page")
+        #expect(!RecordFanout(TextWriter(stream: Output.OutputStream(descriptor: -1), quiet: true), [TimelineRecorder()]).takesPeersChanged)
+        #expect(RecordFanout(JSONLinesWriter(stream: Output.OutputStream(descriptor: -1)), [TimelineRecorder()]).takesPeersChanged)
+        #expect(DisplayFilterWriter(DisplayFilter(), next: TextWriter(stream: Output.OutputStream(descriptor: -1), quiet: true)).takesPeersChanged,
+                "the display filter counts every event it shows or hides")
         let quiet = TextWriter(stream: Output.OutputStream(descriptor: -1), quiet: true)
         #expect(!RecordFanout(quiet, [TextWriter(stream: Output.OutputStream(descriptor: -1), quiet: true)]).takesEvents)
         #expect(RecordFanout(quiet, [TimelineRecorder()]).takesEvents, "the page's recorder marks events")
