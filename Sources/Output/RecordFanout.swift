@@ -14,6 +14,8 @@ public final class RecordFanout: RecordWriter {
     /// The primary writer takes frame records (asked once: `-q` with the page takes
     /// none, and is not called for each).
     let primaryTakesFrames: Bool
+    /// The primary writer takes events (asked once).
+    let primaryTakesEvents: Bool
     /// The others that take frame records (the pcap dumps; not the page's recorder,
     /// which the pipeline hands frames directly), asked once.
     let framed: [RecordWriter]
@@ -21,6 +23,7 @@ public final class RecordFanout: RecordWriter {
     public init(_ primary: RecordWriter, _ others: [RecordWriter]) {
         self.primary = primary
         primaryTakesFrames = primary.takesFrames
+        primaryTakesEvents = primary.takesEvents
         second = others.first
         rest = Array(others.dropFirst())
         framed = others.filter(\.takesFrames)
@@ -46,7 +49,8 @@ public final class RecordFanout: RecordWriter {
     }
 
     public func write(_ event: ElectionEvent) {
-        primary.write(event)
+        // (-q with the page: the quiet primary writer takes no event, the recorder does.)
+        if primaryTakesEvents { primary.write(event) }
         second?.write(event)
         if !rest.isEmpty { for other in rest { other.write(event) } }
     }
