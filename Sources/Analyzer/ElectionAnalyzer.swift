@@ -109,6 +109,13 @@ public final class ElectionAnalyzer {
     /// more in the array would ask for its storage to itself on every FULL.
     private(set) var reigns: [Reign] = []
     private var latestReignFulls = 0
+
+    /// The current reign (`history.last`, without making the history).
+    public var latestReign: Reign? {
+        guard var reign = reigns.last else { return nil }
+        reign.fulls = latestReignFulls
+        return reign
+    }
     /// Reigns dropped from the front of `history` to bound memory.
     public private(set) var historyDropped = 0
     static let maxHistory = 1000
@@ -121,7 +128,11 @@ public final class ElectionAnalyzer {
     /// One more event of the kind at `index`.
     @inline(__always)
     private func count(_ index: Int) {
-        withUnsafeMutableBytes(of: &counts) { $0.assumingMemoryBound(to: Int.self)[index] += 1 }
+        withUnsafeMutableBytes(of: &counts) { raw in
+            let counters = raw.assumingMemoryBound(to: Int.self)
+            precondition(UInt(bitPattern: index) < UInt(counters.count), "event kind index out of range")
+            counters[index] += 1
+        }
     }
 
     /// The previous FULL and the shortcuts that compare the next one with it.

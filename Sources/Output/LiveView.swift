@@ -209,7 +209,7 @@ public final class LiveView: RecordWriter {
                 line += "\(style.warning)quiet for \(formatAge(quiet))\(style.reset) · "
             }
             line += "\(style.bold)\(summaryWriter.label(registry))\(style.reset)"
-            if let reign = analyzer.history.last { line += " since \(time(reign.since)) (\(reign.fulls) FULL\(reign.fulls == 1 ? "" : "s"))" }
+            if let reign = analyzer.latestReign { line += " since \(time(reign.since)) (\(reign.fulls) FULL\(reign.fulls == 1 ? "" : "s"))" }
             if let lowest = analyzer.lowest, lowest != registry {
                 line += "  \(style.warning)but the lowest live address is \(summaryWriter.label(lowest))\(style.reset)"
             }

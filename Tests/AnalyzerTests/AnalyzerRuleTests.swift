@@ -783,6 +783,7 @@ struct RegistryHistoryTests {
         #expect(history.map(\.fulls) == [3, 2, 5])
         #expect(history.map(\.ip.description) == [a, b, a])
         #expect(history.map(\.until) == [Timestamp(4), Timestamp(6), nil])
+        #expect(run.analyzer.latestReign?.fulls == 5 && run.analyzer.latestReign?.ip.description == a)
     }
 }
 

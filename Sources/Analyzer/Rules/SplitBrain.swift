@@ -38,7 +38,8 @@ struct SplitBrain {
 
         func keep(_ from: UnsafeBufferPointer<FullEntry>) {
             let n = min(from.count, 256)
-            if n > 0 { entries.update(from: from.baseAddress!, count: n) }
+            // (Entries are plain values: laid over the last FULL's as over fresh memory.)
+            if n > 0 { entries.initialize(from: from.baseAddress!, count: n) }
             count = n
         }
     }
