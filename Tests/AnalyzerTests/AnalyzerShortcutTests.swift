@@ -62,6 +62,24 @@ private func scenario(seed: UInt64, steps: Int) -> [SentFrame] {
     return frames
 }
 
+/// The same story from the shortcuts as from the rule they stand in for: every event,
+/// with its packet, in the same order, and every node in the same state.
+private func expectSameStory(_ fast: AnalyzerHarness, _ plain: AnalyzerHarness, _ label: String = "",
+                             sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(fast.stamped.count == plain.stamped.count, "\(label)", sourceLocation: sourceLocation)
+    for (x, y) in zip(fast.stamped, plain.stamped) where x.description != y.description {
+        Issue.record("\(label) first difference: \(x) vs \(y)", sourceLocation: sourceLocation)
+        break
+    }
+    #expect(fast.analyzer.nodes.count == plain.analyzer.nodes.count, "\(label)", sourceLocation: sourceLocation)
+    for node in plain.analyzer.nodes.values {
+        let other = fast.analyzer.nodes[node.ip]
+        #expect(other?.name == node.name && other?.live == node.live && other?.declaredOffline == node.declaredOffline
+                && other?.firstListed == node.firstListed && other?.names == node.names && other?.framesSent == node.framesSent,
+                "\(label) node \(node.ip)", sourceLocation: sourceLocation)
+    }
+}
+
 @Suite("Analyzer shortcuts against the plain rule")
 struct AnalyzerShortcutTests {
     @Test("skipping listings already made changes no event and no node", arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
@@ -72,19 +90,10 @@ struct AnalyzerShortcutTests {
         plain.analyzer.listsEveryEntry = true
         fast.feed(steps); fast.finish()
         plain.feed(steps); plain.finish()
-        #expect(fast.stamped.count == plain.stamped.count)
-        for (x, y) in zip(fast.stamped, plain.stamped) where x.description != y.description {
-            Issue.record("first difference: \(x) vs \(y)")
-            break
-        }
+        expectSameStory(fast, plain)
         let kinds = Set(plain.stamped.map(\.event.kind))
         #expect(kinds.isSuperset(of: [.nodeSeen, .nodeRenamed, .nodeDeclaredOffline, .nodeReturned, .peersChanged]),
                 "the traffic exercised renames, offline marks, returns and list changes: \(kinds)")
-        for node in plain.analyzer.nodes.values {
-            let other = fast.analyzer.nodes[node.ip]
-            #expect(other?.name == node.name && other?.live == node.live && other?.declaredOffline == node.declaredOffline
-                    && other?.firstListed == node.firstListed && other?.names == node.names, "node \(node.ip)")
-        }
         #expect(fast.analyzer.lowest == plain.analyzer.lowest && fast.analyzer.liveCount == plain.analyzer.liveCount)
         #expect(fast.analyzer.comparedByShared > 40, "most changed FULLs were compared by their shared start and end: \(fast.analyzer.comparedByShared)")
         #expect(fast.analyzer.listedByLog > 40, "most FULLs' listings were found through the change log: \(fast.analyzer.listedByLog)")
@@ -155,17 +164,7 @@ struct AnalyzerShortcutTests {
             }
             fast.feed(steps); fast.finish()
             plain.feed(steps); plain.finish()
-            #expect(fast.stamped.count == plain.stamped.count, "seed \(seed)")
-            for (x, y) in zip(fast.stamped, plain.stamped) where x.description != y.description {
-                Issue.record("seed \(seed), first difference: \(x) vs \(y)")
-                break
-            }
-            for node in plain.analyzer.nodes.values {
-                let other = fast.analyzer.nodes[node.ip]
-                #expect(other?.name == node.name && other?.live == node.live && other?.firstListed == node.firstListed
-                        && other?.names == node.names && other?.framesSent == node.framesSent, "seed \(seed), node \(node.ip)")
-            }
-            #expect(fast.analyzer.nodes.count == plain.analyzer.nodes.count)
+            expectSameStory(fast, plain, "seed \(seed):")
             if lan.maxNodes < 100 {
                 #expect(fast.analyzer.isCrowded, "the table filled up")
                 #expect(fast.analyzer.listedByLog > 0, "seed \(seed): listed by the log before the table filled")
@@ -202,16 +201,7 @@ struct AnalyzerShortcutTests {
         }
         fast.finish(); plain.finish()
         #expect(hidden > 10)
-        #expect(fast.stamped.count == plain.stamped.count)
-        for (x, y) in zip(fast.stamped, plain.stamped) where x.description != y.description {
-            Issue.record("first difference: \(x) vs \(y)")
-            break
-        }
-        for node in plain.analyzer.nodes.values {
-            let other = fast.analyzer.nodes[node.ip]
-            #expect(other?.name == node.name && other?.live == node.live && other?.declaredOffline == node.declaredOffline
-                    && other?.names == node.names, "node \(node.ip)")
-        }
+        expectSameStory(fast, plain)
         #expect(fast.analyzer.comparedByLineage > 40, "most changed FULLs took the decoder's comparison: \(fast.analyzer.comparedByLineage)")
         #expect(fast.analyzer.comparedByLineage < fast.analyzer.comparedByShared,
                 "after a FULL the analyzer did not see, the analyzer compared for itself")
