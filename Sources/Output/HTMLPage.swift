@@ -710,10 +710,18 @@ public enum HTMLPage {
 
     /// The same, appended to `out` as UTF-8.
     static func escape(_ text: String, into out: inout [UInt8]) {
-        // Controls and non-ASCII go through the terminal's escaping first (rare: names).
+        // Controls and non-ASCII go through the terminal's escaping first (names): in
+        // one pass, what it writes escaped as it is written.
         var plain = true
         for byte in text.utf8 where byte < 0x20 || byte >= 0x7F { plain = false; break }
-        var source = plain ? text : terminalSafe(text, quoting: false)
+        guard plain else {
+            var sink = EntitySink()
+            swap(&sink.bytes, &out)
+            appendTerminalSafe(text, to: &sink, quoting: false)
+            swap(&sink.bytes, &out)
+            return
+        }
+        var source = text
         source.withUTF8 { bytes in
             // Runs that need no entity are copied whole.
             var run = 0
@@ -733,6 +741,43 @@ public enum HTMLPage {
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
         }
+    }
+
+    /// Bytes appended to an array with `& < > " '` written as entities: `escape`'s
+    /// second step done as the terminal's escaping writes.
+    struct EntitySink: ByteSink {
+        var bytes: [UInt8] = []
+
+        mutating func append(_ byte: UInt8) {
+            switch byte {
+            case UInt8(ascii: "&"): bytes.append(contentsOf: "&amp;".utf8)
+            case UInt8(ascii: "<"): bytes.append(contentsOf: "&lt;".utf8)
+            case UInt8(ascii: ">"): bytes.append(contentsOf: "&gt;".utf8)
+            case UInt8(ascii: "\""): bytes.append(contentsOf: "&quot;".utf8)
+            case UInt8(ascii: "'"): bytes.append(contentsOf: "&#39;".utf8)
+            default: bytes.append(byte)
+            }
+        }
+
+        mutating func append(bytes chunk: UnsafeRawBufferPointer) {
+            // Runs that need no entity are copied whole.
+            var run = 0
+            for i in chunk.indices {
+                switch chunk[i] {
+                case UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""), UInt8(ascii: "'"):
+                    bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[run..<i]))
+                    append(chunk[i])
+                    run = i + 1
+                default: continue
+                }
+            }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[run...]))
+        }
+
+        // Digits and dots need no entity.
+        mutating func append(decimal number: UInt64) { bytes.append(decimal: number) }
+        mutating func append(ipv4 value: UInt32) { bytes.append(ipv4: value) }
+        mutating func append(decimal number: UInt64, width: Int) { bytes.append(decimal: number, width: width) }
     }
 
     /// `HH:MM:SS.mmm` (UTC).

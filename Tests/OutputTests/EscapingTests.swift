@@ -93,3 +93,46 @@ struct NonPlainMaskTests {
         }
     }
 }
+
+/// The page's escaping of text with controls or non-ASCII characters, done in one pass
+/// (the terminal's escaping, entities written as it writes), against the rule in two
+/// steps: the terminal-safe text, then each of `& < > " '` as its entity.
+@Suite("The page's escaping in one pass")
+struct PageEscapingTests {
+    static func reference(_ text: String) -> String {
+        var out = ""
+        for character in terminalSafe(text, quoting: false) {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    @Test("10,000 seeded texts of markup, quotes, controls, bidi marks, CJK, emoji and invalid bytes escape as the two steps do")
+    func onePassIsTheTwoSteps() {
+        var random = SplitMix64(seed: 0xE5CA_9E00_0000_0021)
+        let pieces: [[UInt8]] = [
+            Array("<b>".utf8), Array("&amp;".utf8), Array("\"'".utf8), Array("plain text ".utf8), [0x1B, 0x5B, 0x33, 0x31, 0x6D],
+            [0x00], [0x7F], [0x0A], Array("★".utf8), Array("ピンボール".utf8), Array("🎱".utf8), Array("\u{202E}".utf8),
+            Array("\u{200B}".utf8), [0xC3], [0xE2, 0x82], [0xFF], Array("Café".utf8), Array("\\".utf8), Array("é".utf8),
+        ]
+        var differences = 0
+        for _ in 0..<10_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<(1 + random.below(8)) { bytes += pieces[random.below(pieces.count)] }
+            let text = String(decoding: bytes, as: UTF8.self)
+            if HTMLPage.escape(text) != Self.reference(text) {
+                differences += 1
+                if differences == 1 { Issue.record("\(text.debugDescription): \(HTMLPage.escape(text)) against \(Self.reference(text))") }
+            }
+        }
+        #expect(differences == 0)
+        #expect(HTMLPage.escape("a★<\u{202E}>\"'&") == "a★&lt;\\u{202e}&gt;&quot;&#39;&amp;")
+    }
+}
