@@ -100,9 +100,9 @@ public final class ElectionAnalyzer {
     public private(set) var registry: IPv4Address?
     public private(set) var lastFullTime: Timestamp?
     public var history: [Reign] {
-        guard !reigns.isEmpty else { return [] }
+        guard let latest = latestReign else { return [] }
         var history = reigns
-        history[history.count - 1].fulls = latestReignFulls
+        history[history.count - 1] = latest
         return history
     }
     /// The reigns, the latest's FULLs counted apart (`latestReignFulls`): counting one
@@ -120,20 +120,14 @@ public final class ElectionAnalyzer {
     public private(set) var historyDropped = 0
     static let maxHistory = 1000
     /// Events so far, by `ElectionEventKind.index`.
-    public var eventCounts: [Int] { withUnsafeBytes(of: counts) { Array($0.assumingMemoryBound(to: Int.self)) } }
+    public var eventCounts: [Int] { counterValues(counts) }
     /// The same counters in place, one a kind (a tuple of Ints, laid out as an array of
     /// them: counting an event asks for no storage to itself, as an array's change would).
     private var counts = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     /// One more event of the kind at `index`.
     @inline(__always)
-    private func count(_ index: Int) {
-        withUnsafeMutableBytes(of: &counts) { raw in
-            let counters = raw.assumingMemoryBound(to: Int.self)
-            precondition(UInt(bitPattern: index) < UInt(counters.count), "event kind index out of range")
-            counters[index] += 1
-        }
-    }
+    private func count(_ index: Int) { addOne(to: &counts, at: index) }
 
     /// The previous FULL and the shortcuts that compare the next one with it.
     let fullComparison = FullComparison()
@@ -497,8 +491,11 @@ public final class ElectionAnalyzer {
         if byLog { fullComparison.beginListingByLog() }
         // (Each listing may change nodes, and the log with them: the next entry is found
         // again after each.)
-        var k = byLog ? fullComparison.nextByLog(base, count: count, after: -1) { nodes.storage[$0].ip.value }
-                      : fullComparison.nextNeedingListing(base, count: count, from: 0)
+        func next(after k: Int) -> Int {
+            byLog ? fullComparison.nextByLog(base, count: count, after: k) { nodes.storage[$0].ip.value }
+                  : fullComparison.nextNeedingListing(base, count: count, from: k + 1)
+        }
+        var k = next(after: -1)
         while k < count {
             listing(k)
             // A listing that filled the table: from now on a new address may take the
@@ -507,8 +504,7 @@ public final class ElectionAnalyzer {
                 byLog = false
                 logGaveWay += 1
             }
-            k = byLog ? fullComparison.nextByLog(base, count: count, after: k) { nodes.storage[$0].ip.value }
-                      : fullComparison.nextNeedingListing(base, count: count, from: k + 1)
+            k = next(after: k)
         }
     }
 

@@ -10,23 +10,14 @@ public struct FrameCounts: Sendable, Equatable {
 
     /// By `FrameType.index`.
     public subscript(index: Int) -> Int {
-        @inline(__always) get {
-            precondition(UInt(bitPattern: index) < 6, "frame type index out of range")
-            return withUnsafeBytes(of: counts) { $0.load(fromByteOffset: index &* MemoryLayout<Int>.stride, as: Int.self) }
-        }
-        @inline(__always) set {
-            precondition(UInt(bitPattern: index) < 6, "frame type index out of range")
-            withUnsafeMutableBytes(of: &counts) { $0.storeBytes(of: newValue, toByteOffset: index &* MemoryLayout<Int>.stride, as: Int.self) }
-        }
+        get { counter(counts, at: index) }
+        set { setCounter(&counts, at: index, to: newValue) }
     }
 
     /// One more frame of the type at `index`, counted where the counter lies (the
     /// subscript's read and write would copy the six counters out and back).
     @inline(__always)
-    public mutating func add(_ index: Int) {
-        precondition(UInt(bitPattern: index) < 6, "frame type index out of range")
-        withUnsafeMutableBytes(of: &counts) { $0.assumingMemoryBound(to: Int.self)[index] += 1 }
-    }
+    public mutating func add(_ index: Int) { addOne(to: &counts, at: index) }
 
     public var total: Int { counts.0 + counts.1 + counts.2 + counts.3 + counts.4 + counts.5 }
 

@@ -710,41 +710,17 @@ public enum HTMLPage {
 
     /// The same, appended to `out` as UTF-8.
     static func escape(_ text: String, into out: inout [UInt8]) {
-        // Controls and non-ASCII go through the terminal's escaping first (names): in
-        // one pass, what it writes escaped as it is written.
+        // Controls and non-ASCII go through the terminal's escaping first (names), in one
+        // pass: what it writes is escaped as it is written.
         var plain = true
         for byte in text.utf8 where byte < 0x20 || byte >= 0x7F { plain = false; break }
-        guard plain else {
-            var sink = EntitySink()
-            swap(&sink.bytes, &out)
-            appendTerminalSafe(text, to: &sink, quoting: false)
-            swap(&sink.bytes, &out)
-            return
-        }
-        var source = text
-        source.withUTF8 { bytes in
-            // Runs that need no entity are copied whole.
-            var run = 0
-            for i in bytes.indices {
-                let entity: StaticString
-                switch bytes[i] {
-                case UInt8(ascii: "&"): entity = "&amp;"
-                case UInt8(ascii: "<"): entity = "&lt;"
-                case UInt8(ascii: ">"): entity = "&gt;"
-                case UInt8(ascii: "\""): entity = "&quot;"
-                case UInt8(ascii: "'"): entity = "&#39;"
-                default: continue
-                }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i]))
-                out.append(contentsOf: UnsafeBufferPointer(start: entity.utf8Start, count: entity.utf8CodeUnitCount))
-                run = i + 1
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
-        }
+        var sink = EntitySink()
+        swap(&sink.bytes, &out)
+        if plain { sink.append(string: text) } else { appendTerminalSafe(text, to: &sink, quoting: false) }
+        swap(&sink.bytes, &out)
     }
 
-    /// Bytes appended to an array with `& < > " '` written as entities: `escape`'s
-    /// second step done as the terminal's escaping writes.
+    /// Bytes appended to an array with `& < > " '` written as entities (`escape`).
     struct EntitySink: ByteSink {
         var bytes: [UInt8] = []
 

@@ -90,18 +90,14 @@ public struct Summary: Sendable {
     public var malformedByReason = [Int](repeating: 0, count: MalformationReason.allCases.count)
     /// By `FrameWarnings.all`'s order.
     public var warningsByCode: [Int] {
-        get { withUnsafeBytes(of: warningCounts) { Array($0.assumingMemoryBound(to: Int.self)) } }
-        set {
-            withUnsafeMutableBytes(of: &warningCounts) { raw in
-                let counts = raw.assumingMemoryBound(to: Int.self)
-                for k in 0..<min(newValue.count, counts.count) { counts[k] = newValue[k] }
-            }
-        }
+        get { counterValues(warningCounts) }
+        set { for k in 0..<min(newValue.count, warningCounters) { setCounter(&warningCounts, at: k, to: newValue[k]) } }
     }
     /// The same counters in place, one a warning of `FrameWarnings.all` (a tuple of
     /// Ints, laid out as an array of them: counting a frame's warnings asks for no
     /// storage to itself, as an array's change would).
     private var warningCounts = (0, 0, 0, 0, 0, 0, 0, 0, 0)
+    private var warningCounters: Int { MemoryLayout.size(ofValue: warningCounts) / MemoryLayout<Int>.stride }
     public var checksumsValid = 0
     public var checksumsAbsent = 0
     /// Checksums left for the NIC to finish (captured on the sender or a veth): not errors.
@@ -149,13 +145,10 @@ public struct Summary: Sendable {
         guard !warnings.isEmpty else { return }
         // `FrameWarnings.all` lists the warnings bit by bit: entry k is bit k.
         var bits = warnings.rawValue
-        withUnsafeMutableBytes(of: &warningCounts) { raw in
-            let counts = raw.assumingMemoryBound(to: Int.self)
-            while bits != 0 {
-                let k = bits.trailingZeroBitCount
-                if k < counts.count { counts[k] += 1 }
-                bits &= bits - 1
-            }
+        while bits != 0 {
+            let k = bits.trailingZeroBitCount
+            if k < warningCounters { addOne(to: &warningCounts, at: k) }
+            bits &= bits - 1
         }
     }
 }

@@ -191,7 +191,7 @@ public final class Pipeline {
         malformed(.notIPv4, offset: 0, length: udp.payloadLength,
                   detail: "UDP over IPv6 to or from the discovery port: the protocol is IPv4 only; not decoded",
                   origin: origin, endpoints: endpoints, payload: udp.payload,
-                  packets: .packet(time: packet.time, originalLength: packet.originalLength, bytes: packet.bytes))
+                  packets: OnePacket(time: packet.time, originalLength: packet.originalLength, bytes: packet.bytes).wire)
     }
 
     /// Time passes with no packet (live): deadlines and fragment timeouts on the wall clock.
@@ -211,15 +211,6 @@ public final class Pipeline {
     public func finish(source: SourceState) {
         source.reassembler.drain { giveUp($0) }
         summary.reassemblyGaveUpForRoom += source.reassembler.gaveUpForRoom
-    }
-
-    /// Counts the packets behind a datagram on the discovery port.
-    private func matched(_ packets: WirePackets) {
-        switch packets {
-        case .none: break
-        case .packet: summary.packetsMatched += 1
-        case let .fragments(tags): summary.packetsMatched += tags.count
-        }
     }
 
     /// `declaredUDPLength`: what the IP header says the UDP datagram's length is (for
@@ -327,7 +318,7 @@ public final class Pipeline {
         let destinationPort = UInt16(first[2]) << 8 | UInt16(first[3])
         guard sourcePort == options.port || destinationPort == options.port else { return }
         let packets = WirePackets.fragments(entry.tags)
-        matched(packets)
+        summary.packetsMatched += entry.tags.count
         let declared = first.count >= 6 ? Int(UInt16(first[4]) << 8 | UInt16(first[5])) - 8 : 0
         // The datagram's length: from the last fragment if it came, else from the UDP header.
         let expected = entry.expectedLength.map { "\($0)" } ?? (declared >= 0 && first.count >= 6 ? "\(declared + 8)" : "unknown")

@@ -135,3 +135,44 @@ public func commonSuffix(_ aEnd: UnsafeRawPointer, _ bEnd: UnsafeRawPointer, _ l
     while i < limit, aEnd.load(fromByteOffset: 0 &- i &- 1, as: UInt8.self) == bEnd.load(fromByteOffset: 0 &- i &- 1, as: UInt8.self) { i &+= 1 }
     return i
 }
+
+// Counters kept in a tuple of `Int`s, which Swift lays out as an array of them: a
+// counter is found by its index with no switch, and changed in place with no storage
+// of its own to check for sharing (as an array in a property would before each
+// change). Each index is checked against the tuple's size.
+
+/// One more on counter `index` of `counters`, a tuple of `Int`s.
+@inlinable @inline(__always)
+public func addOne<Counters>(to counters: inout Counters, at index: Int) {
+    withUnsafeMutableBytes(of: &counters) { raw in
+        let each = raw.assumingMemoryBound(to: Int.self)
+        precondition(UInt(bitPattern: index) < UInt(each.count), "counter index out of range")
+        each[index] += 1
+    }
+}
+
+/// Counter `index` of `counters`, a tuple of `Int`s, set to `value`.
+@inlinable
+public func setCounter<Counters>(_ counters: inout Counters, at index: Int, to value: Int) {
+    withUnsafeMutableBytes(of: &counters) { raw in
+        let each = raw.assumingMemoryBound(to: Int.self)
+        precondition(UInt(bitPattern: index) < UInt(each.count), "counter index out of range")
+        each[index] = value
+    }
+}
+
+/// Counter `index` of `counters`, a tuple of `Int`s.
+@inlinable
+public func counter<Counters>(_ counters: Counters, at index: Int) -> Int {
+    withUnsafeBytes(of: counters) { raw in
+        let each = raw.assumingMemoryBound(to: Int.self)
+        precondition(UInt(bitPattern: index) < UInt(each.count), "counter index out of range")
+        return each[index]
+    }
+}
+
+/// Every counter of `counters`, a tuple of `Int`s, in order.
+@inlinable
+public func counterValues<Counters>(_ counters: Counters) -> [Int] {
+    withUnsafeBytes(of: counters) { Array($0.assumingMemoryBound(to: Int.self)) }
+}
