@@ -1,5 +1,6 @@
 import Analyzer
 import DiscoveryCodec
+import WireBytes
 
 /// Each output renders a diagnosis's words itself: its own prose as it is, a node's
 /// name from the network quoted and escaped for that output, so that a `"` or a
@@ -22,24 +23,24 @@ extension DiagnosisMessage {
     /// name in `<span class="name">` (not inside a `<title>`, which holds text only). No
     /// String is made for a part, and each name is escaped once a page (`names`: a
     /// false-offline names fifty).
-    func writeHTML(into out: inout [UInt8], markup: Bool, names: inout [Name: [UInt8]]) {
+    func writeHTML<Sink: ByteSink>(into out: inout Sink, markup: Bool, names: inout [Name: [UInt8]]) {
         for part in parts {
             switch part {
             case let .prose(text): HTMLPage.escape(text, into: &out)
             case let .node(ip, name):
                 out.append(ipv4: ip.value)
                 guard let name else { continue }
-                out.append(contentsOf: " &quot;".utf8)
-                if markup { out.append(contentsOf: "<span class=\"name\">".utf8) }
+                out.append(" &quot;")
+                if markup { out.append("<span class=\"name\">") }
                 if let escaped = names[name] {
-                    out.append(contentsOf: escaped)
+                    out.append(array: escaped)
                 } else {
                     let escaped = DiagnosisMessage.htmlName(name)
                     names[name] = escaped
-                    out.append(contentsOf: escaped)
+                    out.append(array: escaped)
                 }
-                if markup { out.append(contentsOf: "</span>".utf8) }
-                out.append(contentsOf: "&quot;".utf8)
+                if markup { out.append("</span>") }
+                out.append("&quot;")
             case let .time(time): HTMLPage.escape(clockText(time), into: &out)
             case let .span(seconds): HTMLPage.escape(formatSpan(seconds), into: &out)
             }

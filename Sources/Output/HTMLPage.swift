@@ -45,9 +45,9 @@ public enum HTMLPage {
     /// The page as UTF-8 bytes, as it is written to its file (no String made of it).
     public static func renderBytes(recorder: TimelineRecorder, summary: Summary, source: String, live: Bool, written: Timestamp? = nil,
                                    quietAfter: Double? = nil) -> [UInt8] {
-        var page = Page()
         // About what the page takes: its frame ticks, a kilobyte each, and the rest.
-        page.bytes.reserveCapacity(1 << 20 + 1024 * recorder.exactCount)
+        var page = Page(capacity: 1 << 20 + 1024 * recorder.exactCount)
+        defer { page.out.deallocate() }
         var l = Layout(recorder: recorder, summary: summary)
         l.quietAfter = quietAfter
         head(&page, l, source: source, live: live, written: written)
@@ -55,7 +55,7 @@ public enum HTMLPage {
         timeline(&page, l, live: live, written: written)
         tables(&page, l)
         page.add("</section><script>\(raw: script)</script></body></html>\n")
-        return page.bytes
+        return page.out.withUnsafeBytes { Array($0) }
     }
 
     /// One piece of the registry band: a reign (the sender of FULLs), or a span where
@@ -366,10 +366,31 @@ public enum HTMLPage {
             page.add("<rect class=\"\(classes)\" x=\"0\" y=\"\(fmt(y + 0.5))\" width=\"\(fmt(width))\" height=\"\(fmt(laneHeight - 2))\"/>")
             // Quiet first: a span declared offline is quiet too, and its grey stays on top.
             heard(&page, l, ip: ip, y: y + laneHeight - 4)
-            if let lane = l.recorder.laneIndex(ip).map({ l.recorder.lanes[$0] }) {
+            if let lane = l.recorder.laneIndex(ip).map({ l.recorder.lanes[$0] }), !lane.offline.isEmpty {
+                // Up to `maxOfflineSpans` a lane: the name escaped once, each span written in.
+                var name: [UInt8] = []
+                escape(l.nameOf(ip), into: &name)
                 for away in lane.offline {
                     let x0 = l.x(away.since), x1 = l.x(away.until ?? l.end)
-                    page.add("<rect class=\"offline\" x=\"\(fmt4(x0))\" y=\"\(fmt(y + 0.5))\" width=\"\(fmt4(max(0.05, x1 - x0)))\" height=\"\(fmt(laneHeight - 2))\"><title>\(text: l.nameOf(ip)) declared offline \(clockMilli(away.since))\(away.until.map { " until it came back at " + clockMilli($0) } ?? " and never came back")</title></rect>")
+                    page.append("<rect class=\"offline\" x=\"")
+                    fmt4(x0).write(to: &page)
+                    page.append("\" y=\"")
+                    fmt(y + 0.5).write(to: &page)
+                    page.append("\" width=\"")
+                    fmt4(max(0.05, x1 - x0)).write(to: &page)
+                    page.append("\" height=\"")
+                    fmt(laneHeight - 2).write(to: &page)
+                    page.append("\"><title>")
+                    page.append(contentsOf: name)
+                    page.append(" declared offline ")
+                    writeClockMilli(away.since, to: &page)
+                    if let until = away.until {
+                        page.append(" until it came back at ")
+                        writeClockMilli(until, to: &page)
+                    } else {
+                        page.append(" and never came back")
+                    }
+                    page.append("</title></rect>")
                 }
             }
             page.add("</g>")
@@ -447,7 +468,15 @@ public enum HTMLPage {
             page.add("</title>")
             for (place, row) in rows {
                 let y = Double(row) * laneHeight
-                page.add("<rect \(raw: place == 0 ? "class=\"at-fault\" " : "")x=\"\(fmt4(x0))\" y=\"\(fmt(y + 0.5))\" width=\"\(fmt4(max(0.3, x1 - x0)))\" height=\"\(fmt(laneHeight - 2))\"/>")
+                page.append(place == 0 ? "<rect class=\"at-fault\" x=\"" : "<rect x=\"")
+                fmt4(x0).write(to: &page)
+                page.append("\" y=\"")
+                fmt(y + 0.5).write(to: &page)
+                page.append("\" width=\"")
+                fmt4(max(0.3, x1 - x0)).write(to: &page)
+                page.append("\" height=\"")
+                fmt(laneHeight - 2).write(to: &page)
+                page.append("\"/>")
             }
             if rows.isEmpty {
                 page.add("<rect x=\"\(fmt4(x0))\" y=\"0\" width=\"\(fmt4(max(0.3, x1 - x0)))\" height=\"\(fmt(l.height))\"/>")
@@ -497,10 +526,27 @@ public enum HTMLPage {
                             let t0 = l.start.adding(nanoseconds: Int64(b) * l.recorder.binWidth)
                             let px = l.x(t0)
                             let w = max(0.3, Double(upTo - b) * Double(l.recorder.binWidth) / 1e9 / l.span * width)
+                            // Written straight in: thousands of them (no text from the network).
+                            page.append("<rect x=\"")
+                            fmt4(px).write(to: &page)
+                            page.append("\" y=\"")
+                            fmt(y).write(to: &page)
+                            page.append("\" width=\"")
+                            fmt4(w).write(to: &page)
                             if tickTitles {
-                                page.add("<rect x=\"\(fmt4(px))\" y=\"\(fmt(y))\" width=\"\(fmt4(w))\" height=\"3.4\"><title>\(count) \(type.name) from \(lane.ip), \(clockMilli(t0)) to \(clockMilli(t0.adding(nanoseconds: Int64((binSeconds * 1e9).rounded())))) (counted, not kept one by one)</title></rect>")
+                                page.append("\" height=\"3.4\"><title>")
+                                page.append(decimal: UInt64(count))
+                                page.append(UInt8(ascii: " "))
+                                page.append(string: type.name)
+                                page.append(" from ")
+                                page.append(ipv4: lane.ip.value)
+                                page.append(", ")
+                                writeClockMilli(t0, to: &page)
+                                page.append(" to ")
+                                writeClockMilli(t0.adding(nanoseconds: Int64((binSeconds * 1e9).rounded())), to: &page)
+                                page.append(" (counted, not kept one by one)</title></rect>")
                             } else {
-                                page.add("<rect x=\"\(fmt4(px))\" y=\"\(fmt(y))\" width=\"\(fmt4(w))\" height=\"3.4\"/>")
+                                page.append("\" height=\"3.4\"/>")
                             }
                         }
                         b = upTo
@@ -517,15 +563,13 @@ public enum HTMLPage {
     static func frames(_ page: inout Page, _ l: Layout) {
         let all = l.recorder.exactFrames
         guard !all.isEmpty else { return }
-        // Each lane's address and name, escaped once.
-        var laneText: [Int: [UInt8]] = [:]
-        var laneY: [Int: Double] = [:]
+        // Each drawn lane's address and name, escaped once, and its place (by recorder lane).
+        var laneText = [[UInt8]](repeating: [], count: l.recorder.lanes.count)
+        var laneY = [Double?](repeating: nil, count: l.recorder.lanes.count)
         for index in l.drawn {
             let ip = l.recorder.lanes[index].ip
             guard let row = l.laneRow[ip.value] else { continue }
-            var text: [UInt8] = []
-            escape(l.nameOf(ip), into: &text)
-            laneText[index] = text
+            escape(l.nameOf(ip), into: &laneText[index])
             laneY[index] = Double(row) * laneHeight + 2
         }
         // The other end of a PING, PONG or OFFLINE, escaped once per address.
@@ -533,24 +577,21 @@ public enum HTMLPage {
         var fileText: [Int: [UInt8]] = [:]
         var byType = [[Int]](repeating: [], count: 6)
         for (k, frame) in all.enumerated() where laneY[Int(frame.lane)] != nil { byType[Int(frame.type)].append(k) }
-        // Written into raw memory (an append is a bounds check and a copy), then into the page.
-        var out = RawBytes(capacity: 160 * all.count)
-        defer { out.deallocate() }
         for type in FrameType.allCases {
             guard !byType[type.index].isEmpty else { continue }
-            out.append(contentsOf: HTML("<g class=\"fr t-\(type.name)\(raw: l.shows(type) == false ? " dim" : "")\">").bytes)
+            page.add("<g class=\"fr t-\(type.name)\(raw: l.shows(type) == false ? " dim" : "")\">")
             for k in byType[type.index] {
                 let frame = all[k]
                 let lane = Int(frame.lane)
                 let time = Timestamp(seconds: frame.nanoseconds / 1_000_000_000, nanoseconds: Int32(frame.nanoseconds % 1_000_000_000),
                                      precision: l.start.precision)
                 // <path d="M{x} {y}v3.4"><title>#{n} [{file}] {clock} {TYPE} {lane}…</title></path>
-                out.append("<path d=\"M")
-                fmt4(l.x(time)).write(to: &out)
-                out.append(UInt8(ascii: " "))
-                fmt(laneY[lane]! + Double(type.index) * 4).write(to: &out)
-                out.append("v3.4\"><title>#")
-                out.append(decimal: UInt64(frame.number))
+                page.append("<path d=\"M")
+                fmt4(l.x(time)).write(to: &page)
+                page.append(UInt8(ascii: " "))
+                fmt(laneY[lane]! + Double(type.index) * 4).write(to: &page)
+                page.append("v3.4\"><title>#")
+                page.append(decimal: UInt64(frame.number))
                 if frame.file > 0, Int(frame.file) <= l.recorder.files.count {
                     let file = Int(frame.file)
                     if fileText[file] == nil {
@@ -558,16 +599,16 @@ public enum HTMLPage {
                         escape(l.recorder.files[file - 1], into: &text)
                         fileText[file] = text
                     }
-                    out.append(" [")
-                    out.append(contentsOf: fileText[file]!)
-                    out.append(UInt8(ascii: "]"))
+                    page.append(" [")
+                    page.append(contentsOf: fileText[file]!)
+                    page.append(UInt8(ascii: "]"))
                 }
-                out.append(UInt8(ascii: " "))
-                time.writeTimeOfDay(to: &out)
-                out.append(UInt8(ascii: " "))
-                out.append(string: type.name)
-                out.append(UInt8(ascii: " "))
-                out.append(contentsOf: laneText[lane]!)
+                page.append(UInt8(ascii: " "))
+                time.writeTimeOfDay(to: &page)
+                page.append(UInt8(ascii: " "))
+                page.append(string: type.name)
+                page.append(UInt8(ascii: " "))
+                page.append(contentsOf: laneText[lane])
                 switch type {
                 case .ping, .pong, .offline:
                     if otherText[frame.other] == nil {
@@ -575,37 +616,66 @@ public enum HTMLPage {
                         escape(l.nameOf(IPv4Address(frame.other)), into: &text)
                         otherText[frame.other] = text
                     }
-                    out.append(type == .offline ? " says " : " → ")
-                    out.append(contentsOf: otherText[frame.other]!)
-                    if type == .offline { out.append(" is offline") }
+                    page.append(type == .offline ? " says " : " → ")
+                    page.append(contentsOf: otherText[frame.other]!)
+                    if type == .offline { page.append(" is offline") }
                 case .full:
-                    out.append(": ")
-                    out.append(decimal: UInt64(frame.other))
-                    out.append(frame.other == 1 ? " peer" : " peers")
+                    page.append(": ")
+                    page.append(decimal: UInt64(frame.other))
+                    page.append(frame.other == 1 ? " peer" : " peers")
                 default: break
                 }
-                out.append("</title></path>")
+                page.append("</title></path>")
             }
-            out.append("</g>")
+            page.append("</g>")
         }
-        out.withUnsafeBytes { page.bytes.append(contentsOf: $0) }
     }
 
-    /// Election events as marks of their own (shapes, not ticks), over the band or their node's lane.
+    /// Election events as marks of their own (shapes, not ticks), over the band or their
+    /// node's lane, each written straight into the page: its words (clock, packet, kind,
+    /// the text output's sentence) escaped as they are written.
     static func markers(_ page: inout Page, _ l: Layout) {
         page.add("<div id=\"marks\" style=\"top:\(fmt(axisHeight))px;height:\(fmt(bandHeight + l.height))px\">")
+        let describer = l.recorder.describer
         for event in l.recorder.markers {
             let x = l.x(event.time)
             let onBand = [.registryElected, .registryChanged, .registryConflict, .registryUnexpected, .registrySilent].contains(event.kind)
             let ip: IPv4Address? = switch event.detail {
             case let .nodeDeclaredOffline(subject, _): subject
-            default: l.recorder.describer.primaryAddress(event)
+            default: describer.primaryAddress(event)
             }
             let row = onBand ? nil : ip.flatMap { l.laneRow[$0.value] }
             if !onBand, row == nil { continue }
             let top = row.map { bandHeight + Double($0) * laneHeight + 10 } ?? bandHeight - 9
-            let text = "\(clockMicro(event.time))\(event.origin.map { " #\($0.number)" } ?? " (deadline)") \(event.kind.rawValue): \(l.recorder.describer.describe(event))"
-            page.add("<i class=\"m k-\(event.kind.rawValue)\(raw: l.shows(event.kind) == false ? " dim" : "")\" data-x=\"\(fmt4(x))\" style=\"left:\(fmt4(x / width * 100))%;top:\(fmt(top))px\" title=\"\(text: text)\"></i>")
+            // <i class="m k-{kind}[ dim]" data-x="{x}" style="left:{x%}%;top:{top}px" title="{clock} #{n} {kind}: {words}"></i>
+            // (the kinds' names are our own words: lower case and dashes)
+            page.append("<i class=\"m k-")
+            page.append(string: event.kind.rawValue)
+            if l.shows(event.kind) == false { page.append(" dim") }
+            page.append("\" data-x=\"")
+            fmt4(x).write(to: &page)
+            page.append("\" style=\"left:")
+            fmt4(x / width * 100).write(to: &page)
+            page.append("%;top:")
+            fmt(top).write(to: &page)
+            page.append("px\" title=\"")
+            // The description is terminal-safe as the text output writes it: escaping it
+            // whole (`escape`) would change nothing but the entities.
+            page.appendEscaped { text in
+                event.time.writeTimeOfDay(to: &text)
+                if let origin = event.origin {
+                    text.append(" #")
+                    if origin.number < 0 { text.append(UInt8(ascii: "-")) }
+                    text.append(decimal: UInt64(origin.number.magnitude))
+                } else {
+                    text.append(" (deadline)")
+                }
+                text.append(UInt8(ascii: " "))
+                text.append(string: event.kind.rawValue)
+                text.append(": ")
+                describer.writeDescription(event, to: &text)
+            }
+            page.append("\"></i>")
         }
         page.add("</div>")
     }
@@ -685,16 +755,42 @@ public enum HTMLPage {
 
     // MARK: Pieces
 
-    /// The page being written: only HTML goes in (`HTML` escapes what it interpolates).
-    struct Page {
-        var bytes: [UInt8] = []
+    /// The page being written, in raw memory: `HTML` pieces (which escape what they
+    /// interpolate), and, where elements come by the thousand (ticks, spans, marks),
+    /// the element's markup written straight in, its text from the network through
+    /// `append(text:)` or `appendEscaped` (no `HTML` value, which is an array of its
+    /// own, made for each). Its owner frees it.
+    struct Page: ByteSink {
+        var out: RawBytes
         /// Each node name a diagnosis quotes, escaped once a page.
         var escapedNames: [Name: [UInt8]] = [:]
-        mutating func add(_ piece: HTML) { bytes.append(contentsOf: piece.bytes) }
+
+        init(capacity: Int) { out = RawBytes(capacity: capacity) }
+
+        mutating func add(_ piece: HTML) { piece.bytes.withUnsafeBytes { out.append(bytes: $0) } }
         /// A diagnosis's words (`markup`: each name in its span).
         mutating func add(_ message: DiagnosisMessage, markup: Bool) {
-            message.writeHTML(into: &bytes, markup: markup, names: &escapedNames)
+            message.writeHTML(into: &out, markup: markup, names: &escapedNames)
         }
+
+        /// Text from the network, escaped as `HTML` escapes what it interpolates.
+        mutating func append(text: String) { HTMLPage.escape(text, into: &out) }
+
+        /// What `body` writes, with `& < > " '` as entities: text already made
+        /// terminal-safe (a node's label, an event's description), which `escape` would
+        /// leave as it is but for the entities.
+        mutating func appendEscaped(_ body: (inout EntitySink<RawBytes>) -> Void) {
+            var sink = EntitySink(base: out)
+            body(&sink)
+            out = sink.base
+        }
+
+        mutating func append(_ byte: UInt8) { out.append(byte) }
+        mutating func append(bytes: UnsafeRawBufferPointer) { out.append(bytes: bytes) }
+        mutating func append(decimal number: UInt64) { out.append(decimal: number) }
+        mutating func append(ipv4 value: UInt32) { out.append(ipv4: value) }
+        mutating func append(decimal number: UInt64, width: Int) { out.append(decimal: number, width: width) }
+        mutating func append(contentsOf bytes: [UInt8]) { out.append(contentsOf: bytes) }
     }
 
     /// Text from the network for HTML text or a quoted attribute: controls and
@@ -709,29 +805,28 @@ public enum HTMLPage {
     }
 
     /// The same, appended to `out` as UTF-8.
-    static func escape(_ text: String, into out: inout [UInt8]) {
+    static func escape<Sink: ByteSink>(_ text: String, into out: inout Sink) {
         // Controls and non-ASCII go through the terminal's escaping first (names), in one
         // pass: what it writes is escaped as it is written.
         var plain = true
         for byte in text.utf8 where byte < 0x20 || byte >= 0x7F { plain = false; break }
-        var sink = EntitySink()
-        swap(&sink.bytes, &out)
+        var sink = EntitySink(base: consume out)
         if plain { sink.append(string: text) } else { appendTerminalSafe(text, to: &sink, quoting: false) }
-        swap(&sink.bytes, &out)
+        out = sink.base
     }
 
-    /// Bytes appended to an array with `& < > " '` written as entities (`escape`).
-    struct EntitySink: ByteSink {
-        var bytes: [UInt8] = []
+    /// Bytes appended to `base` with `& < > " '` written as entities (`escape`).
+    struct EntitySink<Base: ByteSink>: ByteSink {
+        var base: Base
 
         mutating func append(_ byte: UInt8) {
             switch byte {
-            case UInt8(ascii: "&"): bytes.append(contentsOf: "&amp;".utf8)
-            case UInt8(ascii: "<"): bytes.append(contentsOf: "&lt;".utf8)
-            case UInt8(ascii: ">"): bytes.append(contentsOf: "&gt;".utf8)
-            case UInt8(ascii: "\""): bytes.append(contentsOf: "&quot;".utf8)
-            case UInt8(ascii: "'"): bytes.append(contentsOf: "&#39;".utf8)
-            default: bytes.append(byte)
+            case UInt8(ascii: "&"): base.append("&amp;")
+            case UInt8(ascii: "<"): base.append("&lt;")
+            case UInt8(ascii: ">"): base.append("&gt;")
+            case UInt8(ascii: "\""): base.append("&quot;")
+            case UInt8(ascii: "'"): base.append("&#39;")
+            default: base.append(byte)
             }
         }
 
@@ -741,23 +836,34 @@ public enum HTMLPage {
             for i in chunk.indices {
                 switch chunk[i] {
                 case UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""), UInt8(ascii: "'"):
-                    bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[run..<i]))
+                    base.append(bytes: UnsafeRawBufferPointer(rebasing: chunk[run..<i]))
                     append(chunk[i])
                     run = i + 1
                 default: continue
                 }
             }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[run...]))
+            base.append(bytes: UnsafeRawBufferPointer(rebasing: chunk[run...]))
         }
 
         // Digits and dots need no entity.
-        mutating func append(decimal number: UInt64) { bytes.append(decimal: number) }
-        mutating func append(ipv4 value: UInt32) { bytes.append(ipv4: value) }
-        mutating func append(decimal number: UInt64, width: Int) { bytes.append(decimal: number, width: width) }
+        mutating func append(decimal number: UInt64) { base.append(decimal: number) }
+        mutating func append(ipv4 value: UInt32) { base.append(ipv4: value) }
+        mutating func append(decimal number: UInt64, width: Int) { base.append(decimal: number, width: width) }
     }
 
     /// `HH:MM:SS.mmm` (UTC).
     static func clockMilli(_ t: Timestamp) -> String { millisecondClock(t) }
+
+    /// The same, written into `out` (digits, colons and a point: nothing to escape).
+    static func writeClockMilli<Sink: ByteSink>(_ t: Timestamp, to out: inout Sink) {
+        var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &scratch) { raw in
+            let start = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var cursor = WriteCursor(start)
+            t.writeTimeOfDay(to: &cursor)
+            out.append(bytes: UnsafeRawBufferPointer(start: start, count: min(12, cursor.at - start)))
+        }
+    }
 
     /// `HH:MM:SS.ffffff` (UTC), with the capture's precision, as the text output.
     static func clockMicro(_ t: Timestamp) -> String { t.timeOfDayText() }

@@ -1,4 +1,7 @@
 @testable import Output
+@testable import Analyzer
+import DiscoveryCodec
+import WireBytes
 import Testing
 import TestSupport
 
@@ -134,5 +137,75 @@ struct PageEscapingTests {
         }
         #expect(differences == 0)
         #expect(HTMLPage.escape("a★<\u{202E}>\"'&") == "a★&lt;\\u{202e}&gt;&quot;&#39;&amp;")
+    }
+}
+
+/// The page writes its event marks straight into its bytes, the words of each (clock,
+/// packet, kind, the text output's sentence with the nodes' names) escaped as they are
+/// written: the same as the whole text made first, then escaped by the two-step rule.
+@Suite("The page's marks written in place")
+struct PageMarkTests {
+    @Test("a mark's title is its text escaped whole, for 200 seeded events about nodes with hostile names")
+    func markTitleIsTheTextEscaped() throws {
+        var random = SplitMix64(seed: 0x3A2C_0000_0000_0021)
+        let pieces: [[UInt8]] = [
+            Array("<b>".utf8), Array("&amp;".utf8), Array("\"'".utf8), Array("Twilight ".utf8), [0x1B, 0x5B, 0x33, 0x31, 0x6D],
+            [0x00], [0x0A], Array("★".utf8), Array("ピンボール".utf8), Array("\u{202E}".utf8), [0xC3], [0xFF], Array("\\".utf8),
+        ]
+        let ips = (1...8).map { IPv4Address(10 << 24 | 37 << 16 | UInt32($0)) }
+        var names: [UInt32: Name] = [:]
+        for ip in ips.dropLast() {  // the last one has no name
+            var bytes: [UInt8] = []
+            for _ in 0..<(1 + random.below(5)) { bytes += pieces[random.below(pieces.count)] }
+            names[ip.value] = Name(bytes: bytes)
+        }
+        let recorder = TimelineRecorder()
+        recorder.nameOf = { names[$0.value] }
+        let start = Timestamp(seconds: 1_800_000_000, nanoseconds: 0)
+        // A frame from each node gives it a lane (a node's marks are drawn on its lane).
+        let ping: [UInt8] = [0x03]
+        try ping.withUnsafeBytes { raw in
+            guard case let .frame(view) = decodeFrame(raw, sender: ips[0]) else { throw CancellationError() }
+            for (k, ip) in ips.enumerated() {
+                recorder.frame(view, from: ip, to: ips[0], origin: PacketOrigin(number: k + 1, time: start, file: nil))
+            }
+        }
+        func ip() -> IPv4Address { ips[random.below(ips.count)] }
+        var events: [ElectionEvent] = []
+        for k in 0..<200 {
+            let time = start.adding(nanoseconds: Int64(k) * 7_654_321)
+            let detail: ElectionEvent.Detail = switch k % 8 {
+            case 0: .nodeDeclaredOffline(ip: ip(), by: ip())
+            case 1: .nodeReturned(ip: ip())
+            case 2: .registryElected(ip: ip())
+            case 3: .registryChanged(from: ip(), to: ip())
+            case 4: .registryConflict(ips: [ip(), ip()])
+            case 5: .registryUnexpected(ip: ip(), expected: ip())
+            case 6: .registrySilent(expected: ip(), after: k % 16 == 6 ? nil : ip())
+            default: .nodeRenamed(Rename(ip: ip(), from: names[ips[1].value]!, to: names[ips[2].value]!))
+            }
+            // Every third from a deadline, not a packet.
+            let origin = k % 3 == 0 ? nil : PacketOrigin(number: 1000 + k, time: time, file: nil)
+            events.append(ElectionEvent(time: time, origin: origin, detail: detail))
+        }
+        for event in events { recorder.write(event) }
+        var summary = Summary()
+        summary.firstTime = start
+        summary.lastTime = start.adding(nanoseconds: 200 * 7_654_321)
+        let page = HTMLPage.render(recorder: recorder, summary: summary, source: "marks", live: false)
+        let titles = page.matches(of: /<i class="m k-[a-z-]+( dim)?" data-x="[0-9.]+" style="left:[0-9.]+%;top:[0-9.]+px" title="([^"]*)"><\/i>/).map { String($0.output.2) }
+        // The text as the page made it before: clock, packet or deadline, kind, the sentence.
+        let describer = TextWriter(stream: Output.OutputStream(descriptor: -1), quiet: true)
+        describer.nameOf = { names[$0.value] }
+        let expected = events.map { event in
+            PageEscapingTests.reference("\(event.time.timeOfDayText())\(event.origin.map { " #\($0.number)" } ?? " (deadline)") \(event.kind.rawValue): \(describer.describe(event))")
+        }
+        #expect(titles.count == events.count)
+        for (k, (title, want)) in zip(titles, expected).enumerated() where title != want {
+            Issue.record("mark \(k): \(title) against \(want)")
+            break
+        }
+        // The names are there, escaped: no markup, no control from a name.
+        #expect(titles.contains { $0.contains("&lt;b&gt;") } && !titles.contains { $0.contains("<") || $0.contains("\u{1B}") })
     }
 }
