@@ -73,8 +73,19 @@ public final class TimelineRecorder: RecordWriter {
     private let keptFlags = UnsafeMutablePointer<Bool>.allocate(capacity: binCount)
     var exactKept: UnsafeBufferPointer<Bool> { UnsafeBufferPointer(start: keptFlags, count: TimelineRecorder.binCount) }
     var exactCount = 0
-    /// The exact frames kept in each bin, side by side: the scan for the quietest bin reads these.
+    /// The exact frames kept in each bin, side by side.
     private let exactCounts = UnsafeMutablePointer<Int32>.allocate(capacity: binCount)
+    /// The bins ranked for `quietestBin`: a tournament tree over `treeLeaves` leaves
+    /// (bin b at leaf b, node i over nodes 2i and 2i + 1, the root at 1), each node the
+    /// least `rank` below it. Frames are added to the bin located last, so the tree is
+    /// brought up to date only for the bins located since the last look (`located`),
+    /// when a bin is to be given up, not at each frame; after `coarsen`, whole.
+    private static let treeLeaves = 1024
+    private let tree = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * treeLeaves)
+    private let located = UnsafeMutablePointer<Int32>.allocate(capacity: binCount)
+    private let isLocated = UnsafeMutablePointer<Bool>.allocate(capacity: binCount)
+    private var locatedCount = 0
+    private var treeIsStale = true
     /// `start` and `last` in nanoseconds (`Int64.min`: none yet), compared at every frame.
     private var startNanoseconds = Int64.min
     private var lastNanoseconds = Int64.min
@@ -121,6 +132,8 @@ public final class TimelineRecorder: RecordWriter {
         exactCounts.initialize(repeating: 0, count: TimelineRecorder.binCount)
         exactBins.initialize(repeating: nil, count: TimelineRecorder.binCount)
         exactRoom.initialize(repeating: 0, count: TimelineRecorder.binCount)
+        tree.initialize(repeating: .max, count: 2 * TimelineRecorder.treeLeaves)
+        isLocated.initialize(repeating: false, count: TimelineRecorder.binCount)
         markers.reserveCapacity(256)
         describer.nameOf = { [unowned self] in self.nameOf($0) }
     }
@@ -134,6 +147,9 @@ public final class TimelineRecorder: RecordWriter {
         exactBins.deallocate()
         spare?.deallocate()
         exactRoom.deallocate()
+        tree.deallocate()
+        located.deallocate()
+        isLocated.deallocate()
         slotKeys.deallocate()
         slotLanes.deallocate()
     }
@@ -195,7 +211,11 @@ public final class TimelineRecorder: RecordWriter {
             coarsen()
             bin = Int(offset / binWidth)
         }
-        guard offset >= 0 else { return 0 }
+        guard offset >= 0 else {
+            noteLocated(0)
+            return 0
+        }
+        noteLocated(bin)
         cachedBin = bin
         cachedBinLow = Int64(bin) * binWidth
         cachedBinHigh = cachedBinLow + binWidth
@@ -270,24 +290,57 @@ public final class TimelineRecorder: RecordWriter {
             exactCount -= Int(exactCounts[b])
             exactDropped += Int(exactCounts[b])
             clearExact(b)
+            if !treeIsStale { setRank(b, rank(b)) }
             keptFlags[b] = false
         }
     }
 
     /// The first of the bins with the fewest exact frames (but at least one), `current`
-    /// left out; nil if no other bin has any. The fewest is found in a loop the compiler
-    /// vectorises (a count less one, unsigned: an empty bin reads as the largest), then
-    /// the first bin with it: once per bin given up, over all the bins.
+    /// left out; nil if no other bin has any. Read at the tree's root, with `current`
+    /// out of the running while it is read: a few dozen instructions, not a scan of
+    /// every bin (a long capture gives up bins by the thousand).
     func quietestBin(but current: Int) -> Int? {
-        let currentCount = exactCounts[current]
-        exactCounts[current] = 0  // out of the running while the others are read
-        var fewest = UInt32.max
-        for b in 0..<TimelineRecorder.binCount { fewest = min(fewest, UInt32(bitPattern: exactCounts[b]) &- 1) }
-        exactCounts[current] = currentCount
-        guard fewest != .max else { return nil }
-        let least = Int32(bitPattern: fewest &+ 1)
-        for b in 0..<TimelineRecorder.binCount where exactCounts[b] == least && b != current { return b }
-        return nil
+        if treeIsStale {
+            for b in 0..<TimelineRecorder.binCount { tree[TimelineRecorder.treeLeaves + b] = rank(b) }
+            for i in stride(from: TimelineRecorder.treeLeaves - 1, through: 1, by: -1) { tree[i] = min(tree[2 * i], tree[2 * i + 1]) }
+            treeIsStale = false
+        } else {
+            for k in 0..<locatedCount { setRank(Int(located[k]), rank(Int(located[k]))) }
+        }
+        for k in 0..<locatedCount { isLocated[Int(located[k])] = false }
+        locatedCount = 0
+        // The bins frames still go to without being located again.
+        noteLocated(current)
+        noteLocated(cachedBin)
+        setRank(current, .max)
+        let least = tree[1]
+        setRank(current, rank(current))
+        guard least >> 32 != UInt64(UInt32.max) else { return nil }
+        return Int(truncatingIfNeeded: least & 0xFFFF_FFFF)
+    }
+
+    /// A bin's place in the ranking: its exact frames less one, unsigned (an empty bin
+    /// ranks last), then its index (the first of equals first).
+    @inline(__always)
+    private func rank(_ b: Int) -> UInt64 {
+        UInt64(UInt32(bitPattern: exactCounts[b]) &- 1) << 32 | UInt64(b)
+    }
+
+    private func setRank(_ b: Int, _ value: UInt64) {
+        var i = TimelineRecorder.treeLeaves + b
+        tree[i] = value
+        while i > 1 {
+            i >>= 1
+            tree[i] = min(tree[2 * i], tree[2 * i + 1])
+        }
+    }
+
+    /// Frames may be kept in the bin from now on: its rank is brought up to date at the next look.
+    private func noteLocated(_ b: Int) {
+        guard !isLocated[b] else { return }
+        isLocated[b] = true
+        located[locatedCount] = Int32(truncatingIfNeeded: b)
+        locatedCount += 1
     }
 
     public func write(_ record: MalformedRecord) {}
@@ -424,6 +477,7 @@ public final class TimelineRecorder: RecordWriter {
         }
         binWidth *= 2
         cachedBinHigh = -1
+        treeIsStale = true
     }
 
     /// The exact frames kept, in time order.

@@ -348,6 +348,45 @@ struct OutputUnitTests {
         }
     }
 
+    @Test("A bin given up by a frame from before the first (another input's) leaves the ranking right for the bin that goes on filling: the quieter bin is given up next, not the one that was quieter then")
+    func exactBudgetAfterAnEarlierFrame() throws {
+        try Self.withPing { view in
+            let recorder = TimelineRecorder()
+            let start = Timestamp(seconds: 1_800_000_000, nanoseconds: 0)
+            var number = 0
+            func feed(bin: Int, _ count: Int) {
+                for k in 0..<count {
+                    number += 1
+                    let time = start.adding(nanoseconds: Int64(bin) * 10_000_000 + Int64(k))
+                    recorder.frame(view, from: IPv4Address(Self.a)!, to: IPv4Address(Self.b)!, origin: PacketOrigin(number: number, time: time, file: nil))
+                }
+            }
+            func early() {
+                number += 1
+                recorder.frame(view, from: IPv4Address(Self.a)!, to: IPv4Address(Self.b)!,
+                               origin: PacketOrigin(number: number, time: start.adding(nanoseconds: -1_000_000_000), file: nil))
+            }
+            // Bins 0 to 3 of 10 ms: 4,900 + 3,000 + 2,000 + 2,100 frames, the budget.
+            #expect(TimelineRecorder.exactBudget == 12_000)
+            feed(bin: 0, 4_900)
+            feed(bin: 1, 3_000)
+            feed(bin: 2, 2_000)
+            feed(bin: 3, 2_100)
+            #expect(recorder.exactDropped == 0)
+            // One from before the first, into bin 0: over the budget, bin 2 (the quietest other) goes.
+            early()
+            #expect(Array(recorder.exactKept.prefix(4)) == [true, true, false, true])
+            // Bin 3 fills on (4,099 now, more than bin 1's 3,000); the next earlier frame
+            // is over the budget again: bin 1 is the quietest other now.
+            feed(bin: 3, 1_999)
+            #expect(recorder.exactDropped == 2_000)
+            early()
+            #expect(Array(recorder.exactKept.prefix(4)) == [true, false, false, true], "bin 1 (3,000 frames) given up, not bin 3 (4,099)")
+            #expect(recorder.exactDropped == 5_000)
+            #expect(recorder.exactFrames.count == 4_902 + 4_099)
+        }
+    }
+
     @Test("The text summary: What happened names each diagnosis; the node table counts each node's frames as sent")
     func textSummary() throws {
         let (run, summary) = Self.story()
