@@ -22,8 +22,9 @@ extension DiagnosisMessage {
     /// In HTML, written into the page's bytes: everything escaped; `markup` wraps each
     /// name in `<span class="name">` (not inside a `<title>`, which holds text only). No
     /// String is made for a part, and each name is escaped once a page (`names`: a
-    /// false-offline names fifty).
-    func writeHTML<Sink: ByteSink>(into out: inout Sink, markup: Bool, names: inout [Name: [UInt8]]) {
+    /// false-offline names fifty; kept by address, with the name it was made of, as
+    /// hashing an address costs less than hashing a name).
+    func writeHTML<Sink: ByteSink>(into out: inout Sink, markup: Bool, names: inout [UInt32: (name: Name, escaped: [UInt8])]) {
         for part in parts {
             switch part {
             case let .prose(text): HTMLPage.escape(text, into: &out)
@@ -32,11 +33,11 @@ extension DiagnosisMessage {
                 guard let name else { continue }
                 out.append(" &quot;")
                 if markup { out.append("<span class=\"name\">") }
-                if let escaped = names[name] {
-                    out.append(array: escaped)
+                if let known = names[ip.value], known.name == name {
+                    out.append(array: known.escaped)
                 } else {
                     let escaped = DiagnosisMessage.htmlName(name)
-                    names[name] = escaped
+                    names[ip.value] = (name, escaped)
                     out.append(array: escaped)
                 }
                 if markup { out.append("</span>") }

@@ -763,7 +763,7 @@ public enum HTMLPage {
     struct Page: ByteSink {
         var out: RawBytes
         /// Each node name a diagnosis quotes, escaped once a page.
-        var escapedNames: [Name: [UInt8]] = [:]
+        var escapedNames: [UInt32: (name: Name, escaped: [UInt8])] = [:]
 
         init(capacity: Int) { out = RawBytes(capacity: capacity) }
 
@@ -785,12 +785,13 @@ public enum HTMLPage {
             out = sink.base
         }
 
-        mutating func append(_ byte: UInt8) { out.append(byte) }
-        mutating func append(bytes: UnsafeRawBufferPointer) { out.append(bytes: bytes) }
-        mutating func append(decimal number: UInt64) { out.append(decimal: number) }
-        mutating func append(ipv4 value: UInt32) { out.append(ipv4: value) }
-        mutating func append(decimal number: UInt64, width: Int) { out.append(decimal: number, width: width) }
-        mutating func append(contentsOf bytes: [UInt8]) { out.append(contentsOf: bytes) }
+        // Each a store or a copy in line, as into the raw memory itself.
+        @inline(__always) mutating func append(_ byte: UInt8) { out.append(byte) }
+        @inline(__always) mutating func append(bytes: UnsafeRawBufferPointer) { out.append(bytes: bytes) }
+        @inline(__always) mutating func append(decimal number: UInt64) { out.append(decimal: number) }
+        @inline(__always) mutating func append(ipv4 value: UInt32) { out.append(ipv4: value) }
+        @inline(__always) mutating func append(decimal number: UInt64, width: Int) { out.append(decimal: number, width: width) }
+        @inline(__always) mutating func append(contentsOf bytes: [UInt8]) { out.append(contentsOf: bytes) }
     }
 
     /// Text from the network for HTML text or a quoted attribute: controls and
@@ -923,11 +924,20 @@ public enum HTMLPage {
 
         func write<Sink: ByteSink>(to out: inout Sink) {
             if decimals == 1 {
-                let r = (value * 10).rounded() / 10
+                let tenths = (value * 10).rounded()
+                let r = tenths / 10
                 if r == r.rounded() {
                     let whole = Int(r)
                     if whole < 0 { out.append(UInt8(ascii: "-")) }
                     out.append(decimal: UInt64(whole.magnitude))
+                } else if abs(tenths) < 1e15 {
+                    // What `String(r)` writes: r is the double nearest to tenths / 10, so
+                    // its shortest form is the whole part, a point and the one digit.
+                    let k = Int64(tenths)
+                    if k < 0 { out.append(UInt8(ascii: "-")) }
+                    out.append(decimal: k.magnitude / 10)
+                    out.append(UInt8(ascii: "."))
+                    out.append(UInt8(ascii: "0") + UInt8(k.magnitude % 10))
                 } else {
                     out.append(string: String(r))
                 }

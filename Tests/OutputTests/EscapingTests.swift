@@ -209,3 +209,27 @@ struct PageMarkTests {
         #expect(titles.contains { $0.contains("&lt;b&gt;") } && !titles.contains { $0.contains("<") || $0.contains("\u{1B}") })
     }
 }
+
+/// The page's one-decimal numbers (a lane's place, a height) are written digit by
+/// digit: as Swift's own shortest form of the rounded value writes them.
+@Suite("The page's numbers")
+struct PageNumberTests {
+    @Test("one decimal: 100,000 seeded values from -1e17 to 1e17 read as String(value rounded to a tenth) does")
+    func oneDecimalIsSwiftsShortestForm() {
+        var random = SplitMix64(seed: 0x0F17_0000_0000_0021)
+        var differences = 0
+        for k in 0..<100_000 {
+            let unit = Double(random.next() >> 11) / Double(1 << 53) * 2 - 1  // -1 ..< 1
+            let scale = [1.0, 10, 1200, 1e6, 1e14, 1e15, 1e16, 1e17, 0.01][k % 9]
+            let value = unit * scale
+            let r = (value * 10).rounded() / 10
+            let reference = r == r.rounded() ? String(Int(r)) : String(r)
+            if HTMLPage.fmt(value).description != reference {
+                differences += 1
+                if differences == 1 { Issue.record("\(value): \(HTMLPage.fmt(value).description) against \(reference)") }
+            }
+        }
+        #expect(differences == 0)
+        #expect(HTMLPage.fmt(12.46).description == "12.5" && HTMLPage.fmt(-0.25).description == "-0.3" && HTMLPage.fmt(0.04).description == "0")
+    }
+}
