@@ -45,6 +45,10 @@ public final class TimelineRecorder: RecordWriter {
     private var counts: UnsafeMutablePointer<UInt32>
     private var countsCapacity = 0
     private let laneFrames = UnsafeMutablePointer<Int>.allocate(capacity: maxLanes)
+    /// Each lane's offline spans, counted, and whether the last is open: an OFFLINE storm's
+    /// events are answered from these (the spans themselves change a few times a lane).
+    private let offlineSpans = UnsafeMutablePointer<UInt8>.allocate(capacity: maxLanes)
+    private let offlineOpen = UnsafeMutablePointer<Bool>.allocate(capacity: maxLanes)
     static let laneStride = binCount * 6
     /// Lanes by address: open addressing over 4096 slots, hashed with one multiplication
     /// (at most 1024 lanes, so probes stay short).
@@ -141,6 +145,8 @@ public final class TimelineRecorder: RecordWriter {
     deinit {
         counts.deallocate()
         laneFrames.deallocate()
+        offlineSpans.deallocate()
+        offlineOpen.deallocate()
         keptFlags.deallocate()
         exactCounts.deallocate()
         for b in 0..<TimelineRecorder.binCount { exactBins[b]?.deallocate() }
@@ -356,16 +362,16 @@ public final class TimelineRecorder: RecordWriter {
         }
         switch event.detail {
         case let .nodeDeclaredOffline(ip, _):
-            if let lane = lane(for: ip) {
-                if lanes[lane].offline.last.map({ $0.until != nil }) ?? true {
-                    if lanes[lane].offline.count < TimelineRecorder.maxOfflineSpans {
-                        lanes[lane].offline.append((event.time, nil))
-                    }
-                }
+            // A span opens when none is open, while the lane has room for one.
+            if let lane = lane(for: ip), !offlineOpen[lane], Int(offlineSpans[lane]) < TimelineRecorder.maxOfflineSpans {
+                lanes[lane].offline.append((event.time, nil))
+                offlineSpans[lane] += 1
+                offlineOpen[lane] = true
             }
         case let .nodeReturned(ip):
-            if let lane = laneIndex(ip), let open = lanes[lane].offline.indices.last, lanes[lane].offline[open].until == nil {
-                lanes[lane].offline[open].until = event.time
+            if let lane = laneIndex(ip), offlineOpen[lane] {
+                lanes[lane].offline[lanes[lane].offline.count - 1].until = event.time
+                offlineOpen[lane] = false
             }
         default: break
         }
@@ -405,6 +411,8 @@ public final class TimelineRecorder: RecordWriter {
         guard lanes.count < TimelineRecorder.maxLanes else { return nil }
         lanes.append(Lane(ip: ip))
         laneFrames[lanes.count - 1] = 0
+        offlineSpans[lanes.count - 1] = 0
+        offlineOpen[lanes.count - 1] = false
         let needed = lanes.count * TimelineRecorder.laneStride
         if needed > countsCapacity {
             // Room for twice as many lanes, up to the cap, the counts so far moved over.
