@@ -98,6 +98,8 @@ public enum HTMLPage {
         let fault: [UInt32: Severity]
         /// The silence drawn as a node's quiet time.
         var quietAfter: Double?
+        /// The frames kept exactly, in time order (made once: the ticks and the key read them).
+        let exactFrames: [TimelineRecorder.ExactFrame]
 
         init(recorder: TimelineRecorder, summary: Summary) {
             self.recorder = recorder
@@ -131,6 +133,7 @@ public enum HTMLPage {
                 if let ip = d.ips.first { fault[ip.value] = max(fault[ip.value] ?? .note, d.severity) }
             }
             self.fault = fault
+            exactFrames = recorder.exactFrames
         }
 
         /// The horizontal place of a time, in the chart's units.
@@ -239,7 +242,13 @@ public enum HTMLPage {
             page.add("<ol class=\"diagnoses\">")
             for (k, d) in l.diagnoses.prefix(maxDiagnoses).enumerated() {
                 let until = d.until.map { clockMilli($0) } ?? "the end"
-                page.add("<li class=\"sev-\(d.severity.rawValue)\"><a href=\"#inc-\(k)\" data-from=\"\(epoch(d.since))\" data-to=\"\(epoch(d.until ?? l.end))\"><span class=\"sev\">\(d.severity.rawValue)</span> \(clockMilli(d.since)) → \(until) <b>\(d.code.rawValue)</b></a> \(text: d.ips.map(\.description).joined(separator: ", "))<p>")
+                page.add("<li class=\"sev-\(d.severity.rawValue)\"><a href=\"#inc-\(k)\" data-from=\"\(epoch(d.since))\" data-to=\"\(epoch(d.until ?? l.end))\"><span class=\"sev\">\(d.severity.rawValue)</span> \(clockMilli(d.since)) → \(until) <b>\(d.code.rawValue)</b></a> ")
+                // The addresses it concerns (digits and dots, nothing to escape), fifty for a false-offline.
+                for (place, ip) in d.ips.enumerated() {
+                    if place > 0 { page.append(", ") }
+                    page.append(ipv4: ip.value)
+                }
+                page.append("<p>")
                 page.add(d.message, markup: true)
                 page.add("</p></li>")
             }
@@ -561,7 +570,7 @@ public enum HTMLPage {
     /// one line of text on hover. The text is written straight into the page; each
     /// address's escaped name is made once.
     static func frames(_ page: inout Page, _ l: Layout) {
-        let all = l.recorder.exactFrames
+        let all = l.exactFrames
         guard !all.isEmpty else { return }
         // Each drawn lane's address and name, escaped once, and its place (by recorder lane).
         var laneText = [[UInt8]](repeating: [], count: l.recorder.lanes.count)
@@ -574,6 +583,7 @@ public enum HTMLPage {
         }
         // The other end of a PING, PONG or OFFLINE, escaped once per address.
         var otherText: [UInt32: [UInt8]] = [:]
+        var laneOtherText = [[UInt8]?](repeating: nil, count: l.recorder.lanes.count)
         var fileText: [Int: [UInt8]] = [:]
         var byType = [[Int]](repeating: [], count: 6)
         for (k, frame) in all.enumerated() where laneY[Int(frame.lane)] != nil { byType[Int(frame.type)].append(k) }
@@ -611,13 +621,24 @@ public enum HTMLPage {
                 page.append(contentsOf: laneText[lane])
                 switch type {
                 case .ping, .pong, .offline:
-                    if otherText[frame.other] == nil {
-                        var text: [UInt8] = []
-                        escape(l.nameOf(IPv4Address(frame.other)), into: &text)
-                        otherText[frame.other] = text
-                    }
                     page.append(type == .offline ? " says " : " → ")
-                    page.append(contentsOf: otherText[frame.other]!)
+                    // Mostly a node with a lane: its text by the lane's index, not hashed.
+                    let other = IPv4Address(frame.other)
+                    if let index = l.recorder.laneIndex(other), index < laneOtherText.count {
+                        if laneOtherText[index] == nil {
+                            var text: [UInt8] = []
+                            escape(l.nameOf(other), into: &text)
+                            laneOtherText[index] = text
+                        }
+                        page.append(contentsOf: laneOtherText[index]!)
+                    } else {
+                        if otherText[frame.other] == nil {
+                            var text: [UInt8] = []
+                            escape(l.nameOf(other), into: &text)
+                            otherText[frame.other] = text
+                        }
+                        page.append(contentsOf: otherText[frame.other]!)
+                    }
                     if type == .offline { page.append(" is offline") }
                 case .full:
                     page.append(": ")
@@ -706,8 +727,9 @@ public enum HTMLPage {
         if l.filter != nil { page.add("<li><span class=\"ki match\">display filter</span>: the nodes, types and span it names emphasised.</li>") }
         page.add("</ul>")
         // The budgets: what was kept exactly, and what was not.
-        let drawnLanes = Set(l.drawn.map { UInt16($0) })
-        let exactDrawn = l.recorder.exactFrames.reduce(0) { $0 + (drawnLanes.contains($1.lane) ? 1 : 0) }
+        var isDrawn = [Bool](repeating: false, count: l.recorder.lanes.count)
+        for index in l.drawn { isDrawn[index] = true }
+        let exactDrawn = l.exactFrames.reduce(0) { $0 + (isDrawn[Int($1.lane)] ? 1 : 0) }
         let total = l.summary.frames
         if exactDrawn == total {
             page.add("<p class=\"more\">Every one of the \(total) frames is drawn as itself: zoom in and hover a tick for its packet number, clock time and text.</p>")
