@@ -417,7 +417,7 @@ public enum HTMLPage {
         let binsUsed = min(TimelineRecorder.binCount, Int(l.span / binSeconds) + 1)
         var busy: [Int] = []
         if let lane = l.recorder.laneIndex(ip) {
-            for b in 0..<binsUsed where (0..<6).contains(where: { l.recorder.count(lane: lane, bin: b, type: $0) > 0 }) { busy.append(b) }
+            for b in 0..<binsUsed where l.recorder.heard(lane: lane, bin: b) { busy.append(b) }
         }
         guard let firstBin = busy.first else {
             if let listed = node?.firstListed {
@@ -546,7 +546,7 @@ public enum HTMLPage {
                                 page.append("\" height=\"3.4\"><title>")
                                 page.append(decimal: UInt64(count))
                                 page.append(UInt8(ascii: " "))
-                                page.append(string: type.name)
+                                page.append(type.staticName)
                                 page.append(" from ")
                                 page.append(ipv4: lane.ip.value)
                                 page.append(", ")
@@ -616,7 +616,7 @@ public enum HTMLPage {
                 page.append(UInt8(ascii: " "))
                 time.writeTimeOfDay(to: &page)
                 page.append(UInt8(ascii: " "))
-                page.append(string: type.name)
+                page.append(type.staticName)
                 page.append(UInt8(ascii: " "))
                 page.append(contentsOf: laneText[lane])
                 switch type {
@@ -671,7 +671,7 @@ public enum HTMLPage {
             // <i class="m k-{kind}[ dim]" data-x="{x}" style="left:{x%}%;top:{top}px" title="{clock} #{n} {kind}: {words}"></i>
             // (the kinds' names are our own words: lower case and dashes)
             page.append("<i class=\"m k-")
-            page.append(string: event.kind.rawValue)
+            page.append(event.kind.staticName)
             if l.shows(event.kind) == false { page.append(" dim") }
             page.append("\" data-x=\"")
             fmt4(x).write(to: &page)
@@ -692,7 +692,7 @@ public enum HTMLPage {
                     text.append(" (deadline)")
                 }
                 text.append(UInt8(ascii: " "))
-                text.append(string: event.kind.rawValue)
+                text.append(event.kind.staticName)
                 text.append(": ")
                 describer.writeDescription(event, to: &text)
             }

@@ -59,6 +59,11 @@ public final class TimelineRecorder: RecordWriter {
     private var cachedLane = -1
     /// The count of frames of `type` in `bin` of the lane.
     func count(lane: Int, bin: Int, type: Int) -> UInt32 { counts[lane * TimelineRecorder.laneStride + bin * 6 + type] }
+    /// The lane has frames of some type in the bin.
+    func heard(lane: Int, bin: Int) -> Bool {
+        let at = counts + lane * TimelineRecorder.laneStride + bin * 6
+        return at[0] | at[1] | at[2] | at[3] | at[4] | at[5] != 0
+    }
     /// The frames of the lane.
     func frames(lane: Int) -> Int { laneFrames[lane] }
 
