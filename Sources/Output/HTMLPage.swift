@@ -110,7 +110,8 @@ public enum HTMLPage {
             span = max(end.seconds(since: start), 0.001)
             diagnoses = report?.diagnoses ?? []
             // Lanes: the busiest nodes (by frames sent), drawn in address order.
-            let byFrames = recorder.lanes.indices.sorted { recorder.frames(lane: $0) > recorder.frames(lane: $1) }
+            let frames = recorder.lanes.indices.map { recorder.frames(lane: $0) }
+            let byFrames = recorder.lanes.indices.sorted { frames[$0] > frames[$1] }
             drawn = byFrames.prefix(HTMLPage.maxDrawnLanes).sorted { recorder.lanes[$0].ip < recorder.lanes[$1].ip }
             // Nodes only listed in FULLs have no frames and no lane of the recorder: they get one too.
             let listedOnly = (report?.nodes ?? []).filter { recorder.laneIndex($0.ip) == nil }.prefix(max(0, HTMLPage.maxDrawnLanes - drawn.count))

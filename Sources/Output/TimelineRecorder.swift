@@ -44,7 +44,6 @@ public final class TimelineRecorder: RecordWriter {
     /// frame bumps a count, and an array would check its uniqueness at each.)
     private var counts: UnsafeMutablePointer<UInt32>
     private var countsCapacity = 0
-    private let laneFrames = UnsafeMutablePointer<Int>.allocate(capacity: maxLanes)
     /// Each lane's offline spans, counted, and whether the last is open: an OFFLINE storm's
     /// events are answered from these (the spans themselves change a few times a lane).
     private let offlineSpans = UnsafeMutablePointer<UInt8>.allocate(capacity: maxLanes)
@@ -65,7 +64,13 @@ public final class TimelineRecorder: RecordWriter {
         return at[0] | at[1] | at[2] | at[3] | at[4] | at[5] != 0
     }
     /// The frames of the lane.
-    func frames(lane: Int) -> Int { laneFrames[lane] }
+    func frames(lane: Int) -> Int {
+        // The sum of its counts (kept apart, it was one more store at every frame).
+        let at = counts + lane * TimelineRecorder.laneStride
+        var total = 0
+        for k in 0..<TimelineRecorder.laneStride { total += Int(at[k]) }
+        return total
+    }
 
     /// The exact frames of each bin, in time order (`exactCounts` of them, in room for
     /// `exactRoom`; raw memory, not an array of arrays: an append checked two arrays'
@@ -149,7 +154,6 @@ public final class TimelineRecorder: RecordWriter {
 
     deinit {
         counts.deallocate()
-        laneFrames.deallocate()
         offlineSpans.deallocate()
         offlineOpen.deallocate()
         keptFlags.deallocate()
@@ -189,12 +193,14 @@ public final class TimelineRecorder: RecordWriter {
         let offset = now &- startNanoseconds
         let bin = offset >= cachedBinLow && offset < cachedBinHigh ? cachedBin : locateBin(offset)
         let type = view.type
-        laneFrames[lane] &+= 1
         counts[lane &* TimelineRecorder.laneStride &+ bin &* 6 &+ type.index] &+= 1
         guard keptFlags[bin] else {
             exactDropped &+= 1
             return
         }
+        // Room first: what the frame's line needs is read after (not held across the call).
+        let kept = Int(exactCounts[bin])
+        if kept == Int(exactRoom[bin]) { growExact(bin) }
         var other: UInt32 = 0
         switch type {
         case .ping, .pong: other = destination.value
@@ -202,8 +208,6 @@ public final class TimelineRecorder: RecordWriter {
         case .full: other = view.payload.count > 1 ? UInt32(view.payload[1]) : 0
         default: break
         }
-        let kept = Int(exactCounts[bin])
-        if kept == Int(exactRoom[bin]) { growExact(bin) }
         (exactBins[bin].unsafelyUnwrapped + kept).initialize(to: ExactFrame(
             nanoseconds: now, number: origin.number, other: other, lane: UInt16(truncatingIfNeeded: lane),
             type: UInt8(truncatingIfNeeded: type.index), file: fileIndex(origin)))
@@ -415,7 +419,6 @@ public final class TimelineRecorder: RecordWriter {
     private func newLane(for ip: IPv4Address, at slot: Int) -> Int? {
         guard lanes.count < TimelineRecorder.maxLanes else { return nil }
         lanes.append(Lane(ip: ip))
-        laneFrames[lanes.count - 1] = 0
         offlineSpans[lanes.count - 1] = 0
         offlineOpen[lanes.count - 1] = false
         let needed = lanes.count * TimelineRecorder.laneStride
