@@ -42,10 +42,22 @@ public enum HTMLPage {
                                      quietAfter: quietAfter), as: UTF8.self)
     }
 
-    /// The page as UTF-8 bytes, as it is written to its file (no String made of it).
+    /// The page as UTF-8 bytes (no String made of it).
     public static func renderBytes(recorder: TimelineRecorder, summary: Summary, source: String, live: Bool, written: Timestamp? = nil,
                                    quietAfter: Double? = nil) -> [UInt8] {
-        // About what the page takes: its frame ticks, a kilobyte each, and the rest.
+        withRenderedBytes(recorder: recorder, summary: summary, source: source, live: live, written: written, quietAfter: quietAfter) {
+            Array($0)
+        }
+    }
+
+    /// The page's bytes lent to `body` where they were written, as they go to their file
+    /// (no copy of a few MB held beside them), freed after. (A function of its own, as
+    /// the instruction budget counts the drawing by its name.)
+    @inline(never)
+    public static func withRenderedBytes<R>(recorder: TimelineRecorder, summary: Summary, source: String, live: Bool, written: Timestamp? = nil,
+                                            quietAfter: Double? = nil, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        // About what the page takes: its frame ticks, a kilobyte each, and the rest (the
+        // memory is reserved, not touched, beyond what is written).
         var page = Page(capacity: 1 << 20 + 1024 * recorder.exactCount)
         defer { page.out.deallocate() }
         var l = Layout(recorder: recorder, summary: summary)
@@ -55,7 +67,7 @@ public enum HTMLPage {
         timeline(&page, l, live: live, written: written)
         tables(&page, l)
         page.add("</section><script>\(raw: script)</script></body></html>\n")
-        return page.out.withUnsafeBytes { Array($0) }
+        return try page.out.withUnsafeBytes(body)
     }
 
     /// One piece of the registry band: a reign (the sender of FULLs), or a span where

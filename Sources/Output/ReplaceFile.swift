@@ -20,7 +20,7 @@ public func replaceFile(_ path: PathName, with bytes: [UInt8]) -> (code: Int32, 
     bytes.withUnsafeBytes { replaceFile(path, with: $0) }
 }
 
-func replaceFile(_ path: PathName, with bytes: UnsafeRawBufferPointer) -> (code: Int32, cause: String)? {
+public func replaceFile(_ path: PathName, with bytes: UnsafeRawBufferPointer) -> (code: Int32, cause: String)? {
     if let refused = refuseNonRegular(path) { return refused }
     let created = createTemporary(beside: path)
     guard let temporary = created.path else { return created.failure }

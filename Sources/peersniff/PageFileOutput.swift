@@ -21,9 +21,11 @@ final class PageFileOutput: SideOutput {
     /// The page, stamped with the wall clock `now` (its age is shown from it).
     func write(_ summary: Summary, live: Bool, now: Timestamp, _ session: Session) {
         // A node is quiet after two liveness rounds: the round is five registry timeouts (15 s and 3 s on a board).
-        let page = HTMLPage.renderBytes(recorder: recorder, summary: summary, source: source, live: live, written: now,
-                                   quietAfter: session.command.analysis.thresholds.registryTimeout * 10)
-        if let failure = replaceFile(path, with: page) {
+        let failed = HTMLPage.withRenderedBytes(recorder: recorder, summary: summary, source: source, live: live, written: now,
+                                                quietAfter: session.command.analysis.thresholds.registryTimeout * 10) {
+            replaceFile(path, with: $0)
+        }
+        if let failure = failed {
             session.failures.record("--html \(path.display)", code: failure.code, cause: failure.cause)
         }
     }

@@ -112,7 +112,7 @@ struct InstructionBudgetTests {
             if packets == 250_000 {
                 // The page drawn at the end, once: a cost of its own (a few MB of markup).
                 drawing = try Self.instructions(binary, ["-q", "-r", capture, "--html", page], folder: folder,
-                                                only: "$s6Output8HTMLPageO11renderBytes*")
+                                                only: "$s6Output8HTMLPageO17withRenderedBytes*")
             }
         }
         let perPacket = Double(counts[1] - counts[0]) / 200_000
@@ -133,7 +133,7 @@ struct InstructionBudgetTests {
         #expect(drawing > 1_000_000, "a count this low means the page was not drawn")
         #expect(Double(drawing) < Self.drawingBudget, """
             drawing the page of the benchmark's 250,000 packets takes \(drawing) instructions, over the budget of \(Int(Self.drawingBudget)) \
-            (HTMLPage.renderBytes; callgrind with --toggle-collect on it shows where).
+            (HTMLPage.withRenderedBytes; callgrind with --toggle-collect on it shows where).
             """)
     }
 
