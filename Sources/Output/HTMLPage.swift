@@ -394,15 +394,9 @@ public enum HTMLPage {
                 escape(l.nameOf(ip), into: &name)
                 for away in lane.offline {
                     let x0 = l.x(away.since), x1 = l.x(away.until ?? l.end)
-                    page.append("<rect class=\"offline\" x=\"")
-                    fmt4(x0).write(to: &page)
-                    page.append("\" y=\"")
-                    fmt(y + 0.5).write(to: &page)
-                    page.append("\" width=\"")
-                    fmt4(max(0.05, x1 - x0)).write(to: &page)
-                    page.append("\" height=\"")
-                    fmt(laneHeight - 2).write(to: &page)
-                    page.append("\"><title>")
+                    page.append("<rect class=\"offline\"")
+                    page.appendBox(x: x0, y: y + 0.5, width: max(0.05, x1 - x0), height: laneHeight - 2)
+                    page.append("><title>")
                     page.append(contentsOf: name)
                     page.append(" declared offline ")
                     writeClockMilli(away.since, to: &page)
@@ -490,15 +484,9 @@ public enum HTMLPage {
             page.add("</title>")
             for (place, row) in rows {
                 let y = Double(row) * laneHeight
-                page.append(place == 0 ? "<rect class=\"at-fault\" x=\"" : "<rect x=\"")
-                fmt4(x0).write(to: &page)
-                page.append("\" y=\"")
-                fmt(y + 0.5).write(to: &page)
-                page.append("\" width=\"")
-                fmt4(max(0.3, x1 - x0)).write(to: &page)
-                page.append("\" height=\"")
-                fmt(laneHeight - 2).write(to: &page)
-                page.append("\"/>")
+                page.append(place == 0 ? "<rect class=\"at-fault\"" : "<rect")
+                page.appendBox(x: x0, y: y + 0.5, width: max(0.3, x1 - x0), height: laneHeight - 2)
+                page.append("/>")
             }
             if rows.isEmpty {
                 page.add("<rect x=\"\(fmt4(x0))\" y=\"0\" width=\"\(fmt4(max(0.3, x1 - x0)))\" height=\"\(fmt(l.height))\"/>")
@@ -549,14 +537,10 @@ public enum HTMLPage {
                             let px = l.x(t0)
                             let w = max(0.3, Double(upTo - b) * Double(l.recorder.binWidth) / 1e9 / l.span * width)
                             // Written straight in: thousands of them (no text from the network).
-                            page.append("<rect x=\"")
-                            fmt4(px).write(to: &page)
-                            page.append("\" y=\"")
-                            fmt(y).write(to: &page)
-                            page.append("\" width=\"")
-                            fmt4(w).write(to: &page)
+                            page.append("<rect")
+                            page.appendBox(x: px, y: y, width: w, height: 3.4)
                             if tickTitles {
-                                page.append("\" height=\"3.4\"><title>")
+                                page.append("><title>")
                                 page.append(decimal: UInt64(count))
                                 page.append(UInt8(ascii: " "))
                                 page.append(type.staticName)
@@ -568,7 +552,7 @@ public enum HTMLPage {
                                 writeClockMilli(t0.adding(nanoseconds: Int64((binSeconds * 1e9).rounded())), to: &page)
                                 page.append(" (counted, not kept one by one)</title></rect>")
                             } else {
-                                page.append("\" height=\"3.4\"/>")
+                                page.append("/>")
                             }
                         }
                         b = upTo
@@ -818,6 +802,20 @@ public enum HTMLPage {
             var sink = EntitySink(base: out)
             body(&sink)
             out = sink.base
+        }
+
+        /// ` x="…" y="…" width="…" height="…"`, a rectangle's place: across to a ten
+        /// thousandth of the chart (`fmt4`), down to a tenth of a lane's unit (`fmt`).
+        mutating func appendBox(x: Double, y: Double, width w: Double, height h: Double) {
+            append(" x=\"")
+            HTMLPage.fmt4(x).write(to: &self)
+            append("\" y=\"")
+            HTMLPage.fmt(y).write(to: &self)
+            append("\" width=\"")
+            HTMLPage.fmt4(w).write(to: &self)
+            append("\" height=\"")
+            HTMLPage.fmt(h).write(to: &self)
+            append(UInt8(ascii: "\""))
         }
 
         // Each a store or a copy in line, as into the raw memory itself.
