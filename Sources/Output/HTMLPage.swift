@@ -776,12 +776,13 @@ public enum HTMLPage {
 
     /// The page being written, in raw memory: `HTML` pieces (which escape what they
     /// interpolate), and, where elements come by the thousand (ticks, spans, marks),
-    /// the element's markup written straight in, its text from the network through
-    /// `append(text:)` or `appendEscaped` (no `HTML` value, which is an array of its
-    /// own, made for each). Its owner frees it.
+    /// the element's markup written straight in, its text from the network escaped
+    /// once a page or through `appendEscaped` (no `HTML` value, which is an array of
+    /// its own, made for each). Its owner frees it.
     struct Page: ByteSink {
         var out: RawBytes
-        /// Each node name a diagnosis quotes, escaped once a page.
+        /// Each node name a diagnosis quotes, escaped once a page (by address, with the
+        /// name it was made of: `DiagnosisMessage.writeHTML`).
         var escapedNames: [UInt32: (name: Name, escaped: [UInt8])] = [:]
 
         init(capacity: Int) { out = RawBytes(capacity: capacity) }
@@ -791,9 +792,6 @@ public enum HTMLPage {
         mutating func add(_ message: DiagnosisMessage, markup: Bool) {
             message.writeHTML(into: &out, markup: markup, names: &escapedNames)
         }
-
-        /// Text from the network, escaped as `HTML` escapes what it interpolates.
-        mutating func append(text: String) { HTMLPage.escape(text, into: &out) }
 
         /// What `body` writes, with `& < > " '` as entities: text already made
         /// terminal-safe (a node's label, an event's description), which `escape` would

@@ -233,3 +233,23 @@ struct PageNumberTests {
         #expect(HTMLPage.fmt(12.46).description == "12.5" && HTMLPage.fmt(-0.25).description == "-0.3" && HTMLPage.fmt(0.04).description == "0")
     }
 }
+
+/// A diagnosis's names are escaped once a page, kept by address: a node renamed
+/// between two diagnoses shows each name where it was written, never the other.
+@Suite("The page's names kept by address")
+struct PageNameCacheTests {
+    @Test("the same address under two names, in one page's diagnoses: each its own, escaped")
+    func renamedNodeKeepsEachName() {
+        let ip = IPv4Address(10 << 24 | 37 << 16 | 20)
+        let first = Name(bytes: Array("Attack <from> Mars".utf8))
+        let second = Name(bytes: Array("Medieval \"Madness\"".utf8))
+        var names: [UInt32: (name: Name, escaped: [UInt8])] = [:]
+        var out: [UInt8] = []
+        let messages: [DiagnosisMessage] = ["\(node: ip, first) fell silent.", "\(node: ip, second) came back.", "\(node: ip, first) again."]
+        for message in messages { message.writeHTML(into: &out, markup: false, names: &names) }
+        let page = String(decoding: out, as: UTF8.self)
+        #expect(page == "10.37.0.20 &quot;Attack &lt;from&gt; Mars&quot; fell silent."
+                + "10.37.0.20 &quot;Medieval \\&quot;Madness\\&quot;&quot; came back."
+                + "10.37.0.20 &quot;Attack &lt;from&gt; Mars&quot; again.")
+    }
+}
