@@ -52,8 +52,6 @@ extension DiagnosisMessage {
     static func htmlName(_ name: Name) -> [UInt8] {
         var safe: [UInt8] = []
         name.bytes.withUnsafeBytes { appendTerminalSafe($0, to: &safe, quoting: true) }
-        var escaped: [UInt8] = []
-        HTMLPage.escape(String(decoding: safe, as: UTF8.self), into: &escaped)
-        return escaped
+        return HTMLPage.escapedBytes(String(decoding: safe, as: UTF8.self))
     }
 }

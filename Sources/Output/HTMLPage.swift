@@ -390,8 +390,7 @@ public enum HTMLPage {
             heard(&page, l, ip: ip, y: y + laneHeight - 4)
             if let lane = l.recorder.laneIndex(ip).map({ l.recorder.lanes[$0] }), !lane.offline.isEmpty {
                 // Up to `maxOfflineSpans` a lane: the name escaped once, each span written in.
-                var name: [UInt8] = []
-                escape(l.nameOf(ip), into: &name)
+                let name = escapedBytes(l.nameOf(ip))
                 for away in lane.offline {
                     let x0 = l.x(away.since), x1 = l.x(away.until ?? l.end)
                     page.append("<rect class=\"offline\"")
@@ -601,11 +600,7 @@ public enum HTMLPage {
                 page.append(decimal: UInt64(frame.number))
                 if frame.file > 0, Int(frame.file) <= l.recorder.files.count {
                     let file = Int(frame.file)
-                    if fileText[file] == nil {
-                        var text: [UInt8] = []
-                        escape(l.recorder.files[file - 1], into: &text)
-                        fileText[file] = text
-                    }
+                    if fileText[file] == nil { fileText[file] = escapedBytes(l.recorder.files[file - 1]) }
                     page.append(" [")
                     page.append(contentsOf: fileText[file]!)
                     page.append(UInt8(ascii: "]"))
@@ -622,18 +617,10 @@ public enum HTMLPage {
                     // Mostly a node with a lane: its text by the lane's index, not hashed.
                     let other = IPv4Address(frame.other)
                     if let index = l.recorder.laneIndex(other), index < laneOtherText.count {
-                        if laneOtherText[index] == nil {
-                            var text: [UInt8] = []
-                            escape(l.nameOf(other), into: &text)
-                            laneOtherText[index] = text
-                        }
+                        if laneOtherText[index] == nil { laneOtherText[index] = escapedBytes(l.nameOf(other)) }
                         page.append(contentsOf: laneOtherText[index]!)
                     } else {
-                        if otherText[frame.other] == nil {
-                            var text: [UInt8] = []
-                            escape(l.nameOf(other), into: &text)
-                            otherText[frame.other] = text
-                        }
+                        if otherText[frame.other] == nil { otherText[frame.other] = escapedBytes(l.nameOf(other)) }
                         page.append(contentsOf: otherText[frame.other]!)
                     }
                     if type == .offline { page.append(" is offline") }
@@ -829,11 +816,14 @@ public enum HTMLPage {
     /// invisible or reordering characters made visible (as on a terminal), then
     /// `& < > " '` as entities, so that `</script>`, `<!--` and attribute break-outs
     /// are inert text.
-    public static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String { String(decoding: escapedBytes(text), as: UTF8.self) }
+
+    /// The same, as UTF-8 bytes (a name escaped once, written many times).
+    static func escapedBytes(_ text: String) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count + 8)
         escape(text, into: &out)
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// The same, appended to `out` as UTF-8.
@@ -887,15 +877,7 @@ public enum HTMLPage {
     static func clockMilli(_ t: Timestamp) -> String { millisecondClock(t) }
 
     /// The same, written into `out` (digits, colons and a point: nothing to escape).
-    static func writeClockMilli<Sink: ByteSink>(_ t: Timestamp, to out: inout Sink) {
-        var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &scratch) { raw in
-            let start = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            var cursor = WriteCursor(start)
-            t.writeTimeOfDay(to: &cursor)
-            out.append(bytes: UnsafeRawBufferPointer(start: start, count: min(12, cursor.at - start)))
-        }
-    }
+    static func writeClockMilli<Sink: ByteSink>(_ t: Timestamp, to out: inout Sink) { t.writeTimeOfDay(to: &out, limit: 12) }
 
     /// `HH:MM:SS.ffffff` (UTC), with the capture's precision, as the text output.
     static func clockMicro(_ t: Timestamp) -> String { t.timeOfDayText() }

@@ -317,8 +317,8 @@ public final class Pipeline {
         let sourcePort = UInt16(first[0]) << 8 | UInt16(first[1])
         let destinationPort = UInt16(first[2]) << 8 | UInt16(first[3])
         guard sourcePort == options.port || destinationPort == options.port else { return }
-        let packets = WirePackets.fragments(entry.tags)
-        summary.packetsMatched += entry.tags.count
+        let packets = Fragments(tags: entry.tags)
+        summary.packetsMatched += packets.count
         let declared = first.count >= 6 ? Int(UInt16(first[4]) << 8 | UInt16(first[5])) - 8 : 0
         // The datagram's length: from the last fragment if it came, else from the UDP header.
         let expected = entry.expectedLength.map { "\($0)" } ?? (declared >= 0 && first.count >= 6 ? "\(declared + 8)" : "unknown")
@@ -329,7 +329,7 @@ public final class Pipeline {
         first.withUnsafeBytes { bytes in
             let payload = bytes.count > 8 ? UnsafeRawBufferPointer(rebasing: bytes[8...]) : UnsafeRawBufferPointer(start: nil, count: 0)
             malformed(.incompleteFragments, offset: payload.count, length: max(0, declared), detail: detail,
-                      origin: last.origin, endpoints: endpoints, payload: payload, packets: packets)
+                      origin: last.origin, endpoints: endpoints, payload: payload, packets: packets.wire)
         }
     }
 }

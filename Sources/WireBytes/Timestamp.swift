@@ -114,12 +114,22 @@ public struct Timestamp: Hashable, Comparable, Sendable {
     /// `HH:MM:SS.ffffff` (UTC) as a String, at most its first `limit` bytes: written in
     /// place on the stack (at most 19 bytes), one String made of them, no array.
     public func timeOfDayText(limit: Int = 32) -> String {
+        withTimeOfDay(limit: limit) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The same, at most its first `limit` bytes (`HH:MM:SS.mmm`: 12), written into `out`.
+    public func writeTimeOfDay<Sink: ByteSink>(to out: inout Sink, limit: Int) {
+        withTimeOfDay(limit: limit) { out.append(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The time of day's first `limit` bytes, written on the stack and lent to `body`.
+    private func withTimeOfDay<R>(limit: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         return Swift.withUnsafeMutableBytes(of: &scratch) { raw in
             let start = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
             var cursor = WriteCursor(start)
             writeTimeOfDay(to: &cursor)
-            return String(decoding: UnsafeBufferPointer(start: start, count: min(limit, cursor.at - start)), as: UTF8.self)
+            return body(UnsafeBufferPointer(start: start, count: min(limit, cursor.at - start)))
         }
     }
 
